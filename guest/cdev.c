@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem guest driver: file operations on /dev/ivshmemN.
+ *
+ * read/write/lseek behave like a file of BAR2's size; mmap maps BAR2
+ * write-back, shared only, populated on fault so that removal can revoke
+ * it (see ivshmem_drv.h for the lifetime rules).
+ *
+ * Locking: no driver lock is taken here. Every operation that reaches the
+ * hardware runs inside an ivshmem_srcu read-side section and checks
+ * idev->alive first.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+#include "ivshmem_drv.h"
+#include "util.h"
+
+/* Copy in chunks so that a huge read or write can be interrupted. */
+#define IVSHMEM_RW_CHUNK	SZ_1M
+/* Pages mapped per fault: fewer faults on a fresh mapping. */
+#define IVSHMEM_FAULT_AROUND	16
+
+static int ivshmem_open(struct inode *inode, struct file *file)
+{
+	struct ivshmem_dev *idev = container_of(inode->i_cdev,
+						struct ivshmem_dev, cdev);
+	int idx, ret = 0;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		ret = -ENODEV;
+	} else {
+		get_device(&idev->dev);
+		file->private_data = idev;
+		/* Share one address space so removal zaps all mappings. */
+		file->f_mapping = idev->inode->i_mapping;
+	}
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+
+static int ivshmem_release(struct inode *inode, struct file *file)
+{
+	struct ivshmem_dev *idev = file->private_data;
+
+	put_device(&idev->dev);
+	return 0;
+}
+
+static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct ivshmem_dev *idev = file->private_data;
+
+	if (!READ_ONCE(idev->alive))
+		return -ENODEV;
+	return fixed_size_llseek(file, offset, whence, idev->shm_size);
+}
+
+/*
+ * Move @count bytes between user memory and BAR2 at *@ppos. @to_user
+ * selects the direction. Writes go through a bounce buffer: a faulting
+ * copy_from_user() zero-fills what it could not copy, and that must never
+ * land in the shared memory. Returns bytes moved, or an errno if none were.
+ */
+static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
+			  loff_t *ppos, bool to_user)
+{
+	struct ivshmem_dev *idev = file->private_data;
+	ssize_t avail, done = 0;
+	void *bounce = NULL;
+	int idx;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		done = -ENODEV;
+		goto unlock;
+	}
+	avail = ivshmem_rw_count(*ppos, count, idev->shm_size);
+	if (avail <= 0) {
+		/* Writing at the end of a fixed-size device: no space. */
+		done = (avail == 0 && count && !to_user) ? -ENOSPC : avail;
+		goto unlock;
+	}
+	if (!to_user) {
+		bounce = kvmalloc(min_t(size_t, avail, IVSHMEM_RW_CHUNK),
+				  GFP_KERNEL);
+		if (!bounce) {
+			done = -ENOMEM;
+			goto unlock;
+		}
+	}
+
+	while (done < avail) {
+		size_t n = min_t(size_t, avail - done, IVSHMEM_RW_CHUNK);
+		void *shm = idev->shm + *ppos + done;
+		unsigned long left;
+
+		if (to_user) {
+			left = copy_to_user(ubuf + done, shm, n);
+		} else {
+			left = copy_from_user(bounce, ubuf + done, n);
+			memcpy(shm, bounce, n - left);
+		}
+		done += n - left;
+		if (left) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		if (done < avail) {
+			if (fatal_signal_pending(current))
+				break;
+			cond_resched();
+		}
+	}
+	if (done > 0)
+		*ppos += done;
+	kvfree(bounce);
+unlock:
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return done;
+}
+
+static ssize_t ivshmem_read(struct file *file, char __user *buf, size_t count,
+			    loff_t *ppos)
+{
+	return ivshmem_rw(file, buf, count, ppos, true);
+}
+
+static ssize_t ivshmem_write(struct file *file, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	return ivshmem_rw(file, (char __user *)buf, count, ppos, false);
+}
+
+/**
+ * ivshmem_vm_fault() - map BAR2 pages into a user mapping
+ * @vmf: the fault
+ *
+ * Maps the faulting page and up to IVSHMEM_FAULT_AROUND - 1 pages after
+ * it, with the mapping's protection (write-back unless the memory type
+ * recorded for BAR2 says otherwise).
+ *
+ * Context: mmap lock held for read; enters ivshmem_srcu.
+ * Return: VM_FAULT_NOPAGE when mapped, VM_FAULT_SIGBUS once the device is
+ * gone, or the error of the first page.
+ */
+static vm_fault_t ivshmem_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ivshmem_dev *idev = vma->vm_private_data;
+	unsigned long base = PHYS_PFN(idev->shm_phys);
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t pgoff = vmf->pgoff;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int i, idx;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive))
+		goto unlock;
+
+	ret = vmf_insert_pfn_prot(vma, addr, base + pgoff, vma->vm_page_prot);
+	for (i = 1; ret == VM_FAULT_NOPAGE && i < IVSHMEM_FAULT_AROUND; i++) {
+		addr += PAGE_SIZE;
+		if (addr >= vma->vm_end)
+			break;
+		/* Already mapped pages are left alone; errors end the loop. */
+		if (vmf_insert_pfn_prot(vma, addr, base + pgoff + i,
+					vma->vm_page_prot) != VM_FAULT_NOPAGE)
+			break;
+	}
+unlock:
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+
+static const struct vm_operations_struct ivshmem_vm_ops = {
+	.fault = ivshmem_vm_fault,
+};
+
+static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ivshmem_dev *idev = file->private_data;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	int idx, ret = 0;
+
+	/* A private (copy-on-write) mapping of shared memory makes no sense. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/* Check the page offset before shifting it, it may be huge. */
+	if (vma->vm_pgoff > (idev->shm_size >> PAGE_SHIFT) ||
+	    !ivshmem_range_ok((u64)vma->vm_pgoff << PAGE_SHIFT, len,
+			      idev->shm_size))
+		return -EINVAL;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		ret = -ENODEV;
+	} else {
+		ivshmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+					  VM_DONTDUMP);
+		vma->vm_ops = &ivshmem_vm_ops;
+		vma->vm_private_data = idev;
+	}
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+
+static int ivshmem_ioctl_info(struct ivshmem_dev *idev, void __user *arg)
+{
+	struct ivshmem_info info;
+
+	ivshmem_info_fill(&info, idev->shm_size, ivshmem_peer_id(idev),
+			  idev->vectors, idev->region_id);
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ivshmem_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct ivshmem_dev *idev = file->private_data;
+	void __user *argp = (void __user *)arg;
+	int idx;
+	long ret;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	switch (cmd) {
+	case IVSHMEM_IOCTL_INFO:
+		ret = ivshmem_ioctl_info(idev, argp);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+unlock:
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+
+const struct file_operations ivshmem_fops = {
+	.owner = THIS_MODULE,
+	.open = ivshmem_open,
+	.release = ivshmem_release,
+	.llseek = ivshmem_llseek,
+	.read = ivshmem_read,
+	.write = ivshmem_write,
+	.mmap = ivshmem_mmap,
+	.unlocked_ioctl = ivshmem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};

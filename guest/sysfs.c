@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem guest driver: sysfs attributes of /sys/class/ivshmem/ivshmemN.
+ *
+ * The attributes live on the class device, which is deleted at the start
+ * of removal; kernfs drains running show() calls before the deletion
+ * returns, so a show() always sees a bound, mapped device.
+ */
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "ivshmem_drv.h"
+
+static ssize_t size_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", idev->shm_size);
+}
+static DEVICE_ATTR_RO(size);
+
+static ssize_t peer_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", ivshmem_peer_id(idev));
+}
+static DEVICE_ATTR_RO(peer_id);
+
+static ssize_t vectors_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", idev->vectors);
+}
+static DEVICE_ATTR_RO(vectors);
+
+static ssize_t region_id_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", idev->region_id);
+}
+static DEVICE_ATTR_RO(region_id);
+
+static struct attribute *ivshmem_attrs[] = {
+	&dev_attr_size.attr,
+	&dev_attr_peer_id.attr,
+	&dev_attr_vectors.attr,
+	&dev_attr_region_id.attr,
+	NULL
+};
+
+/* region_id only exists for ACRN devices, so udev rules can match on it. */
+static umode_t ivshmem_attr_visible(struct kobject *kobj, struct attribute *a,
+				    int n)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(kobj_to_dev(kobj));
+
+	if (a == &dev_attr_region_id.attr && idev->region_id < 0)
+		return 0;
+	return a->mode;
+}
+
+static const struct attribute_group ivshmem_group = {
+	.attrs = ivshmem_attrs,
+	.is_visible = ivshmem_attr_visible,
+};
+
+const struct attribute_group *ivshmem_groups[] = {
+	&ivshmem_group,
+	NULL
+};

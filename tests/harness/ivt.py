@@ -1,0 +1,543 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""ivt: the QEMU test harness of the ivshmem module pair.
+
+Builds the modules and the guest-side test programs for each kernel
+flavour, packs them into a busybox initramfs, boots QEMU guests with the
+ivshmem devices a test asks for, runs the test's script inside, and turns
+what the guest prints into results:
+
+* "ok - ..." / "not ok - ..." lines from the guest scripts,
+* KUnit results, parsed by the kernel tree's kunit.py,
+* checks the harness makes on the host (backing files after the guest),
+* one "no kernel splat" check per boot: any KASAN, lockdep, WARNING, BUG,
+  Oops or kmemleak report in the guest's log fails it.
+
+It ends with one line "N passed, N failed" and exits non-zero on any
+failure. QEMU uses TCG unless QEMU_ACCEL=kvm is set.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+BUILD = os.path.join(ROOT, 'build')
+HARNESS = os.path.dirname(os.path.abspath(__file__))
+
+SPLAT_RE = re.compile(
+    r'BUG: |WARNING: |KASAN|Oops|general protection fault|kernel BUG|'
+    r'Kernel panic|unreferenced object|suspected memory leak|'
+    r'possible recursive locking|circular locking|inconsistent lock state|'
+    r'INFO: task .* blocked|UBSAN|rcu_sched self-detected|'
+    r'RCU detected stall|watchdog: BUG|Call Trace:|refcount_t:')
+RESULT_RE = re.compile(r'^(not ok|ok) - (.*)$')
+
+
+def log(msg):
+    print('[ivt] ' + msg, flush=True)
+
+
+def run(cmd, **kw):
+    """Run a command, raising with its output on failure."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, **kw)
+    if p.returncode:
+        sys.stdout.write(p.stdout[-6000:])
+        raise RuntimeError('command failed (%d): %s' %
+                           (p.returncode, ' '.join(cmd)))
+    return p.stdout
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class Flavor:
+    """A kernel to test on: its image, its build tree and its abilities."""
+
+    def __init__(self, name, kernel, kdir, debug):
+        self.name = name
+        self.kernel = kernel
+        self.kdir = kdir
+        self.debug = debug          # KUnit, KASAN, lockdep, kmemleak
+        self.out = os.path.join(BUILD, name)
+        self.initrd = None
+        self.release = None
+
+    def build(self, progs):
+        """Build the modules W=1 against kdir and pack the initramfs."""
+        src = os.path.join(self.out, 'src')
+        os.makedirs(src, exist_ok=True)
+        run(['rsync', '-a', '--delete',
+             '--exclude', '/build', '--exclude', '/.git',
+             '--exclude', '/tests', '--exclude', '/samples',
+             ROOT + '/', src + '/'])
+        log('building modules for %s against %s' % (self.name, self.kdir))
+        out = run(['make', '-C', self.kdir, 'M=' + src, 'W=1', 'modules'])
+        warnings = [ln for ln in out.splitlines()
+                    if 'warning:' in ln or 'error:' in ln]
+        kos = sorted(os.path.join(d, f) for d, _, fs in os.walk(src)
+                     for f in fs if f.endswith('.ko'))
+        self.release = run(['make', '-s', '-C', self.kdir,
+                            'kernelrelease']).strip().splitlines()[-1]
+        self.initrd = make_initramfs(self, kos, progs)
+        return warnings, [os.path.basename(k) for k in kos]
+
+
+def build_progs():
+    """Build the static guest-side programs."""
+    out = os.path.join(BUILD, 'progs')
+    os.makedirs(out, exist_ok=True)
+    progs = []
+    srcdir = os.path.join(ROOT, 'tests', 'progs')
+    for f in sorted(os.listdir(srcdir)):
+        if not f.endswith('.c'):
+            continue
+        exe = os.path.join(out, f[:-2])
+        run(['gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
+             '-pthread', '-I' + os.path.join(ROOT, 'uapi'), '-o', exe,
+             os.path.join(srcdir, f)])
+        progs.append(exe)
+    return progs
+
+
+def cpio_gz(stage, dest):
+    """Pack directory @stage into a gzipped newc cpio archive @dest."""
+    files = subprocess.run(['find', '.', '-mindepth', '1'], cwd=stage,
+                           stdout=subprocess.PIPE, check=True).stdout
+    with open(dest, 'wb') as f:
+        cpio = subprocess.Popen(['cpio', '-o', '-H', 'newc', '--quiet',
+                                 '-R', '0:0'], cwd=stage,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        gz = subprocess.Popen(['gzip', '-1'], stdin=cpio.stdout, stdout=f)
+        cpio.stdout.close()
+        cpio.stdin.write(files)
+        cpio.stdin.close()
+        if cpio.wait() or gz.wait():
+            raise RuntimeError('cpio failed for ' + stage)
+
+
+def make_initramfs(flavor, kos, progs):
+    stage = os.path.join(flavor.out, 'initramfs')
+    shutil.rmtree(stage, ignore_errors=True)
+    for d in ('bin', 'usr/bin', 'lib/ivshmem', 'proc', 'sys', 'dev', 'tmp',
+              'etc'):
+        os.makedirs(os.path.join(stage, d))
+    shutil.copy('/bin/busybox', os.path.join(stage, 'bin', 'busybox'))
+    shutil.copy(os.path.join(HARNESS, 'guest_init.sh'),
+                os.path.join(stage, 'init'))
+    os.chmod(os.path.join(stage, 'init'), 0o755)
+    shutil.copy(os.path.join(HARNESS, 'lib.sh'),
+                os.path.join(stage, 'lib', 'ivt.sh'))
+    for k in kos:
+        shutil.copy(k, os.path.join(stage, 'lib', 'ivshmem'))
+    for p in progs:
+        shutil.copy(p, os.path.join(stage, 'usr', 'bin'))
+    dest = os.path.join(flavor.out, 'initramfs.cpio.gz')
+    cpio_gz(stage, dest)
+    return dest
+
+
+class Guest:
+    """One QEMU guest run: boots, runs a script, collects the console."""
+
+    def __init__(self, flavor, name, script, devices=(), mem='1G', smp=2,
+                 timeout=300, workdir=None):
+        self.flavor = flavor
+        self.name = name
+        self.script = script
+        self.devices = list(devices)
+        self.mem = mem
+        self.smp = smp
+        self.timeout = timeout
+        self.workdir = workdir or tempfile.mkdtemp(prefix='ivt-')
+        self.console = os.path.join(self.workdir, name + '.console')
+        self.proc = None
+        self.started = None
+
+    def _initrd(self):
+        stage = os.path.join(self.workdir, 'extra-' + self.name)
+        os.makedirs(stage, exist_ok=True)
+        with open(os.path.join(stage, 'test.sh'), 'w') as f:
+            f.write('. /lib/ivt.sh\n' + self.script)
+        extra = stage + '.cpio.gz'
+        cpio_gz(stage, extra)
+        img = os.path.join(self.workdir, self.name + '.initrd')
+        with open(img, 'wb') as out:
+            for part in (self.flavor.initrd, extra):
+                with open(part, 'rb') as f:
+                    shutil.copyfileobj(f, out)
+        return img
+
+    def cmdline(self):
+        accel = os.environ.get('QEMU_ACCEL', 'tcg')
+        cmd = ['qemu-system-x86_64', '-M', 'pc', '-accel', accel,
+               '-m', self.mem, '-smp', str(self.smp),
+               '-nodefaults', '-no-user-config', '-display', 'none',
+               '-serial', 'stdio', '-no-reboot',
+               '-kernel', self.flavor.kernel, '-initrd', self._initrd(),
+               '-append', 'console=ttyS0 panic=-1 printk.devkmsg=on' +
+               (' kunit.enable=1' if self.flavor.debug else '')]
+        if accel == 'kvm':
+            cmd += ['-cpu', 'host']
+        return cmd + self.devices
+
+    def start(self):
+        log('booting %s guest "%s"' % (self.flavor.name, self.name))
+        self.started = time.time()
+        self._out = open(self.console, 'wb')
+        self.proc = subprocess.Popen(self.cmdline(), stdin=subprocess.DEVNULL,
+                                     stdout=self._out,
+                                     stderr=subprocess.STDOUT)
+        return self
+
+    def wait(self):
+        booted = False
+        deadline = self.started + self.timeout
+        while self.proc.poll() is None:
+            if time.time() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                break
+            if not booted and b'IVT-BOOTED' in self.text(raw=True):
+                booted = True
+                log('  %s: booted in %.0fs, running test' %
+                    (self.name, time.time() - self.started))
+            time.sleep(0.5)
+        self._out.close()
+        self.elapsed = time.time() - self.started
+        self.timed_out = self.proc.returncode is not None and \
+            time.time() > deadline
+        log('  %s: guest finished in %.0fs' % (self.name, self.elapsed))
+        return self.parse()
+
+    def text(self, raw=False):
+        with open(self.console, 'rb') as f:
+            data = f.read()
+        return data if raw else data.decode('utf-8', 'replace').replace(
+            '\r', '')
+
+    def section(self, name):
+        m = re.search(r'IVT-%s-BEGIN\n(.*?)IVT-%s-END' % (name, name),
+                      self.text(), re.S)
+        return m.group(1) if m else None
+
+    def parse(self):
+        """Results of the guest's checks plus the boot-level checks."""
+        text = self.text()
+        results = []
+        body = text.split('IVT-DMESG-BEGIN')[0]
+        for line in body.splitlines():
+            m = RESULT_RE.match(line.strip())
+            if m:
+                results.append((m.group(1) == 'ok', m.group(2)))
+        m = re.search(r'IVT-EXIT (\d+)', text)
+        self.exit_code = int(m.group(1)) if m else None
+        if self.exit_code is None:
+            why = 'timed out after %ds' % self.timeout if self.timed_out \
+                else 'the guest died before the end of its script'
+            results.append((False, 'guest ran to the end: ' + why))
+        dmesg = self.section('DMESG') or text
+        splats = [ln for ln in dmesg.splitlines() if SPLAT_RE.search(ln)]
+        leaks = (self.section('KMEMLEAK') or '').strip()
+        if leaks:
+            splats.append('kmemleak: ' + leaks.splitlines()[0])
+        self.splats = splats
+        what = 'no KASAN/lockdep/WARN/BUG/kmemleak report' \
+            if self.flavor.debug else 'no WARN/BUG/Oops report'
+        results.append((not splats, what + ('' if not splats else
+                                            ': ' + splats[0])))
+        return results
+
+    def tail(self, n=60):
+        lines = self.text().splitlines()
+        dmesg = self.section('DMESG')
+        out = '\n'.join(lines[-n:])
+        if self.splats and dmesg:
+            first = dmesg.splitlines()
+            idx = next((i for i, ln in enumerate(first)
+                        if SPLAT_RE.search(ln)), 0)
+            out += '\n--- kernel log around the first report ---\n' + \
+                '\n'.join(first[max(0, idx - 5):idx + 60])
+        return out
+
+
+def first_diff(a, b, ranges):
+    """Offset of the first byte that differs within @ranges, or None."""
+    for lo, hi in ranges:
+        if a[lo:hi] != b[lo:hi]:
+            return next(i for i in range(lo, hi) if a[i] != b[i])
+    return None
+
+
+def plain_device(workdir, name, size, data=None, addr=None):
+    """QEMU args for an ivshmem-plain device backed by a host file."""
+    path = os.path.join(workdir, name)
+    with open(path, 'wb') as f:
+        f.write(data if data is not None else bytes(size))
+    dev = 'ivshmem-plain,memdev=%s' % name
+    if addr is not None:
+        dev += ',addr=0x%x' % addr
+    return path, ['-object', 'memory-backend-file,id=%s,size=%d,'
+                  'mem-path=%s,share=on' % (name, size, path),
+                  '-device', dev]
+
+
+# ---------------------------------------------------------------- tests --
+
+TESTS = []
+
+
+def test(flavors=('debug', 'stock')):
+    def deco(fn):
+        TESTS.append((fn.__name__, flavors, fn))
+        return fn
+    return deco
+
+
+@test(flavors=('debug',))
+def kunit(ctx):
+    """Load every KUnit module; parse each suite's KTAP with kunit.py."""
+    script = '''
+for m in /lib/ivshmem/*_kunit.ko; do
+	t "insmod $(basename $m)" insmod $m
+done
+for s in /sys/kernel/debug/kunit/*; do
+	echo "IVT-KTAP-BEGIN ${s##*/}"
+	cat $s/results
+	echo "IVT-KTAP-END"
+done
+'''
+    g = ctx.boot('kunit', script)
+    results = g.wait()
+    kunit_py = os.path.join(ctx.flavor.kdir, 'source', 'tools', 'testing',
+                            'kunit', 'kunit.py')
+    suites = re.findall(r'IVT-KTAP-BEGIN (\S+)\n(.*?)IVT-KTAP-END',
+                        g.text(), re.S)
+    results.append((len(suites) > 0, 'KUnit suites found: %d' % len(suites)))
+    for name, ktap in suites:
+        # Each debugfs results file is a complete KTAP document.
+        path = os.path.join(g.workdir, name + '.ktap')
+        with open(path, 'w') as f:
+            f.write(ktap)
+        js = path + '.json'
+        p = subprocess.run([sys.executable, kunit_py, 'parse', path,
+                            '--json=' + js], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        cases = []
+        try:
+            with open(js) as f:
+                for sub in json.load(f).get('sub_groups', []):
+                    cases += sub.get('test_cases', [])
+        except (OSError, ValueError) as e:
+            results.append((False, '%s: kunit.py JSON: %s' % (name, e)))
+        for case in cases:
+            results.append((case.get('status') == 'PASS', 'kunit %s.%s' %
+                            (name, case.get('name'))))
+        results.append((p.returncode == 0 and len(cases) > 0,
+                        'kunit.py parse %s: %d cases, exit %d' %
+                        (name, len(cases), p.returncode)))
+        if p.returncode:
+            print(p.stdout[-4000:])
+    return g, results
+
+
+@test()
+def shm_data(ctx):
+    """16 MiB of host random bytes through read() and mmap, both ways."""
+    size = 16 << 20
+    data = os.urandom(size)
+    path, dev = plain_device(ctx.workdir, 'shm0', size, data)
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+D=/dev/ivshmem0
+t "$D exists" test -c $D
+eq "sysfs size" "$(cat /sys/class/ivshmem/ivshmem0/size)" %(size)d
+eq "sysfs vectors (plain device)" "$(cat /sys/class/ivshmem/ivshmem0/vectors)" 0
+t "no region_id on a QEMU device" test ! -e /sys/class/ivshmem/ivshmem0/region_id
+ivshmem_test info $D > /tmp/info
+eq "info size" "$(grep ^size= /tmp/info)" size=%(size)d
+eq "info abi_version" "$(grep ^abi_version= /tmp/info)" abi_version=1
+eq "info flags (no doorbell, not ACRN)" "$(grep ^flags= /tmp/info)" flags=0x0
+eq "read() sees the host's bytes" "$(sha < $D)" %(hash)s
+eq "mmap sees the host's bytes" "$(ivshmem_test mmap-cat $D | sha)" %(hash)s
+dd if=/dev/urandom of=/tmp/a bs=1M count=2 2>/dev/null
+dd if=/tmp/a of=$D bs=1M seek=1 2>/dev/null
+echo "IVT-HASH write $(sha /tmp/a)"
+dd if=/dev/urandom of=/tmp/b bs=1M count=2 2>/dev/null
+ivshmem_test mmap-write $D 0x800000 < /tmp/b
+echo "IVT-HASH mmap $(sha /tmp/b)"
+eq "mmap sees what write() wrote" \
+	"$(ivshmem_test mmap-cat $D | dd bs=1M skip=1 count=2 iflag=fullblock 2>/dev/null | sha)" \
+	"$(sha /tmp/a)"
+eq "read() sees what mmap wrote" \
+	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
+ivshmem_test badinput $D
+''' % {'size': size, 'hash': sha256(data)}
+    g = ctx.boot('shm_data', script, dev)
+    results = g.wait()
+    hashes = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})', g.text()))
+    with open(path, 'rb') as f:
+        after = f.read()
+    mb = 1 << 20
+    results += [
+        (hashes.get('write') == sha256(after[mb:3 * mb]),
+         'host file has the bytes the guest wrote with write()'),
+        (hashes.get('mmap') == sha256(after[8 * mb:10 * mb]),
+         'host file has the bytes the guest wrote through mmap'),
+        # badinput writes at 4096..4160 and in the last 8 bytes.
+        (first_diff(after, data, [(0, 4096), (8192, mb), (3 * mb, 8 * mb),
+                                  (10 * mb, size - 8)]) is None,
+         'bytes the guest did not write are unchanged (first difference'
+         ' at %s)' % first_diff(after, data, [(0, 4096), (8192, mb),
+                                               (3 * mb, 8 * mb),
+                                               (10 * mb, size - 8)])),
+    ]
+    return g, results
+
+
+@test()
+def two_devices(ctx):
+    """A 2 MiB and a 64 MiB device in one guest, each with its own data."""
+    devs, sums, script = [], {}, '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+eq "two device nodes" "$(ls /dev/ivshmem* | wc -l)" 2
+'''
+    for i, size in enumerate((2 << 20, 64 << 20)):
+        data = os.urandom(size)
+        _, dev = plain_device(ctx.workdir, 'shm%d' % i, size, data,
+                              addr=4 + i)
+        devs += dev
+        script += '''
+D=$(dev_by_size %(size)d)
+t "a device of %(size)d bytes" test -n "$D"
+eq "$D: read() sees its own host file" "$(sha < $D)" %(hash)s
+eq "$D: mmap sees its own host file" "$(ivshmem_test mmap-cat $D | sha)" %(hash)s
+''' % {'size': size, 'hash': sha256(data)}
+    g = ctx.boot('two_devices', script, devs)
+    return g, g.wait()
+
+
+@test()
+def unbind_rmmod(ctx):
+    """Unbind while mapped and read; rmmod refused while open or mapped."""
+    size = 16 << 20
+    _, dev = plain_device(ctx.workdir, 'shm0', size, os.urandom(size))
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+D=/dev/ivshmem0
+BDF=$(pci_of $D)
+ivshmem_test unbind $D $BDF
+t "rebind $BDF" sh -c "echo $BDF > /sys/bus/pci/drivers/ivshmem/bind"
+t "$D is back after rebind" test -c $D
+eq "data survives unbind/rebind" "$(sha < $D)" "$(ivshmem_test mmap-cat $D | sha)"
+
+exec 3< $D
+t "rmmod is refused while a file is open" sh -c '! rmmod ivshmem 2>/dev/null'
+exec 3<&-
+ivshmem_test hold $D 600 > /tmp/hold &
+HOLD=$!
+while ! grep -q held /tmp/hold; do sleep 0.1; done
+t "rmmod is refused while a mapping exists" sh -c '! rmmod ivshmem 2>/dev/null'
+kill $HOLD
+wait $HOLD
+t "rmmod succeeds once the last user is gone" rmmod ivshmem
+t "module is gone" sh -c '! grep -q "^ivshmem " /proc/modules'
+t "insmod again" insmod /lib/ivshmem/ivshmem.ko
+t "$D works after reload" sh -c "dd if=$D bs=4k count=1 2>/dev/null | wc -c | grep -qx 4096"
+t "rmmod with nothing open" rmmod ivshmem
+'''
+    g = ctx.boot('unbind_rmmod', script, dev)
+    return g, g.wait()
+
+
+# ----------------------------------------------------------------- main --
+
+class Context:
+    def __init__(self, flavor, workdir):
+        self.flavor = flavor
+        self.workdir = workdir
+
+    def boot(self, name, script, devices=(), **kw):
+        return Guest(self.flavor, name, script, devices,
+                     workdir=self.workdir, **kw).start()
+
+
+def stock_flavor():
+    dep = run(['dpkg-query', '-W', '-f=${Depends}', 'linux-image-amd64'])
+    pkg = re.search(r'linux-image-([\w.-]+)', dep).group(1)
+    return Flavor('stock', '/boot/vmlinuz-' + pkg,
+                  '/usr/src/linux-headers-' + pkg, debug=False)
+
+
+def debug_flavor(kdir):
+    return Flavor('debug', os.path.join(kdir, 'arch/x86/boot/bzImage'),
+                  kdir, debug=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--debug-kdir', required=True,
+                    help='build tree of the debug test kernel')
+    ap.add_argument('--flavor', action='append', choices=('debug', 'stock'),
+                    help='kernels to test on (default: both)')
+    ap.add_argument('--only', action='append', help='run only these tests')
+    ap.add_argument('--keep', action='store_true',
+                    help='keep the guests\' work directories')
+    args = ap.parse_args()
+
+    flavors = []
+    for name in args.flavor or ('debug', 'stock'):
+        flavors.append(debug_flavor(args.debug_kdir) if name == 'debug'
+                       else stock_flavor())
+
+    passed = failed = 0
+
+    def report(ok, desc):
+        nonlocal passed, failed
+        print(('ok - ' if ok else 'not ok - ') + desc, flush=True)
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+
+    progs = build_progs()
+    for fl in flavors:
+        warnings, kos = fl.build(progs)
+        report(not warnings, '%s: modules build with W=1 without warnings%s'
+               % (fl.name, '' if not warnings else ': ' + warnings[0]))
+        for w in warnings:
+            print('    ' + w)
+        log('%s: kernel %s, modules %s' % (fl.name, fl.release,
+                                            ' '.join(kos)))
+        for name, fls, fn in TESTS:
+            if fl.name not in fls or (args.only and name not in args.only):
+                continue
+            workdir = tempfile.mkdtemp(prefix='ivt-%s-%s-' % (fl.name, name))
+            g, results = fn(Context(fl, workdir))
+            bad = False
+            for ok, desc in results:
+                report(ok, '%s/%s: %s' % (fl.name, name, desc))
+                bad |= not ok
+            if bad:
+                print('--- console tail of %s/%s (%s) ---' %
+                      (fl.name, name, g.console))
+                print(g.tail())
+                print('--- end of console tail ---')
+            elif not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    print('%d passed, %d failed' % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

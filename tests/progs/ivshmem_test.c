@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem_test - guest-side end-to-end checks of /dev/ivshmemN.
+ *
+ * Runs inside the QEMU test guests. Subcommands move data (so the host
+ * can check it against the backing file) or run a group of checks, each
+ * printed as "ok - <what>" or "not ok - <what>: <why>". The exit status is
+ * the number of failed checks (capped at 125).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ivshmem.h>
+
+static int failures;
+/* An unmapped user address, hidden from the compiler's bounds checks. */
+static volatile uintptr_t bad_addr = 16;
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(cond ? "ok - " : "not ok - ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		failures++;
+}
+
+/* check that a call failed with the expected errno */
+#define CHECK_ERR(call, err, what) do {					\
+	errno = 0;							\
+	long _r = (long)(call);						\
+	int _e = errno;							\
+	check(_r == -1 && _e == (err), "%s: expect %s, got %ld/%s",	\
+	      what, strerrorname_np(err), _r,				\
+	      _e ? strerrorname_np(_e) : "no error");			\
+} while (0)
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(125);
+}
+
+static int open_dev(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	if (fd < 0)
+		die(path);
+	return fd;
+}
+
+static struct ivshmem_info get_info(int fd)
+{
+	struct ivshmem_info info;
+
+	if (ioctl(fd, IVSHMEM_IOCTL_INFO, &info))
+		die("IVSHMEM_IOCTL_INFO");
+	return info;
+}
+
+static void *map_dev(int fd, size_t len, off_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+/* info DEV: print the info ioctl as key=value lines for the scripts. */
+static int cmd_info(const char *dev)
+{
+	int fd = open_dev(dev, O_RDONLY);
+	struct ivshmem_info i = get_info(fd);
+
+	printf("abi_version=%u\nflags=0x%x\nsize=%llu\npeer_id=%u\n"
+	       "vectors=%u\nregion_id=%u\n", i.abi_version, i.flags,
+	       (unsigned long long)i.size, i.peer_id, i.vectors, i.region_id);
+	close(fd);
+	return 0;
+}
+
+/* mmap-cat DEV: write the whole shared memory, read through mmap, out. */
+static int cmd_mmap_cat(const char *dev)
+{
+	int fd = open_dev(dev, O_RDONLY);
+	size_t size = get_info(fd).size, done = 0;
+	char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	while (done < size) {
+		ssize_t n = write(1, p + done, size - done);
+
+		if (n <= 0)
+			die("write");
+		done += n;
+	}
+	return 0;
+}
+
+/* mmap-write DEV OFFSET: copy stdin into the mapping at OFFSET. */
+static int cmd_mmap_write(const char *dev, const char *offs)
+{
+	int fd = open_dev(dev, O_RDWR);
+	size_t size = get_info(fd).size;
+	size_t off = strtoull(offs, NULL, 0);
+	char *p = map_dev(fd, size, 0);
+	ssize_t n;
+
+	while (off < size && (n = read(0, p + off, size - off)) > 0)
+		off += n;
+	if (munmap(p, size))
+		die("munmap");
+	return 0;
+}
+
+/* Bad input: each call fails with its errno and leaves the device working. */
+static int cmd_badinput(const char *dev)
+{
+	int fd = open_dev(dev, O_RDWR);
+	struct ivshmem_info info = get_info(fd);
+	size_t size = info.size, pg = getpagesize();
+	char buf[64], *p;
+
+	CHECK_ERR(mmap(NULL, size + pg, PROT_READ, MAP_SHARED, fd, 0) ==
+		  MAP_FAILED ? -1 : 0, EINVAL, "mmap one page past the end");
+	CHECK_ERR(mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, size) ==
+		  MAP_FAILED ? -1 : 0, EINVAL, "mmap at offset == size");
+	CHECK_ERR(mmap(NULL, pg, PROT_READ, MAP_SHARED, fd,
+		       (off_t)1 << 62) == MAP_FAILED ? -1 : 0, EINVAL,
+		  "mmap at a huge offset");
+	CHECK_ERR(mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) ==
+		  MAP_FAILED ? -1 : 0, EINVAL, "mmap MAP_PRIVATE");
+	CHECK_ERR(mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 100) ==
+		  MAP_FAILED ? -1 : 0, EINVAL, "mmap unaligned offset");
+	CHECK_ERR(ioctl(fd, _IO(IVSHMEM_IOCTL_MAGIC, 0x3f)), ENOTTY,
+		  "unknown ioctl number");
+	CHECK_ERR(ioctl(fd, _IO('T', 0x01)), ENOTTY, "foreign ioctl");
+	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, (void *)bad_addr), EFAULT,
+		  "info ioctl with a bad pointer");
+	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, (void *)-4096L), EFAULT,
+		  "info ioctl with a kernel pointer");
+	CHECK_ERR(pread(fd, (void *)bad_addr, 64, 0), EFAULT,
+		  "read into a bad pointer");
+	{
+		char before[64], after[64];
+
+		check(pread(fd, before, 64, 0) == 64, "read 64 bytes");
+		CHECK_ERR(pwrite(fd, (void *)bad_addr, 64, 0), EFAULT,
+			  "write from a bad pointer");
+		check(pread(fd, after, 64, 0) == 64 &&
+		      !memcmp(before, after, 64),
+		      "a failed write leaves the memory unchanged");
+	}
+	CHECK_ERR(lseek(fd, -1, SEEK_SET), EINVAL, "lseek to -1");
+	CHECK_ERR(pwrite(fd, buf, sizeof(buf), size), ENOSPC,
+		  "write at the end");
+	check(pread(fd, buf, sizeof(buf), size) == 0, "read at the end is EOF");
+	check(pread(fd, buf, sizeof(buf), size - 10) == 10,
+	      "read across the end is cut short");
+	check(pwrite(fd, "0123456789abcdef", 16, size - 8) == 8,
+	      "write across the end is cut short");
+	check(lseek(fd, 0, SEEK_END) == (off_t)size, "SEEK_END gives the size");
+	CHECK_ERR(lseek(fd, 1, SEEK_END), EINVAL, "lseek past the end");
+
+	/* After all that the device still works. */
+	memset(buf, 0x5a, sizeof(buf));
+	check(pwrite(fd, buf, sizeof(buf), 4096) == sizeof(buf),
+	      "write still works");
+	p = mmap(NULL, pg * 2, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED, "mmap still works");
+	if (p != MAP_FAILED) {
+		check(!memcmp(p + 4096, buf, sizeof(buf)),
+		      "mmap sees what write() wrote");
+		p[4096] = 0x33;
+		check(pread(fd, buf, 1, 4096) == 1 && buf[0] == 0x33,
+		      "read() sees what mmap wrote");
+		munmap(p, pg * 2);
+	}
+	check(get_info(fd).size == size, "info still works");
+	/* Read-only opens may map shared read-only, not writable. */
+	close(fd);
+	fd = open_dev(dev, O_RDONLY);
+	p = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED, "read-only shared mapping of a read-only open");
+	if (p != MAP_FAILED)
+		munmap(p, pg);
+	CHECK_ERR(mmap(NULL, pg, PROT_WRITE, MAP_SHARED, fd, 0) ==
+		  MAP_FAILED ? -1 : 0, EACCES,
+		  "writable mapping of a read-only open");
+	close(fd);
+	return failures;
+}
+
+static sigjmp_buf fault_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(fault_jmp, sig);
+}
+
+/* Touch @p; return the signal it raised or 0. */
+static int touch(volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sig = sigsetjmp(fault_jmp, 1);
+	if (!sig)
+		(void)*p;
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	return sig;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/*
+ * unbind DEV PCI-ADDRESS: unbind the driver while this process has the
+ * device mapped and a child process sits in a read() loop on it.
+ */
+static int cmd_unbind(const char *dev, const char *bdf)
+{
+	int fd = open_dev(dev, O_RDWR), status, pipefd[2];
+	size_t size = get_info(fd).size;
+	volatile char *p = map_dev(fd, size, 0);
+	struct ivshmem_info info;
+	pid_t child;
+	char c;
+
+	p[0] = 'A';
+	p[size - 1] = 'Z';
+	if (pipe(pipefd))
+		die("pipe");
+	child = fork();
+	if (child == 0) {
+		/* Reader: loop over the whole device until it goes away. */
+		static char buf[1 << 20];
+		int rfd = open_dev(dev, O_RDONLY);
+		unsigned long loops = 0;
+
+		for (;;) {
+			ssize_t n = pread(rfd, buf, sizeof(buf),
+					  (loops * sizeof(buf)) % size);
+			if (n < 0)
+				_exit(errno == ENODEV ? (loops ? 0 : 3) : 1);
+			if (++loops == 1 && write(pipefd[1], "r", 1) != 1)
+				_exit(2);
+		}
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &c, 1) != 1)
+		die("reader did not start");
+
+	check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
+	      "unbind %s while mapped and read", bdf);
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0,
+	      "reader saw ENODEV and stopped (status 0x%x)", status);
+	check(touch(p) == SIGBUS, "access to a revoked mapping raises SIGBUS");
+	check(touch(p + size - 1) == SIGBUS, "... at the last byte too");
+	CHECK_ERR(pread(fd, &c, 1, 0), ENODEV, "read after unbind");
+	CHECK_ERR(pwrite(fd, &c, 1, 0), ENODEV, "write after unbind");
+	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, &info), ENODEV,
+		  "ioctl after unbind");
+	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) ==
+		  MAP_FAILED ? -1 : 0, ENODEV, "mmap after unbind");
+	CHECK_ERR(lseek(fd, 0, SEEK_SET), ENODEV, "lseek after unbind");
+	check(access(dev, F_OK) != 0, "%s is gone", dev);
+	check(munmap((void *)p, size) == 0, "munmap after unbind");
+	check(close(fd) == 0, "close after unbind");
+	return failures;
+}
+
+/*
+ * hold DEV SECONDS: keep the device open and mapped (for rmmod tests),
+ * print "held" once ready.
+ */
+static int cmd_hold(const char *dev, const char *secs)
+{
+	int fd = open_dev(dev, O_RDWR);
+	volatile char *p = map_dev(fd, 4096, 0);
+
+	p[0] = 1;
+	printf("held\n");
+	fflush(stdout);
+	sleep(atoi(secs));
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ivshmem_test info DEV\n"
+		"       ivshmem_test mmap-cat DEV\n"
+		"       ivshmem_test mmap-write DEV OFFSET < data\n"
+		"       ivshmem_test badinput DEV\n"
+		"       ivshmem_test unbind DEV PCI-ADDRESS\n"
+		"       ivshmem_test hold DEV SECONDS\n");
+	exit(125);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (argc < 3)
+		usage();
+	if (!strcmp(argv[1], "info"))
+		ret = cmd_info(argv[2]);
+	else if (!strcmp(argv[1], "mmap-cat"))
+		ret = cmd_mmap_cat(argv[2]);
+	else if (!strcmp(argv[1], "mmap-write") && argc == 4)
+		ret = cmd_mmap_write(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "badinput"))
+		ret = cmd_badinput(argv[2]);
+	else if (!strcmp(argv[1], "unbind") && argc == 4)
+		ret = cmd_unbind(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "hold") && argc == 4)
+		ret = cmd_hold(argv[2], argv[3]);
+	else
+		usage();
+	return ret > 125 ? 125 : ret;
+}
