@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * compat.h - the one place for kernel-version differences.
+ * The one place for kernel-version differences.
  *
  * Both modules include this header instead of testing LINUX_VERSION_CODE
- * themselves, so supporting a new kernel costs one edit here.
+ * themselves, so supporting a new kernel costs one edit here: compare with
+ * IVSHMEM_KERNEL_GE() and wrap the changed API in an ivshmem_ helper.
  */
 #ifndef IVSHMEM_COMPAT_H
 #define IVSHMEM_COMPAT_H
@@ -11,26 +12,26 @@
 #include <linux/version.h>
 #include <linux/mm.h>
 
+/* True when building against kernel @a.@b.@c or later. */
+#define IVSHMEM_KERNEL_GE(a, b, c) \
+	(KERNEL_VERSION(a, b, c) <= LINUX_VERSION_CODE)
+
 /* vm_flags became read-only in 6.3; vm_flags_set() replaced direct writes. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 static inline void ivshmem_vm_flags_set(struct vm_area_struct *vma,
-					 vm_flags_t flags)
+					vm_flags_t flags)
 {
-	vma->vm_flags |= flags;
-}
-#else
-static inline void ivshmem_vm_flags_set(struct vm_area_struct *vma,
-					 vm_flags_t flags)
-{
+#if IVSHMEM_KERNEL_GE(6, 3, 0)
 	vm_flags_set(vma, flags);
-}
+#else
+	vma->vm_flags |= flags;
 #endif
+}
 
 /* class_create() lost its owner argument in 6.4. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
-#define ivshmem_class_create(name) class_create(THIS_MODULE, name)
-#else
+#if IVSHMEM_KERNEL_GE(6, 4, 0)
 #define ivshmem_class_create(name) class_create(name)
+#else
+#define ivshmem_class_create(name) class_create(THIS_MODULE, name)
 #endif
 
 /*

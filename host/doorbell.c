@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Doorbells for dm-land regions, which ACRN lacks.
+ *
+ * Every attached peer registers, per vector, where a ring is delivered:
+ * to a guest VM by HC_INJECT_MSI with the MSI address/data its guest
+ * programmed, or to a peer living in the Service VM itself by signalling
+ * an eventfd. A ring (region, source, target, vector) comes from the
+ * RING ioctl or from a trigger: an eventfd bound to (target, vector) that
+ * the device model hands to HSM's ACRN_IOCTL_IOEVENTFD for the doorbell
+ * register, so a guest's doorbell write reaches the module without a trip
+ * through userspace (the pattern of HSM's irqfd.c).
+ *
+ * A trigger's wake-up runs under the eventfd's wait-queue lock with
+ * interrupts off, and eventfd_signal() must not nest in it, so it only
+ * queues the trigger's work item; the work item routes the ring in
+ * process context.
+ */
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+
+#include "../compat.h"
+#include "ivshmem_host.h"
+
+static struct ivh_peer *ivh_attached_peer(struct ivh_region *region, u32 vmid)
+{
+	struct ivh_peer *peer;
+
+	lockdep_assert_held(&region->lock);
+	list_for_each_entry(peer, &region->peers, node)
+		if (peer->vmid == vmid)
+			return peer;
+	return NULL;
+}
+
+/**
+ * ivh_region_ring() - deliver one doorbell ring
+ * @region:	the region.
+ * @src:	ringing VM, must be attached.
+ * @dst:	target VM, must be attached.
+ * @vector:	the target's vector.
+ *
+ * Context: process context; takes ivh_region.lock and holds it across
+ * the delivery (eventfd_signal() or the hypercall).
+ * Return: 0 when delivered, -EINVAL (vector out of range), -ENOTCONN
+ * (source or target not attached), -ENXIO (the target has not
+ * registered that vector), or the hypercall's error (-EOPNOTSUPP off
+ * ACRN).
+ */
+int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
+{
+	struct ivh_hc *hc = region->host->hc;
+	struct ivh_vector *vec;
+	struct ivh_peer *target;
+	int ret;
+
+	if (vector >= IVSHMEM_HOST_MAX_VECTORS)
+		return -EINVAL;
+
+	mutex_lock(&region->lock);
+	target = ivh_attached_peer(region, dst);
+	if (!ivh_attached_peer(region, src) || !target) {
+		ret = -ENOTCONN;
+		goto unlock;
+	}
+	vec = &target->vec[vector];
+	switch (vec->type) {
+	case IVSHMEM_HOST_VECTOR_EVENTFD:
+		eventfd_signal(vec->eventfd, 1);
+		ret = 0;
+		break;
+	case IVSHMEM_HOST_VECTOR_MSI:
+		ret = hc->ops->inject_msi(hc, vec->hc_vmid, &vec->msi);
+		break;
+	default:
+		ret = -ENXIO;
+		break;
+	}
+	if (!ret)
+		vec->rings++;
+unlock:
+	mutex_unlock(&region->lock);
+	return ret;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_ring);
+
+/**
+ * ivh_ring() - ivh_region_ring() by region name
+ * @host:	the registry.
+ * @name:	the region's name.
+ * @src:	ringing VM.
+ * @dst:	target VM.
+ * @vector:	the target's vector.
+ *
+ * Context: process context; takes ivh_host.lock, then ivh_region.lock.
+ * Return: -ENOENT without such a region, else as ivh_region_ring().
+ */
+int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
+	     u32 vector)
+{
+	struct ivh_region *region;
+	int ret;
+
+	region = ivh_region_get(host, name);
+	if (!region)
+		return -ENOENT;
+	ret = ivh_region_ring(region, src, dst, vector);
+	ivh_region_put(region);
+	return ret;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_ring);
+
+/**
+ * ivh_set_vector() - register or clear the delivery of a peer's vector
+ * @peer:	the peer.
+ * @req:	validated request (vector in range, type known, fields that
+ *		do not belong to the type zero).
+ * @eventfd:	for IVSHMEM_HOST_VECTOR_EVENTFD, a reference this function
+ *		takes over (also on failure); NULL otherwise.
+ *
+ * Context: process context; takes ivh_region.lock.
+ * Return: 0 or -ENOTCONN (the peer was detached).
+ */
+int ivh_set_vector(struct ivh_peer *peer,
+		   const struct ivshmem_host_vector *req,
+		   struct eventfd_ctx *eventfd)
+{
+	struct ivh_region *region = peer->region;
+	struct eventfd_ctx *old;
+	struct ivh_vector *vec;
+
+	mutex_lock(&region->lock);
+	if (!peer->attached) {
+		mutex_unlock(&region->lock);
+		if (eventfd)
+			eventfd_ctx_put(eventfd);
+		return -ENOTCONN;
+	}
+	vec = &peer->vec[req->vector];
+	old = vec->eventfd;
+	vec->type = req->type;
+	vec->hc_vmid = req->hc_vmid;
+	vec->msi.msi_addr = req->msi_addr;
+	vec->msi.msi_data = req->msi_data;
+	vec->eventfd = eventfd;
+	mutex_unlock(&region->lock);
+
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_set_vector);
+
+static void ivh_trigger_work(struct work_struct *work)
+{
+	struct ivh_trigger *trig = container_of(work, struct ivh_trigger, work);
+	struct ivh_peer *peer = trig->peer;
+
+	/* A ring that finds no receiver is dropped, as on the device. */
+	ivh_region_ring(peer->region, peer->vmid, trig->dst, trig->vector);
+}
+
+/* Called with the eventfd's wait-queue lock held, interrupts off. */
+static int ivh_trigger_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			      int sync, void *key)
+{
+	struct ivh_trigger *trig = container_of(wait, struct ivh_trigger, wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		/*
+		 * Consume the count (we hold the wait-queue lock it needs):
+		 * the eventfd only counts rings not yet seen, and rings that
+		 * come before the work item runs merge into one, like
+		 * interrupts.
+		 */
+		eventfd_ctx_do_read(trig->eventfd, &cnt);
+		queue_work(trig->peer->region->host->wq, &trig->work);
+	}
+	return 0;
+}
+
+static void ivh_trigger_ptable(struct file *file, wait_queue_head_t *wqh,
+			       poll_table *pt)
+{
+	struct ivh_trigger *trig = container_of(pt, struct ivh_trigger, pt);
+
+	add_wait_queue(wqh, &trig->wait);
+}
+
+/* Unhook from the eventfd, wait for the work item, free. */
+static void ivh_trigger_free(struct ivh_trigger *trig)
+{
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(trig->eventfd, &trig->wait, &cnt);
+	cancel_work_sync(&trig->work);
+	eventfd_ctx_put(trig->eventfd);
+	kfree(trig);
+}
+
+/**
+ * ivh_trigger_assign() - ring (@dst, @vector) whenever an eventfd fires
+ * @peer:	the source peer.
+ * @fd:		the eventfd.
+ * @dst:	target VM, a member of the region.
+ * @vector:	target vector.
+ *
+ * The binding lasts until ivh_trigger_deassign() or until the peer is
+ * detached; closing the eventfd does not end it (HSM's ioeventfd may
+ * still hold the eventfd and signal it).
+ *
+ * Context: process context; takes ivh_region.lock.
+ * Return: 0, -EINVAL (vector out of range, or @fd is not an eventfd),
+ * -EACCES (@dst not a member), -EBADF, -ENOTCONN (peer detached),
+ * -ENOSPC (too many triggers), -EBUSY (eventfd already bound), -ENOMEM.
+ */
+int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
+{
+	struct ivh_region *region = peer->region;
+	struct ivh_trigger *trig, *tmp;
+	struct eventfd_ctx *eventfd;
+	__poll_t events;
+	struct fd f;
+	int ret;
+
+	if (vector >= IVSHMEM_HOST_MAX_VECTORS)
+		return -EINVAL;
+	if (dst > IVSHMEM_HOST_MAX_VMID ||
+	    !(region->spec.members & BIT_ULL(dst)))
+		return -EACCES;
+
+	trig = kzalloc(sizeof(*trig), GFP_KERNEL);
+	if (!trig)
+		return -ENOMEM;
+	trig->peer = peer;
+	trig->dst = dst;
+	trig->vector = vector;
+	INIT_LIST_HEAD(&trig->node);
+	INIT_WORK(&trig->work, ivh_trigger_work);
+	init_waitqueue_func_entry(&trig->wait, ivh_trigger_wakeup);
+	init_poll_funcptr(&trig->pt, ivh_trigger_ptable);
+
+	f = fdget(fd);
+	if (!f.file) {
+		ret = -EBADF;
+		goto free_trig;
+	}
+	eventfd = eventfd_ctx_fileget(f.file);
+	if (IS_ERR(eventfd)) {
+		ret = -EINVAL;
+		goto put_file;
+	}
+	trig->eventfd = eventfd;
+
+	mutex_lock(&region->lock);
+	if (!peer->attached) {
+		ret = -ENOTCONN;
+		goto unlock;
+	}
+	if (peer->nr_triggers >= IVH_MAX_TRIGGERS) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	list_for_each_entry(tmp, &peer->triggers, node) {
+		if (tmp->eventfd == eventfd) {
+			ret = -EBUSY;
+			goto unlock;
+		}
+	}
+	/* Install our wait entry, then catch a signal that came before. */
+	events = vfs_poll(f.file, &trig->pt);
+	list_add_tail(&trig->node, &peer->triggers);
+	peer->nr_triggers++;
+	if (events & EPOLLIN)
+		queue_work(region->host->wq, &trig->work);
+	mutex_unlock(&region->lock);
+	fdput(f);
+	return 0;
+
+unlock:
+	mutex_unlock(&region->lock);
+	eventfd_ctx_put(eventfd);
+put_file:
+	fdput(f);
+free_trig:
+	kfree(trig);
+	return ret;
+}
+
+/**
+ * ivh_trigger_deassign() - remove the trigger bound to an eventfd
+ * @peer:	the source peer.
+ * @fd:		the eventfd.
+ *
+ * Context: process context; takes ivh_region.lock, then waits for the
+ * trigger's work item without it.
+ * Return: 0, -EBADF/-EINVAL (not an eventfd) or -ENOENT (not bound).
+ */
+int ivh_trigger_deassign(struct ivh_peer *peer, int fd)
+{
+	struct ivh_region *region = peer->region;
+	struct ivh_trigger *trig, *found = NULL;
+	struct eventfd_ctx *eventfd;
+
+	eventfd = eventfd_ctx_fdget(fd);
+	if (IS_ERR(eventfd))
+		return PTR_ERR(eventfd);
+
+	mutex_lock(&region->lock);
+	list_for_each_entry(trig, &peer->triggers, node) {
+		if (trig->eventfd == eventfd) {
+			found = trig;
+			list_del_init(&trig->node);
+			peer->nr_triggers--;
+			break;
+		}
+	}
+	mutex_unlock(&region->lock);
+	eventfd_ctx_put(eventfd);
+
+	if (!found)
+		return -ENOENT;
+	ivh_trigger_free(found);
+	return 0;
+}
+
+/**
+ * ivh_peer_teardown_doorbells() - take a detaching peer's doorbells out
+ * @peer:	the peer.
+ * @triggers:	receives the peer's triggers.
+ * @eventfds:	receives the vectors' eventfds (NULL where none), one per
+ *		vector.
+ *
+ * Context: ivh_region.lock held. The caller passes both to
+ * ivh_doorbells_free() after dropping it.
+ */
+void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
+				 struct list_head *triggers,
+				 struct eventfd_ctx **eventfds)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&peer->region->lock);
+	list_splice_init(&peer->triggers, triggers);
+	peer->nr_triggers = 0;
+	for (i = 0; i < IVSHMEM_HOST_MAX_VECTORS; i++) {
+		eventfds[i] = peer->vec[i].eventfd;
+		memset(&peer->vec[i], 0, sizeof(peer->vec[i]));
+	}
+}
+
+/**
+ * ivh_doorbells_free() - free what ivh_peer_teardown_doorbells() took out
+ * @triggers:	the triggers.
+ * @eventfds:	the vectors' eventfds.
+ *
+ * Context: process context, ivh_region.lock not held (waits for the
+ * triggers' work items, which take it).
+ */
+void ivh_doorbells_free(struct list_head *triggers,
+			struct eventfd_ctx **eventfds)
+{
+	struct ivh_trigger *trig, *tmp;
+	unsigned int i;
+
+	list_for_each_entry_safe(trig, tmp, triggers, node) {
+		list_del(&trig->node);
+		ivh_trigger_free(trig);
+	}
+	for (i = 0; i < IVSHMEM_HOST_MAX_VECTORS; i++)
+		if (eventfds[i])
+			eventfd_ctx_put(eventfds[i]);
+}

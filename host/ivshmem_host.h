@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces of the ivshmem host module (ACRN Service VM).
+ *
+ * Objects and lifetime
+ * --------------------
+ * struct ivh_host is one registry: the module has one, each KUnit test
+ * makes its own with a recording hypercall double.
+ *
+ * struct ivh_region is a registry entry, reference counted. The registry
+ * holds one reference until the region is removed; every peer holds one.
+ *
+ * struct ivh_peer is one VM attached to a dm-land region. Its attachment
+ * fd owns it. "Attached" ends on explicit detach or on release of the fd;
+ * the peer itself is freed on release.
+ *
+ * struct ivh_mem is the memory of one session of a dm-land region
+ * (from the first attach after all VMs had left to the last detach).
+ * References: the region while the session lasts, each peer of the
+ * session until its fd is released, each VMA mapping it. The last put
+ * frees the folios. A new session always gets new, zeroed memory, so no
+ * data survives from one set of VMs to the next.
+ *
+ * Lock order
+ * ----------
+ *   mmap_lock (held by the mm around ->mmap and faults)
+ *     -> ivh_host.lock (registry)
+ *       -> ivh_region.lock (peers, session memory, vectors)
+ *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
+ * No user memory is copied while holding ivh_host.lock or
+ * ivh_region.lock. Trigger work items take ivh_region.lock, so
+ * cancel_work_sync() on them is only called without it.
+ */
+#ifndef IVSHMEM_HOST_INT_H
+#define IVSHMEM_HOST_INT_H
+
+#include <linux/atomic.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/poll.h>
+#include <linux/workqueue.h>
+#include <linux/ivshmem_host.h>
+
+#include "hypercall.h"
+
+#define IVH_MAX_REGIONS		64
+#define IVH_MAX_TRIGGERS	64	/* per peer */
+
+/* Folio order tried first for dm-land memory (2 MiB on x86-64). */
+#define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
+
+struct eventfd_ctx;
+struct vm_area_struct;
+
+/**
+ * struct ivh_region_spec - a region as written in the syntax or an ioctl
+ * @name:	"hv:/..." or "dm:/...", NUL-terminated, zero-padded.
+ * @members:	bit N: VM N is a member.
+ * @size_mb:	size in MiB.
+ * @hv:		true for an "hv:/" region (set by ivh_spec_check()).
+ */
+struct ivh_region_spec {
+	char name[IVSHMEM_HOST_NAME_LEN];
+	u64 members;
+	u32 size_mb;
+	bool hv;
+};
+
+/**
+ * struct ivh_config_error - where a region list failed to parse
+ * @entry:	index of the failing entry (0-based, empty entries count).
+ * @why:	the rule it broke, a static string.
+ */
+struct ivh_config_error {
+	unsigned int entry;
+	const char *why;
+};
+
+/**
+ * struct ivh_host - one registry of regions
+ * @lock:	protects @regions, @nr_regions and ivh_region.removed.
+ * @regions:	the registry, in order of addition.
+ * @nr_regions:	entries in @regions.
+ * @ids:	region IDs.
+ * @hc:		hypercall ops for this registry.
+ * @wq:		runs doorbell triggers.
+ * @mem_bytes:	dm-land memory allocated now.
+ * @nr_mems:	live struct ivh_mem.
+ */
+struct ivh_host {
+	struct mutex lock;	/* the registry; before ivh_region.lock */
+	struct list_head regions;
+	unsigned int nr_regions;
+	struct ida ids;
+	struct ivh_hc *hc;
+	struct workqueue_struct *wq;
+	atomic64_t mem_bytes;
+	atomic_t nr_mems;
+};
+
+/**
+ * struct ivh_mem - dm-land memory of one session
+ * @ref:	see "Objects and lifetime".
+ * @host:	for the statistics.
+ * @nr_pages:	size in pages.
+ * @nr_filled:	pages allocated so far (== @nr_pages once complete).
+ * @nr_folios:	folios backing the pages.
+ * @pages:	every page, in order (subpages of large folios included).
+ */
+struct ivh_mem {
+	struct kref ref;
+	struct ivh_host *host;
+	unsigned long nr_pages;
+	unsigned long nr_filled;
+	unsigned int nr_folios;
+	struct page **pages;
+};
+
+/**
+ * struct ivh_region - a registry entry
+ * @ref:	registry reference plus one per peer.
+ * @host:	the registry.
+ * @node:	in ivh_host.regions (ivh_host.lock).
+ * @spec:	name, size, members; immutable.
+ * @id:		region ID.
+ * @removed:	no longer in the registry (ivh_host.lock).
+ * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
+ * @peers:	attached peers.
+ * @nr_attached: entries in @peers.
+ * @mem:	memory of the current session, NULL between sessions.
+ */
+struct ivh_region {
+	struct kref ref;
+	struct ivh_host *host;
+	struct list_head node;
+	struct ivh_region_spec spec;
+	u32 id;
+	bool removed;
+	struct mutex lock;	/* peers, session, vectors */
+	struct list_head peers;
+	unsigned int nr_attached;
+	struct ivh_mem *mem;
+};
+
+/**
+ * struct ivh_vector - where one vector of a peer is delivered
+ * @type:	IVSHMEM_HOST_VECTOR_*.
+ * @hc_vmid:	MSI: target VM for HC_INJECT_MSI.
+ * @msi:	MSI: address and data.
+ * @eventfd:	EVENTFD: signalled on each ring (reference held).
+ * @rings:	rings delivered (for tests and debugging).
+ */
+struct ivh_vector {
+	u32 type;
+	u32 hc_vmid;
+	struct acrn_msi_entry msi;
+	struct eventfd_ctx *eventfd;
+	u64 rings;
+};
+
+/**
+ * struct ivh_peer - a VM attached to a dm-land region
+ * @region:	reference held.
+ * @mem:	reference held until release (NULL for hv-land).
+ * @node:	in ivh_region.peers while @attached.
+ * @vmid:	absolute VM ID.
+ * @attached:	(ivh_region.lock)
+ * @vec:	delivery of each vector (ivh_region.lock).
+ * @triggers:	eventfds that ring from this peer (ivh_region.lock).
+ * @nr_triggers: entries in @triggers.
+ */
+struct ivh_peer {
+	struct ivh_region *region;
+	struct ivh_mem *mem;
+	struct list_head node;
+	u32 vmid;
+	bool attached;
+	struct ivh_vector vec[IVSHMEM_HOST_MAX_VECTORS];
+	struct list_head triggers;
+	unsigned int nr_triggers;
+};
+
+/**
+ * struct ivh_trigger - an eventfd that rings a doorbell
+ * @peer:	the source peer, owner.
+ * @node:	in ivh_peer.triggers.
+ * @dst:	target VM.
+ * @vector:	target vector.
+ * @eventfd:	reference held.
+ * @wait:	our entry on the eventfd's wait queue.
+ * @pt:		for vfs_poll() to install @wait.
+ * @work:	rings, in process context.
+ */
+struct ivh_trigger {
+	struct ivh_peer *peer;
+	struct list_head node;
+	u32 dst;
+	u32 vector;
+	struct eventfd_ctx *eventfd;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct work_struct work;
+};
+
+/* config.c: the region syntax, pure */
+int ivh_spec_check(struct ivh_region_spec *spec, const char **why);
+int ivh_parse_region(const char *s, size_t len, struct ivh_region_spec *spec,
+		     const char **why);
+int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
+		      unsigned int max, unsigned int *nr,
+		      struct ivh_config_error *err);
+int ivh_name_check(const char *name, size_t len, const char **why);
+
+/* region.c: registry, dm-land memory and its lifetime */
+int ivh_host_init(struct ivh_host *host, struct ivh_hc *hc);
+void ivh_host_destroy(struct ivh_host *host);
+int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
+		   const char **why);
+int ivh_region_remove(struct ivh_host *host, const char *name);
+struct ivh_region *ivh_region_get(struct ivh_host *host, const char *name);
+void ivh_region_put(struct ivh_region *region);
+void ivh_region_info(struct ivh_region *region,
+		     struct ivshmem_host_region *out);
+int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
+	     unsigned int capacity, unsigned int *count);
+struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
+			    u32 vmid, const char **why);
+int ivh_detach(struct ivh_peer *peer);
+int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
+void ivh_peer_release(struct ivh_peer *peer);
+int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
+struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
+void ivh_mem_get(struct ivh_mem *mem);
+void ivh_mem_put(struct ivh_mem *mem);
+int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
+	     bool create, const char **why);
+
+/* doorbell.c: vectors, routing, eventfd triggers */
+int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector);
+int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
+	     u32 vector);
+int ivh_set_vector(struct ivh_peer *peer,
+		   const struct ivshmem_host_vector *req,
+		   struct eventfd_ctx *eventfd);
+int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector);
+int ivh_trigger_deassign(struct ivh_peer *peer, int fd);
+void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
+				 struct list_head *triggers,
+				 struct eventfd_ctx **eventfds);
+void ivh_doorbells_free(struct list_head *triggers,
+			struct eventfd_ctx **eventfds);
+
+/* ioctl.c: the misc device and the attachment fds */
+int ivh_misc_register(struct ivh_host *host);
+void ivh_misc_deregister(void);
+
+#endif /* IVSHMEM_HOST_INT_H */

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem_host: inter-VM shared memory for ACRN's Service VM.
+ *
+ * Extends ACRN's HSM with a registry of named shared-memory regions
+ * ("hv:/" emulated by the hypervisor, "dm:/" by the device model), memory
+ * for dm-land regions, hv-land virtual device brokering and dm-land
+ * doorbells. See Documentation/host.rst.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+
+#include "../compat.h"
+#include "ivshmem_host.h"
+
+static char *regions;
+module_param(regions, charp, 0444);
+MODULE_PARM_DESC(regions,
+		 "regions at load, ACRN IVSHMEM_REGION syntax: name,size_mb,vmid:vmid[;...], e.g. \"dm:/a,2,1:2;hv:/shm_region_0,2,0:2\"");
+
+static struct ivh_hc ivh_hc;
+static struct ivh_host ivh_host;
+
+static int ivh_load_regions(struct ivh_host *host, const char *list)
+{
+	struct ivh_config_error err = {};
+	struct ivh_region_spec *specs;
+	unsigned int nr, i;
+	const char *why;
+	int ret;
+
+	specs = kcalloc(IVH_MAX_REGIONS, sizeof(*specs), GFP_KERNEL);
+	if (!specs)
+		return -ENOMEM;
+	ret = ivh_parse_regions(list, specs, IVH_MAX_REGIONS, &nr, &err);
+	if (ret) {
+		pr_err("regions: entry %u: %s (%d)\n", err.entry, err.why, ret);
+		goto free_specs;
+	}
+	for (i = 0; i < nr; i++) {
+		ret = ivh_region_add(host, &specs[i], &why);
+		if (ret) {
+			pr_err("regions: \"%s\": %s (%d)\n", specs[i].name, why,
+			       ret);
+			goto free_specs;
+		}
+	}
+	if (nr)
+		pr_info("%u region(s) from the module parameter\n", nr);
+free_specs:
+	kfree(specs);
+	return ret;
+}
+
+static int __init ivh_init(void)
+{
+	int ret;
+
+	ivh_hc_select(&ivh_hc);
+	ret = ivh_host_init(&ivh_host, &ivh_hc);
+	if (ret)
+		return ret;
+	ret = ivh_load_regions(&ivh_host, regions);
+	if (ret)
+		goto destroy_host;
+	ret = ivh_misc_register(&ivh_host);
+	if (ret)
+		goto destroy_host;
+	pr_info("ready, hypercalls: %s\n", ivh_hc.ops->name);
+	return 0;
+
+destroy_host:
+	ivh_host_destroy(&ivh_host);
+	return ret;
+}
+
+static void __exit ivh_exit(void)
+{
+	ivh_misc_deregister();
+	ivh_host_destroy(&ivh_host);
+}
+
+module_init(ivh_init);
+module_exit(ivh_exit);
+
+MODULE_DESCRIPTION("Inter-VM shared memory regions and doorbells for ACRN's Service VM");
+MODULE_LICENSE("GPL");

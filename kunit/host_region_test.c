@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the host module's registry, membership checks and the
+ * refcounted lifetime of dm-land memory (host/region.c).
+ */
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+
+#include "host_test.h"
+
+#define IVH_2M	(2UL << 20)
+
+static void registry_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivshmem_host_region info[3];
+	struct ivh_region_spec spec = {};
+	struct ivh_region *region;
+	unsigned int count;
+	const char *why;
+
+	ivh_fixture_add(test, "hv:/shm_region_0,2,0:2");
+	ivh_fixture_add(test, "dm:/b,4,1:2:3");
+
+	/* Duplicate names are refused and change nothing. */
+	memcpy(spec.name, "dm:/b", 6);
+	spec.size_mb = 8;
+	spec.members = 0x3;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -EEXIST);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "in use"));
+	/* So are specs the syntax would refuse. */
+	spec.size_mb = 3;
+	memcpy(spec.name, "dm:/c", 6);
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->host.nr_regions, 2);
+
+	/* IDs follow the order of addition. */
+	KUNIT_EXPECT_EQ(test, ivh_list(&fx->host, info, 3, &count), 0);
+	KUNIT_ASSERT_EQ(test, count, 2);
+	KUNIT_EXPECT_STREQ(test, info[0].name, "hv:/shm_region_0");
+	KUNIT_EXPECT_EQ(test, info[0].region_id, 0);
+	KUNIT_EXPECT_EQ(test, info[0].flags, IVSHMEM_HOST_REGION_HV);
+	KUNIT_EXPECT_EQ(test, info[0].members, BIT_ULL(0) | BIT_ULL(2));
+	KUNIT_EXPECT_STREQ(test, info[1].name, "dm:/b");
+	KUNIT_EXPECT_EQ(test, info[1].region_id, 1);
+	KUNIT_EXPECT_EQ(test, info[1].size_mb, 4);
+	KUNIT_EXPECT_EQ(test, info[1].flags, 0);
+
+	/* A short array still reports the full count. */
+	KUNIT_EXPECT_EQ(test, ivh_list(&fx->host, info, 1, &count), 0);
+	KUNIT_EXPECT_EQ(test, count, 2);
+
+	region = ivh_region_get(&fx->host, "dm:/b");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->spec.size_mb, 4);
+	ivh_region_put(region);
+	KUNIT_EXPECT_NULL(test, ivh_region_get(&fx->host, "dm:/nope"));
+
+	/* Removal frees the ID for the next region. */
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "hv:/shm_region_0"), 0);
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "hv:/shm_region_0"),
+			-ENOENT);
+	ivh_fixture_add(test, "dm:/c,2,0:1");
+	region = ivh_region_get(&fx->host, "dm:/c");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 0);
+	ivh_region_put(region);
+}
+
+static void registry_full_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_region_spec spec = { .size_mb = 2, .members = 0x3 };
+	const char *why;
+	int i;
+
+	for (i = 0; i < IVH_MAX_REGIONS; i++) {
+		snprintf(spec.name, sizeof(spec.name), "dm:/r%d", i);
+		KUNIT_ASSERT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
+	}
+	memset(spec.name, 0, sizeof(spec.name));
+	memcpy(spec.name, "dm:/one_more", 12);
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, fx->host.nr_regions, IVH_MAX_REGIONS);
+}
+
+static void membership_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_peer *a, *b;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/m,2,1:2");
+	ivh_fixture_add(test, "hv:/h,2,1:2");
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 3, &why)),
+			-EACCES);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "not a member"));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 0, &why)),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 64, &why)),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", U32_MAX,
+						 &why)), -EACCES);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "hv:/h", 1, &why)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/x", 1, &why)),
+			-ENOENT);
+	/* None of the refusals allocated memory. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+
+	a = ivh_attach(&fx->host, "dm:/m", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 1, &why)),
+			-EBUSY);
+	b = ivh_attach(&fx->host, "dm:/m", 2, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_EQ(test, a->mem, b->mem);
+	KUNIT_EXPECT_EQ(test, a->region->nr_attached, 2);
+
+	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/m", 2), 0);
+	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/m", 2), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/x", 2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ivh_detach(b), -ENOTCONN);
+	/* VM 2 may come back while VM 1 is still there: same memory. */
+	ivh_peer_release(b);
+	b = ivh_attach(&fx->host, "dm:/m", 2, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_EQ(test, a->mem, b->mem);
+	ivh_peer_release(a);
+	ivh_peer_release(b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+}
+
+static void ivh_fill(struct ivh_mem *mem, u8 val)
+{
+	unsigned long i;
+
+	for (i = 0; i < mem->nr_pages; i++) {
+		void *p = kmap_local_page(mem->pages[i]);
+
+		memset(p, val, PAGE_SIZE);
+		kunmap_local(p);
+	}
+}
+
+static bool ivh_all_zero(struct ivh_mem *mem)
+{
+	unsigned long i;
+	bool zero = true;
+
+	for (i = 0; i < mem->nr_pages && zero; i++) {
+		void *p = kmap_local_page(mem->pages[i]);
+
+		zero = !memchr_inv(p, 0, PAGE_SIZE);
+		kunmap_local(p);
+	}
+	return zero;
+}
+
+static void lifetime_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivshmem_host_region info;
+	struct ivh_peer *a, *b, *c;
+	struct ivh_mem *mem;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/l,2,1:2");
+	a = ivh_attach(&fx->host, "dm:/l", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = ivh_attach(&fx->host, "dm:/l", 2, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	mem = a->mem;
+
+	/* Session, a and b hold it. */
+	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 3);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+	KUNIT_EXPECT_EQ(test, mem->nr_pages, IVH_2M >> PAGE_SHIFT);
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(mem));
+	ivh_region_info(a->region, &info);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_HOST_REGION_MEM);
+	KUNIT_EXPECT_EQ(test, info.nr_attached, 2);
+	KUNIT_EXPECT_EQ(test, info.nr_folios, mem->nr_folios);
+	/* One 2 MiB folio, or 4 KiB pages when none was free. */
+	KUNIT_EXPECT_TRUE(test, mem->nr_folios == 1 ||
+			  mem->nr_folios == IVH_2M >> PAGE_SHIFT);
+	ivh_fill(mem, 0xa5);
+
+	/* A mapping's reference (vm_ops->open) outlives everything else. */
+	ivh_mem_get(mem);
+	KUNIT_EXPECT_EQ(test, ivh_detach(a), 0);
+	KUNIT_EXPECT_PTR_EQ(test, a->region->mem, mem);
+	KUNIT_EXPECT_EQ(test, ivh_detach(b), 0);
+	/* The session ended: the region lets go, the holders do not. */
+	KUNIT_EXPECT_NULL(test, a->region->mem);
+	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 3);
+
+	/* A new set of VMs gets new, zeroed memory. */
+	c = ivh_attach(&fx->host, "dm:/l", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_EXPECT_PTR_NE(test, c->mem, mem);
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(c->mem));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 2);
+
+	ivh_peer_release(a);
+	ivh_peer_release(b);
+	/* Only the "mapping" holds the old memory; its data is intact. */
+	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 1);
+	KUNIT_EXPECT_FALSE(test, ivh_all_zero(mem));
+	ivh_mem_put(mem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+	ivh_peer_release(c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+}
+
+static void remove_attached_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_region *old;
+	struct ivh_peer *a, *b;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/r,4,1:2");
+	a = ivh_attach(&fx->host, "dm:/r", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	old = a->region;
+	ivh_fill(a->mem, 0x5a);
+
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/r"), 0);
+	KUNIT_EXPECT_TRUE(test, old->removed);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/r", 2, &why)),
+			-ENOENT);
+	/* The peer keeps region and memory. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 2 * IVH_2M);
+	KUNIT_EXPECT_FALSE(test, ivh_all_zero(a->mem));
+
+	/* The name is free again, for a different region. */
+	ivh_fixture_add(test, "dm:/r,2,1:2");
+	b = ivh_attach(&fx->host, "dm:/r", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_NE(test, b->region, old);
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(b->mem));
+
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+	ivh_peer_release(b);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+}
+
+static void mem_alloc_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	unsigned long i, pages = 0;
+	struct ivh_mem *mem;
+
+	mem = ivh_mem_alloc(&fx->host, 8UL << 20);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mem));
+	KUNIT_EXPECT_EQ(test, mem->nr_filled, mem->nr_pages);
+	/* The pages are the folios' pages, in order, each folio once. */
+	for (i = 0; i < mem->nr_pages; ) {
+		struct folio *folio = page_folio(mem->pages[i]);
+		unsigned long j;
+
+		for (j = 0; j < folio_nr_pages(folio); j++)
+			KUNIT_EXPECT_PTR_EQ(test, mem->pages[i + j],
+					    folio_page(folio, j));
+		i += folio_nr_pages(folio);
+		pages += folio_nr_pages(folio);
+	}
+	KUNIT_EXPECT_EQ(test, pages, mem->nr_pages);
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(mem));
+	ivh_mem_put(mem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+}
+
+static struct kunit_case ivh_region_cases[] = {
+	KUNIT_CASE(registry_test),
+	KUNIT_CASE(registry_full_test),
+	KUNIT_CASE(membership_test),
+	KUNIT_CASE(lifetime_test),
+	KUNIT_CASE(remove_attached_test),
+	KUNIT_CASE(mem_alloc_test),
+	{}
+};
+
+static struct kunit_suite ivh_region_suite = {
+	.name = "ivshmem_host_region",
+	.init = ivh_fixture_init,
+	.exit = ivh_fixture_exit,
+	.test_cases = ivh_region_cases,
+};
+
+kunit_test_suite(ivh_region_suite);

@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * End-to-end checks of ivshmem_host.ko, run inside a guest acting as
+ * ACRN's Service VM (a QEMU guest here: no ACRN, so hypercalls are refused
+ * with EOPNOTSUPP and everything else is real).
+ *
+ * Expects the module loaded with
+ *   regions="hv:/shm_region_0,2,0:2;dm:/test,2,1:2"
+ * Prints one line per check, "ok - <desc>" or "not ok - <desc>", and
+ * exits 1 if any check failed.
+ *
+ * Build: gcc -static -O2 -Wall -I<repo>/uapi -o ivshmem-host-e2e e2e_host.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ivshmem_host.h>
+
+#define DEV	"/dev/ivshmem_host"
+#define MB	(1024UL * 1024)
+
+static int failures, checks;
+static int dev;
+
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!cond)
+		failures++;
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* ioctl that returns -errno, so checks can compare against -EINVAL etc. */
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static void set_name(char *dst, const char *name)
+{
+	memset(dst, 0, IVSHMEM_HOST_NAME_LEN);
+	strncpy(dst, name, IVSHMEM_HOST_NAME_LEN);
+}
+
+static struct ivshmem_host_info info(void)
+{
+	struct ivshmem_host_info i;
+
+	memset(&i, 0, sizeof(i));
+	if (xioctl(dev, IVSHMEM_HOST_IOCTL_INFO, &i))
+		i.abi_version = 0;
+	return i;
+}
+
+static int attach(const char *name, unsigned int vmid, int *fd)
+{
+	struct ivshmem_host_attach a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	set_name(a.name, name);
+	a.vmid = vmid;
+	ret = xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a);
+	*fd = ret ? -1 : (int)a.fd;
+	return ret;
+}
+
+static int add(const char *name, unsigned int size_mb, uint64_t members)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.size_mb = size_mb;
+	r.members = members;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
+}
+
+static int del(const char *name)
+{
+	struct ivshmem_host_name n;
+
+	memset(&n, 0, sizeof(n));
+	set_name(n.name, name);
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, &n);
+}
+
+static int lookup(const char *name, struct ivshmem_host_region *r)
+{
+	memset(r, 0, sizeof(*r));
+	set_name(r->name, name);
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, r);
+}
+
+static int ring(const char *name, unsigned int src, unsigned int dst,
+		unsigned int vector)
+{
+	struct ivshmem_host_ring r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.src = src;
+	r.dst = dst;
+	r.vector = vector;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_RING, &r);
+}
+
+static int set_vector_eventfd(int peer, unsigned int vector, int efd)
+{
+	struct ivshmem_host_vector v;
+
+	memset(&v, 0, sizeof(v));
+	v.vector = vector;
+	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
+	v.fd = efd;
+	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
+}
+
+/* Wait up to @ms for @efd to become readable; return its count or 0. */
+static uint64_t wait_eventfd(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t cnt = 0;
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	if (read(efd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return 0;
+	return cnt;
+}
+
+/* A snapshot of the registry, to show that refused requests change nothing. */
+struct snap {
+	unsigned int count;
+	struct ivshmem_host_region r[16];
+	uint64_t mem_bytes;
+	uint32_t nr_mems;
+};
+
+static void snapshot(struct snap *s)
+{
+	struct ivshmem_host_list l;
+	struct ivshmem_host_info i = info();
+
+	memset(s, 0, sizeof(*s));
+	memset(&l, 0, sizeof(l));
+	l.capacity = 16;
+	l.regions = (uintptr_t)s->r;
+	if (!xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l))
+		s->count = l.count;
+	s->mem_bytes = i.mem_bytes;
+	s->nr_mems = i.nr_mems;
+}
+
+static int same(const struct snap *a, const struct snap *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static int all_zero(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void test_info_and_param(void)
+{
+	struct ivshmem_host_info i = info();
+	struct ivshmem_host_region r;
+	struct stat st;
+	struct snap s;
+
+	check(stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) &&
+	      (st.st_mode & 0777) == 0600 && st.st_uid == 0,
+	      "%s is a root-only (0600) character device", DEV);
+	check(i.abi_version == IVSHMEM_HOST_ABI_VERSION &&
+	      i.name_len == IVSHMEM_HOST_NAME_LEN && i.max_vectors == 8,
+	      "INFO reports ABI %u, name length 32, 8 vectors", i.abi_version);
+	check(!(i.flags & IVSHMEM_HOST_INFO_ACRN),
+	      "INFO: not ACRN's Service VM here, hypercalls not live");
+	snapshot(&s);
+	check(s.count == 2 && !strcmp(s.r[0].name, "hv:/shm_region_0") &&
+	      s.r[0].size_mb == 2 && s.r[0].members == 0x5 &&
+	      s.r[0].flags == IVSHMEM_HOST_REGION_HV && s.r[0].region_id == 0 &&
+	      !strcmp(s.r[1].name, "dm:/test") && s.r[1].members == 0x6 &&
+	      s.r[1].region_id == 1,
+	      "LIST shows both regions of the module parameter, in order");
+	check(lookup("dm:/test", &r) == 0 && r.size_mb == 2 &&
+	      r.members == 0x6 && r.region_id == 1 && r.nr_attached == 0,
+	      "LOOKUP dm:/test: 2 MiB, VMs 1 and 2, region ID 1");
+	check(lookup("dm:/none", &r) == -ENOENT, "LOOKUP of an unknown name: ENOENT");
+	check(s.mem_bytes == 0 && s.nr_mems == 0,
+	      "no memory allocated before the first attach");
+}
+
+static void test_two_processes(void)
+{
+	int to_child[2], to_parent[2], fd, ret;
+	unsigned char *p;
+	char c;
+	pid_t pid;
+
+	if (pipe(to_child) || pipe(to_parent)) {
+		check(0, "pipes");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* VM 2 */
+		int ok;
+
+		if (attach("dm:/test", 2, &fd))
+			_exit(2);
+		p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		if (write(to_parent[1], "a", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(4);
+		ok = !strcmp((char *)p, "hello from VM 1") &&
+		     p[2 * MB - 1] == 0x11;
+		strcpy((char *)p + 4096, "hello from VM 2");
+		p[MB] = 0x22;
+		if (write(to_parent[1], "b", 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(5);
+		munmap(p, 2 * MB);
+		close(fd);
+		_exit(ok ? 0 : 1);
+	}
+	/* VM 1 */
+	ret = attach("dm:/test", 1, &fd);
+	check(ret == 0, "VM 1 attaches to dm:/test");
+	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED, "VM 1 maps the region");
+	if (ret || p == MAP_FAILED || read(to_parent[0], &c, 1) != 1) {
+		check(0, "VM 2 attached and mapped");
+		kill(pid, 9);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	check(all_zero(p, 2 * MB), "a fresh region reads all zeros");
+	strcpy((char *)p, "hello from VM 1");
+	p[2 * MB - 1] = 0x11;
+	if (write(to_child[1], "c", 1) != 1 || read(to_parent[0], &c, 1) != 1)
+		check(0, "child sync");
+	check(!strcmp((char *)p + 4096, "hello from VM 2") && p[MB] == 0x22,
+	      "VM 1 sees VM 2's writes");
+	if (write(to_child[1], "d", 1) != 1)
+		check(0, "child sync");
+	waitpid(pid, &ret, 0);
+	check(WIFEXITED(ret) && WEXITSTATUS(ret) == 0,
+	      "VM 2 (another process) sees VM 1's writes");
+	munmap(p, 2 * MB);
+	close(fd);
+	check(info().mem_bytes == 0 && info().nr_mems == 0,
+	      "last unmap and close free the memory");
+
+	/* The next set of VMs must not see the old data. */
+	ret = attach("dm:/test", 2, &fd);
+	p = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, fd, 0);
+	check(!ret && p != MAP_FAILED && all_zero(p, 2 * MB),
+	      "re-attach after all VMs left: zeroed again, no stale data");
+	if (p != MAP_FAILED)
+		munmap(p, 2 * MB);
+	close(fd);
+}
+
+static void test_membership(void)
+{
+	struct snap before, after;
+	int fd, fd2;
+
+	snapshot(&before);
+	check(attach("dm:/test", 3, &fd) == -EACCES, "non-member VM 3: EACCES");
+	check(attach("dm:/test", 0, &fd) == -EACCES, "non-member VM 0: EACCES");
+	check(attach("dm:/test", 64, &fd) == -EACCES, "VM 64: EACCES");
+	check(attach("hv:/shm_region_0", 0, &fd) == -EINVAL,
+	      "attach to hv-land region: EINVAL (hypervisor memory)");
+	check(attach("dm:/nope", 1, &fd) == -ENOENT, "attach unknown region: ENOENT");
+	snapshot(&after);
+	check(same(&before, &after), "refused attaches changed nothing");
+
+	check(attach("dm:/test", 1, &fd) == 0, "VM 1 attaches");
+	check(attach("dm:/test", 1, &fd2) == -EBUSY, "VM 1 twice: EBUSY");
+	close(fd);
+}
+
+static void test_mmap_rules(void)
+{
+	struct ivshmem_host_attach d;
+	void *p;
+	int fd;
+
+	if (attach("dm:/test", 1, &fd)) {
+		check(0, "attach for mmap rules");
+		return;
+	}
+	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE: EINVAL");
+	p = mmap(NULL, 4 * MB, PROT_READ, MAP_SHARED, fd, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "mapping beyond the region: EINVAL");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 2 * MB);
+	check(p == MAP_FAILED && errno == EINVAL, "offset at the end: EINVAL");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 2 * MB - 4096);
+	check(p != MAP_FAILED, "last page maps");
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+
+	memset(&d, 0, sizeof(d));
+	set_name(d.name, "dm:/test");
+	d.vmid = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d) == 0, "DETACH VM 1");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d) == -ENOTCONN,
+	      "DETACH again: ENOTCONN");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	check(p == MAP_FAILED && errno == ENOTCONN,
+	      "mmap on a detached attachment: ENOTCONN");
+	close(fd);
+	check(attach("dm:/test", 1, &fd) == 0, "VM 1 may attach again after DETACH");
+	close(fd);
+}
+
+static void test_remove_mapped(void)
+{
+	struct ivshmem_host_region r;
+	uint64_t base = info().mem_bytes;
+	unsigned char *p;
+	int fd;
+
+	check(add("dm:/gone", 4, 0x3) == 0, "ADD dm:/gone (4 MiB)");
+	if (attach("dm:/gone", 0, &fd)) {
+		check(0, "attach dm:/gone");
+		return;
+	}
+	p = mmap(NULL, 4 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED && all_zero(p, 4 * MB), "dm:/gone maps, all zeros");
+	if (p == MAP_FAILED)
+		return;
+	memset(p, 0x5a, 4 * MB);
+	check(del("dm:/gone") == 0, "REMOVE while attached and mapped");
+	check(lookup("dm:/gone", &r) == -ENOENT, "removed region no longer found");
+	close(fd);
+	check(p[0] == 0x5a && p[4 * MB - 1] == 0x5a &&
+	      info().mem_bytes == base + 4 * MB,
+	      "after remove and close the mapping still holds the memory");
+	munmap(p, 4 * MB);
+	check(info().mem_bytes == base, "last unmap frees it");
+	check(del("dm:/gone") == -ENOENT, "REMOVE twice: ENOENT");
+}
+
+static void test_doorbells(void)
+{
+	int a, b, e2, t, e1, ret;
+	struct ivshmem_host_trigger tr;
+	struct ivshmem_host_vector v;
+
+	if (attach("dm:/test", 1, &a) || attach("dm:/test", 2, &b)) {
+		check(0, "attach two Service-VM peers");
+		return;
+	}
+	e1 = eventfd(0, EFD_CLOEXEC);
+	e2 = eventfd(0, EFD_CLOEXEC);
+	t = eventfd(0, EFD_CLOEXEC);
+
+	check(ring("dm:/test", 1, 2, 3) == -ENXIO, "ring before the target registered: ENXIO");
+	check(set_vector_eventfd(b, 3, e2) == 0, "VM 2 registers vector 3 as an eventfd");
+	check(set_vector_eventfd(a, 0, e1) == 0, "VM 1 registers vector 0 as an eventfd");
+	check(ring("dm:/test", 1, 2, 3) == 0, "RING 1 -> 2 vector 3");
+	check(wait_eventfd(e2, 1000) == 1, "the target's eventfd is signalled once");
+	check(wait_eventfd(e1, 100) == 0, "the source's eventfd is not");
+	check(ring("dm:/test", 2, 1, 0) == 0 && wait_eventfd(e1, 1000) == 1,
+	      "RING 2 -> 1 vector 0 wakes VM 1");
+	check(ring("dm:/test", 1, 2, 8) == -EINVAL, "vector 8: EINVAL");
+	check(ring("dm:/test", 1, 3, 0) == -ENOTCONN, "target not attached: ENOTCONN");
+	check(ring("dm:/test", 3, 2, 3) == -ENOTCONN, "source not attached: ENOTCONN");
+
+	/* The ioeventfd path: HSM would signal t on a doorbell write. */
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = t;
+	tr.dst = 2;
+	tr.vector = 3;
+	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0,
+	      "VM 1 binds an eventfd as trigger for (VM 2, vector 3)");
+	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EBUSY,
+	      "binding the same eventfd twice: EBUSY");
+	ret = eventfd_write(t, 1);
+	check(!ret && wait_eventfd(e2, 2000) >= 1,
+	      "signalling the trigger eventfd wakes VM 2's eventfd, no ioctl");
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = t;
+	tr.flags = IVSHMEM_HOST_TRIGGER_DEASSIGN;
+	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0, "trigger deassigned");
+	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -ENOENT,
+	      "deassign again: ENOENT");
+	eventfd_write(t, 1);
+	check(wait_eventfd(e2, 300) == 0, "after deassign the trigger rings nothing");
+
+	/* A guest-VM target needs HC_INJECT_MSI, which only ACRN has. */
+	memset(&v, 0, sizeof(v));
+	v.vector = 1;
+	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	v.hc_vmid = 2;
+	v.msi_addr = 0xfee00000;
+	v.msi_data = 0x4041;
+	check(xioctl(b, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == 0,
+	      "VM 2 registers vector 1 as MSI");
+	check(ring("dm:/test", 1, 2, 1) == -EOPNOTSUPP,
+	      "ring to an MSI vector off ACRN: EOPNOTSUPP");
+
+	/* A trigger left bound is cleaned up by close (kmemleak checks). */
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = t;
+	tr.dst = 2;
+	tr.vector = 3;
+	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0, "bind again, then close");
+	/* t was written while unbound: binding delivers that pending ring. */
+	check(wait_eventfd(e2, 2000) == 1,
+	      "a signal from before the binding is delivered at bind time");
+	close(b);
+	eventfd_write(t, 1);
+	check(wait_eventfd(e2, 300) == 0, "VM 2 closed: nothing delivered to it");
+	close(a);
+	close(t);
+	close(e1);
+	close(e2);
+}
+
+static void test_vdev(void)
+{
+	struct ivshmem_host_vdev v;
+
+	memset(&v, 0, sizeof(v));
+	set_name(v.name, "hv:/shm_region_0");
+	v.vmid = 2;
+	v.hc_vmid = 1;
+	v.bdf = 5 << 3;
+	v.bar2 = 0x4000000000ULL;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EOPNOTSUPP,
+	      "CREATE_VDEV for a member passes the checks, then EOPNOTSUPP off ACRN");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &v) == -EOPNOTSUPP,
+	      "DESTROY_VDEV likewise");
+	v.vmid = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EACCES,
+	      "CREATE_VDEV for a non-member: EACCES");
+	v.vmid = 1;
+	set_name(v.name, "dm:/test");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
+	      "CREATE_VDEV for a dm-land region: EINVAL");
+	set_name(v.name, "hv:/shm_region_0");
+	v.vmid = 2;
+	v.bdf = 0x10000;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
+	      "CREATE_VDEV with a BDF over 16 bits: EINVAL");
+}
+
+static void test_add_rules(void)
+{
+	struct snap before, after;
+
+	snapshot(&before);
+	check(add("shm_region_1", 2, 0x3) == -EINVAL, "ADD without prefix: EINVAL");
+	check(add("dm:/x", 3, 0x3) == -EINVAL, "ADD size 3: EINVAL");
+	check(add("dm:/x", 1024, 0x3) == -ERANGE, "ADD size 1024: ERANGE");
+	check(add("dm:/x", 1, 0x3) == -ERANGE, "ADD size 1: ERANGE");
+	check(add("dm:/x", 2, 0x1) == -EINVAL, "ADD with one VM: EINVAL");
+	check(add("dm:/test", 2, 0x3) == -EEXIST, "ADD duplicate name: EEXIST");
+	check(add("dm:/1234567890123456789012345678", 2, 0x3) == -ENAMETOOLONG,
+	      "ADD 32-byte name: ENAMETOOLONG");
+	check(add("dm:/a b", 2, 0x3) == -EINVAL, "ADD name with a blank: EINVAL");
+	snapshot(&after);
+	check(same(&before, &after), "refused ADDs changed nothing");
+	check(add("dm:/123456789012345678901234567", 512, 0x3) == 0 &&
+	      del("dm:/123456789012345678901234567") == 0,
+	      "ADD/REMOVE 31-byte name, 512 MiB (no memory until attach)");
+}
+
+/* Every ioctl with bad input: refused, registry unchanged. */
+static void test_bad_input(void)
+{
+	struct ivshmem_host_region r;
+	struct ivshmem_host_name n;
+	struct ivshmem_host_list l;
+	struct ivshmem_host_attach a;
+	struct ivshmem_host_ring rg;
+	struct ivshmem_host_vdev vd;
+	struct ivshmem_host_vector v;
+	struct ivshmem_host_trigger tr;
+	struct snap before, after;
+	void *bad = (void *)16;
+	int peer, null, fd, next;
+	void *ro;
+
+	snapshot(&before);
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_INFO, bad) == -EFAULT, "INFO bad pointer: EFAULT");
+	check(xioctl(dev, _IO(IVSHMEM_IOCTL_MAGIC, 0x7f), NULL) == -ENOTTY,
+	      "unknown ioctl: ENOTTY");
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, "dm:/bad");
+	r.size_mb = 2;
+	r.members = 3;
+	r.reserved[1] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved: EINVAL");
+	r.reserved[1] = 0;
+	r.reserved0 = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved0: EINVAL");
+	r.reserved0 = 0;
+	r.flags = 0x80;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD flags: EINVAL");
+	r.flags = 0;
+	r.region_id = 7;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD output field set: EINVAL");
+	r.region_id = 0;
+	memset(r.name, 'a', sizeof(r.name));
+	memcpy(r.name, "dm:/", 4);
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -ENAMETOOLONG,
+	      "ADD unterminated name: ENAMETOOLONG");
+	set_name(r.name, "dm:/bad");
+	r.name[20] = 'x';
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL,
+	      "ADD garbage after the name's NUL: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, bad) == -EFAULT, "ADD bad pointer: EFAULT");
+
+	memset(&n, 0, sizeof(n));
+	set_name(n.name, "dm:/test");
+	n.flags = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, &n) == -EINVAL, "REMOVE flags: EINVAL");
+	n.flags = 0;
+	n.reserved[0] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, &n) == -EINVAL, "REMOVE reserved: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, bad) == -EFAULT, "REMOVE bad pointer: EFAULT");
+	memset(n.name, 'b', sizeof(n.name));
+	n.reserved[0] = 0;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, &n) == -ENAMETOOLONG,
+	      "REMOVE unterminated name: ENAMETOOLONG");
+
+	lookup("dm:/test", &r);
+	r.reserved[0] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP reserved: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, bad) == -EFAULT, "LOOKUP bad pointer: EFAULT");
+
+	memset(&l, 0, sizeof(l));
+	l.capacity = 4;
+	l.regions = 16;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l) == -EFAULT, "LIST bad array: EFAULT");
+	l.regions = 0;
+	l.capacity = 0;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l) == 0 && l.count == 2,
+	      "LIST with no array reports the count");
+	l.count = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l) == -EINVAL,
+	      "LIST count set on input: EINVAL");
+	l.count = 0;
+	l.flags = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l) == -EINVAL, "LIST flags: EINVAL");
+	l.flags = 0;
+	l.reserved[1] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LIST, &l) == -EINVAL, "LIST reserved: EINVAL");
+
+	memset(&a, 0, sizeof(a));
+	set_name(a.name, "dm:/test");
+	a.vmid = 1;
+	a.flags = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL, "ATTACH flags: EINVAL");
+	a.flags = 0;
+	a.reserved[1] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL, "ATTACH reserved: EINVAL");
+	a.reserved[1] = 0;
+	a.fd = 5;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
+	      "ATTACH output fd set: EINVAL");
+	a.fd = 0;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, bad) == -EFAULT, "ATTACH bad pointer: EFAULT");
+	/* Readable but not writable: the attach must be undone, no fd left. */
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memcpy(ro, &a, sizeof(a));
+	mprotect(ro, 4096, PROT_READ);
+	next = dup(0);
+	close(next);
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, ro) == -EFAULT,
+	      "ATTACH with a read-only result buffer: EFAULT");
+	fd = dup(0);
+	check(fd == next, "... and no attachment fd was left behind");
+	close(fd);
+	munmap(ro, 4096);
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -ENOTCONN,
+	      "... and VM 1 is not attached");
+	a.size = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
+	      "DETACH output field set: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, bad) == -EFAULT, "DETACH bad pointer: EFAULT");
+
+	memset(&rg, 0, sizeof(rg));
+	set_name(rg.name, "dm:/test");
+	rg.src = 1;
+	rg.dst = 2;
+	rg.flags = 2;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_RING, &rg) == -EINVAL, "RING flags: EINVAL");
+	rg.flags = 0;
+	rg.reserved[0] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_RING, &rg) == -EINVAL, "RING reserved: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_RING, bad) == -EFAULT, "RING bad pointer: EFAULT");
+
+	memset(&vd, 0, sizeof(vd));
+	set_name(vd.name, "hv:/shm_region_0");
+	vd.vmid = 2;
+	vd.flags = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &vd) == -EINVAL,
+	      "CREATE_VDEV flags: EINVAL");
+	vd.flags = 0;
+	vd.reserved[1] = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &vd) == -EINVAL,
+	      "DESTROY_VDEV reserved: EINVAL");
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, bad) == -EFAULT,
+	      "CREATE_VDEV bad pointer: EFAULT");
+
+	/* The attachment fd's ioctls. */
+	if (attach("dm:/test", 1, &peer)) {
+		check(0, "attach for fd ioctls");
+		return;
+	}
+	null = open("/dev/null", O_RDONLY);
+	memset(&v, 0, sizeof(v));
+	v.vector = 8;
+	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR vector 8: EINVAL");
+	v.vector = 0;
+	v.type = 3;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR type 3: EINVAL");
+	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	v.flags = 1;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR flags: EINVAL");
+	v.flags = 0;
+	v.reserved[0] = 1;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR reserved: EINVAL");
+	v.reserved[0] = 0;
+	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
+	v.fd = null;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR with a non-eventfd: EINVAL");
+	v.fd = 999;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EBADF,
+	      "SET_VECTOR with a closed fd: EBADF");
+	v.type = IVSHMEM_HOST_VECTOR_NONE;
+	v.fd = 0;
+	v.msi_data = 1;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
+	      "SET_VECTOR NONE with MSI data: EINVAL");
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, bad) == -EFAULT,
+	      "SET_VECTOR bad pointer: EFAULT");
+
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = null;
+	tr.dst = 2;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EINVAL,
+	      "TRIGGER non-eventfd: EINVAL");
+	tr.fd = 999;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EBADF, "TRIGGER closed fd: EBADF");
+	tr.fd = null;
+	tr.flags = 4;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EINVAL, "TRIGGER flags: EINVAL");
+	tr.flags = 0;
+	tr.reserved[1] = 1;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EINVAL, "TRIGGER reserved: EINVAL");
+	tr.reserved[1] = 0;
+	tr.dst = 3;
+	tr.fd = eventfd(0, 0);
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EACCES,
+	      "TRIGGER toward a non-member: EACCES");
+	tr.dst = 2;
+	tr.vector = 8;
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EINVAL, "TRIGGER vector 8: EINVAL");
+	close(tr.fd);
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, bad) == -EFAULT,
+	      "TRIGGER bad pointer: EFAULT");
+	check(xioctl(peer, IVSHMEM_HOST_IOCTL_INFO, &r) == -ENOTTY,
+	      "misc-device ioctl on an attachment fd: ENOTTY");
+	close(null);
+	close(peer);
+
+	snapshot(&after);
+	check(same(&before, &after), "after all the bad input the registry is unchanged");
+}
+
+int main(void)
+{
+	struct snap s;
+
+	dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		check(0, "open %s: %s", DEV, strerror(errno));
+		return 1;
+	}
+	test_info_and_param();
+	test_two_processes();
+	test_membership();
+	test_mmap_rules();
+	test_remove_mapped();
+	test_doorbells();
+	test_vdev();
+	test_add_rules();
+	test_bad_input();
+	snapshot(&s);
+	check(s.mem_bytes == 0 && s.nr_mems == 0 && s.count == 2,
+	      "at the end: two regions, no memory held");
+	close(dev);
+	printf("# e2e_host: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
