@@ -12,6 +12,7 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -26,36 +27,54 @@
 /* Pages mapped per fault: fewer faults on a fresh mapping. */
 #define IVSHMEM_FAULT_AROUND	16
 
+static struct ivshmem_dev *to_idev(struct file *file)
+{
+	return ((struct ivshmem_file *)file->private_data)->idev;
+}
+
 static int ivshmem_open(struct inode *inode, struct file *file)
 {
 	struct ivshmem_dev *idev = container_of(inode->i_cdev,
 						struct ivshmem_dev, cdev);
+	struct ivshmem_file *ifile;
 	int idx, ret = 0;
+
+	ifile = kzalloc(sizeof(*ifile), GFP_KERNEL);
+	if (!ifile)
+		return -ENOMEM;
+	spin_lock_init(&ifile->seen_lock);
+	ifile->idev = idev;
 
 	idx = srcu_read_lock(&ivshmem_srcu);
 	if (!READ_ONCE(idev->alive)) {
 		ret = -ENODEV;
 	} else {
 		get_device(&idev->dev);
-		file->private_data = idev;
+		/* Interrupts from before the open are not this file's. */
+		ivshmem_irq_counts(idev, ifile->seen);
+		file->private_data = ifile;
 		/* Share one address space so removal zaps all mappings. */
 		file->f_mapping = idev->inode->i_mapping;
 	}
 	srcu_read_unlock(&ivshmem_srcu, idx);
+	if (ret)
+		kfree(ifile);
 	return ret;
 }
 
 static int ivshmem_release(struct inode *inode, struct file *file)
 {
-	struct ivshmem_dev *idev = file->private_data;
+	struct ivshmem_file *ifile = file->private_data;
 
-	put_device(&idev->dev);
+	ivshmem_file_unbind_all(ifile);
+	put_device(&ifile->idev->dev);
+	kfree(ifile);
 	return 0;
 }
 
 static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct ivshmem_dev *idev = file->private_data;
+	struct ivshmem_dev *idev = to_idev(file);
 
 	if (!READ_ONCE(idev->alive))
 		return -ENODEV;
@@ -71,7 +90,7 @@ static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
 static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 			  loff_t *ppos, bool to_user)
 {
-	struct ivshmem_dev *idev = file->private_data;
+	struct ivshmem_dev *idev = to_idev(file);
 	ssize_t avail, done = 0;
 	void *bounce = NULL;
 	int idx;
@@ -186,7 +205,7 @@ static const struct vm_operations_struct ivshmem_vm_ops = {
 
 static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct ivshmem_dev *idev = file->private_data;
+	struct ivshmem_dev *idev = to_idev(file);
 	unsigned long len = vma->vm_end - vma->vm_start;
 	int idx, ret = 0;
 
@@ -218,16 +237,59 @@ static int ivshmem_ioctl_info(struct ivshmem_dev *idev, void __user *arg)
 
 	ivshmem_info_fill(&info, idev->shm_size, ivshmem_peer_id(idev),
 			  idev->vectors, idev->region_id);
+	ivshmem_irq_counts(idev, info.irq_count);
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
+{
+	struct ivshmem_wait req;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	ret = ivshmem_wait(ifile, &req);
+	if (ret)
+		return ret;
+	if (put_user(req.fired, (u32 __user *)(arg +
+				offsetof(struct ivshmem_wait, fired))))
+		return -EFAULT;
+	return 0;
 }
 
 static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	struct ivshmem_dev *idev = file->private_data;
+	struct ivshmem_file *ifile = file->private_data;
+	struct ivshmem_dev *idev = ifile->idev;
 	void __user *argp = (void __user *)arg;
+	union {
+		struct ivshmem_eventfd efd;
+		struct ivshmem_ring ring;
+	} u;
 	int idx;
 	long ret;
+
+	/* Copy in before entering SRCU; a fault must not delay removal. */
+	switch (cmd) {
+	case IVSHMEM_IOCTL_WAIT:
+		/* Sleeps outside SRCU; removal wakes it. */
+		if (!READ_ONCE(idev->alive))
+			return -ENODEV;
+		return ivshmem_ioctl_wait(ifile, argp);
+	case IVSHMEM_IOCTL_SET_EVENTFD:
+		if (copy_from_user(&u.efd, argp, sizeof(u.efd)))
+			return -EFAULT;
+		break;
+	case IVSHMEM_IOCTL_RING:
+		if (copy_from_user(&u.ring, argp, sizeof(u.ring)))
+			return -EFAULT;
+		break;
+	case IVSHMEM_IOCTL_INFO:
+		break;
+	default:
+		return -ENOTTY;
+	}
 
 	idx = srcu_read_lock(&ivshmem_srcu);
 	if (!READ_ONCE(idev->alive)) {
@@ -238,6 +300,12 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 	case IVSHMEM_IOCTL_INFO:
 		ret = ivshmem_ioctl_info(idev, argp);
 		break;
+	case IVSHMEM_IOCTL_SET_EVENTFD:
+		ret = ivshmem_set_eventfd(ifile, &u.efd);
+		break;
+	case IVSHMEM_IOCTL_RING:
+		ret = ivshmem_ring(idev, &u.ring);
+		break;
 	default:
 		ret = -ENOTTY;
 		break;
@@ -245,6 +313,14 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 unlock:
 	srcu_read_unlock(&ivshmem_srcu, idx);
 	return ret;
+}
+
+static __poll_t ivshmem_poll(struct file *file, poll_table *wait)
+{
+	struct ivshmem_file *ifile = file->private_data;
+
+	poll_wait(file, &ifile->idev->wq, wait);
+	return ivshmem_poll_events(ifile);
 }
 
 const struct file_operations ivshmem_fops = {
@@ -255,6 +331,7 @@ const struct file_operations ivshmem_fops = {
 	.read = ivshmem_read,
 	.write = ivshmem_write,
 	.mmap = ivshmem_mmap,
+	.poll = ivshmem_poll,
 	.unlocked_ioctl = ivshmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -13,7 +13,13 @@
  * remove() returns. SRCU rather than a rwsem because a read() copying
  * into a user buffer that is itself a mapping of the device re-enters the
  * fault handler: a read lock taken twice with a writer queued would
- * deadlock.
+ * deadlock. Sleeping waits (IVSHMEM_IOCTL_WAIT) run outside SRCU and are
+ * woken by removal, so removal never waits for them.
+ *
+ * Lock order: ivshmem_dev.irq_lock (a spinlock, also taken in the
+ * interrupt handler, so everywhere else with interrupts off) nests
+ * outside the eventfd context's own wait-queue lock. ivshmem_file.seen_lock
+ * is a leaf lock. No other driver lock exists.
  */
 #ifndef IVSHMEM_DRV_H
 #define IVSHMEM_DRV_H
@@ -24,6 +30,9 @@
 #include <linux/pci.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+
+#include <linux/ivshmem.h>
 
 #define IVSHMEM_MAX_DEVICES	256
 
@@ -32,6 +41,22 @@
 #define IVSHMEM_REG_INTR_STATUS	0x04
 #define IVSHMEM_REG_IVPOSITION	0x08
 #define IVSHMEM_REG_DOORBELL	0x0c
+
+/**
+ * struct ivshmem_vector - one MSI-X vector
+ * @idev:	the device.
+ * @bindings:	struct ivshmem_binding list; under @idev->irq_lock.
+ * @count:	interrupts received.
+ * @irq:	Linux IRQ number.
+ * @name:	name for request_irq(), "ivshmemN-vecM".
+ */
+struct ivshmem_vector {
+	struct ivshmem_dev *idev;
+	struct list_head bindings;
+	atomic64_t count;
+	int irq;
+	char name[24];
+};
 
 /**
  * struct ivshmem_dev - one ivshmem PCI device and its character device
@@ -47,6 +72,10 @@
  * @vectors:	MSI-X vectors in use, 0 without MSI-X.
  * @region_id:	ACRN region ID, or -ENOENT for a non-ACRN device.
  * @alive:	false once removal has started; read under ivshmem_srcu.
+ * @irq_lock:	protects the eventfd bindings of every vector.
+ * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
+ *		interrupt and by removal.
+ * @vec:	the MSI-X vectors; the first @vectors are in use.
  */
 struct ivshmem_dev {
 	struct device dev;
@@ -60,6 +89,22 @@ struct ivshmem_dev {
 	u32 vectors;
 	int region_id;
 	bool alive;
+	spinlock_t irq_lock;
+	wait_queue_head_t wq;
+	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
+};
+
+/**
+ * struct ivshmem_file - per open file state
+ * @idev:	the device; the file holds a reference.
+ * @seen_lock:	protects @seen (threads may share a file).
+ * @seen:	per vector, the interrupt count this file has consumed up to
+ *		with IVSHMEM_IOCTL_WAIT.
+ */
+struct ivshmem_file {
+	struct ivshmem_dev *idev;
+	spinlock_t seen_lock;
+	u64 seen[IVSHMEM_MAX_VECTORS];
 };
 
 /* main.c */
@@ -73,6 +118,18 @@ extern const struct file_operations ivshmem_fops;
 
 /* sysfs.c */
 extern const struct attribute_group *ivshmem_groups[];
+
+/* irq.c */
+void ivshmem_irq_init(struct ivshmem_dev *idev);
+int ivshmem_irq_setup(struct ivshmem_dev *idev);
+void ivshmem_irq_teardown(struct ivshmem_dev *idev);
+void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count);
+int ivshmem_set_eventfd(struct ivshmem_file *ifile,
+			const struct ivshmem_eventfd *req);
+void ivshmem_file_unbind_all(struct ivshmem_file *ifile);
+int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req);
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req);
+__poll_t ivshmem_poll_events(struct ivshmem_file *ifile);
 
 /* pci.c */
 extern struct pci_driver ivshmem_pci_driver;

@@ -88,6 +88,7 @@ struct ivshmem_dev *ivshmem_dev_alloc(struct pci_dev *pdev)
 	dev_set_drvdata(&idev->dev, idev);
 	idev->pdev = pdev;
 	idev->region_id = -ENOENT;
+	ivshmem_irq_init(idev);
 
 	ret = dev_set_name(&idev->dev, "ivshmem%d", minor);
 	if (ret)

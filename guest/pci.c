@@ -83,9 +83,13 @@ static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 					    pdev->subsystem_device);
 	pci_set_drvdata(pdev, idev);
 
-	ret = ivshmem_dev_add(idev);
+	ret = ivshmem_irq_setup(idev);
 	if (ret)
 		goto put_dev;
+
+	ret = ivshmem_dev_add(idev);
+	if (ret)
+		goto teardown_irq;
 
 	dev_info(&pdev->dev, "%s: %llu MiB shared memory, peer %u, %u vectors%s\n",
 		 dev_name(&idev->dev), idev->shm_size >> 20,
@@ -93,6 +97,8 @@ static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 idev->region_id >= 0 ? ", ACRN" : "");
 	return 0;
 
+teardown_irq:
+	ivshmem_irq_teardown(idev);
 put_dev:
 	put_device(&idev->dev);
 	return ret;
@@ -103,6 +109,7 @@ static void ivshmem_remove(struct pci_dev *pdev)
 	struct ivshmem_dev *idev = pci_get_drvdata(pdev);
 
 	ivshmem_dev_del(idev);
+	ivshmem_irq_teardown(idev);
 	put_device(&idev->dev);
 	/* devres now unmaps the BARs: nothing can reach them any more. */
 }

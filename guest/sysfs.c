@@ -38,6 +38,23 @@ static ssize_t vectors_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vectors);
 
+/* One count per vector in use, space separated, vector 0 first. */
+static ssize_t irq_counts_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+	u64 count[IVSHMEM_MAX_VECTORS];
+	int i, len = 0;
+
+	ivshmem_irq_counts(idev, count);
+	for (i = 0; i < idev->vectors; i++)
+		len += sysfs_emit_at(buf, len, "%s%llu", i ? " " : "",
+				     count[i]);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(irq_counts);
+
 static ssize_t region_id_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
@@ -52,6 +69,7 @@ static struct attribute *ivshmem_attrs[] = {
 	&dev_attr_peer_id.attr,
 	&dev_attr_vectors.attr,
 	&dev_attr_region_id.attr,
+	&dev_attr_irq_counts.attr,
 	NULL
 };
 

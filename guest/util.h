@@ -7,6 +7,8 @@
 #ifndef IVSHMEM_GUEST_UTIL_H
 #define IVSHMEM_GUEST_UTIL_H
 
+#include <linux/bits.h>
+#include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/overflow.h>
@@ -75,6 +77,12 @@ static inline int ivshmem_region_id(u16 subsys_vendor, u16 subsys_device)
 	return subsys_device;
 }
 
+/* The uapi layout is ABI: any change must be deliberate. */
+static_assert(sizeof(struct ivshmem_info) == 128);
+static_assert(sizeof(struct ivshmem_eventfd) == 16);
+static_assert(sizeof(struct ivshmem_ring) == 16);
+static_assert(sizeof(struct ivshmem_wait) == 24);
+
 /**
  * ivshmem_info_fill() - encode what the driver knows into the uapi struct
  * @info: the structure to fill; fully overwritten
@@ -82,6 +90,8 @@ static inline int ivshmem_region_id(u16 subsys_vendor, u16 subsys_device)
  * @peer_id: the IVPosition register
  * @vectors: MSI-X vectors in use
  * @region_id: ACRN region ID or a negative errno when there is none
+ *
+ * Leaves @info->irq_count zero for the caller to fill.
  *
  * Context: any.
  */
@@ -100,6 +110,60 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 		info->flags |= IVSHMEM_INFO_ACRN;
 		info->region_id = region_id;
 	}
+}
+
+/**
+ * ivshmem_doorbell_value() - encode a doorbell write
+ * @ring: the request from userspace
+ * @val: the value for the Doorbell register
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for a peer above 0xffff, a vector at or above
+ * IVSHMEM_MAX_VECTORS, or non-zero flags or reserved fields.
+ */
+static inline int ivshmem_doorbell_value(const struct ivshmem_ring *ring,
+					 u32 *val)
+{
+	if (ring->flags || ring->reserved || ring->peer > 0xffff ||
+	    ring->vector >= IVSHMEM_MAX_VECTORS)
+		return -EINVAL;
+	*val = ring->peer << 16 | ring->vector;
+	return 0;
+}
+
+/**
+ * ivshmem_vector_mask_ok() - check a vector mask against the device
+ * @mask: bit n for vector n
+ * @vectors: vectors the device has
+ *
+ * Context: any.
+ * Return: true if @mask is not empty and names only existing vectors.
+ */
+static inline bool ivshmem_vector_mask_ok(u32 mask, u32 vectors)
+{
+	if (!mask || !vectors || vectors > 32)
+		return false;
+	return !(mask & ~(u32)GENMASK(vectors - 1, 0));
+}
+
+/**
+ * ivshmem_fired() - vectors with interrupts a file has not consumed
+ * @count: interrupts so far per vector
+ * @seen: per vector, the count the file consumed up to
+ * @mask: vectors to look at
+ *
+ * Context: any.
+ * Return: bit n set for each vector n in @mask with @count[n] != @seen[n].
+ */
+static inline u32 ivshmem_fired(const u64 *count, const u64 *seen, u32 mask)
+{
+	u32 fired = 0;
+	int i;
+
+	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
+		if ((mask & BIT(i)) && count[i] != seen[i])
+			fired |= BIT(i);
+	return fired;
 }
 
 #endif /* IVSHMEM_GUEST_UTIL_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the guest driver's pure helpers (guest/util.h): range
- * checks for mmap, read/write clamping, ACRN region IDs and the info
- * ioctl's encoding.
+ * checks for mmap, read/write clamping, ACRN region IDs, the info ioctl's
+ * encoding, doorbell values, vector masks and per-file interrupt
+ * accounting.
  */
 #include <kunit/test.h>
 #include <linux/limits.h>
@@ -82,13 +83,76 @@ static void info_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_ACRN);
 }
 
+static void doorbell_value_test(struct kunit *test)
+{
+	struct ivshmem_ring ring = { .peer = 3, .vector = 5 };
+	u32 val = 0xdeadbeef;
+
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 0x00030005U);
+
+	ring = (struct ivshmem_ring) { .peer = 0xffff, .vector = 7 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 0xffff0007U);
+
+	/* Peer 0 is a real peer. */
+	ring = (struct ivshmem_ring) { .peer = 0, .vector = 0 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), 0);
+	KUNIT_EXPECT_EQ(test, val, 0U);
+
+	/* Refused requests leave the output alone. */
+	val = 0x12345678;
+	ring = (struct ivshmem_ring) { .peer = 0x10000, .vector = 0 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), -EINVAL);
+	ring = (struct ivshmem_ring) { .peer = 1, .vector = 8 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), -EINVAL);
+	ring = (struct ivshmem_ring) { .peer = 1, .vector = U32_MAX };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), -EINVAL);
+	ring = (struct ivshmem_ring) { .peer = 1, .flags = 1 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), -EINVAL);
+	ring = (struct ivshmem_ring) { .peer = 1, .reserved = 1 };
+	KUNIT_EXPECT_EQ(test, ivshmem_doorbell_value(&ring, &val), -EINVAL);
+	KUNIT_EXPECT_EQ(test, val, 0x12345678U);
+}
+
+static void vector_mask_test(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0x1, 1));
+	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0xff, 8));
+	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0x80, 8));
+	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0, 8));
+	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x2, 1));
+	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x100, 8));
+	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x80000000, 8));
+	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x1, 0));
+}
+
+static void fired_test(struct kunit *test)
+{
+	u64 count[IVSHMEM_MAX_VECTORS] = { 1, 0, 5, 0, 0, 0, 0, 9 };
+	u64 seen[IVSHMEM_MAX_VECTORS] = { 1, 0, 4, 0, 0, 0, 0, 0 };
+
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0xff), 0x84U);
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x04), 0x04U);
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x7b), 0U);
+	/* A counter that wrapped still differs. */
+	count[1] = 0;
+	seen[1] = U64_MAX;
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x02), 0x02U);
+}
+
 static void uapi_layout_test(struct kunit *test)
 {
 	/* The layout is ABI: a change here breaks compiled programs. */
-	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_info), 64);
+	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_info), 128);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, size), 8);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 32);
-	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_INFO, 0x8040b900);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, irq_count), 32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 96);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_wait, timeout_ns), 8);
+	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_INFO, 0x8080b900);
+	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_SET_EVENTFD, 0x4010b901);
+	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_RING, 0x4010b902);
+	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_WAIT, 0xc018b903);
 }
 
 static struct kunit_case ivshmem_guest_util_cases[] = {
@@ -96,6 +160,9 @@ static struct kunit_case ivshmem_guest_util_cases[] = {
 	KUNIT_CASE(rw_count_test),
 	KUNIT_CASE(region_id_test),
 	KUNIT_CASE(info_fill_test),
+	KUNIT_CASE(doorbell_value_test),
+	KUNIT_CASE(vector_mask_test),
+	KUNIT_CASE(fired_test),
 	KUNIT_CASE(uapi_layout_test),
 	{}
 };

@@ -92,20 +92,39 @@ class Flavor:
         return warnings, [os.path.basename(k) for k in kos]
 
 
+# Guest-side programs: (source, name in the guest's /usr/bin).
+GUEST_PROGS = [
+    ('tests/progs/ivshmem_test.c', 'ivshmem_test'),
+    ('tests/progs/ivshmem_doorbell.c', 'ivshmem_doorbell'),
+    ('tests/host/e2e_host.c', 'ivshmem-host-e2e'),
+    ('tests/host/bench_region.c', 'bench_region'),
+    ('samples/ivshmem-admin/ivshmem-admin.c', 'ivshmem-admin'),
+]
+GUEST_SCRIPTS = [('tests/host/e2e.sh', 'host_e2e.sh')]
+SERVER = os.path.join(BUILD, 'ivshmem-server')
+
+
 def build_progs():
-    """Build the static guest-side programs."""
+    """Build the static guest-side programs and the host-side server."""
     out = os.path.join(BUILD, 'progs')
     os.makedirs(out, exist_ok=True)
     progs = []
-    srcdir = os.path.join(ROOT, 'tests', 'progs')
-    for f in sorted(os.listdir(srcdir)):
-        if not f.endswith('.c'):
+    for src, name in GUEST_PROGS:
+        src = os.path.join(ROOT, src)
+        if not os.path.exists(src):
             continue
-        exe = os.path.join(out, f[:-2])
+        exe = os.path.join(out, name)
         run(['gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
-             '-pthread', '-I' + os.path.join(ROOT, 'uapi'), '-o', exe,
-             os.path.join(srcdir, f)])
+             '-pthread', '-I' + os.path.join(ROOT, 'uapi'), '-o', exe, src])
         progs.append(exe)
+    for src, name in GUEST_SCRIPTS:
+        if os.path.exists(os.path.join(ROOT, src)):
+            dst = os.path.join(out, name)
+            shutil.copy(os.path.join(ROOT, src), dst)
+            os.chmod(dst, 0o755)
+            progs.append(dst)
+    run(['gcc', '-O2', '-Wall', '-Wextra', '-Werror', '-o', SERVER,
+         os.path.join(ROOT, 'samples', 'ivshmem-server', 'ivshmem-server.c')])
     return progs
 
 
@@ -239,6 +258,8 @@ class Guest:
             m = RESULT_RE.match(line.strip())
             if m:
                 results.append((m.group(1) == 'ok', m.group(2)))
+        self.bench = [ln.strip() for ln in body.splitlines()
+                      if ln.startswith('bench ')]
         m = re.search(r'IVT-EXIT (\d+)', text)
         self.exit_code = int(m.group(1)) if m else None
         if self.exit_code is None:
@@ -291,6 +312,69 @@ def plain_device(workdir, name, size, data=None, addr=None):
                   '-device', dev]
 
 
+class Server:
+    """The project's ivshmem server (QEMU's protocol) on a UNIX socket."""
+
+    def __init__(self, workdir, size='4M', vectors=8, backing=None):
+        self.sock = os.path.join(workdir, 'ivshmem.sock')
+        self.log = os.path.join(workdir, 'server.log')
+        self.vectors = vectors
+        cmd = [SERVER, '-F', '-v', '-S', self.sock, '-l', size,
+               '-n', str(vectors)]
+        if backing:
+            cmd += ['-M', backing]
+        self._logf = open(self.log, 'w')
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=self._logf,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while not os.path.exists(self.sock) and time.time() < deadline:
+            time.sleep(0.05)
+
+    def device(self, ident, addr=None):
+        """QEMU args for an ivshmem-doorbell device on this server."""
+        dev = 'ivshmem-doorbell,chardev=%s,vectors=%d' % (ident,
+                                                         self.vectors)
+        if addr is not None:
+            dev += ',addr=0x%x' % addr
+        return ['-chardev', 'socket,path=%s,id=%s' % (self.sock, ident),
+                '-device', dev]
+
+    def bare_peer(self):
+        """A QEMU process with its CPU stopped: a peer that only joins."""
+        return subprocess.Popen(
+            ['qemu-system-x86_64', '-M', 'pc', '-accel', 'tcg', '-S',
+             '-nodefaults', '-no-user-config', '-display', 'none'] +
+            self.device('bare'), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM; return a result: the server exits 0 and cleans up."""
+        self.proc.terminate()
+        try:
+            rc = self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self._logf.close()
+        return (rc == 0 and not os.path.exists(self.sock),
+                'ivshmem server stops cleanly on SIGTERM (exit %s)' % rc)
+
+
+def wait_console(guest, pattern, timeout=300):
+    """Wait until @pattern appears on @guest's console; True if it did."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and guest.proc.poll() is None:
+        if re.search(pattern, guest.text()):
+            return True
+        time.sleep(0.2)
+    return bool(re.search(pattern, guest.text()))
+
+
 # ---------------------------------------------------------------- tests --
 
 TESTS = []
@@ -307,6 +391,10 @@ def test(flavors=('debug', 'stock')):
 def kunit(ctx):
     """Load every KUnit module; parse each suite's KTAP with kunit.py."""
     script = '''
+# The host suites use the host module's internals: load it first.
+if [ -e /lib/ivshmem/ivshmem_host.ko ]; then
+	t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
+fi
 for m in /lib/ivshmem/*_kunit.ko; do
 	t "insmod $(basename $m)" insmod $m
 done
@@ -459,12 +547,121 @@ t "rmmod with nothing open" rmmod ivshmem
     return g, g.wait()
 
 
+@test()
+def doorbell(ctx):
+    """Two doorbell devices (two peers) and a plain one in one guest."""
+    srv = Server(ctx.workdir, size='4M')
+    _, plain = plain_device(ctx.workdir, 'plain', 2 << 20, addr=6)
+    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + plain
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=$(dev_by_size 4194304 | head -1)
+B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+P=$(dev_by_size 2097152)
+eq "sysfs vectors of a doorbell device" "$(cat /sys/class/ivshmem/${A##*/}/vectors)" 8
+eq "sysfs irq_counts before any ring" "$(cat /sys/class/ivshmem/${A##*/}/irq_counts)" "0 0 0 0 0 0 0 0"
+ivshmem_doorbell vectors $A $B
+eq "sysfs irq_counts of B after one ring per vector" "$(cat /sys/class/ivshmem/${B##*/}/irq_counts)" "1 1 1 1 1 1 1 1"
+eq "plain device: no vectors" "$(cat /sys/class/ivshmem/${P##*/}/vectors)" 0
+ivshmem_doorbell api $A $B $P
+ivshmem_doorbell unbind-wait $B $(pci_of $B)
+'''
+    g = ctx.boot('doorbell', script, devs)
+    results = g.wait()
+    results.append(srv.stop())
+    return g, results
+
+
+@test()
+def two_guests(ctx):
+    """10,000 round trips between two guests on one server."""
+    trips = int(os.environ.get('IVT_ROUND_TRIPS', '10000'))
+    srv = Server(ctx.workdir, size='4M', vectors=2)
+    guests = []
+    for role in ('pong', 'ping'):
+        script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
+''' % (role, trips)
+        guests.append(ctx.boot('two_guests_' + role, script,
+                               srv.device(role), timeout=900))
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+        ctx.bench += g.bench
+    results.append(srv.stop())
+    ctx.extra_guests = guests[:-1]
+    return guests[-1], results
+
+
+@test()
+def peer_churn(ctx):
+    """A peer leaves and a new one joins while two others keep working."""
+    srv = Server(ctx.workdir, size='4M', vectors=2)
+    g1 = ctx.boot('churn', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+ivshmem_doorbell churn /dev/ivshmem0 /dev/ivshmem1
+''', srv.device('a', addr=4) + srv.device('b', addr=5), timeout=600)
+    results = []
+    started = wait_console(g1, r'churn: A is peer')
+    results.append((started, 'churn guest started its ping-pong'))
+    if started:
+        bare = srv.bare_peer()
+        time.sleep(3)
+        bare.terminate()
+        bare.wait()
+        time.sleep(1)
+        g2 = ctx.boot('churn_visitor', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+ivshmem_doorbell visit /dev/ivshmem0
+''', srv.device('v'))
+        results += [(ok, 'visitor: ' + d) for ok, d in g2.wait()]
+        ctx.extra_guests = [g2]
+    results += g1.wait()
+    log_text = srv.text()
+    results.append(('peer 2 connected' in log_text and
+                    'peer 2 left' in log_text and
+                    'peer 3 connected' in log_text,
+                    'server saw peer 2 join and leave and peer 3 join'))
+    results.append(srv.stop())
+    return g1, results
+
+
+@test(flavors=('stock',))
+def doorbell_bench(ctx):
+    """Benchmark: doorbell round trip vs an eventfd round trip."""
+    n = int(os.environ.get('IVT_BENCH_TRIPS', '2000'))
+    srv = Server(ctx.workdir, size='4M', vectors=1)
+    g = ctx.boot('doorbell_bench', '''
+insmod /lib/ivshmem/ivshmem.ko
+ivshmem_doorbell bench /dev/ivshmem0 /dev/ivshmem1 %d
+''' % n, srv.device('a', addr=4) + srv.device('b', addr=5))
+    results = g.wait()
+    ctx.bench += g.bench
+    results.append(srv.stop())
+    return g, results
+
+
+@test(flavors=('debug', 'stock'))
+def host_module(ctx):
+    """ivshmem_host.ko end to end in a guest acting as Service VM."""
+    bench = os.environ.get('IVT_HOST_BENCH') == '1'
+    g = ctx.boot('host_module', '''
+%s sh /usr/bin/host_e2e.sh
+''' % ('IVSHMEM_BENCH=1' if bench else ''), mem='2G' if bench else '1G')
+    results = g.wait()
+    ctx.bench += g.bench
+    return g, results
+
+
 # ----------------------------------------------------------------- main --
 
 class Context:
     def __init__(self, flavor, workdir):
         self.flavor = flavor
         self.workdir = workdir
+        self.bench = []
+        self.extra_guests = []
 
     def boot(self, name, script, devices=(), **kw):
         return Guest(self.flavor, name, script, devices,
@@ -522,16 +719,20 @@ def main():
             if fl.name not in fls or (args.only and name not in args.only):
                 continue
             workdir = tempfile.mkdtemp(prefix='ivt-%s-%s-' % (fl.name, name))
-            g, results = fn(Context(fl, workdir))
+            ctx = Context(fl, workdir)
+            g, results = fn(ctx)
             bad = False
             for ok, desc in results:
                 report(ok, '%s/%s: %s' % (fl.name, name, desc))
                 bad |= not ok
+            for line in ctx.bench:
+                print('    %s/%s: %s' % (fl.name, name, line))
             if bad:
-                print('--- console tail of %s/%s (%s) ---' %
-                      (fl.name, name, g.console))
-                print(g.tail())
-                print('--- end of console tail ---')
+                for each in ctx.extra_guests + [g]:
+                    print('--- console tail of %s/%s (%s) ---' %
+                          (fl.name, each.name, each.console))
+                    print(each.tail())
+                    print('--- end of console tail ---')
             elif not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
 

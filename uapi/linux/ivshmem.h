@@ -44,6 +44,8 @@
  * @region_id:		ACRN region ID (the PCI subsystem ID) when
  *			IVSHMEM_INFO_ACRN is set, else 0.
  * @reserved0:		padding, zero.
+ * @irq_count:		interrupts received per vector since the device was
+ *			bound.
  * @reserved:		zero; room for growth.
  */
 struct ivshmem_info {
@@ -54,9 +56,79 @@ struct ivshmem_info {
 	__u32 vectors;
 	__u32 region_id;
 	__u32 reserved0;
+	__u64 irq_count[IVSHMEM_MAX_VECTORS];
 	__u64 reserved[4];
 };
 
+/* ivshmem_eventfd.fd value that removes this file's binding. */
+#define IVSHMEM_EVENTFD_NONE	0xffffffffU
+
+/**
+ * struct ivshmem_eventfd - bind an eventfd to an interrupt vector
+ * @vector:	vector, below ivshmem_info.vectors.
+ * @fd:		an eventfd the driver signals on each interrupt of @vector,
+ *		or IVSHMEM_EVENTFD_NONE ((__u32)-1) to unbind. One binding per
+ *		open file and vector: binding again replaces it. Bindings
+ *		made through a file are dropped when the file is closed.
+ * @flags:	zero.
+ * @reserved:	zero.
+ */
+struct ivshmem_eventfd {
+	__u32 vector;
+	__u32 fd;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct ivshmem_ring - ring a peer's doorbell
+ * @peer:	peer ID, at most 0xffff (on ACRN: the target's VM ID).
+ * @vector:	vector of the peer to interrupt, below IVSHMEM_MAX_VECTORS.
+ * @flags:	zero.
+ * @reserved:	zero.
+ *
+ * The driver writes (@peer << 16) | @vector to the Doorbell register in
+ * one 32-bit write. Neither QEMU nor ACRN reports an unknown peer: the
+ * doorbell is then dropped silently.
+ */
+struct ivshmem_ring {
+	__u32 peer;
+	__u32 vector;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* ivshmem_wait.timeout_ns value that waits without a time limit. */
+#define IVSHMEM_WAIT_FOREVER	(~0ULL)
+
+/**
+ * struct ivshmem_wait - wait for interrupts without an eventfd
+ * @mask:	in: vectors to wait for, bit n for vector n; not zero, and
+ *		only bits below ivshmem_info.vectors.
+ * @fired:	out: the vectors in @mask that received interrupts since
+ *		this file last consumed them. Each open file has its own
+ *		view: one file consuming an interrupt does not hide it from
+ *		another.
+ * @timeout_ns:	in: 0 checks without blocking; IVSHMEM_WAIT_FOREVER
+ *		blocks until an interrupt, a signal or device removal.
+ * @flags:	zero.
+ * @reserved:	zero.
+ *
+ * Errors: EAGAIN (timeout 0, nothing fired), ETIMEDOUT, EINTR (signal),
+ * ENODEV (device removed), EOPNOTSUPP (no MSI-X). poll() on the file
+ * reports EPOLLIN while any vector has unconsumed interrupts.
+ */
+struct ivshmem_wait {
+	__u32 mask;
+	__u32 fired;
+	__u64 timeout_ns;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define IVSHMEM_IOCTL_INFO	_IOR(IVSHMEM_IOCTL_MAGIC, 0x00, struct ivshmem_info)
+#define IVSHMEM_IOCTL_SET_EVENTFD _IOW(IVSHMEM_IOCTL_MAGIC, 0x01, struct ivshmem_eventfd)
+#define IVSHMEM_IOCTL_RING	_IOW(IVSHMEM_IOCTL_MAGIC, 0x02, struct ivshmem_ring)
+#define IVSHMEM_IOCTL_WAIT	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x03, struct ivshmem_wait)
 
 #endif /* _UAPI_LINUX_IVSHMEM_H */
