@@ -360,9 +360,12 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 		ret = wait_event_interruptible(idev->wq,
 					       ivshmem_wait_done(ifile, mask));
 	} else if (req->timeout_ns) {
+		ktime_t timeout = ns_to_ktime(min_t(u64, req->timeout_ns,
+						    KTIME_MAX));
+
 		ret = wait_event_interruptible_hrtimeout(idev->wq,
-				ivshmem_wait_done(ifile, mask),
-				ns_to_ktime(min_t(u64, req->timeout_ns, KTIME_MAX)));
+							 ivshmem_wait_done(ifile, mask),
+							 timeout);
 	} else {
 		ret = 0;
 	}

@@ -89,7 +89,7 @@ struct ivshmem_dev {
 	u32 vectors;
 	int region_id;
 	bool alive;
-	spinlock_t irq_lock;
+	spinlock_t irq_lock;		/* eventfd bindings; see above */
 	wait_queue_head_t wq;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
@@ -103,7 +103,7 @@ struct ivshmem_dev {
  */
 struct ivshmem_file {
 	struct ivshmem_dev *idev;
-	spinlock_t seen_lock;
+	spinlock_t seen_lock;		/* @seen; a leaf lock */
 	u64 seen[IVSHMEM_MAX_VECTORS];
 };
 

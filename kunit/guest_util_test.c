@@ -171,6 +171,7 @@ static struct kunit_suite ivshmem_guest_util_suite = {
 	.name = "ivshmem_guest_util",
 	.test_cases = ivshmem_guest_util_cases,
 };
+
 kunit_test_suite(ivshmem_guest_util_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the ivshmem guest driver");
