@@ -4,17 +4,31 @@
 #
 #   make                 build the modules against KDIR
 #   make KDIR=/path      ... against another kernel build tree
+#   make KERNELRELEASE=r ... against /lib/modules/r/build
 #   make check           install what is missing, build, run all tests
+#   make lint            checkpatch --strict, sparse, W=1: all at zero
 #   make demo            boot a QEMU guest and show data crossing over
+#   make install         modules (updates/), uapi headers, udev rules;
+#                        DESTDIR=/stage for a staged install
+#   make uninstall       remove what make install installed
+#   make dkms-install    copy the source to /usr/src, dkms add/build/install
+#   make dkms-remove     dkms remove --all, delete the copy in /usr/src
 #   make clean
+#
+# See Documentation/packaging.rst.
 
-KDIR ?= /lib/modules/$(shell uname -r)/build
+KDIR ?= /lib/modules/$(or $(KERNELRELEASE),$(shell uname -r))/build
 PWD  := $(shell pwd)
+
+# KUNIT=n leaves the KUnit modules out (make install and DKMS do): their
+# Kbuild tests CONFIG_KUNIT, which this empties for the build only.
+KUNIT ?= y
+KBUILD_ARGS := $(if $(filter n,$(KUNIT)),CONFIG_KUNIT=)
 
 all: modules
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(PWD) modules
+	$(MAKE) -C $(KDIR) M=$(PWD) $(KBUILD_ARGS) modules
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
@@ -23,7 +37,109 @@ clean:
 check:
 	./tests/check.sh $(ARGS)
 
+lint:
+	./tests/lint.sh
+
 demo:
 	./tests/demo.sh
 
-.PHONY: all modules clean check demo
+# ---------------------------------------------------------------------------
+# Installing. The release defaults to KDIR's; the modules go to
+# $(INSTALL_MOD_PATH)/lib/modules/<release>/$(INSTALL_MOD_DIR)/{guest,host}/
+# where modprobe finds them after depmod. depmod runs only for a live
+# install (no DESTDIR/INSTALL_MOD_PATH); a package runs it on the target.
+
+DESTDIR          ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR  ?= updates
+PREFIX           ?= /usr
+INCLUDEDIR       ?= $(PREFIX)/include
+UDEVRULESDIR     ?= /lib/udev/rules.d
+DEPMOD           ?= depmod
+
+# The release the modules' vermagic names (UTS_RELEASE: Debian's headers
+# answer "make kernelrelease" with the upstream version). Computed once.
+release = $(eval release := $(or $(KERNELRELEASE),$(shell sed -n \
+		's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)))$(release)
+moddir  = $(INSTALL_MOD_PATH)/lib/modules/$(release)/$(INSTALL_MOD_DIR)
+# What make install ships (never the KUnit modules).
+INSTALL_MODULES := guest/ivshmem host/ivshmem_host
+UAPI_HEADERS    := $(notdir $(wildcard uapi/linux/*.h))
+UDEV_RULES      := 90-ivshmem.rules
+
+install: install-modules install-headers install-udev
+
+install-modules:
+	@test -n "$(release)" || { echo "no kernel release for KDIR=$(KDIR)"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(PWD) CONFIG_KUNIT= modules
+	$(MAKE) -C $(KDIR) M=$(PWD) CONFIG_KUNIT= KERNELRELEASE=$(release) \
+		INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) DEPMOD=true modules_install
+	$(if $(INSTALL_MOD_PATH),@echo "  DEPMOD  skipped for a staged install: run 'depmod -a $(release)' on the target",$(DEPMOD) -a $(release))
+
+install-headers:
+	install -d $(DESTDIR)$(INCLUDEDIR)/linux
+	install -m 0644 $(addprefix uapi/linux/,$(UAPI_HEADERS)) \
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+
+install-udev:
+	install -d $(DESTDIR)$(UDEVRULESDIR)
+	install -m 0644 $(addprefix udev/,$(UDEV_RULES)) $(DESTDIR)$(UDEVRULESDIR)/
+	$(if $(DESTDIR),,-udevadm control --reload 2>/dev/null)
+
+uninstall: uninstall-modules uninstall-headers uninstall-udev
+
+uninstall-modules:
+	@test -n "$(release)" || { echo "no kernel release for KDIR=$(KDIR)"; exit 1; }
+	rm -f $(foreach m,$(INSTALL_MODULES),$(foreach s,.ko .ko.gz .ko.xz .ko.zst,$(moddir)/$(m)$(s)))
+	rmdir $(addprefix $(moddir)/,$(sort $(dir $(INSTALL_MODULES)))) $(moddir) \
+		2>/dev/null || true
+	$(if $(INSTALL_MOD_PATH),,$(DEPMOD) -a $(release))
+
+uninstall-headers:
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/linux/,$(UAPI_HEADERS))
+
+uninstall-udev:
+	rm -f $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(UDEV_RULES))
+	$(if $(DESTDIR),,-udevadm control --reload 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# DKMS: dkms.conf builds with KUNIT=n and installs ivshmem (and ivshmem_host
+# on x86) to /updates/dkms. KERNELRELEASE picks the kernel (default: the
+# running one).
+
+DKMS_NAME    := ivshmem
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="*\([^"]*\)"*$$/\1/p' dkms.conf 2>/dev/null)
+DKMS_SRC     := /usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
+DKMS_KERNEL  := $(if $(KERNELRELEASE),-k $(KERNELRELEASE))
+
+# The source DKMS builds from: build files and C sources only.
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	rsync -a --prune-empty-dirs \
+		--exclude '*.mod.c' --exclude '*.o' --exclude '*.ko' \
+		--exclude '*.mod' --exclude '.*.cmd' --exclude modules.order \
+		--exclude Module.symvers --exclude /build --exclude /.git \
+		--exclude /tests --exclude /samples --include '*/' \
+		--include '/dkms.conf' --include '/Makefile' --include '/Kbuild' \
+		--include '/compat.h' --include '/guest/**' --include '/host/**' \
+		--include '/kunit/**' --include '/uapi/**' --exclude '*' \
+		./ $(DKMS_SRC)/
+
+dkms-install: dkms-src
+	if dkms status $(DKMS_NAME)/$(DKMS_VERSION) | grep -q .; then \
+		dkms remove $(DKMS_NAME)/$(DKMS_VERSION) --all; fi
+	dkms add $(DKMS_NAME)/$(DKMS_VERSION)
+	dkms build $(DKMS_NAME)/$(DKMS_VERSION) $(DKMS_KERNEL)
+	dkms install $(DKMS_NAME)/$(DKMS_VERSION) $(DKMS_KERNEL)
+
+dkms-remove:
+	if dkms status $(DKMS_NAME)/$(DKMS_VERSION) | grep -q .; then \
+		dkms remove $(DKMS_NAME)/$(DKMS_VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+
+.PHONY: all modules clean check lint demo install install-modules \
+	install-headers install-udev uninstall uninstall-modules \
+	uninstall-headers uninstall-udev dkms-src dkms-install dkms-remove

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Packaging tests of the ivt harness: udev rules, make install, DKMS.
+
+Imported by ivt.py after its own tests; registers with ivt's @test():
+
+* udev_names: a stock-kernel guest runs the real systemd-udevd (copied
+  from the host's udev package with its libraries) with the project's
+  udev/ rules and checks the /dev/ivshmem/by-path links, the absence of
+  by-region links for QEMU devices, the group example's permissions and
+  the links going away on rmmod.
+* udev_rules, install, dkms: the host-side shell tests tests/udev.sh,
+  tests/install.sh and tests/dkms.sh, each "ok"/"not ok" line one result.
+  They run once, with the stock flavour (DKMS and make install target
+  Debian's kernel).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+# ivt.py runs as __main__; register with that module, not a second copy.
+_main = sys.modules.get('__main__')
+if 'ivt' not in sys.modules and \
+        os.path.basename(getattr(_main, '__file__', '')) == 'ivt.py':
+    sys.modules['ivt'] = _main
+import ivt  # noqa: E402
+
+ROOT = ivt.ROOT
+UDEVADM = '/usr/bin/udevadm'
+IVSHMEM_GID = 4242
+
+
+def _copy_into(stage, path):
+    """Copy host file @path to the same path under @stage (no symlinks)."""
+    dst = os.path.join(stage, path.lstrip('/'))
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copy(path, dst)
+
+
+def _stage_udev(stage):
+    """Put systemd-udevd, udevadm, their libraries and the rules in
+    @stage, the guest's extra initramfs directory."""
+    _copy_into(stage, UDEVADM)
+    udevd = os.path.join(stage, 'lib', 'systemd', 'systemd-udevd')
+    os.makedirs(os.path.dirname(udevd), exist_ok=True)
+    if not os.path.lexists(udevd):
+        os.symlink(UDEVADM, udevd)
+    ldd = ivt.run(['ldd', UDEVADM])
+    for lib in re.findall(r'(/\S+) \(0x', ldd):
+        _copy_into(stage, lib)
+    rules = os.path.join(stage, 'lib', 'udev', 'rules.d')
+    os.makedirs(rules, exist_ok=True)
+    shutil.copy(os.path.join(ROOT, 'udev', '90-ivshmem.rules'), rules)
+    local = os.path.join(stage, 'etc', 'udev', 'rules.d')
+    os.makedirs(local, exist_ok=True)
+    shutil.copy(os.path.join(ROOT, 'udev', '91-ivshmem-group.rules.example'),
+                os.path.join(local, '91-ivshmem-group.rules'))
+    etc = os.path.join(stage, 'etc')
+    with open(os.path.join(etc, 'passwd'), 'w') as f:
+        f.write('root:x:0:0:root:/:/bin/sh\n')
+    with open(os.path.join(etc, 'group'), 'w') as f:
+        f.write('root:x:0:\nivshmem:x:%d:\n' % IVSHMEM_GID)
+    with open(os.path.join(etc, 'nsswitch.conf'), 'w') as f:
+        f.write('passwd: files\ngroup: files\n')
+
+
+@ivt.test(flavors=('stock',))
+def udev_names(ctx):
+    """udev/90-ivshmem.rules with the real udevd in a guest."""
+    devs, script = [], '''
+mkdir -p /run
+mount -t tmpfs tmpfs /run
+t "systemd-udevd starts" /lib/systemd/systemd-udevd --daemon
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+udevadm trigger --action=add --subsystem-match=ivshmem
+t "udevadm settle" udevadm settle --timeout=60
+eq "two by-path links" "$(ls /dev/ivshmem/by-path | wc -l)" 2
+eq "no by-region link for QEMU devices (no region_id)" \\
+	"$(ls /dev/ivshmem/by-region 2>/dev/null)" ""
+'''
+    for i, size in enumerate((2 << 20, 4 << 20)):
+        addr = 4 + i
+        _, dev = ivt.plain_device(ctx.workdir, 'shm%d' % i, size, addr=addr)
+        devs += dev
+        script += '''
+L=/dev/ivshmem/by-path/pci-0000:00:%(addr)02x.0
+t "$L is a link" test -L $L
+eq "$L leads to the %(size)d-byte device" \\
+	"$(cat /sys/class/ivshmem/$(basename "$(readlink $L)")/size)" %(size)d
+D=$(dev_by_size %(size)d)
+eq "$D: group example gives group ivshmem mode 0660" \\
+	"$(stat -c '%%a %%g' $D)" "660 %(gid)d"
+''' % {'addr': addr, 'size': size, 'gid': IVSHMEM_GID}
+    script += '''
+t "rmmod ivshmem" rmmod ivshmem
+udevadm settle --timeout=60
+eq "the links go with the devices" "$(ls /dev/ivshmem/by-path 2>/dev/null)" ""
+udevadm control --exit
+'''
+    stage = os.path.join(ctx.workdir, 'extra-udev_names')
+    _stage_udev(stage)
+    g = ctx.boot('udev_names', script, devs)
+    return g, g.wait()
+
+
+class HostRun:
+    """A host-side shell test, shaped like a Guest for ivt's report."""
+
+    def __init__(self, name, cmd, workdir):
+        self.name = name
+        self.console = os.path.join(workdir, name + '.log')
+        self.bench = []
+        ivt.log('running %s' % ' '.join(cmd))
+        with open(self.console, 'w') as f:
+            self.rc = subprocess.call(cmd, cwd=ROOT, stdout=f,
+                                      stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.console, errors='replace') as f:
+            return f.read()
+
+    def tail(self, n=60):
+        return '\n'.join(self.text().splitlines()[-n:])
+
+    def results(self):
+        res = []
+        for line in self.text().splitlines():
+            m = ivt.RESULT_RE.match(line.strip())
+            if m:
+                res.append((m.group(1) == 'ok', m.group(2)))
+        res.append((self.rc == 0 and len(res) > 0,
+                    '%s exits 0 (exit %d, %d checks)' %
+                    (self.name, self.rc, len(res))))
+        return res
+
+
+def _shell_test(ctx, name, script):
+    h = HostRun(name, [os.path.join(ROOT, 'tests', script)], ctx.workdir)
+    return h, h.results()
+
+
+@ivt.test(flavors=('stock',))
+def udev_rules(ctx):
+    """tests/udev.sh: the rules on a fake sysfs, ACRN and QEMU devices."""
+    return _shell_test(ctx, 'udev_rules', 'udev.sh')
+
+
+@ivt.test(flavors=('stock',))
+def install(ctx):
+    """tests/install.sh: make install / make uninstall, staged and live."""
+    return _shell_test(ctx, 'install', 'install.sh')
+
+
+@ivt.test(flavors=('stock',))
+def dkms(ctx):
+    """tests/dkms.sh: dkms add/build/install/remove for Debian's kernel."""
+    return _shell_test(ctx, 'dkms', 'dkms.sh')

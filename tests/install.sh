@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make install / make uninstall test, in a copy of the tree under
+# build/install/ so the work tree stays clean:
+#
+# - staged (DESTDIR) installs for Debian's kernel and the debug kernel,
+#   each chosen by KDIR alone (the debug kernel has KUnit, so this also
+#   proves the KUnit modules stay out): the modules, the uapi
+#   headers and the udev rule land, depmod + modprobe resolve the modules
+#   in the stage, and make uninstall removes every file again;
+# - a live install of the modules for Debian's kernel (not the running
+#   one), chosen by KERNELRELEASE alone: modinfo and modprobe find them
+#   under /lib/modules, and make uninstall-modules removes them. Skipped
+#   when an ivshmem module is already installed for that kernel (it would
+#   be replaced).
+#
+# Prints "ok"/"not ok" lines; exits non-zero on a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+. tests/tap.sh
+# One packaging test at a time on this machine (shared DKMS and
+# /lib/modules state).
+exec 9>/tmp/ivshmem-packaging.lock
+flock 9
+root=$PWD
+out=$root/build/install
+src=$out/src
+stage=$out/stage
+
+if [ -z "${INSTALL_KERNEL:-}" ]; then
+	pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
+		grep -o 'linux-image-[[:alnum:]._-]*' | head -1)
+	INSTALL_KERNEL=${pkg#linux-image-}
+fi
+debug_kdir=${INSTALL_DEBUG_KDIR:-$(./tests/kernel/build.sh 2>/dev/null)}
+
+mkdir -p "$src"
+rsync -a --delete --delete-excluded \
+	--exclude /build --exclude /.git --exclude /tests --exclude /samples \
+	--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c' \
+	--exclude '.*.cmd' --exclude modules.order --exclude Module.symvers \
+	"$root/" "$src/"
+headers=$(cd uapi/linux && echo *.h)
+has_host=
+case "$(uname -m)" in x86_64|i?86) [ -e host/Kbuild ] && has_host=1 ;; esac
+
+# staged NAME REL MAKE-ARGS...: install into $stage, check, uninstall
+staged() {
+	local name=$1 rel=$2 mods f left
+	shift 2
+	rm -rf "$stage"
+	ok_if "$name: make install DESTDIR=... $*" \
+		quiet "$out/$name-install.log" make -C "$src" install \
+		DESTDIR="$stage" "$@"
+	mods=$stage/lib/modules/$rel/updates
+	ok_if "$name: ivshmem.ko in /lib/modules/$rel/updates/guest" \
+		test -f "$mods/guest/ivshmem.ko"
+	eq "$name: its vermagic is $rel" \
+		"$(modinfo -F vermagic "$mods/guest/ivshmem.ko" 2>/dev/null |
+			cut -d' ' -f1)" "$rel"
+	if [ -n "$has_host" ]; then
+		ok_if "$name: ivshmem_host.ko in /lib/modules/$rel/updates/host" \
+			test -f "$mods/host/ivshmem_host.ko"
+	fi
+	eq "$name: no KUnit module installed" \
+		"$(find "$stage" -name '*kunit*' | head -1)" ""
+	for f in $headers; do
+		ok_if "$name: /usr/include/linux/$f installed" \
+			cmp -s "uapi/linux/$f" "$stage/usr/include/linux/$f"
+	done
+	ok_if "$name: udev rule in /lib/udev/rules.d" \
+		cmp -s udev/90-ivshmem.rules \
+		"$stage/lib/udev/rules.d/90-ivshmem.rules"
+	ok_if "$name: depmod -b accepts the staged tree" \
+		quiet "$out/$name-depmod.log" depmod -b "$stage" "$rel"
+	ok_if "$name: modprobe resolves ivshmem in the stage" sh -c \
+		"modprobe -d '$stage' -S '$rel' --show-depends ivshmem 2>&1 |
+		 grep -q 'updates/guest/ivshmem.ko'"
+	ok_if "$name: make uninstall DESTDIR=... $*" \
+		quiet "$out/$name-uninstall.log" make -C "$src" uninstall \
+		DESTDIR="$stage" "$@"
+	# What depmod -b generated above is the test's, not make install's.
+	left=$(cd "$stage" && find . -type f ! -name 'modules.*' | head -3)
+	eq "$name: make uninstall leaves no installed file" "$left" ""
+}
+
+# KDIR alone: Debian's headers answer "make kernelrelease" with the
+# upstream version, the release must come from UTS_RELEASE.
+staged stock "$INSTALL_KERNEL" KDIR="$(readlink -f "/lib/modules/$INSTALL_KERNEL/build")"
+if [ -n "$debug_kdir" ]; then
+	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
+	staged debug "$debug_rel" KDIR="$debug_kdir"
+fi
+
+# A live install for Debian's kernel: the modules only.
+k=$INSTALL_KERNEL
+if [ "$(id -u)" != 0 ]; then
+	echo "# not root: live install skipped"
+elif [ -n "$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ]; then
+	echo "# ivshmem already installed for $k: live install skipped"
+else
+	ok_if "live: make install-modules KERNELRELEASE=$k" \
+		quiet "$out/live-install.log" make -C "$src" install-modules \
+		KERNELRELEASE="$k"
+	eq "live: modinfo finds ivshmem" "$(modinfo -k "$k" -n ivshmem 2>&1)" \
+		"/lib/modules/$k/updates/guest/ivshmem.ko"
+	ok_if "live: modprobe resolves ivshmem" sh -c \
+		"modprobe -S '$k' --show-depends ivshmem |
+		 grep -q '/lib/modules/$k/updates/guest/ivshmem.ko'"
+	ok_if "live: make uninstall-modules KERNELRELEASE=$k" \
+		quiet "$out/live-uninstall.log" make -C "$src" uninstall-modules \
+		KERNELRELEASE="$k"
+	eq "live: modinfo no longer finds ivshmem" \
+		"$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ""
+	eq "live: no ivshmem file left in /lib/modules/$k/updates" \
+		"$(find "/lib/modules/$k/updates" -name 'ivshmem*' 2>/dev/null)" ""
+fi
+
+finish install

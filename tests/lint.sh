@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make lint: the quality gates of the module pair. Each must be at zero.
+#
+#   checkpatch  scripts/checkpatch.pl --strict on every C file and header
+#               of guest/, host/, kunit/, uapi/ and compat.h
+#   sparse      make C=2 against the debug kernel and Debian's headers
+#   W=1         make W=1 against the same two trees (gcc and modpost)
+#   uapi        each uapi header compiles alone in userspace (-std=c90),
+#               as the kernel's own headers check does; make install
+#               ships them
+#
+# Builds happen in copies under build/lint/ so the work tree stays clean.
+# Prints every finding, one "ok"/"not ok" line per gate and a summary;
+# exits non-zero on any finding.
+#
+# Environment: LINT_KDIR (default: the debug kernel of tests/kernel/build.sh),
+# LINT_STOCK_KDIR (default: Debian's linux-headers-amd64; "none" skips it),
+# CHECKPATCH (default: scripts/checkpatch.pl of LINT_KDIR's source).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/build/lint
+
+log() { printf '[lint] %s\n' "$*"; }
+
+./tests/deps.sh >&2
+kdir=${LINT_KDIR:-$(./tests/kernel/build.sh)}
+if [ -z "${LINT_STOCK_KDIR:-}" ]; then
+	pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
+		grep -o 'linux-image-[[:alnum:]._-]*' | head -1)
+	LINT_STOCK_KDIR=/usr/src/linux-headers-${pkg#linux-image-}
+fi
+checkpatch=${CHECKPATCH:-$kdir/source/scripts/checkpatch.pl}
+[ -x "$checkpatch" ] || checkpatch=$(readlink -f "$kdir")/scripts/checkpatch.pl
+
+total=0
+summary=()
+# gate KEY DESCRIPTION COUNT: record a gate's result
+gate() {
+	total=$((total + $3))
+	summary+=("$1 $3")
+	if [ "$3" = 0 ]; then
+		echo "ok - $2: no findings"
+	else
+		echo "not ok - $2: $3 finding(s)"
+	fi
+}
+
+# ---------------------------------------------------------- checkpatch --
+
+mapfile -t files < <(
+	{ find guest host kunit uapi -name '*.[ch]' ! -name '*.mod.c' \
+		2>/dev/null; ls compat.h; } | sort)
+
+# uapi/linux/*.h is checked as include/uapi/linux/*.h, where it lands in
+# the kernel: checkpatch applies its uapi rules only under that path (no
+# BIT() suggestion, since BIT() is not exported to userspace; c99 types
+# allowed). The scratch tree holds symlinks; names are mapped back below.
+scratch=$out/checkpatch
+rm -rf "$scratch"
+mkdir -p "$scratch/include/uapi/linux"
+
+cp_found=0
+for f in "${files[@]}"; do
+	args=(--strict --no-tree --file --terse --show-types --no-summary
+	      --color=never)
+	case "$f" in
+	compat.h)
+		# The one header whose job is to compare LINUX_VERSION_CODE;
+		# checkpatch discourages it for code merged into the kernel,
+		# where no other version exists.
+		args+=(--ignore LINUX_VERSION_CODE) ;;
+	esac
+	case "$f" in
+	uapi/*)
+		ln -sf "$root/$f" "$scratch/include/$f"
+		res=$(cd "$scratch" && "$checkpatch" "${args[@]}" "include/$f" |
+			sed "s@^include/uapi/@uapi/@") || true ;;
+	*)
+		res=$("$checkpatch" "${args[@]}" "$f") || true ;;
+	esac
+	if [ -n "$res" ]; then
+		echo "$res"
+		cp_found=$((cp_found + $(grep -c . <<<"$res")))
+	fi
+done
+gate checkpatch "checkpatch --strict (${#files[@]} files)" $cp_found
+
+# ------------------------------------------------------- sparse, W=1 --
+
+# build NAME KDIR: W=1 build, then the sparse pass, in a copy of the tree
+build() {
+	local name=$1 k=$2 src=$out/$1 w1 sp n rc
+	mkdir -p "$src"
+	rsync -a --delete --delete-excluded \
+		--exclude /build --exclude /.git --exclude /tests \
+		--exclude /samples --exclude '*.o' --exclude '*.ko' \
+		--exclude '*.mod' --exclude '*.mod.c' --exclude '.*.cmd' \
+		--exclude '*.a' --exclude Module.symvers \
+		--exclude modules.order \
+		"$root/" "$src/"
+	log "W=1 build against $k"
+	rc=0
+	w1=$(make -C "$k" M="$src" W=1 modules 2>&1) || rc=$?
+	n=$(grep -ciE 'warning:|error:' <<<"$w1" || true)
+	if [ "$rc" != 0 ] && [ "$n" = 0 ]; then
+		n=1
+		echo "$w1" | tail -20
+	fi
+	grep -iE 'warning:|error:' <<<"$w1" || true
+	gate "W=1/$name" "W=1 build against $k" "$n"
+
+	# C=2 runs sparse on every source; the objects are up to date with
+	# the same flags, so only sparse speaks here.
+	log "sparse (make C=2) against $k"
+	rc=0
+	sp=$(make -C "$k" M="$src" W=1 C=2 modules 2>&1) || rc=$?
+	n=$(grep -ciE 'warning:|error:' <<<"$sp" || true)
+	if [ "$rc" != 0 ] && [ "$n" = 0 ]; then
+		n=1
+		echo "$sp" | tail -20
+	fi
+	grep -iE 'warning:|error:' <<<"$sp" || true
+	gate "sparse/$name" "sparse (C=2) against $k" "$n"
+}
+
+build debug "$kdir"
+if [ "$LINT_STOCK_KDIR" != none ] && [ -d "$LINT_STOCK_KDIR" ]; then
+	build stock "$LINT_STOCK_KDIR"
+else
+	log "no Debian headers ($LINT_STOCK_KDIR): stock build skipped"
+fi
+
+# --------------------------------------------------------------- uapi --
+
+uapi_found=0
+for h in uapi/linux/*.h; do
+	res=$(echo "#include <linux/${h##*/}>" |
+		gcc -x c -std=c90 -Wall -Wextra -Werror -fsyntax-only \
+			-Iuapi - 2>&1) || {
+		echo "$h: does not compile alone in userspace:"
+		echo "$res"
+		uapi_found=$((uapi_found + 1))
+	}
+done
+gate uapi "uapi headers compile alone in userspace" $uapi_found
+
+all=$(IFS=,; echo "${summary[*]}")
+echo "lint: $total finding(s): ${all//,/, }"
+[ "$total" = 0 ]
