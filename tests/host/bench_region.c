@@ -128,16 +128,16 @@ int main(int argc, char **argv)
 		minf(&release, now() - t);
 	}
 
-	printf("# bench_region: %u MiB, best of %d rounds\n", size_mb, rounds);
-	printf("# memset-fresh  %8.1f ms  (mmap + first-touch memset)\n", fresh * 1e3);
-	printf("# memset-warm   %8.1f ms  (memset of faulted memory)\n", warm * 1e3);
-	printf("# create        %8.1f ms  (ADD + ATTACH: allocate + zero)\n", create * 1e3);
-	printf("# map-touch     %8.1f ms  (mmap + read 1 byte per page)\n", touch * 1e3);
-	printf("# free          %8.1f ms  (munmap + close + REMOVE)\n", release * 1e3);
-	printf("# folios        %u (%s)\n", folios,
+	printf("bench bench_region: %u MiB, best of %d rounds\n", size_mb, rounds);
+	printf("bench memset-fresh  %8.1f ms  (mmap + first-touch memset)\n", fresh * 1e3);
+	printf("bench memset-warm   %8.1f ms  (memset of faulted memory)\n", warm * 1e3);
+	printf("bench create        %8.1f ms  (ADD + ATTACH: allocate + zero)\n", create * 1e3);
+	printf("bench map-touch     %8.1f ms  (mmap + read 1 byte per page)\n", touch * 1e3);
+	printf("bench free          %8.1f ms  (munmap + close + REMOVE)\n", release * 1e3);
+	printf("bench folios        %u (%s)\n", folios,
 	       folios == size_mb / 2 ? "all 2 MiB" :
 	       folios == size_mb * 256 ? "all 4 KiB" : "mixed");
-	printf("# ratio create/memset-fresh %.2f, create/memset-warm %.2f\n",
+	printf("bench ratio create/memset-fresh %.2f, create/memset-warm %.2f\n",
 	       create / fresh, create / warm);
 	printf("ok - bench: %u MiB region created in %.1f ms, %.2fx a first-touch memset, %u folios\n",
 	       size_mb, create * 1e3, create / fresh, folios);

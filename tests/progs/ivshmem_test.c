@@ -251,6 +251,8 @@ static int write_file(const char *path, const char *s)
 /*
  * unbind DEV PCI-ADDRESS: unbind the driver while this process has the
  * device mapped and a child process sits in a read() loop on it.
+ * unplug DEV: the same, but the device is hot-unplugged from outside
+ * (the harness is told by a line "IVT-UNPLUG-NOW").
  */
 static int cmd_unbind(const char *dev, const char *bdf)
 {
@@ -285,23 +287,33 @@ static int cmd_unbind(const char *dev, const char *bdf)
 	if (read(pipefd[0], &c, 1) != 1)
 		die("reader did not start");
 
-	check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
-	      "unbind %s while mapped and read", bdf);
+	if (bdf) {
+		check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
+		      "unbind %s while mapped and read", bdf);
+	} else {
+		int i;
+
+		printf("IVT-UNPLUG-NOW\n");
+		fflush(stdout);
+		for (i = 0; i < 1200 && !access(dev, F_OK); i++)
+			usleep(100000);
+		check(i < 1200, "%s hot-unplugged while mapped and read", dev);
+	}
 	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0,
 	      "reader saw ENODEV and stopped (status 0x%x)", status);
 	check(touch(p) == SIGBUS, "access to a revoked mapping raises SIGBUS");
 	check(touch(p + size - 1) == SIGBUS, "... at the last byte too");
-	CHECK_ERR(pread(fd, &c, 1, 0), ENODEV, "read after unbind");
-	CHECK_ERR(pwrite(fd, &c, 1, 0), ENODEV, "write after unbind");
+	CHECK_ERR(pread(fd, &c, 1, 0), ENODEV, "read after removal");
+	CHECK_ERR(pwrite(fd, &c, 1, 0), ENODEV, "write after removal");
 	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, &info), ENODEV,
-		  "ioctl after unbind");
+		  "ioctl after removal");
 	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) ==
-		  MAP_FAILED ? -1 : 0, ENODEV, "mmap after unbind");
-	CHECK_ERR(lseek(fd, 0, SEEK_SET), ENODEV, "lseek after unbind");
+		  MAP_FAILED ? -1 : 0, ENODEV, "mmap after removal");
+	CHECK_ERR(lseek(fd, 0, SEEK_SET), ENODEV, "lseek after removal");
 	check(access(dev, F_OK) != 0, "%s is gone", dev);
-	check(munmap((void *)p, size) == 0, "munmap after unbind");
-	check(close(fd) == 0, "close after unbind");
+	check(munmap((void *)p, size) == 0, "munmap after removal");
+	check(close(fd) == 0, "close after removal");
 	return failures;
 }
 
@@ -329,6 +341,7 @@ static void usage(void)
 		"       ivshmem_test mmap-write DEV OFFSET < data\n"
 		"       ivshmem_test badinput DEV\n"
 		"       ivshmem_test unbind DEV PCI-ADDRESS\n"
+		"       ivshmem_test unplug DEV\n"
 		"       ivshmem_test hold DEV SECONDS\n");
 	exit(125);
 }
@@ -349,6 +362,8 @@ int main(int argc, char **argv)
 		ret = cmd_badinput(argv[2]);
 	else if (!strcmp(argv[1], "unbind") && argc == 4)
 		ret = cmd_unbind(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "unplug") && argc == 3)
+		ret = cmd_unbind(argv[2], NULL);
 	else if (!strcmp(argv[1], "hold") && argc == 4)
 		ret = cmd_hold(argv[2], argv[3]);
 	else
