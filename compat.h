@@ -34,6 +34,17 @@ static inline void ivshmem_vm_flags_set(struct vm_area_struct *vma,
 #define ivshmem_class_create(name) class_create(THIS_MODULE, name)
 #endif
 
+/* eventfd_signal() lost its count argument in 6.8. */
+#include <linux/eventfd.h>
+static inline void ivshmem_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if IVSHMEM_KERNEL_GE(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
 /*
  * Internals of the host module that its KUnit suite calls. 6.1 lacks
  * EXPORT_SYMBOL_IF_KUNIT(); this is the same idea with the project's

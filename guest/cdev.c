@@ -82,50 +82,58 @@ static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
 }
 
 /*
- * Move @count bytes between user memory and BAR2 at *@ppos. @to_user
- * selects the direction. Writes go through a bounce buffer: a faulting
- * copy_from_user() zero-fills what it could not copy, and that must never
- * land in the shared memory. Returns bytes moved, or an errno if none were.
+ * Move @count bytes between user memory and BAR2 at *@ppos, chunk by
+ * chunk through a kernel bounce buffer. User memory is touched only
+ * outside ivshmem_srcu: a copy may sleep in a fault for as long as
+ * userspace likes (FUSE, userfaultfd), and removal must not wait for it.
+ * The bounce buffer also keeps a faulting copy_from_user(), which
+ * zero-fills what it could not copy, from writing zeroes into the shared
+ * memory. @to_user selects the direction. Returns bytes moved, or an
+ * errno if none were.
  */
 static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 			  loff_t *ppos, bool to_user)
 {
 	struct ivshmem_dev *idev = to_idev(file);
 	ssize_t avail, done = 0;
-	void *bounce = NULL;
+	void *bounce;
 	int idx;
 
-	idx = srcu_read_lock(&ivshmem_srcu);
-	if (!READ_ONCE(idev->alive)) {
-		done = -ENODEV;
-		goto unlock;
-	}
+	if (!READ_ONCE(idev->alive))
+		return -ENODEV;
 	avail = ivshmem_rw_count(*ppos, count, idev->shm_size);
-	if (avail <= 0) {
+	if (avail <= 0)
 		/* Writing at the end of a fixed-size device: no space. */
-		done = (avail == 0 && count && !to_user) ? -ENOSPC : avail;
-		goto unlock;
-	}
-	if (!to_user) {
-		bounce = kvmalloc(min_t(size_t, avail, IVSHMEM_RW_CHUNK),
-				  GFP_KERNEL);
-		if (!bounce) {
-			done = -ENOMEM;
-			goto unlock;
-		}
-	}
+		return (avail == 0 && count && !to_user) ? -ENOSPC : avail;
+	bounce = kvmalloc(min_t(size_t, avail, IVSHMEM_RW_CHUNK), GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
 
 	while (done < avail) {
 		size_t n = min_t(size_t, avail - done, IVSHMEM_RW_CHUNK);
-		void *shm = idev->shm + *ppos + done;
-		unsigned long left;
+		loff_t off = *ppos + done;
+		unsigned long left = 0;
+		bool gone = false;
 
-		if (to_user) {
-			left = copy_to_user(ubuf + done, shm, n);
-		} else {
+		if (!to_user)
 			left = copy_from_user(bounce, ubuf + done, n);
-			memcpy(shm, bounce, n - left);
+
+		idx = srcu_read_lock(&ivshmem_srcu);
+		if (!READ_ONCE(idev->alive))
+			gone = true;
+		else if (to_user)
+			memcpy(bounce, idev->shm + off, n);
+		else
+			memcpy(idev->shm + off, bounce, n - left);
+		srcu_read_unlock(&ivshmem_srcu, idx);
+		if (gone) {
+			if (!done)
+				done = -ENODEV;
+			break;
 		}
+
+		if (to_user)
+			left = copy_to_user(ubuf + done, bounce, n);
 		done += n - left;
 		if (left) {
 			if (!done)
@@ -141,8 +149,6 @@ static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 	if (done > 0)
 		*ppos += done;
 	kvfree(bounce);
-unlock:
-	srcu_read_unlock(&ivshmem_srcu, idx);
 	return done;
 }
 
@@ -231,14 +237,12 @@ static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 	return ret;
 }
 
-static int ivshmem_ioctl_info(struct ivshmem_dev *idev, void __user *arg)
+static void ivshmem_get_info(struct ivshmem_dev *idev,
+			     struct ivshmem_info *info)
 {
-	struct ivshmem_info info;
-
-	ivshmem_info_fill(&info, idev->shm_size, ivshmem_peer_id(idev),
+	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
 			  idev->vectors, idev->region_id);
-	ivshmem_irq_counts(idev, info.irq_count);
-	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+	ivshmem_irq_counts(idev, info->irq_count);
 }
 
 static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
@@ -257,6 +261,11 @@ static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
 	return 0;
 }
 
+/*
+ * User memory is copied before entering ivshmem_srcu and after leaving
+ * it, never inside: a fault may sleep indefinitely and removal waits for
+ * SRCU readers.
+ */
 static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -266,11 +275,11 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 	union {
 		struct ivshmem_eventfd efd;
 		struct ivshmem_ring ring;
+		struct ivshmem_info info;
 	} u;
 	int idx;
 	long ret;
 
-	/* Copy in before entering SRCU; a fault must not delay removal. */
 	switch (cmd) {
 	case IVSHMEM_IOCTL_WAIT:
 		/* Sleeps outside SRCU; removal wakes it. */
@@ -294,24 +303,19 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 	idx = srcu_read_lock(&ivshmem_srcu);
 	if (!READ_ONCE(idev->alive)) {
 		ret = -ENODEV;
-		goto unlock;
-	}
-	switch (cmd) {
-	case IVSHMEM_IOCTL_INFO:
-		ret = ivshmem_ioctl_info(idev, argp);
-		break;
-	case IVSHMEM_IOCTL_SET_EVENTFD:
+	} else if (cmd == IVSHMEM_IOCTL_INFO) {
+		ivshmem_get_info(idev, &u.info);
+		ret = 0;
+	} else if (cmd == IVSHMEM_IOCTL_SET_EVENTFD) {
 		ret = ivshmem_set_eventfd(ifile, &u.efd);
-		break;
-	case IVSHMEM_IOCTL_RING:
+	} else {
 		ret = ivshmem_ring(idev, &u.ring);
-		break;
-	default:
-		ret = -ENOTTY;
-		break;
 	}
-unlock:
 	srcu_read_unlock(&ivshmem_srcu, idx);
+
+	if (!ret && cmd == IVSHMEM_IOCTL_INFO &&
+	    copy_to_user(argp, &u.info, sizeof(u.info)))
+		ret = -EFAULT;
 	return ret;
 }
 

@@ -27,6 +27,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "ivshmem_drv.h"
 #include "util.h"
 
@@ -51,7 +52,7 @@ static irqreturn_t ivshmem_vector_irq(int irq, void *data)
 	atomic64_inc(&vec->count);
 	spin_lock(&idev->irq_lock);
 	list_for_each_entry(b, &vec->bindings, node)
-		eventfd_signal(b->ctx, 1);
+		ivshmem_eventfd_signal(b->ctx);
 	spin_unlock(&idev->irq_lock);
 	wake_up_all(&idev->wq);
 	return IRQ_HANDLED;
@@ -80,28 +81,29 @@ void ivshmem_irq_init(struct ivshmem_dev *idev)
  * ivshmem_irq_setup() - enable MSI-X and request every vector
  * @idev: the device, BARs mapped, not yet visible to userspace
  *
- * Uses all the device's vectors up to IVSHMEM_MAX_VECTORS. A device
- * without MSI-X is fine: it works without interrupts and @idev->vectors
- * stays 0. Bus mastering is turned on: MSI-X messages are DMA writes, and
- * QEMU drops them silently without it.
+ * Uses all the device's vectors up to IVSHMEM_MAX_VECTORS, or as many as
+ * the platform grants. A device without MSI-X is fine: it works without
+ * interrupts and @idev->vectors stays 0; so does one whose vectors cannot
+ * be had (pci=nomsi, vectors exhausted), with a warning. Bus mastering is
+ * turned on: MSI-X messages are DMA writes, and QEMU drops them silently
+ * without it.
  *
  * Context: process context, may sleep.
- * Return: 0 or a negative errno; on error nothing is left requested.
  */
-int ivshmem_irq_setup(struct ivshmem_dev *idev)
+void ivshmem_irq_setup(struct ivshmem_dev *idev)
 {
 	struct pci_dev *pdev = idev->pdev;
 	int i, n, ret;
 
 	n = pci_msix_vec_count(pdev);
 	if (n <= 0)
-		return 0;
+		return;
 	n = min(n, IVSHMEM_MAX_VECTORS);
 
-	n = pci_alloc_irq_vectors(pdev, n, n, PCI_IRQ_MSIX);
+	n = pci_alloc_irq_vectors(pdev, 1, n, PCI_IRQ_MSIX);
 	if (n < 0) {
-		dev_err(&pdev->dev, "cannot enable MSI-X: %d\n", n);
-		return n;
+		ret = n;
+		goto warn;
 	}
 	pci_set_master(pdev);
 
@@ -117,14 +119,16 @@ int ivshmem_irq_setup(struct ivshmem_dev *idev)
 			goto free_irqs;
 	}
 	idev->vectors = n;
-	return 0;
+	return;
 
 free_irqs:
 	while (--i >= 0)
 		free_irq(idev->vec[i].irq, &idev->vec[i]);
 	pci_clear_master(pdev);
 	pci_free_irq_vectors(pdev);
-	return ret;
+warn:
+	dev_warn(&pdev->dev, "no MSI-X (%d): working without interrupts\n",
+		 ret);
 }
 
 /**
@@ -188,7 +192,8 @@ ivshmem_find_binding(struct ivshmem_vector *vec, struct ivshmem_file *ifile)
  * Context: process context; the device is alive (caller in SRCU). Takes
  * irq_lock.
  * Return: 0; EINVAL for a bad vector, flags or reserved field or a file
- * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP without MSI-X.
+ * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP without MSI-X;
+ * ENOSPC when IVSHMEM_MAX_BINDINGS eventfds are bound to the vector.
  */
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req)
@@ -198,6 +203,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	struct eventfd_ctx *ctx = NULL, *old = NULL;
 	struct ivshmem_vector *vec;
 	unsigned long flags;
+	int ret = 0;
 
 	if (req->flags || req->reserved)
 		return -EINVAL;
@@ -230,9 +236,14 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	} else if (b) {
 		old = b->ctx;
 		list_del(&b->node);
-	} else if (ctx) {
+		vec->nr_bindings--;
+	} else if (ctx && vec->nr_bindings < IVSHMEM_MAX_BINDINGS) {
 		list_add_tail(&nb->node, &vec->bindings);
+		vec->nr_bindings++;
 		nb = NULL;
+	} else if (ctx) {
+		ret = -ENOSPC;
+		old = ctx;
 	}
 	spin_unlock_irqrestore(&idev->irq_lock, flags);
 
@@ -241,7 +252,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	if (b && !ctx)
 		kfree(b);
 	kfree(nb);
-	return 0;
+	return ret;
 }
 
 /**
@@ -259,10 +270,16 @@ void ivshmem_file_unbind_all(struct ivshmem_file *ifile)
 	int i;
 
 	spin_lock_irqsave(&idev->irq_lock, flags);
-	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
-		list_for_each_entry_safe(b, tmp, &idev->vec[i].bindings, node)
-			if (b->owner == ifile)
+	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
+		struct ivshmem_vector *vec = &idev->vec[i];
+
+		list_for_each_entry_safe(b, tmp, &vec->bindings, node) {
+			if (b->owner == ifile) {
 				list_move(&b->node, &dead);
+				vec->nr_bindings--;
+			}
+		}
+	}
 	spin_unlock_irqrestore(&idev->irq_lock, flags);
 
 	list_for_each_entry_safe(b, tmp, &dead, node) {
@@ -335,8 +352,9 @@ static bool ivshmem_wait_done(struct ivshmem_file *ifile, u32 mask)
  * @req: the request; @req->fired is set on success
  *
  * Must be called outside SRCU: it may sleep for as long as userspace
- * asks, and removal wakes it rather than waiting for it. Two threads
- * waiting on one file share its consumed counts.
+ * asks, and removal wakes it rather than waiting for it. Threads waiting
+ * on one file share its consumed counts; a thread woken for an interrupt
+ * another thread consumed first waits again for the time left.
  *
  * Context: process context, sleeps; no lock held.
  * Return: 0 with @req->fired set; EINVAL for a bad mask, flags or reserved
@@ -346,38 +364,48 @@ static bool ivshmem_wait_done(struct ivshmem_file *ifile, u32 mask)
 int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 {
 	struct ivshmem_dev *idev = ifile->idev;
+	bool forever = req->timeout_ns == IVSHMEM_WAIT_FOREVER;
 	u32 mask = req->mask;
+	ktime_t deadline = 0;
 	long ret;
 
-	if (req->flags || req->reserved || req->fired)
+	if (req->flags || req->reserved)
 		return -EINVAL;
 	if (!idev->vectors)
 		return -EOPNOTSUPP;
 	if (!ivshmem_vector_mask_ok(mask, idev->vectors))
 		return -EINVAL;
+	if (!forever && req->timeout_ns)
+		deadline = ktime_add_safe(ktime_get(),
+					  ns_to_ktime(min_t(u64, req->timeout_ns,
+							    KTIME_MAX)));
 
-	if (req->timeout_ns == IVSHMEM_WAIT_FOREVER) {
-		ret = wait_event_interruptible(idev->wq,
-					       ivshmem_wait_done(ifile, mask));
-	} else if (req->timeout_ns) {
-		ktime_t timeout = ns_to_ktime(min_t(u64, req->timeout_ns,
-						    KTIME_MAX));
+	for (;;) {
+		if (!READ_ONCE(idev->alive))
+			return -ENODEV;
+		req->fired = ivshmem_take_fired(ifile, mask);
+		if (req->fired)
+			return 0;
+		if (!req->timeout_ns)
+			return -EAGAIN;
 
-		ret = wait_event_interruptible_hrtimeout(idev->wq,
-							 ivshmem_wait_done(ifile, mask),
-							 timeout);
-	} else {
-		ret = 0;
+		if (forever) {
+			ret = wait_event_interruptible(idev->wq,
+						       ivshmem_wait_done(ifile, mask));
+		} else {
+			ktime_t left = ktime_sub(deadline, ktime_get());
+
+			if (left <= 0)
+				return -ETIMEDOUT;
+			ret = wait_event_interruptible_hrtimeout(idev->wq,
+								 ivshmem_wait_done(ifile, mask),
+								 left);
+		}
+		if (ret == -ERESTARTSYS) {
+			req->fired = ivshmem_take_fired(ifile, mask);
+			return req->fired ? 0 : -EINTR;
+		}
 	}
-	if (!READ_ONCE(idev->alive))
-		return -ENODEV;
-
-	req->fired = ivshmem_take_fired(ifile, mask);
-	if (req->fired)
-		return 0;
-	if (ret == -ERESTARTSYS)
-		return -EINTR;
-	return req->timeout_ns ? -ETIMEDOUT : -EAGAIN;
 }
 
 /**

@@ -10,11 +10,10 @@
  * mappings, interrupts) is only reached under ivshmem_srcu after checking
  * @alive. Removal clears @alive, waits for SRCU readers, then revokes user
  * mappings, so no file operation or page fault can touch a BAR after
- * remove() returns. SRCU rather than a rwsem because a read() copying
- * into a user buffer that is itself a mapping of the device re-enters the
- * fault handler: a read lock taken twice with a writer queued would
- * deadlock. Sleeping waits (IVSHMEM_IOCTL_WAIT) run outside SRCU and are
- * woken by removal, so removal never waits for them.
+ * remove() returns. No user memory is touched inside the SRCU section:
+ * a copy may sleep in a fault for as long as userspace likes (FUSE,
+ * userfaultfd), and removal waits for SRCU readers. Sleeping waits
+ * (IVSHMEM_IOCTL_WAIT) also run outside SRCU and are woken by removal.
  *
  * Lock order: ivshmem_dev.irq_lock (a spinlock, also taken in the
  * interrupt handler, so everywhere else with interrupts off) nests
@@ -35,6 +34,8 @@
 #include <linux/ivshmem.h>
 
 #define IVSHMEM_MAX_DEVICES	256
+/* Eventfds bound to one vector, all files together. */
+#define IVSHMEM_MAX_BINDINGS	64
 
 /* BAR0 register offsets (QEMU docs/specs/ivshmem-spec.rst, ACRN HLD). */
 #define IVSHMEM_REG_INTR_MASK	0x00
@@ -47,6 +48,7 @@
  * @idev:	the device.
  * @bindings:	struct ivshmem_binding list; under @idev->irq_lock.
  * @count:	interrupts received.
+ * @nr_bindings: entries on @bindings; under @idev->irq_lock.
  * @irq:	Linux IRQ number.
  * @name:	name for request_irq(), "ivshmemN-vecM".
  */
@@ -54,6 +56,7 @@ struct ivshmem_vector {
 	struct ivshmem_dev *idev;
 	struct list_head bindings;
 	atomic64_t count;
+	unsigned int nr_bindings;
 	int irq;
 	char name[24];
 };
@@ -121,7 +124,7 @@ extern const struct attribute_group *ivshmem_groups[];
 
 /* irq.c */
 void ivshmem_irq_init(struct ivshmem_dev *idev);
-int ivshmem_irq_setup(struct ivshmem_dev *idev);
+void ivshmem_irq_setup(struct ivshmem_dev *idev);
 void ivshmem_irq_teardown(struct ivshmem_dev *idev);
 void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count);
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,

@@ -115,12 +115,25 @@ put_dev:
  * @idev: a device from ivshmem_dev_alloc() with its BARs set up
  *
  * Context: process context, may sleep.
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno; on error no file can reach the device.
  */
 int ivshmem_dev_add(struct ivshmem_dev *idev)
 {
+	int ret;
+
 	WRITE_ONCE(idev->alive, true);
-	return cdev_device_add(&idev->cdev, &idev->dev);
+	ret = cdev_device_add(&idev->cdev, &idev->dev);
+	if (ret) {
+		/*
+		 * The minor may have been opened (through a node made by
+		 * hand) between cdev_add() and the failing device_add():
+		 * such files must lose the BARs before probe unmaps them.
+		 */
+		WRITE_ONCE(idev->alive, false);
+		synchronize_srcu(&ivshmem_srcu);
+		unmap_mapping_range(idev->inode->i_mapping, 0, 0, 1);
+	}
+	return ret;
 }
 
 /**

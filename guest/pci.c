@@ -83,9 +83,7 @@ static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 					    pdev->subsystem_device);
 	pci_set_drvdata(pdev, idev);
 
-	ret = ivshmem_irq_setup(idev);
-	if (ret)
-		goto put_dev;
+	ivshmem_irq_setup(idev);
 
 	ret = ivshmem_dev_add(idev);
 	if (ret)

@@ -284,7 +284,7 @@ class Guest:
             if m:
                 results.append((m.group(1) == 'ok', m.group(2)))
         self.bench = [ln.strip() for ln in body.splitlines()
-                      if ln.startswith('bench ')]
+                      if ln.startswith(('bench ', 'note '))]
         m = re.search(r'IVT-EXIT (\d+)', text)
         self.exit_code = int(m.group(1)) if m else None
         if self.exit_code is None:
@@ -497,6 +497,10 @@ eq "mmap sees what write() wrote" \
 eq "read() sees what mmap wrote" \
 	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
 ivshmem_test badinput $D
+# The memory type x86 PAT recorded for BAR2 (see Documentation/guest.rst).
+BAR2=$(sed -n 3p /sys/class/ivshmem/ivshmem0/device/resource | cut -d' ' -f1)
+[ -r /sys/kernel/debug/x86/pat_memtype_list ] &&
+	echo "note BAR2 at $BAR2: $(grep -i "${BAR2#0x0000000}" /sys/kernel/debug/x86/pat_memtype_list | head -1)"
 ''' % {'size': size, 'hash': sha256(data)}
     g = ctx.boot('shm_data', script, dev)
     results = g.wait()
@@ -616,9 +620,7 @@ ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
     results = []
     for g in guests:
         results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
-        ctx.bench += g.bench
     results.append(srv.stop())
-    ctx.extra_guests = guests[:-1]
     return guests[-1], results
 
 
@@ -644,7 +646,6 @@ t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 ivshmem_doorbell visit /dev/ivshmem0
 ''', srv.device('v'))
         results += [(ok, 'visitor: ' + d) for ok, d in g2.wait()]
-        ctx.extra_guests = [g2]
     results += g1.wait()
     log_text = srv.text()
     results.append(('peer 2 connected' in log_text and
@@ -665,7 +666,6 @@ insmod /lib/ivshmem/ivshmem.ko
 ivshmem_doorbell bench /dev/ivshmem0 /dev/ivshmem1 %d
 ''' % n, srv.device('a', addr=4) + srv.device('b', addr=5))
     results = g.wait()
-    ctx.bench += g.bench
     results.append(srv.stop())
     return g, results
 
@@ -680,7 +680,6 @@ def host_module(ctx):
 %s sh /usr/bin/host_e2e.sh
 ''' % ('IVSHMEM_BENCH=1' if bench else ''), mem='2G' if bench else '1G')
     results = g.wait()
-    ctx.bench += g.bench
     return g, results
 
 
@@ -690,12 +689,13 @@ class Context:
     def __init__(self, flavor, workdir):
         self.flavor = flavor
         self.workdir = workdir
-        self.bench = []
-        self.extra_guests = []
+        self.guests = []
 
     def boot(self, name, script, devices=(), **kw):
-        return Guest(self.flavor, name, script, devices,
-                     workdir=self.workdir, **kw).start()
+        g = Guest(self.flavor, name, script, devices, workdir=self.workdir,
+                  **kw)
+        self.guests.append(g)
+        return g.start()
 
 
 @test()
@@ -849,10 +849,11 @@ def main():
             for ok, desc in results:
                 report(ok, '%s/%s: %s' % (fl.name, name, desc))
                 bad |= not ok
-            for line in ctx.bench:
-                print('    %s/%s: %s' % (fl.name, name, line))
+            for each in ctx.guests:
+                for line in each.bench:
+                    print('    %s/%s: %s' % (fl.name, name, line))
             if bad:
-                for each in ctx.extra_guests + [g]:
+                for each in ctx.guests or [g]:
                     print('--- console tail of %s/%s (%s) ---' %
                           (fl.name, each.name, each.console))
                     print(each.tail())

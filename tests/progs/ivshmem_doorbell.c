@@ -337,6 +337,65 @@ static int cmd_api(const char *pa, const char *pb, const char *pplain)
 	waiter_thread(&w);
 	check(w.ret == 0 && w.fired == 0x20, "wait forever returns vector 5");
 
+	/* fired is output only: a stale value on input is ignored. */
+	wreq = (struct ivshmem_wait){ .mask = 0xff, .fired = 0xdead };
+	CHECK_ERR(ioctl(b.fd, IVSHMEM_IOCTL_WAIT, &wreq), EAGAIN,
+		  "wait ignores fired on input");
+
+	/*
+	 * Two threads wait forever on one file: one ring wakes one of them,
+	 * the other keeps waiting (no ETIMEDOUT) until a second ring.
+	 */
+	{
+		struct waiter w2[2];
+		int done;
+
+		for (i = 0; i < 2; i++) {
+			w2[i] = (struct waiter){ .fd = b.fd, .mask = 0x40,
+						 .timeout_ns = IVSHMEM_WAIT_FOREVER,
+						 .ret = 1 };
+			pthread_create(&th[i], NULL, waiter_thread, &w2[i]);
+		}
+		usleep(200000);
+		ring(a.fd, b.info.peer_id, 6);
+		usleep(500000);
+		done = (w2[0].ret != 1) + (w2[1].ret != 1);
+		check(done == 1, "one ring wakes one of two waiters sharing a file (%d woke)",
+		      done);
+		ring(a.fd, b.info.peer_id, 6);
+		pthread_join(th[0], NULL);
+		pthread_join(th[1], NULL);
+		check(w2[0].ret == 0 && w2[1].ret == 0 && w2[0].fired == 0x40 &&
+		      w2[1].fired == 0x40,
+		      "the second ring wakes the other (ret %d/%d)", w2[0].ret,
+		      w2[1].ret);
+	}
+
+	/* At most 64 eventfds per vector, over all files. */
+	{
+		int fds[65], efds[65], n, err = 0;
+
+		for (n = 0; n < 65; n++) {
+			fds[n] = open(pb, O_RDWR);
+			efds[n] = eventfd(0, EFD_NONBLOCK);
+			if (bind_efd(fds[n], 3, efds[n])) {
+				err = errno;
+				break;
+			}
+		}
+		/* b itself has no binding on vector 3 yet. */
+		check(n == 64 && err == ENOSPC,
+		      "64 eventfds bind to one vector, the 65th gets ENOSPC (%d, %s)",
+		      n, err ? strerrorname_np(err) : "none");
+		close(fds[0]);
+		check(!bind_efd(fds[64], 3, efds[64]),
+		      "after a file closes, another can bind");
+		for (i = 1; i <= 64; i++)
+			close(fds[i]);
+		for (i = 0; i < 65; i++)
+			close(efds[i]);
+	}
+
 	/* A thread blocked in wait is woken by a ring from another thread. */
 	w = (struct waiter){ .fd = b.fd, .mask = 0x04,
 			     .timeout_ns = 10000000000ull };

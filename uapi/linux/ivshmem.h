@@ -70,6 +70,7 @@ struct ivshmem_info {
  *		or IVSHMEM_EVENTFD_NONE ((__u32)-1) to unbind. One binding per
  *		open file and vector: binding again replaces it. Bindings
  *		made through a file are dropped when the file is closed.
+ *		At most 64 eventfds per vector, all files together (ENOSPC).
  * @flags:	zero.
  * @reserved:	zero.
  */
@@ -106,9 +107,9 @@ struct ivshmem_ring {
  * @mask:	in: vectors to wait for, bit n for vector n; not zero, and
  *		only bits below ivshmem_info.vectors.
  * @fired:	out: the vectors in @mask that received interrupts since
- *		this file last consumed them. Each open file has its own
- *		view: one file consuming an interrupt does not hide it from
- *		another.
+ *		this file last consumed them (ignored on input). Each open
+ *		file has its own view: one file consuming an interrupt does
+ *		not hide it from another.
  * @timeout_ns:	in: 0 checks without blocking; IVSHMEM_WAIT_FOREVER
  *		blocks until an interrupt, a signal or device removal.
  * @flags:	zero.
