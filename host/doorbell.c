@@ -14,7 +14,16 @@
  * A trigger's wake-up runs under the eventfd's wait-queue lock with
  * interrupts off, and eventfd_signal() must not nest in it, so it only
  * queues the trigger's work item; the work item routes the ring in
- * process context.
+ * process context. A trigger holds a reference on its peer, so neither
+ * runs on a freed peer.
+ *
+ * An eventfd is used either for vectors or for triggers, module-wide
+ * (struct ivh_efd): a ring could otherwise signal a trigger that rings
+ * again, for ever, without any userspace involved.
+ *
+ * MSI delivery goes only to the VM bound to the target peer at attach
+ * (ivh_peer.hc_vmid); userspace supplies only the address and data its
+ * guest programmed, checked to be an ordinary x86 interrupt message.
  */
 
 #include <linux/eventfd.h>
@@ -69,11 +78,11 @@ int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 	vec = &target->vec[vector];
 	switch (vec->type) {
 	case IVSHMEM_HOST_VECTOR_EVENTFD:
-		eventfd_signal(vec->eventfd, 1);
+		ivshmem_eventfd_signal(vec->eventfd);
 		ret = 0;
 		break;
 	case IVSHMEM_HOST_VECTOR_MSI:
-		ret = hc->ops->inject_msi(hc, vec->hc_vmid, &vec->msi);
+		ret = hc->ops->inject_msi(hc, target->hc_vmid, &vec->msi);
 		break;
 	default:
 		ret = -ENXIO;
@@ -114,35 +123,161 @@ int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_ring);
 
 /**
+ * ivh_efd_claim() - record an eventfd as a vector's or a trigger's
+ * @host:	the registry.
+ * @ctx:	the eventfd.
+ * @trigger:	true for a trigger, false for a vector.
+ *
+ * Context: process context; takes ivh_host.efd_lock (callers hold
+ * ivh_region.lock, so the check and the binding are one step).
+ * Return: 0, -EINVAL (the eventfd is in use the other way) or -ENOMEM.
+ */
+int ivh_efd_claim(struct ivh_host *host, struct eventfd_ctx *ctx,
+		  bool trigger)
+{
+	struct ivh_efd *e;
+	int ret = 0;
+
+	mutex_lock(&host->efd_lock);
+	list_for_each_entry(e, &host->efds, node)
+		if (e->ctx == ctx)
+			goto found;
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	e->ctx = ctx;
+	list_add(&e->node, &host->efds);
+found:
+	if (trigger ? e->vectors : e->triggers)
+		ret = -EINVAL;
+	else if (trigger)
+		e->triggers++;
+	else
+		e->vectors++;
+unlock:
+	mutex_unlock(&host->efd_lock);
+	return ret;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_efd_claim);
+
+/**
+ * ivh_efd_unclaim() - undo one ivh_efd_claim()
+ * @host:	the registry.
+ * @ctx:	the eventfd, still referenced by the caller.
+ * @trigger:	as claimed.
+ *
+ * Context: process context; takes ivh_host.efd_lock.
+ */
+void ivh_efd_unclaim(struct ivh_host *host, struct eventfd_ctx *ctx,
+		     bool trigger)
+{
+	struct ivh_efd *e;
+
+	mutex_lock(&host->efd_lock);
+	list_for_each_entry(e, &host->efds, node) {
+		if (e->ctx != ctx)
+			continue;
+		if (trigger)
+			e->triggers--;
+		else
+			e->vectors--;
+		if (!e->triggers && !e->vectors) {
+			list_del(&e->node);
+			kfree(e);
+		}
+		break;
+	}
+	mutex_unlock(&host->efd_lock);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_efd_unclaim);
+
+/* x86 MSI data: 31:16 reserved, 10:8 delivery mode, 7:0 vector. */
+#define IVH_MSI_DATA_MASK	0xffffULL
+#define IVH_MSI_DM_SHIFT	8
+#define IVH_MSI_DM_MASK		0x7U
+#define IVH_MSI_DM_FIXED	0x0U
+#define IVH_MSI_DM_LOWPRI	0x1U
+#define IVH_MSI_FIRST_VECTOR	0x10U
+
+/**
+ * ivh_msi_check() - is this an ordinary x86 interrupt message?
+ * @addr:	MSI address: dword aligned, in 0xfee00000-0xfeefffff.
+ * @data:	MSI data: 16 bits, fixed or lowest-priority delivery (no SMI,
+ *		NMI, INIT or ExtINT), vector 0x10-0xff.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ivh_msi_check(u64 addr, u64 data)
+{
+	u32 dm = (data >> IVH_MSI_DM_SHIFT) & IVH_MSI_DM_MASK;
+
+	if (addr < IVSHMEM_HOST_MSI_ADDR_BASE ||
+	    addr > IVSHMEM_HOST_MSI_ADDR_LAST || (addr & 3))
+		return -EINVAL;
+	if (data & ~IVH_MSI_DATA_MASK)
+		return -EINVAL;
+	if (dm != IVH_MSI_DM_FIXED && dm != IVH_MSI_DM_LOWPRI)
+		return -EINVAL;
+	if ((data & 0xff) < IVH_MSI_FIRST_VECTOR)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_msi_check);
+
+/**
  * ivh_set_vector() - register or clear the delivery of a peer's vector
  * @peer:	the peer.
- * @req:	validated request (vector in range, type known, fields that
- *		do not belong to the type zero).
+ * @req:	request with the vector in range, the type known and the
+ *		fields that do not belong to the type zero; the MSI address
+ *		and data are checked here.
  * @eventfd:	for IVSHMEM_HOST_VECTOR_EVENTFD, a reference this function
  *		takes over (also on failure); NULL otherwise.
  *
- * Context: process context; takes ivh_region.lock.
- * Return: 0 or -ENOTCONN (the peer was detached).
+ * An MSI vector is injected into the VM bound to @peer at attach, never
+ * anywhere else.
+ *
+ * Context: process context; takes ivh_region.lock, then ivh_host.efd_lock.
+ * Return: 0, -EINVAL (bad MSI address or data, or the eventfd is bound as
+ * a trigger), -EPERM (MSI for a peer attached without a hypercall VM ID),
+ * -ENOTCONN (the peer was detached) or -ENOMEM. On failure nothing
+ * changed.
  */
 int ivh_set_vector(struct ivh_peer *peer,
 		   const struct ivshmem_host_vector *req,
 		   struct eventfd_ctx *eventfd)
 {
 	struct ivh_region *region = peer->region;
+	struct ivh_host *host = region->host;
 	struct eventfd_ctx *old;
 	struct ivh_vector *vec;
+	int ret;
 
+	if (req->type == IVSHMEM_HOST_VECTOR_MSI) {
+		if (peer->hc_vmid == IVH_HC_VMID_NONE) {
+			ret = -EPERM;
+			goto put;
+		}
+		ret = ivh_msi_check(req->msi_addr, req->msi_data);
+		if (ret)
+			goto put;
+	}
 	mutex_lock(&region->lock);
 	if (!peer->attached) {
-		mutex_unlock(&region->lock);
-		if (eventfd)
-			eventfd_ctx_put(eventfd);
-		return -ENOTCONN;
+		ret = -ENOTCONN;
+		goto unlock;
+	}
+	if (eventfd) {
+		ret = ivh_efd_claim(host, eventfd, false);
+		if (ret)
+			goto unlock;
 	}
 	vec = &peer->vec[req->vector];
 	old = vec->eventfd;
+	if (old)
+		ivh_efd_unclaim(host, old, false);
 	vec->type = req->type;
-	vec->hc_vmid = req->hc_vmid;
 	vec->msi.msi_addr = req->msi_addr;
 	vec->msi.msi_data = req->msi_data;
 	vec->eventfd = eventfd;
@@ -151,6 +286,13 @@ int ivh_set_vector(struct ivh_peer *peer,
 	if (old)
 		eventfd_ctx_put(old);
 	return 0;
+
+unlock:
+	mutex_unlock(&region->lock);
+put:
+	if (eventfd)
+		eventfd_ctx_put(eventfd);
+	return ret;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_set_vector);
 
@@ -191,15 +333,20 @@ static void ivh_trigger_ptable(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &trig->wait);
 }
 
-/* Unhook from the eventfd, wait for the work item, free. */
+/*
+ * Unhook from the eventfd, wait for the work item, free. The trigger's
+ * eventfd was unclaimed when it was taken off its peer's list.
+ */
 static void ivh_trigger_free(struct ivh_trigger *trig)
 {
+	struct ivh_peer *peer = trig->peer;
 	u64 cnt;
 
 	eventfd_ctx_remove_wait_queue(trig->eventfd, &trig->wait, &cnt);
 	cancel_work_sync(&trig->work);
 	eventfd_ctx_put(trig->eventfd);
 	kfree(trig);
+	ivh_peer_put(peer);
 }
 
 /**
@@ -209,14 +356,17 @@ static void ivh_trigger_free(struct ivh_trigger *trig)
  * @dst:	target VM, a member of the region.
  * @vector:	target vector.
  *
- * The binding lasts until ivh_trigger_deassign() or until the peer is
- * detached; closing the eventfd does not end it (HSM's ioeventfd may
- * still hold the eventfd and signal it).
+ * The binding lasts until ivh_trigger_deassign(),
+ * ivh_trigger_deassign_target() or until the peer is detached; closing
+ * the eventfd does not end it (HSM's ioeventfd may still hold the eventfd
+ * and signal it). The trigger holds a reference on @peer.
  *
- * Context: process context; takes ivh_region.lock.
- * Return: 0, -EINVAL (vector out of range, or @fd is not an eventfd),
- * -EACCES (@dst not a member), -EBADF, -ENOTCONN (peer detached),
- * -ENOSPC (too many triggers), -EBUSY (eventfd already bound), -ENOMEM.
+ * Context: process context; takes ivh_region.lock, then
+ * ivh_host.efd_lock.
+ * Return: 0, -EINVAL (vector out of range, @fd is not an eventfd, or it
+ * is a vector's eventfd), -EACCES (@dst not a member), -EBADF, -ENOTCONN
+ * (peer detached), -ENOSPC (too many triggers), -EBUSY (eventfd already
+ * bound to this peer), -ENOMEM.
  */
 int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 {
@@ -271,6 +421,10 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 			goto unlock;
 		}
 	}
+	ret = ivh_efd_claim(region->host, eventfd, true);
+	if (ret)
+		goto unlock;
+	ivh_peer_get(peer);
 	/* Install our wait entry, then catch a signal that came before. */
 	events = vfs_poll(f.file, &trig->pt);
 	list_add_tail(&trig->node, &peer->triggers);
@@ -316,6 +470,7 @@ int ivh_trigger_deassign(struct ivh_peer *peer, int fd)
 			found = trig;
 			list_del_init(&trig->node);
 			peer->nr_triggers--;
+			ivh_efd_unclaim(region->host, trig->eventfd, true);
 			break;
 		}
 	}
@@ -329,26 +484,70 @@ int ivh_trigger_deassign(struct ivh_peer *peer, int fd)
 }
 
 /**
+ * ivh_trigger_deassign_target() - remove the triggers ringing a target
+ * @peer:	the source peer.
+ * @dst:	target VM.
+ * @vector:	target vector.
+ *
+ * For when the eventfd's fd is gone (closed by its owner) but HSM may
+ * still signal it.
+ *
+ * Context: process context; takes ivh_region.lock, then waits for the
+ * triggers' work items without it.
+ * Return: 0 or -ENOENT (no trigger of @peer rings (@dst, @vector)).
+ */
+int ivh_trigger_deassign_target(struct ivh_peer *peer, u32 dst, u32 vector)
+{
+	struct ivh_region *region = peer->region;
+	struct ivh_trigger *trig, *tmp;
+	LIST_HEAD(gone);
+
+	mutex_lock(&region->lock);
+	list_for_each_entry_safe(trig, tmp, &peer->triggers, node) {
+		if (trig->dst != dst || trig->vector != vector)
+			continue;
+		list_move(&trig->node, &gone);
+		peer->nr_triggers--;
+		ivh_efd_unclaim(region->host, trig->eventfd, true);
+	}
+	mutex_unlock(&region->lock);
+
+	if (list_empty(&gone))
+		return -ENOENT;
+	list_for_each_entry_safe(trig, tmp, &gone, node) {
+		list_del(&trig->node);
+		ivh_trigger_free(trig);
+	}
+	return 0;
+}
+
+/**
  * ivh_peer_teardown_doorbells() - take a detaching peer's doorbells out
  * @peer:	the peer.
  * @triggers:	receives the peer's triggers.
  * @eventfds:	receives the vectors' eventfds (NULL where none), one per
  *		vector.
  *
- * Context: ivh_region.lock held. The caller passes both to
- * ivh_doorbells_free() after dropping it.
+ * Context: ivh_region.lock held; takes ivh_host.efd_lock. The caller
+ * passes both to ivh_doorbells_free() after dropping it.
  */
 void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
 				 struct list_head *triggers,
 				 struct eventfd_ctx **eventfds)
 {
+	struct ivh_host *host = peer->region->host;
+	struct ivh_trigger *trig;
 	unsigned int i;
 
 	lockdep_assert_held(&peer->region->lock);
+	list_for_each_entry(trig, &peer->triggers, node)
+		ivh_efd_unclaim(host, trig->eventfd, true);
 	list_splice_init(&peer->triggers, triggers);
 	peer->nr_triggers = 0;
 	for (i = 0; i < IVSHMEM_HOST_MAX_VECTORS; i++) {
 		eventfds[i] = peer->vec[i].eventfd;
+		if (eventfds[i])
+			ivh_efd_unclaim(host, eventfds[i], false);
 		memset(&peer->vec[i], 0, sizeof(peer->vec[i]));
 	}
 }

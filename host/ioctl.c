@@ -8,6 +8,14 @@
  * acted upon; a refused request changes nothing. Output is copied back
  * before an attachment fd is installed, so a bad pointer leaves no fd
  * and no attachment behind. No user memory is touched under a lock.
+ *
+ * What is trusted: /dev/ivshmem_host is root-only (or a group the admin
+ * chose), and everything its ioctls say is believed as far as the
+ * registry cannot contradict it: ATTACH's VM IDs are checked against the
+ * member list and against the hypercall VM ID bindings of current
+ * attachments. An attachment fd is a capability for exactly one (region,
+ * VM): it maps that region, registers that VM's vectors (MSI only into
+ * the hypercall VM ID bound at ATTACH) and rings from that VM.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,7 +41,7 @@ static_assert(sizeof(struct ivshmem_host_list) == 40);
 static_assert(sizeof(struct ivshmem_host_attach) == 72);
 static_assert(sizeof(struct ivshmem_host_ring) == 64);
 static_assert(sizeof(struct ivshmem_host_vdev) == 80);
-static_assert(sizeof(struct ivshmem_host_vector) == 56);
+static_assert(sizeof(struct ivshmem_host_vector) == 48);
 static_assert(sizeof(struct ivshmem_host_trigger) == 32);
 static_assert(sizeof_field(struct acrn_vdev, args) >= IVSHMEM_HOST_NAME_LEN);
 
@@ -157,7 +165,9 @@ static long ivh_ioctl_lookup(struct ivh_host *host, void __user *arg)
 	ret = ivh_user_name(req.name, &why);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 ||
+	/* Only the name is input; everything else must be zero. */
+	if (req.members || req.size_mb || req.flags || req.region_id ||
+	    req.nr_attached || req.nr_folios || req.reserved0 ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	region = ivh_region_get(host, req.name);
@@ -205,6 +215,7 @@ static const struct file_operations ivh_peer_fops;
 static long ivh_ioctl_attach(struct ivh_host *host, void __user *arg)
 {
 	struct ivshmem_host_attach req;
+	u32 hc_vmid = IVH_HC_VMID_NONE;
 	struct ivh_peer *peer;
 	struct file *file;
 	const char *why;
@@ -213,15 +224,21 @@ static long ivh_ioctl_attach(struct ivh_host *host, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	ret = ivh_user_name(req.name, &why);
-	if (!ret && (req.flags || req.fd || req.size || req.reserved0 ||
-		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
+	if (!ret && ((req.flags & ~IVSHMEM_HOST_ATTACH_HC_VMID) || req.fd ||
+		     req.size || !ivh_zero(req.reserved, sizeof(req.reserved)))) {
 		why = "output, flag or reserved fields are not zero";
+		ret = -EINVAL;
+	}
+	if (!ret && !(req.flags & IVSHMEM_HOST_ATTACH_HC_VMID) && req.hc_vmid) {
+		why = "hc_vmid given without IVSHMEM_HOST_ATTACH_HC_VMID";
 		ret = -EINVAL;
 	}
 	if (ret)
 		goto refuse;
+	if (req.flags & IVSHMEM_HOST_ATTACH_HC_VMID)
+		hc_vmid = req.hc_vmid;
 
-	peer = ivh_attach(host, req.name, req.vmid, &why);
+	peer = ivh_attach(host, req.name, req.vmid, hc_vmid, &why);
 	if (IS_ERR(peer)) {
 		ret = PTR_ERR(peer);
 		goto refuse;
@@ -268,7 +285,7 @@ static long ivh_ioctl_detach(struct ivh_host *host, void __user *arg)
 	ret = ivh_user_name(req.name, &why);
 	if (ret)
 		return ret;
-	if (req.flags || req.fd || req.size || req.reserved0 ||
+	if (req.flags || req.hc_vmid || req.fd || req.size ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	return ivh_detach_vmid(host, req.name, req.vmid);
@@ -360,20 +377,20 @@ static long ivh_peer_set_vector(struct ivh_peer *peer, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	if (req.vector >= IVSHMEM_HOST_MAX_VECTORS || req.flags ||
-	    req.reserved0 || !ivh_zero(req.reserved, sizeof(req.reserved)))
+	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	switch (req.type) {
 	case IVSHMEM_HOST_VECTOR_NONE:
-		if (req.fd || req.hc_vmid || req.msi_addr || req.msi_data)
+		if (req.fd || req.msi_addr || req.msi_data)
 			return -EINVAL;
 		break;
 	case IVSHMEM_HOST_VECTOR_MSI:
+		/* Address and data are checked by ivh_set_vector(). */
 		if (req.fd)
 			return -EINVAL;
 		break;
 	case IVSHMEM_HOST_VECTOR_EVENTFD:
-		if (req.hc_vmid || req.msi_addr || req.msi_data ||
-		    req.fd > INT_MAX)
+		if (req.msi_addr || req.msi_data || req.fd > INT_MAX)
 			return -EINVAL;
 		eventfd = eventfd_ctx_fdget(req.fd);
 		if (IS_ERR(eventfd))
@@ -391,9 +408,16 @@ static long ivh_peer_trigger(struct ivh_peer *peer, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if ((req.flags & ~IVSHMEM_HOST_TRIGGER_DEASSIGN) || req.fd > INT_MAX ||
-	    !ivh_zero(req.reserved, sizeof(req.reserved)))
+	if ((req.flags & ~(IVSHMEM_HOST_TRIGGER_DEASSIGN |
+			   IVSHMEM_HOST_TRIGGER_BY_TARGET)) ||
+	    req.fd > INT_MAX || !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
+	if (req.flags & IVSHMEM_HOST_TRIGGER_BY_TARGET) {
+		if (!(req.flags & IVSHMEM_HOST_TRIGGER_DEASSIGN) || req.fd ||
+		    req.vector >= IVSHMEM_HOST_MAX_VECTORS)
+			return -EINVAL;
+		return ivh_trigger_deassign_target(peer, req.dst, req.vector);
+	}
 	if (req.flags & IVSHMEM_HOST_TRIGGER_DEASSIGN) {
 		if (req.dst || req.vector)
 			return -EINVAL;

@@ -10,25 +10,31 @@
  * struct ivh_region is a registry entry, reference counted. The registry
  * holds one reference until the region is removed; every peer holds one.
  *
- * struct ivh_peer is one VM attached to a dm-land region. Its attachment
- * fd owns it. "Attached" ends on explicit detach or on release of the fd;
- * the peer itself is freed on release.
+ * struct ivh_peer is one VM attached to a dm-land region, reference
+ * counted: its attachment fd holds one reference, each of its triggers
+ * one, and a DETACH by name one while it tears the peer down, so a
+ * concurrent close of the fd cannot free the peer under the teardown or
+ * under a trigger's wake-up or work item. "Attached" ends on explicit
+ * detach or on release of the fd; the last reference frees the peer.
  *
  * struct ivh_mem is the memory of one session of a dm-land region
  * (from the first attach after all VMs had left to the last detach).
- * References: the region while the session lasts, each peer of the
- * session until its fd is released, each VMA mapping it. The last put
- * frees the folios. A new session always gets new, zeroed memory, so no
- * data survives from one set of VMs to the next.
+ * References: the region while the session lasts, each peer while it is
+ * attached, each VMA mapping it. The last put frees the folios. A new
+ * session always gets new, zeroed memory, so no data survives from one
+ * set of VMs to the next. All memory counts against ivh_host.mem_limit_mb
+ * and is charged to the allocating task's memory cgroup.
  *
  * Lock order
  * ----------
  *   mmap_lock (held by the mm around ->mmap and faults)
- *     -> ivh_host.lock (registry)
- *       -> ivh_region.lock (peers, session memory, vectors)
+ *     -> ivh_host.lock (registry, hypercall VM ID bindings)
+ *       -> ivh_region.lock (peers, session memory, vectors, triggers)
+ *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
- * No user memory is copied while holding ivh_host.lock or
- * ivh_region.lock. Trigger work items take ivh_region.lock, so
+ * At most one ivh_region.lock is held at a time. No user memory is
+ * copied and no region memory is allocated while holding ivh_host.lock
+ * or ivh_region.lock. Trigger work items take ivh_region.lock, so
  * cancel_work_sync() on them is only called without it.
  */
 #ifndef IVSHMEM_HOST_INT_H
@@ -49,9 +55,14 @@
 
 #define IVH_MAX_REGIONS		64
 #define IVH_MAX_TRIGGERS	64	/* per peer */
+#define IVH_DEFAULT_MEM_LIMIT_MB 4096	/* all dm-land memory together */
+/* ivh_peer.hc_vmid of a peer that no hypercall may reach. */
+#define IVH_HC_VMID_NONE	U32_MAX
 
 /* Folio order tried first for dm-land memory (2 MiB on x86-64). */
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
+/* mmap offsets, lengths and splits are multiples of this (2 MiB). */
+#define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
 
 struct eventfd_ctx;
 struct vm_area_struct;
@@ -81,14 +92,29 @@ struct ivh_config_error {
 };
 
 /**
+ * struct ivh_hc_bind - which hypercall VM ID an absolute VM ID is bound to
+ * @hc_vmid:	the bound ID, valid while @users is not zero.
+ * @users:	attachments made with this binding and still attached.
+ */
+struct ivh_hc_bind {
+	u32 hc_vmid;
+	unsigned int users;
+};
+
+/**
  * struct ivh_host - one registry of regions
- * @lock:	protects @regions, @nr_regions and ivh_region.removed.
+ * @lock:	protects @regions, @nr_regions, @bind and ivh_region.removed.
  * @regions:	the registry, in order of addition.
  * @nr_regions:	entries in @regions.
  * @ids:	region IDs.
  * @hc:		hypercall ops for this registry.
  * @wq:		runs doorbell triggers.
- * @mem_bytes:	dm-land memory allocated now.
+ * @bind:	per absolute VM ID, its hypercall VM ID while attached.
+ * @efd_lock:	protects @efds.
+ * @efds:	eventfds in use as vectors or triggers (struct ivh_efd).
+ * @mem_bytes:	dm-land memory allocated (or being allocated) now.
+ * @mem_limit_mb: most dm-land memory at once, in MiB (module parameter
+ *		mem_limit_mb for the module's registry).
  * @nr_mems:	live struct ivh_mem.
  */
 struct ivh_host {
@@ -98,8 +124,29 @@ struct ivh_host {
 	struct ida ids;
 	struct ivh_hc *hc;
 	struct workqueue_struct *wq;
+	struct ivh_hc_bind bind[IVSHMEM_HOST_MAX_VMID + 1];
+	struct mutex efd_lock;	/* @efds; after ivh_region.lock */
+	struct list_head efds;
 	atomic64_t mem_bytes;
+	unsigned int mem_limit_mb;
 	atomic_t nr_mems;
+};
+
+/**
+ * struct ivh_efd - an eventfd bound as vector or trigger somewhere
+ * @node:	in ivh_host.efds.
+ * @ctx:	the eventfd (no reference: the bindings hold them).
+ * @vectors:	vectors delivering to it.
+ * @triggers:	triggers it fires.
+ *
+ * An eventfd is either vectors' or triggers', never both, so a ring can
+ * never signal a trigger, which would ring again without end.
+ */
+struct ivh_efd {
+	struct list_head node;
+	struct eventfd_ctx *ctx;
+	unsigned int vectors;
+	unsigned int triggers;
 };
 
 /**
@@ -127,7 +174,7 @@ struct ivh_mem {
  * @node:	in ivh_host.regions (ivh_host.lock).
  * @spec:	name, size, members; immutable.
  * @id:		region ID.
- * @removed:	no longer in the registry (ivh_host.lock).
+ * @removed:	no longer in the registry (ivh_host.lock); attach refuses it.
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
  * @nr_attached: entries in @peers.
@@ -149,14 +196,12 @@ struct ivh_region {
 /**
  * struct ivh_vector - where one vector of a peer is delivered
  * @type:	IVSHMEM_HOST_VECTOR_*.
- * @hc_vmid:	MSI: target VM for HC_INJECT_MSI.
- * @msi:	MSI: address and data.
+ * @msi:	MSI: address and data (injected into ivh_peer.hc_vmid).
  * @eventfd:	EVENTFD: signalled on each ring (reference held).
  * @rings:	rings delivered (for tests and debugging).
  */
 struct ivh_vector {
 	u32 type;
-	u32 hc_vmid;
 	struct acrn_msi_entry msi;
 	struct eventfd_ctx *eventfd;
 	u64 rings;
@@ -164,20 +209,25 @@ struct ivh_vector {
 
 /**
  * struct ivh_peer - a VM attached to a dm-land region
+ * @ref:	see "Objects and lifetime".
  * @region:	reference held.
- * @mem:	reference held until release (NULL for hv-land).
+ * @mem:	reference held while @attached, NULL after (ivh_region.lock).
  * @node:	in ivh_region.peers while @attached.
  * @vmid:	absolute VM ID.
+ * @hc_vmid:	the VM's ID for hypercalls, bound at attach, or
+ *		IVH_HC_VMID_NONE (a Service VM process: no MSI vectors).
  * @attached:	(ivh_region.lock)
  * @vec:	delivery of each vector (ivh_region.lock).
  * @triggers:	eventfds that ring from this peer (ivh_region.lock).
  * @nr_triggers: entries in @triggers.
  */
 struct ivh_peer {
+	struct kref ref;
 	struct ivh_region *region;
 	struct ivh_mem *mem;
 	struct list_head node;
 	u32 vmid;
+	u32 hc_vmid;
 	bool attached;
 	struct ivh_vector vec[IVSHMEM_HOST_MAX_VECTORS];
 	struct list_head triggers;
@@ -186,7 +236,7 @@ struct ivh_peer {
 
 /**
  * struct ivh_trigger - an eventfd that rings a doorbell
- * @peer:	the source peer, owner.
+ * @peer:	the source peer, owner; reference held.
  * @node:	in ivh_peer.triggers.
  * @dst:	target VM.
  * @vector:	target vector.
@@ -228,10 +278,14 @@ void ivh_region_info(struct ivh_region *region,
 int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	     unsigned int capacity, unsigned int *count);
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, const char **why);
+			    u32 vmid, u32 hc_vmid, const char **why);
 int ivh_detach(struct ivh_peer *peer);
 int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
+void ivh_peer_get(struct ivh_peer *peer);
+void ivh_peer_put(struct ivh_peer *peer);
 void ivh_peer_release(struct ivh_peer *peer);
+int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
+		   unsigned long nr_pages);
 int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
 void ivh_mem_get(struct ivh_mem *mem);
@@ -243,11 +297,17 @@ int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
 int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector);
 int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
 	     u32 vector);
+int ivh_msi_check(u64 addr, u64 data);
 int ivh_set_vector(struct ivh_peer *peer,
 		   const struct ivshmem_host_vector *req,
 		   struct eventfd_ctx *eventfd);
 int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector);
 int ivh_trigger_deassign(struct ivh_peer *peer, int fd);
+int ivh_trigger_deassign_target(struct ivh_peer *peer, u32 dst, u32 vector);
+int ivh_efd_claim(struct ivh_host *host, struct eventfd_ctx *ctx,
+		  bool trigger);
+void ivh_efd_unclaim(struct ivh_host *host, struct eventfd_ctx *ctx,
+		     bool trigger);
 void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
 				 struct list_head *triggers,
 				 struct eventfd_ctx **eventfds);

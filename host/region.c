@@ -32,6 +32,12 @@ int ivh_host_init(struct ivh_host *host, struct ivh_hc *hc)
 	host->nr_regions = 0;
 	ida_init(&host->ids);
 	host->hc = hc;
+	memset(host->bind, 0, sizeof(host->bind));
+	mutex_init(&host->efd_lock);
+	INIT_LIST_HEAD(&host->efds);
+	/* A module parameter may have set the limit already. */
+	if (!host->mem_limit_mb)
+		host->mem_limit_mb = IVH_DEFAULT_MEM_LIMIT_MB;
 	atomic64_set(&host->mem_bytes, 0);
 	atomic_set(&host->nr_mems, 0);
 	host->wq = alloc_workqueue("ivshmem_host", WQ_UNBOUND, 0);
@@ -69,6 +75,8 @@ void ivh_host_destroy(struct ivh_host *host)
 	destroy_workqueue(host->wq);
 	ida_destroy(&host->ids);
 	WARN_ON(atomic_read(&host->nr_mems));
+	WARN_ON(!list_empty(&host->efds));
+	mutex_destroy(&host->efd_lock);
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_destroy);
 
@@ -96,26 +104,36 @@ static void ivh_mem_free_pages(struct ivh_mem *mem)
  * 512 pages of 4 KiB; after the first large allocation fails the rest
  * uses 4 KiB pages without retrying. The memory is not movable and never
  * on an LRU list: it stays put while the module holds it. The allocator
- * zeroes it (__GFP_ZERO).
+ * zeroes it (__GFP_ZERO) and charges it to the caller's memory cgroup
+ * (__GFP_ACCOUNT). @size is reserved against @host->mem_limit_mb first.
  *
- * Context: process context, may sleep for long; stops early with -EINTR
- * on a fatal signal.
- * Return: the memory with one reference, or an ERR_PTR().
+ * Context: process context, no ivh_host.lock or ivh_region.lock held; may
+ * sleep for long; stops early with -EINTR on a fatal signal.
+ * Return: the memory with one reference, or an ERR_PTR(): -ENOSPC (the
+ * module's limit would be exceeded), -ENOMEM or -EINTR.
  */
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 {
-	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO;
+	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
+	u64 limit = (u64)READ_ONCE(host->mem_limit_mb) << 20;
 	bool large = true;
 	struct ivh_mem *mem;
 	int ret;
 
-	mem = kzalloc(sizeof(*mem), GFP_KERNEL);
-	if (!mem)
-		return ERR_PTR(-ENOMEM);
+	if (atomic64_add_return(size, &host->mem_bytes) > limit) {
+		atomic64_sub(size, &host->mem_bytes);
+		return ERR_PTR(-ENOSPC);
+	}
+	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
+	if (!mem) {
+		ret = -ENOMEM;
+		goto unreserve;
+	}
 	kref_init(&mem->ref);
 	mem->host = host;
 	mem->nr_pages = size >> PAGE_SHIFT;
-	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages), GFP_KERNEL);
+	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages),
+			      GFP_KERNEL_ACCOUNT);
 	if (!mem->pages) {
 		ret = -ENOMEM;
 		goto free_mem;
@@ -149,7 +167,6 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		cond_resched();
 	}
 
-	atomic64_add(size, &host->mem_bytes);
 	atomic_inc(&host->nr_mems);
 	return mem;
 
@@ -158,6 +175,8 @@ free_pages:
 	kvfree(mem->pages);
 free_mem:
 	kfree(mem);
+unreserve:
+	atomic64_sub(size, &host->mem_bytes);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_alloc);
@@ -222,16 +241,55 @@ static vm_fault_t ivh_vma_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * A mapping may only be split at 2 MiB boundaries of the region, so every
+ * VMA of it still starts at a folio's head (see ivh_mmap_check()).
+ */
+static int ivh_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long pgoff = vma->vm_pgoff +
+			      ((addr - vma->vm_start) >> PAGE_SHIFT);
+
+	return IS_ALIGNED(pgoff, IVH_MAP_ALIGN >> PAGE_SHIFT) ? 0 : -EINVAL;
+}
+
 static const struct vm_operations_struct ivh_vm_ops = {
-	.open	= ivh_vma_open,
-	.close	= ivh_vma_close,
-	.fault	= ivh_vma_fault,
+	.open		= ivh_vma_open,
+	.close		= ivh_vma_close,
+	.may_split	= ivh_vma_may_split,
+	.fault		= ivh_vma_fault,
 };
+
+/**
+ * ivh_mmap_check() - check a mapping's place in the region
+ * @pgoff:	first page of the region mapped.
+ * @pages:	pages mapped.
+ * @nr_pages:	pages of the region.
+ *
+ * Offset and length must be multiples of 2 MiB (IVH_MAP_ALIGN) whatever
+ * backs the region: HSM's acrn_vm_ram_map() walks the pinned pages by
+ * compound order and assumes each starts at a folio's head and that each
+ * folio is mapped whole (it maps 2 MiB of guest memory per 2 MiB folio).
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
+		   unsigned long nr_pages)
+{
+	const unsigned long align = IVH_MAP_ALIGN >> PAGE_SHIFT;
+
+	if (!pages || !IS_ALIGNED(pgoff, align) || !IS_ALIGNED(pages, align))
+		return -EINVAL;
+	if (pgoff >= nr_pages || pages > nr_pages - pgoff)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mmap_check);
 
 /**
  * ivh_peer_mmap() - map a peer's region memory
  * @peer:	an attached dm-land peer.
- * @vma:	a shared mapping within the region.
+ * @vma:	a shared mapping within the region, see ivh_mmap_check().
  *
  * The mapping holds the memory by reference, independent of the fd and
  * of the region. Pages are inserted on fault as ordinary (not PFN-mapped)
@@ -239,26 +297,26 @@ static const struct vm_operations_struct ivh_vm_ops = {
  * folios.
  *
  * Context: mmap_lock held for writing; takes ivh_region.lock.
- * Return: 0, -EINVAL (private mapping, or beyond the region) or
- * -ENOTCONN (the peer was detached).
+ * Return: 0, -ENOTCONN (the peer was detached) or -EINVAL (private
+ * mapping, not 2 MiB aligned, or beyond the region).
  */
 int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma)
 {
 	struct ivh_region *region = peer->region;
-	unsigned long pages = vma_pages(vma);
-	int ret = 0;
-
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (!peer->mem || vma->vm_pgoff >= peer->mem->nr_pages ||
-	    pages > peer->mem->nr_pages - vma->vm_pgoff)
-		return -EINVAL;
+	int ret;
 
 	mutex_lock(&region->lock);
 	if (!peer->attached) {
 		ret = -ENOTCONN;
 		goto unlock;
 	}
+	ret = -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		goto unlock;
+	ret = ivh_mmap_check(vma->vm_pgoff, vma_pages(vma),
+			     peer->mem->nr_pages);
+	if (ret)
+		goto unlock;
 	ivshmem_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &ivh_vm_ops;
 	vma->vm_private_data = peer->mem;
@@ -486,27 +544,64 @@ static struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
 	return NULL;
 }
 
+/*
+ * Whether (@vmid, @hc_vmid) agrees with every binding of a VM attached
+ * now: one VM, one hypercall VM ID, and the reverse.
+ */
+static int ivh_hc_bind_check(struct ivh_host *host, u32 vmid, u32 hc_vmid,
+			     const char **why)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&host->lock);
+	if (hc_vmid == IVH_HC_VMID_NONE)
+		return 0;
+	for (i = 0; i <= IVSHMEM_HOST_MAX_VMID; i++) {
+		const struct ivh_hc_bind *b = &host->bind[i];
+
+		if (!b->users)
+			continue;
+		if (i == vmid && b->hc_vmid != hc_vmid) {
+			*why = "VM is attached with another hypercall VM ID";
+			return -EINVAL;
+		}
+		if (i != vmid && b->hc_vmid == hc_vmid) {
+			*why = "hypercall VM ID is bound to another VM";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /**
  * ivh_attach() - attach a VM to a dm-land region
  * @host:	the registry.
  * @name:	the region's name.
  * @vmid:	the VM, which must be a member and not attached yet.
+ * @hc_vmid:	the VM's ID for hypercalls, bound to the peer for good (its
+ *		MSI vectors reach only this VM), or IVH_HC_VMID_NONE for a
+ *		peer in the Service VM (eventfd vectors only).
  * @why:	set to the reason on failure.
  *
  * The first VM of a session gets new, zeroed memory; later ones share it.
+ * The memory is allocated with no lock held and installed after checking
+ * again that the session still needs it.
  *
- * Context: process context; takes ivh_host.lock, then ivh_region.lock
- * (under which the memory of a new session is allocated).
- * Return: the new peer, owned by the caller (ivh_peer_release()), or
- * ERR_PTR(): -ENOENT (no such region), -EINVAL (hv-land region),
- * -EACCES (not a member), -EBUSY (already attached), -ENOMEM, -EINTR.
+ * Context: process context; takes ivh_region.lock, later ivh_host.lock
+ * then ivh_region.lock.
+ * Return: the new peer with one reference, owned by the caller
+ * (ivh_peer_release()), or ERR_PTR(): -ENOENT (no such region, or it was
+ * removed), -EINVAL (hv-land region, @hc_vmid out of range or not
+ * agreeing with current bindings), -EACCES (not a member), -EBUSY
+ * (already attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
  */
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, const char **why)
+			    u32 vmid, u32 hc_vmid, const char **why)
 {
+	struct ivh_mem *mem = NULL;
 	struct ivh_region *region;
 	struct ivh_peer *peer;
-	struct ivh_mem *mem;
+	bool need;
 	int ret;
 
 	region = ivh_region_get(host, name);
@@ -525,42 +620,84 @@ struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 		ret = -EACCES;
 		goto put_region;
 	}
-	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	if (hc_vmid != IVH_HC_VMID_NONE && hc_vmid > IVSHMEM_HOST_MAX_HC_VMID) {
+		*why = "hypercall VM ID out of range";
+		ret = -EINVAL;
+		goto put_region;
+	}
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
 	if (!peer) {
 		*why = "out of memory";
 		ret = -ENOMEM;
 		goto put_region;
 	}
+	kref_init(&peer->ref);
 	peer->region = region;
 	peer->vmid = vmid;
+	peer->hc_vmid = hc_vmid;
 	INIT_LIST_HEAD(&peer->node);
 	INIT_LIST_HEAD(&peer->triggers);
 
+again:
+	/* A new session's memory is allocated with no lock held. */
 	mutex_lock(&region->lock);
-	if (ivh_peer_find(region, vmid)) {
-		*why = "VM is already attached";
-		ret = -EBUSY;
-		goto unlock;
-	}
-	if (!region->mem) {
+	need = !region->mem && !mem;
+	mutex_unlock(&region->lock);
+	if (need) {
 		mem = ivh_mem_alloc(host, (unsigned long)region->spec.size_mb << 20);
 		if (IS_ERR(mem)) {
 			*why = "cannot allocate the region's memory";
 			ret = PTR_ERR(mem);
-			goto unlock;
+			goto free_peer;
+		}
+	}
+
+	mutex_lock(&host->lock);
+	if (region->removed) {
+		*why = "the region was removed";
+		ret = -ENOENT;
+		goto unlock_host;
+	}
+	ret = ivh_hc_bind_check(host, vmid, hc_vmid, why);
+	if (ret)
+		goto unlock_host;
+	mutex_lock(&region->lock);
+	if (ivh_peer_find(region, vmid)) {
+		*why = "VM is already attached";
+		ret = -EBUSY;
+		goto unlock_region;
+	}
+	if (!region->mem) {
+		if (!mem) {
+			/* The session ended since we looked: allocate. */
+			mutex_unlock(&region->lock);
+			mutex_unlock(&host->lock);
+			goto again;
 		}
 		region->mem = mem;
+		mem = NULL;
 	}
 	ivh_mem_get(region->mem);
 	peer->mem = region->mem;
 	peer->attached = true;
 	list_add_tail(&peer->node, &region->peers);
 	region->nr_attached++;
+	if (hc_vmid != IVH_HC_VMID_NONE) {
+		host->bind[vmid].hc_vmid = hc_vmid;
+		host->bind[vmid].users++;
+	}
 	mutex_unlock(&region->lock);
+	mutex_unlock(&host->lock);
+	/* Allocated for a session another attach started meanwhile. */
+	ivh_mem_put(mem);
 	return peer;
 
-unlock:
+unlock_region:
 	mutex_unlock(&region->lock);
+unlock_host:
+	mutex_unlock(&host->lock);
+	ivh_mem_put(mem);
+free_peer:
 	kfree(peer);
 put_region:
 	ivh_region_put(region);
@@ -568,41 +705,74 @@ put_region:
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_attach);
 
+/* What a detach takes out under ivh_region.lock and frees after it. */
+struct ivh_teardown {
+	struct list_head triggers;
+	struct eventfd_ctx *eventfds[IVSHMEM_HOST_MAX_VECTORS];
+	struct ivh_mem *session;
+	struct ivh_mem *mem;
+};
+
+static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
+{
+	struct ivh_region *region = peer->region;
+
+	lockdep_assert_held(&region->lock);
+	peer->attached = false;
+	list_del_init(&peer->node);
+	INIT_LIST_HEAD(&td->triggers);
+	td->session = NULL;
+	if (--region->nr_attached == 0) {
+		td->session = region->mem;
+		region->mem = NULL;
+	}
+	/* Mappings hold their own references; a detached fd holds none. */
+	td->mem = peer->mem;
+	peer->mem = NULL;
+	ivh_peer_teardown_doorbells(peer, &td->triggers, td->eventfds);
+}
+
+/* Caller holds a reference on @peer: the triggers' work may still run. */
+static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
+{
+	struct ivh_host *host = peer->region->host;
+
+	ivh_doorbells_free(&td->triggers, td->eventfds);
+	if (peer->hc_vmid != IVH_HC_VMID_NONE) {
+		mutex_lock(&host->lock);
+		host->bind[peer->vmid].users--;
+		mutex_unlock(&host->lock);
+	}
+	ivh_mem_put(td->mem);
+	ivh_mem_put(td->session);
+}
+
 /**
  * ivh_detach() - end a peer's attachment
- * @peer:	the peer.
+ * @peer:	the peer; the caller holds a reference.
  *
- * Unregisters its vectors and eventfd triggers; the last peer of a
- * session ends it (the next attach gets new memory). The peer keeps its
- * reference on the memory, and existing mappings stay valid.
+ * Unregisters its vectors and eventfd triggers and drops its reference on
+ * the memory (existing mappings keep theirs and stay valid); the last
+ * peer of a session ends it (the next attach gets new memory).
  *
  * Context: process context; takes ivh_region.lock, then waits for the
- * peer's trigger work items without it.
+ * peer's trigger work items without it, then takes ivh_host.lock.
  * Return: 0, or -ENOTCONN when the peer was already detached.
  */
 int ivh_detach(struct ivh_peer *peer)
 {
-	struct eventfd_ctx *eventfds[IVSHMEM_HOST_MAX_VECTORS];
 	struct ivh_region *region = peer->region;
-	struct ivh_mem *session = NULL;
-	LIST_HEAD(triggers);
+	struct ivh_teardown td;
 
 	mutex_lock(&region->lock);
 	if (!peer->attached) {
 		mutex_unlock(&region->lock);
 		return -ENOTCONN;
 	}
-	peer->attached = false;
-	list_del_init(&peer->node);
-	if (--region->nr_attached == 0) {
-		session = region->mem;
-		region->mem = NULL;
-	}
-	ivh_peer_teardown_doorbells(peer, &triggers, eventfds);
+	ivh_detach_locked(peer, &td);
 	mutex_unlock(&region->lock);
 
-	ivh_doorbells_free(&triggers, eventfds);
-	ivh_mem_put(session);
+	ivh_detach_finish(peer, &td);
 	return 0;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach);
@@ -614,19 +784,18 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach);
  * @vmid:	the VM.
  *
  * The attachment fd stays open (its owner closes it) but no longer maps
- * or rings.
+ * or rings. A reference on the peer is held until the teardown is over,
+ * so closing the fd meanwhile cannot free the peer under its triggers.
  *
- * Context: process context; takes ivh_host.lock, then ivh_region.lock.
+ * Context: process context; as ivh_detach(), after ivh_host.lock for the
+ * lookup.
  * Return: 0, -ENOENT (no region) or -ENOTCONN (VM not attached).
  */
 int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 {
-	struct eventfd_ctx *eventfds[IVSHMEM_HOST_MAX_VECTORS];
-	struct ivh_mem *session = NULL;
 	struct ivh_region *region;
+	struct ivh_teardown td;
 	struct ivh_peer *peer;
-	LIST_HEAD(triggers);
-	int ret = 0;
 
 	region = ivh_region_get(host, name);
 	if (!region)
@@ -635,41 +804,64 @@ int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 	mutex_lock(&region->lock);
 	peer = ivh_peer_find(region, vmid);
 	if (!peer) {
-		ret = -ENOTCONN;
-		goto unlock;
+		mutex_unlock(&region->lock);
+		ivh_region_put(region);
+		return -ENOTCONN;
 	}
-	peer->attached = false;
-	list_del_init(&peer->node);
-	if (--region->nr_attached == 0) {
-		session = region->mem;
-		region->mem = NULL;
-	}
-	ivh_peer_teardown_doorbells(peer, &triggers, eventfds);
-unlock:
+	ivh_peer_get(peer);
+	ivh_detach_locked(peer, &td);
 	mutex_unlock(&region->lock);
 
-	if (!ret)
-		ivh_doorbells_free(&triggers, eventfds);
-	ivh_mem_put(session);
+	ivh_detach_finish(peer, &td);
+	ivh_peer_put(peer);
 	ivh_region_put(region);
-	return ret;
+	return 0;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach_vmid);
 
 /**
- * ivh_peer_release() - detach if needed and free a peer
+ * ivh_peer_get() - take a reference on a peer
+ * @peer:	a peer the caller holds a reference on, or finds under
+ *		ivh_region.lock while it is attached.
+ */
+void ivh_peer_get(struct ivh_peer *peer)
+{
+	kref_get(&peer->ref);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_get);
+
+static void ivh_peer_free(struct kref *ref)
+{
+	struct ivh_peer *peer = container_of(ref, struct ivh_peer, ref);
+	struct ivh_region *region = peer->region;
+
+	WARN_ON(peer->attached || peer->mem || !list_empty(&peer->triggers));
+	kfree(peer);
+	ivh_region_put(region);
+}
+
+/**
+ * ivh_peer_put() - drop a reference on a peer; the last one frees it
+ * @peer:	the peer, detached if this may be the last reference.
+ *
+ * Context: process context, may sleep.
+ */
+void ivh_peer_put(struct ivh_peer *peer)
+{
+	kref_put(&peer->ref, ivh_peer_free);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_put);
+
+/**
+ * ivh_peer_release() - detach if needed and drop the owner's reference
  * @peer:	the peer.
  *
  * Context: process context, may sleep.
  */
 void ivh_peer_release(struct ivh_peer *peer)
 {
-	struct ivh_region *region = peer->region;
-
 	ivh_detach(peer);
-	ivh_mem_put(peer->mem);
-	kfree(peer);
-	ivh_region_put(region);
+	ivh_peer_put(peer);
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_release);
 
@@ -684,12 +876,14 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_release);
  * @why:	set to the reason on failure.
  *
  * Checks the region exists, is hv-land and has @req->vmid as a member,
- * then issues the hypercall with the acrn_vdev that ACRN's device model
- * would build.
+ * that @req->hc_vmid is in range and agrees with the hypercall VM ID
+ * bindings of current attachments (ivh_attach()), then issues the
+ * hypercall with the acrn_vdev that ACRN's device model would build.
  *
  * Context: process context; takes ivh_host.lock.
- * Return: 0, -ENOENT, -EINVAL (dm-land region), -EACCES (not a member),
- * or the hypercall's error (-EOPNOTSUPP off ACRN).
+ * Return: 0, -ENOENT, -EINVAL (dm-land region, bad or disagreeing
+ * @req->hc_vmid), -EACCES (not a member), or the hypercall's error
+ * (-EOPNOTSUPP off ACRN).
  */
 int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
 	     bool create, const char **why)
@@ -714,6 +908,16 @@ int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
 		ret = -EACCES;
 		goto put_region;
 	}
+	if (req->hc_vmid > IVSHMEM_HOST_MAX_HC_VMID) {
+		*why = "hypercall VM ID out of range";
+		ret = -EINVAL;
+		goto put_region;
+	}
+	mutex_lock(&host->lock);
+	ret = ivh_hc_bind_check(host, req->vmid, req->hc_vmid, why);
+	mutex_unlock(&host->lock);
+	if (ret)
+		goto put_region;
 	vdev = kmalloc(sizeof(*vdev), GFP_KERNEL);
 	if (!vdev) {
 		*why = "out of memory";

@@ -19,13 +19,12 @@ static void ivh_put_le(u8 *p, u64 v, int n)
 		p[i] = v >> (8 * i);
 }
 
-static void ivh_msi(struct ivshmem_host_vector *v, u32 vector, u32 hc_vmid,
-		    u64 addr, u64 data)
+static void ivh_msi(struct ivshmem_host_vector *v, u32 vector, u64 addr,
+		    u64 data)
 {
 	memset(v, 0, sizeof(*v));
 	v->vector = vector;
 	v->type = IVSHMEM_HOST_VECTOR_MSI;
-	v->hc_vmid = hc_vmid;
 	v->msi_addr = addr;
 	v->msi_data = data;
 }
@@ -39,14 +38,15 @@ static void ring_routing_test(struct kunit *test)
 	u8 want[16];
 
 	ivh_fixture_add(test, "dm:/d,2,1:2:3");
-	a = ivh_attach(&fx->host, "dm:/d", 1, &why);
+	a = ivh_att(fx, "dm:/d", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	b = ivh_attach(&fx->host, "dm:/d", 2, &why);
+	/* VM 2 is a guest, hypercall VM ID 7. */
+	b = ivh_attach(&fx->host, "dm:/d", 2, 7, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 
 	/* Nothing registered yet: refused, nothing issued. */
 	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/d", 1, 2, 0), -ENXIO);
-	ivh_msi(&v, 5, 7, 0xfee01000ULL, 0x4041);
+	ivh_msi(&v, 5, 0xfee01000ULL, 0x4041);
 	KUNIT_ASSERT_EQ(test, ivh_set_vector(b, &v, NULL), 0);
 
 	/* Bad tuples are refused before any hypercall. */
@@ -86,7 +86,7 @@ static void ring_routing_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/d", 1, 2, 5), -ENXIO);
 
 	/* After detach: nothing routes to or from b, its vectors are gone. */
-	ivh_msi(&v, 0, 7, 0xfee00000ULL, 0x30);
+	ivh_msi(&v, 0, 0xfee00000ULL, 0x30);
 	KUNIT_ASSERT_EQ(test, ivh_set_vector(b, &v, NULL), 0);
 	KUNIT_EXPECT_EQ(test, ivh_detach(b), 0);
 	KUNIT_EXPECT_EQ(test, b->vec[0].type, IVSHMEM_HOST_VECTOR_NONE);
@@ -109,11 +109,11 @@ static void ring_none_ops_test(struct kunit *test)
 
 	fx->hc.ops = &ivh_none_hc_ops;
 	ivh_fixture_add(test, "dm:/n,2,1:2");
-	a = ivh_attach(&fx->host, "dm:/n", 1, &why);
+	a = ivh_att(fx, "dm:/n", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	b = ivh_attach(&fx->host, "dm:/n", 2, &why);
+	b = ivh_attach(&fx->host, "dm:/n", 2, 2, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
-	ivh_msi(&v, 0, 2, 0xfee00000ULL, 0x31);
+	ivh_msi(&v, 0, 0xfee00000ULL, 0x31);
 	KUNIT_ASSERT_EQ(test, ivh_set_vector(b, &v, NULL), 0);
 	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/n", 1, 2, 0),
 			-EOPNOTSUPP);
@@ -134,6 +134,125 @@ static void ivh_vdev_req(struct ivshmem_host_vdev *req, const char *name,
 	req->bar0 = 0xa0000000;
 	req->bar1 = 0xa0001000;
 	req->bar2 = 0x4000000000ULL;
+}
+
+static void msi_check_test(struct kunit *test)
+{
+	/* Accepted: the x86 MSI window, fixed or lowest priority. */
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0030), 0);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfeeffffcULL, 0xc1ff), 0);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee0100cULL, 0x0110), 0);
+	/* Address: outside the window, unaligned, high bits set. */
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0, 0x30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfedffffcULL, 0x30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfef00000ULL, 0x30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00002ULL, 0x30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0x1fee00000ULL, 0x30), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(~0ULL, 0x30), -EINVAL);
+	/* Data: reserved bits, SMI, NMI, INIT, ExtINT, exception vectors. */
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x10030), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 1ULL << 32),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0230), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0330), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0400), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0500), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0700), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x000f), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_msi_check(0xfee00000ULL, 0x0002), -EINVAL);
+}
+
+/*
+ * An attachment injects only into the VM bound to it at attach: no MSI
+ * without a binding, bindings consistent across attachments and vdevs.
+ */
+static void msi_binding_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivshmem_host_vector v;
+	struct ivshmem_host_vdev req;
+	struct ivh_peer *a, *b, *c;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/b1,2,1:2:3");
+	ivh_fixture_add(test, "dm:/b2,2,1:2:3");
+	ivh_fixture_add(test, "hv:/h,2,1:2:3");
+	a = ivh_att(fx, "dm:/b1", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = ivh_attach(&fx->host, "dm:/b1", 2, 9, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+
+	/* A Service-VM peer may not register MSI vectors at all. */
+	ivh_msi(&v, 0, 0xfee00000ULL, 0x30);
+	KUNIT_EXPECT_EQ(test, ivh_set_vector(a, &v, NULL), -EPERM);
+	KUNIT_EXPECT_EQ(test, a->vec[0].type, IVSHMEM_HOST_VECTOR_NONE);
+	/* A bad message is refused and changes nothing. */
+	ivh_msi(&v, 0, 0xfec00000ULL, 0x30);
+	KUNIT_EXPECT_EQ(test, ivh_set_vector(b, &v, NULL), -EINVAL);
+	ivh_msi(&v, 0, 0xfee00000ULL, 0x0430);
+	KUNIT_EXPECT_EQ(test, ivh_set_vector(b, &v, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, b->vec[0].type, IVSHMEM_HOST_VECTOR_NONE);
+	/* The ring goes to the bound VM 9 and nowhere else. */
+	ivh_msi(&v, 0, 0xfee00000ULL, 0x30);
+	KUNIT_ASSERT_EQ(test, ivh_set_vector(b, &v, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/b1", 1, 2, 0), 0);
+	KUNIT_ASSERT_EQ(test, fx->rec.n, 1);
+	KUNIT_EXPECT_EQ(test, fx->rec.p1[0], 9);
+
+	/* Out of range, or disagreeing with the binding of VM 2 / ID 9. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/b2", 3,
+						 0xffff, &why)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/b2", 2, 8,
+						 &why)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/b2", 3, 9,
+						 &why)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	ivh_vdev_req(&req, "hv:/h", 2);
+	req.hc_vmid = 8;
+	KUNIT_EXPECT_EQ(test, ivh_vdev(&fx->host, &req, true, &why), -EINVAL);
+	ivh_vdev_req(&req, "hv:/h", 3);
+	req.hc_vmid = 9;
+	KUNIT_EXPECT_EQ(test, ivh_vdev(&fx->host, &req, true, &why), -EINVAL);
+	req.hc_vmid = 0x10000;
+	KUNIT_EXPECT_EQ(test, ivh_vdev(&fx->host, &req, true, &why), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fx->rec.n, 1);
+	/* Agreeing: allowed. */
+	ivh_vdev_req(&req, "hv:/h", 2);
+	req.hc_vmid = 9;
+	KUNIT_EXPECT_EQ(test, ivh_vdev(&fx->host, &req, true, &why), 0);
+	KUNIT_EXPECT_EQ(test, fx->rec.p1[1], 9);
+	c = ivh_attach(&fx->host, "dm:/b2", 2, 9, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	ivh_peer_release(c);
+
+	/* Once VM 2 has detached everywhere, ID 9 is free for VM 3. */
+	ivh_peer_release(b);
+	c = ivh_attach(&fx->host, "dm:/b2", 3, 9, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	ivh_peer_release(c);
+	ivh_peer_release(a);
+}
+
+/* An eventfd is a vector's or a trigger's, never both (no ring loops). */
+static void efd_claim_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct eventfd_ctx *x = (struct eventfd_ctx *)&fx->rec;
+	struct eventfd_ctx *y = (struct eventfd_ctx *)&fx->hc;
+
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, x, false), 0);
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, x, false), 0);
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, x, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, y, true), 0);
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, y, false), -EINVAL);
+	ivh_efd_unclaim(&fx->host, x, false);
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, x, true), -EINVAL);
+	ivh_efd_unclaim(&fx->host, x, false);
+	/* No vector left on x: it may become a trigger. */
+	KUNIT_EXPECT_EQ(test, ivh_efd_claim(&fx->host, x, true), 0);
+	ivh_efd_unclaim(&fx->host, x, true);
+	ivh_efd_unclaim(&fx->host, y, true);
+	KUNIT_EXPECT_TRUE(test, list_empty(&fx->host.efds));
 }
 
 /* struct acrn_vdev for "hv:/shm_region_0", 2 MiB, as acrn-dm fills it. */
@@ -246,6 +365,9 @@ static void hc_select_test(struct kunit *test)
 static struct kunit_case ivh_doorbell_cases[] = {
 	KUNIT_CASE(ring_routing_test),
 	KUNIT_CASE(ring_none_ops_test),
+	KUNIT_CASE(msi_check_test),
+	KUNIT_CASE(msi_binding_test),
+	KUNIT_CASE(efd_claim_test),
 	KUNIT_CASE(vdev_hypercall_test),
 	KUNIT_CASE(vdev_build_test),
 	KUNIT_CASE(hypercall_ids_test),

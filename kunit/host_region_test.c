@@ -94,27 +94,27 @@ static void membership_test(struct kunit *test)
 	ivh_fixture_add(test, "dm:/m,2,1:2");
 	ivh_fixture_add(test, "hv:/h,2,1:2");
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 3, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/m", 3, &why)),
 			-EACCES);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "not a member"));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 0, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/m", 0, &why)),
 			-EACCES);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 64, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/m", 64, &why)),
 			-EACCES);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", U32_MAX,
-						 &why)), -EACCES);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "hv:/h", 1, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/m", U32_MAX, &why)),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "hv:/h", 1, &why)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/x", 1, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/x", 1, &why)),
 			-ENOENT);
 	/* None of the refusals allocated memory. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
 
-	a = ivh_attach(&fx->host, "dm:/m", 1, &why);
+	a = ivh_att(fx, "dm:/m", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/m", 1, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/m", 1, &why)),
 			-EBUSY);
-	b = ivh_attach(&fx->host, "dm:/m", 2, &why);
+	b = ivh_att(fx, "dm:/m", 2, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_PTR_EQ(test, a->mem, b->mem);
 	KUNIT_EXPECT_EQ(test, a->region->nr_attached, 2);
@@ -125,7 +125,7 @@ static void membership_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivh_detach(b), -ENOTCONN);
 	/* VM 2 may come back while VM 1 is still there: same memory. */
 	ivh_peer_release(b);
-	b = ivh_attach(&fx->host, "dm:/m", 2, &why);
+	b = ivh_att(fx, "dm:/m", 2, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_PTR_EQ(test, a->mem, b->mem);
 	ivh_peer_release(a);
@@ -168,9 +168,9 @@ static void lifetime_test(struct kunit *test)
 	const char *why;
 
 	ivh_fixture_add(test, "dm:/l,2,1:2");
-	a = ivh_attach(&fx->host, "dm:/l", 1, &why);
+	a = ivh_att(fx, "dm:/l", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	b = ivh_attach(&fx->host, "dm:/l", 2, &why);
+	b = ivh_att(fx, "dm:/l", 2, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	mem = a->mem;
 
@@ -192,13 +192,16 @@ static void lifetime_test(struct kunit *test)
 	ivh_mem_get(mem);
 	KUNIT_EXPECT_EQ(test, ivh_detach(a), 0);
 	KUNIT_EXPECT_PTR_EQ(test, a->region->mem, mem);
-	KUNIT_EXPECT_EQ(test, ivh_detach(b), 0);
-	/* The session ended: the region lets go, the holders do not. */
-	KUNIT_EXPECT_NULL(test, a->region->mem);
+	/* A detached peer lets go of the memory at once, fd open or not. */
+	KUNIT_EXPECT_NULL(test, a->mem);
 	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 3);
+	KUNIT_EXPECT_EQ(test, ivh_detach(b), 0);
+	/* The session ended: only the "mapping" holds the memory. */
+	KUNIT_EXPECT_NULL(test, a->region->mem);
+	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 1);
 
 	/* A new set of VMs gets new, zeroed memory. */
-	c = ivh_attach(&fx->host, "dm:/l", 1, &why);
+	c = ivh_att(fx, "dm:/l", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	KUNIT_EXPECT_PTR_NE(test, c->mem, mem);
 	KUNIT_EXPECT_TRUE(test, ivh_all_zero(c->mem));
@@ -206,7 +209,7 @@ static void lifetime_test(struct kunit *test)
 
 	ivh_peer_release(a);
 	ivh_peer_release(b);
-	/* Only the "mapping" holds the old memory; its data is intact. */
+	/* Still only the "mapping" holds the old memory; data intact. */
 	KUNIT_EXPECT_EQ(test, kref_read(&mem->ref), 1);
 	KUNIT_EXPECT_FALSE(test, ivh_all_zero(mem));
 	ivh_mem_put(mem);
@@ -225,14 +228,14 @@ static void remove_attached_test(struct kunit *test)
 	const char *why;
 
 	ivh_fixture_add(test, "dm:/r,4,1:2");
-	a = ivh_attach(&fx->host, "dm:/r", 1, &why);
+	a = ivh_att(fx, "dm:/r", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
 	old = a->region;
 	ivh_fill(a->mem, 0x5a);
 
 	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/r"), 0);
 	KUNIT_EXPECT_TRUE(test, old->removed);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_attach(&fx->host, "dm:/r", 2, &why)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/r", 2, &why)),
 			-ENOENT);
 	/* The peer keeps region and memory. */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 2 * IVH_2M);
@@ -240,7 +243,7 @@ static void remove_attached_test(struct kunit *test)
 
 	/* The name is free again, for a different region. */
 	ivh_fixture_add(test, "dm:/r,2,1:2");
-	b = ivh_attach(&fx->host, "dm:/r", 1, &why);
+	b = ivh_att(fx, "dm:/r", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_PTR_NE(test, b->region, old);
 	KUNIT_EXPECT_TRUE(test, ivh_all_zero(b->mem));
@@ -277,6 +280,104 @@ static void mem_alloc_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
 }
 
+/* Detached peers with open fds pin nothing: attach/detach loops are free. */
+static void detach_unpins_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_peer *p[4];
+	const char *why;
+	int i;
+
+	ivh_fixture_add(test, "dm:/u,2,1:2");
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = ivh_att(fx, "dm:/u", 1, &why);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(p[i]));
+		KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/u", 1), 0);
+		/* The fd (p[i]) stays open; its memory is gone already. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		ivh_peer_release(p[i]);
+}
+
+/* The module-wide limit refuses with ENOSPC and allocates nothing. */
+static void mem_limit_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_peer *a, *b;
+	const char *why;
+
+	KUNIT_EXPECT_EQ(test, fx->host.mem_limit_mb, IVH_DEFAULT_MEM_LIMIT_MB);
+	fx->host.mem_limit_mb = 4;
+	ivh_fixture_add(test, "dm:/big,4,1:2");
+	ivh_fixture_add(test, "dm:/more,2,1:2");
+	a = ivh_att(fx, "dm:/big", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/more", 1, &why)),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 4UL << 20);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_mem_alloc(&fx->host, IVH_2M)),
+			-ENOSPC);
+	/* Joining the running session costs nothing. */
+	b = ivh_att(fx, "dm:/big", 2, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	ivh_peer_release(a);
+	ivh_peer_release(b);
+	a = ivh_att(fx, "dm:/more", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+}
+
+/*
+ * DETACH by name holds its own reference on the peer: the owner's release
+ * (close of the fd) in the middle of it cannot free the peer.
+ */
+static void peer_ref_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_peer *a;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/p,2,1:2");
+	a = ivh_att(fx, "dm:/p", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
+	/* What ivh_detach_vmid() does around its teardown. */
+	ivh_peer_get(a);
+	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/p", 1), 0);
+	ivh_peer_release(a);		/* the fd's release, meanwhile */
+	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
+	KUNIT_EXPECT_FALSE(test, a->attached);
+	KUNIT_EXPECT_EQ(test, ivh_detach(a), -ENOTCONN);
+	ivh_peer_put(a);
+}
+
+static void mmap_check_test(struct kunit *test)
+{
+	const unsigned long m = IVH_MAP_ALIGN >> PAGE_SHIFT;	/* 2 MiB */
+	const unsigned long n = 4 * m;				/* 8 MiB */
+
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, n, n), 0);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, m, n), 0);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(3 * m, m, n), 0);
+	/* Not whole folios: HSM would pin a tail page or map past the end. */
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(1, m, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(m / 2, m, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, m / 2, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, 1, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, m + 1, n), -EINVAL);
+	/* Beyond the region. */
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(n, m, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(3 * m, 2 * m, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, 5 * m, n), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(ULONG_MAX & ~(m - 1), m, n),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, 0, n), -EINVAL);
+}
+
 static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(registry_test),
 	KUNIT_CASE(registry_full_test),
@@ -284,6 +385,10 @@ static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(lifetime_test),
 	KUNIT_CASE(remove_attached_test),
 	KUNIT_CASE(mem_alloc_test),
+	KUNIT_CASE(detach_unpins_test),
+	KUNIT_CASE(mem_limit_test),
+	KUNIT_CASE(peer_ref_test),
+	KUNIT_CASE(mmap_check_test),
 	{}
 };
 

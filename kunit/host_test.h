@@ -111,4 +111,12 @@ static inline void ivh_fixture_add(struct kunit *test, const char *entry)
 	KUNIT_ASSERT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
 }
 
+/* Attach a Service-VM peer (no hypercall VM ID). */
+static inline struct ivh_peer *ivh_att(struct ivh_fixture *fx,
+				       const char *name, u32 vmid,
+				       const char **why)
+{
+	return ivh_attach(&fx->host, name, vmid, IVH_HC_VMID_NONE, why);
+}
+
 #endif /* IVSHMEM_HOST_TEST_H */

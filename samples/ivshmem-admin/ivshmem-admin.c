@@ -6,12 +6,15 @@
  *   ivshmem-admin list
  *   ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...]   (the IVSHMEM_REGION syntax)
  *   ivshmem-admin remove NAME
- *   ivshmem-admin attach NAME VMID [-- COMMAND...]
+ *   ivshmem-admin attach [--hc-vmid N] NAME VMID [-- COMMAND...]
  *   ivshmem-admin ring NAME SRC DST VECTOR
  *
  * "attach" holds the attachment while COMMAND runs (default: until
  * stdin closes); COMMAND finds the fd in $IVSHMEM_FD and the size in
- * $IVSHMEM_SIZE, so a script can mmap it (e.g. through /proc/self/fd).
+ * $IVSHMEM_SIZE, so a script can mmap it (e.g. through /proc/self/fd;
+ * offset and length multiples of 2 MiB). --hc-vmid binds the VM's ID as
+ * the Service VM knows it, the only VM the fd's MSI vectors can reach;
+ * without it the fd stands for a Service VM process (eventfd vectors).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,7 +38,7 @@ static int print_help(void)
 		"       ivshmem-admin list\n"
 		"       ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...]\n"
 		"       ivshmem-admin remove NAME\n"
-		"       ivshmem-admin attach NAME VMID [-- COMMAND...]\n"
+		"       ivshmem-admin attach [--hc-vmid N] NAME VMID [-- COMMAND...]\n"
 		"       ivshmem-admin ring NAME SRC DST VECTOR\n");
 	return 2;
 }
@@ -173,6 +176,13 @@ static int cmd_attach(int dev, char **argv, int argc)
 	pid_t pid;
 
 	memset(&a, 0, sizeof(a));
+	if (argc >= 4 && !strcmp(argv[0], "--hc-vmid")) {
+		if (parse_u32(argv[1], &a.hc_vmid))
+			return fail(argv[1]);
+		a.flags |= IVSHMEM_HOST_ATTACH_HC_VMID;
+		argv += 2;
+		argc -= 2;
+	}
 	if (set_name(a.name, argv[0]) || parse_u32(argv[1], &a.vmid))
 		return fail(argv[0]);
 	if (ioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a))

@@ -58,6 +58,8 @@ check "ivshmem-admin create refuses size 3" sh -c '! ivshmem-admin create dm:/cl
 check "ivshmem-admin attach runs a command with the fd" \
 	sh -c 'ivshmem-admin attach dm:/cli 3 -- sh -c "test -e /proc/self/fd/\$IVSHMEM_FD && test \$IVSHMEM_SIZE = 4194304"'
 check "ivshmem-admin attach refuses a non-member" sh -c '! ivshmem-admin attach dm:/cli 5 -- true'
+check "ivshmem-admin attach --hc-vmid binds a hypercall VM ID" ivshmem-admin attach --hc-vmid 7 dm:/cli 3 -- true
+check "ivshmem-admin attach refuses --hc-vmid 65535" sh -c '! ivshmem-admin attach --hc-vmid 65535 dm:/cli 3 -- true'
 check "ivshmem-admin ring without peers fails (ENOTCONN)" sh -c 'ivshmem-admin ring dm:/cli 3 4 0 2>&1 | grep -q "not connected"'
 check "ivshmem-admin remove dm:/cli" ivshmem-admin remove dm:/cli
 check "ivshmem-admin list no longer shows dm:/cli" sh -c '! ivshmem-admin list | grep -q dm:/cli'

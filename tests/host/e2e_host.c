@@ -9,12 +9,13 @@
  * Prints one line per check, "ok - <desc>" or "not ok - <desc>", and
  * exits 1 if any check failed.
  *
- * Build: gcc -static -O2 -Wall -I<repo>/uapi -o ivshmem-host-e2e e2e_host.c
+ * Build: gcc -static -pthread -O2 -Wall -I<repo>/uapi -o ivshmem-host-e2e e2e_host.c
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 static void set_name(char *dst, const char *name)
 {
 	memset(dst, 0, IVSHMEM_HOST_NAME_LEN);
-	strncpy(dst, name, IVSHMEM_HOST_NAME_LEN);
+	memcpy(dst, name, strnlen(name, IVSHMEM_HOST_NAME_LEN));
 }
 
 static struct ivshmem_host_info info(void)
@@ -73,7 +74,9 @@ static struct ivshmem_host_info info(void)
 	return i;
 }
 
-static int attach(const char *name, unsigned int vmid, int *fd)
+/* Attach a guest VM whose hypercall VM ID is @hc_vmid (-1: none). */
+static int attach_hc(const char *name, unsigned int vmid, long hc_vmid,
+		     int *fd)
 {
 	struct ivshmem_host_attach a;
 	int ret;
@@ -81,9 +84,55 @@ static int attach(const char *name, unsigned int vmid, int *fd)
 	memset(&a, 0, sizeof(a));
 	set_name(a.name, name);
 	a.vmid = vmid;
+	if (hc_vmid >= 0) {
+		a.flags = IVSHMEM_HOST_ATTACH_HC_VMID;
+		a.hc_vmid = hc_vmid;
+	}
 	ret = xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a);
 	*fd = ret ? -1 : (int)a.fd;
 	return ret;
+}
+
+/* Attach a Service-VM process as VM @vmid. */
+static int attach(const char *name, unsigned int vmid, int *fd)
+{
+	return attach_hc(name, vmid, -1, fd);
+}
+
+static int detach(const char *name, unsigned int vmid)
+{
+	struct ivshmem_host_attach d;
+
+	memset(&d, 0, sizeof(d));
+	set_name(d.name, name);
+	d.vmid = vmid;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d);
+}
+
+static int set_vector_msi(int peer, unsigned int vector, uint64_t addr,
+			  uint64_t data)
+{
+	struct ivshmem_host_vector v;
+
+	memset(&v, 0, sizeof(v));
+	v.vector = vector;
+	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	v.msi_addr = addr;
+	v.msi_data = data;
+	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
+}
+
+static int trigger(int peer, int efd, unsigned int dst, unsigned int vector,
+		   unsigned int flags)
+{
+	struct ivshmem_host_trigger tr;
+
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = efd;
+	tr.dst = dst;
+	tr.vector = vector;
+	tr.flags = flags;
+	return xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr);
 }
 
 static int add(const char *name, unsigned int size_mb, uint64_t members)
@@ -313,37 +362,98 @@ static void test_membership(void)
 
 static void test_mmap_rules(void)
 {
-	struct ivshmem_host_attach d;
-	void *p;
+	unsigned char *p;
 	int fd;
 
-	if (attach("dm:/test", 1, &fd)) {
+	check(add("dm:/map4", 4, 0x6) == 0, "ADD dm:/map4 (4 MiB)");
+	if (attach("dm:/map4", 1, &fd)) {
 		check(0, "attach for mmap rules");
 		return;
 	}
 	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	check(p == MAP_FAILED && errno == EINVAL, "MAP_PRIVATE: EINVAL");
-	p = mmap(NULL, 4 * MB, PROT_READ, MAP_SHARED, fd, 0);
+	p = mmap(NULL, 6 * MB, PROT_READ, MAP_SHARED, fd, 0);
 	check(p == MAP_FAILED && errno == EINVAL, "mapping beyond the region: EINVAL");
-	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 2 * MB);
+	p = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, fd, 4 * MB);
 	check(p == MAP_FAILED && errno == EINVAL, "offset at the end: EINVAL");
-	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 2 * MB - 4096);
-	check(p != MAP_FAILED, "last page maps");
-	if (p != MAP_FAILED)
-		munmap(p, 4096);
-
-	memset(&d, 0, sizeof(d));
-	set_name(d.name, "dm:/test");
-	d.vmid = 1;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d) == 0, "DETACH VM 1");
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d) == -ENOTCONN,
-	      "DETACH again: ENOTCONN");
+	/* HSM's SET_MEMSEG needs whole 2 MiB folios from a folio's head. */
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "4 KiB mapping: EINVAL (not whole 2 MiB)");
+	p = mmap(NULL, MB, PROT_READ, MAP_SHARED, fd, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "1 MiB mapping: EINVAL");
+	p = mmap(NULL, 3 * MB, PROT_READ, MAP_SHARED, fd, 0);
+	check(p == MAP_FAILED && errno == EINVAL, "3 MiB mapping: EINVAL");
+	p = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, fd, 4096);
+	check(p == MAP_FAILED && errno == EINVAL, "offset 4 KiB: EINVAL");
+	p = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, fd, MB);
+	check(p == MAP_FAILED && errno == EINVAL, "offset 1 MiB: EINVAL");
+	p = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 2 * MB);
+	check(p != MAP_FAILED, "second 2 MiB (offset 2 MiB) maps");
+	if (p != MAP_FAILED) {
+		p[0] = 1;
+		munmap(p, 2 * MB);
+	}
+	p = mmap(NULL, 4 * MB, PROT_READ, MAP_SHARED, fd, 0);
+	check(p != MAP_FAILED && p[2 * MB] == 1, "whole region maps");
+	if (p != MAP_FAILED) {
+		check(munmap(p + 4096, 4096) == -1 && errno == EINVAL,
+		      "munmap of 4 KiB inside: EINVAL (no split off a folio)");
+		check(mprotect(p + MB, MB, PROT_NONE) == -1 && errno == EINVAL,
+		      "mprotect of 1 MiB inside: EINVAL");
+		check(munmap(p + 2 * MB, 2 * MB) == 0,
+		      "munmap of the second 2 MiB: allowed");
+		munmap(p, 2 * MB);
+	}
+
+	check(detach("dm:/map4", 1) == 0, "DETACH VM 1");
+	check(detach("dm:/map4", 1) == -ENOTCONN, "DETACH again: ENOTCONN");
+	p = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, fd, 0);
 	check(p == MAP_FAILED && errno == ENOTCONN,
 	      "mmap on a detached attachment: ENOTCONN");
 	close(fd);
-	check(attach("dm:/test", 1, &fd) == 0, "VM 1 may attach again after DETACH");
+	check(attach("dm:/map4", 1, &fd) == 0, "VM 1 may attach again after DETACH");
 	close(fd);
+	check(del("dm:/map4") == 0, "REMOVE dm:/map4");
+}
+
+/* A detached fd pins no memory; the module-wide limit refuses. */
+static void test_mem_pinning(void)
+{
+	const char *param = "/sys/module/ivshmem_host/parameters/mem_limit_mb";
+	int fd, fd2, pf, i, fds[5], ok = 1;
+	char old[32] = "";
+	ssize_t n;
+
+	for (i = 0; i < 5; i++) {
+		/* Each fd is deliberately kept open. */
+		if (attach("dm:/test", 1, &fds[i]) || detach("dm:/test", 1) ||
+		    info().mem_bytes != 0 || info().nr_mems != 0)
+			ok = 0;
+	}
+	check(ok, "attach, keep the fd, DETACH, 5 times: no memory held");
+	for (i = 0; i < 5; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+
+	pf = open(param, O_RDWR);
+	n = pf < 0 ? -1 : read(pf, old, sizeof(old) - 1);
+	check(n > 0 && atoi(old) == 4096, "mem_limit_mb defaults to 4096");
+	if (n <= 0)
+		return;
+	if (pwrite(pf, "2\n", 2, 0) != 2) {
+		check(0, "set mem_limit_mb to 2");
+		close(pf);
+		return;
+	}
+	check(add("dm:/big4", 4, 0x3) == 0 &&
+	      attach("dm:/big4", 0, &fd) == -ENOSPC && info().nr_mems == 0,
+	      "4 MiB region over a 2 MiB limit: ATTACH ENOSPC, nothing allocated");
+	check(attach("dm:/test", 1, &fd) == 0, "2 MiB region within the limit attaches");
+	check(attach("dm:/big4", 0, &fd2) == -ENOSPC, "limit reached: ENOSPC");
+	close(fd);
+	del("dm:/big4");
+	pwrite(pf, old, strlen(old), 0);
+	close(pf);
 }
 
 static void test_remove_mapped(void)
@@ -376,12 +486,13 @@ static void test_remove_mapped(void)
 
 static void test_doorbells(void)
 {
-	int a, b, e2, t, e1, ret;
-	struct ivshmem_host_trigger tr;
+	int a, b, e2, t, e1, t2, ret;
 	struct ivshmem_host_vector v;
+	eventfd_t cnt;
 
-	if (attach("dm:/test", 1, &a) || attach("dm:/test", 2, &b)) {
-		check(0, "attach two Service-VM peers");
+	/* VM 1 is a Service-VM process, VM 2 a guest with hypercall ID 5. */
+	if (attach("dm:/test", 1, &a) || attach_hc("dm:/test", 2, 5, &b)) {
+		check(0, "attach two peers");
 		return;
 	}
 	e1 = eventfd(0, EFD_CLOEXEC);
@@ -401,47 +512,79 @@ static void test_doorbells(void)
 	check(ring("dm:/test", 3, 2, 3) == -ENOTCONN, "source not attached: ENOTCONN");
 
 	/* The ioeventfd path: HSM would signal t on a doorbell write. */
-	memset(&tr, 0, sizeof(tr));
-	tr.fd = t;
-	tr.dst = 2;
-	tr.vector = 3;
-	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0,
+	check(trigger(a, t, 2, 3, 0) == 0,
 	      "VM 1 binds an eventfd as trigger for (VM 2, vector 3)");
-	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -EBUSY,
+	check(trigger(a, t, 2, 3, 0) == -EBUSY,
 	      "binding the same eventfd twice: EBUSY");
 	ret = eventfd_write(t, 1);
 	check(!ret && wait_eventfd(e2, 2000) >= 1,
 	      "signalling the trigger eventfd wakes VM 2's eventfd, no ioctl");
-	memset(&tr, 0, sizeof(tr));
-	tr.fd = t;
-	tr.flags = IVSHMEM_HOST_TRIGGER_DEASSIGN;
-	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0, "trigger deassigned");
-	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == -ENOENT,
+
+	/* No eventfd may be both a vector and a trigger: no ring loops. */
+	check(trigger(a, e1, 1, 0, 0) == -EINVAL,
+	      "TRIGGER on VM 1's own vector eventfd (self-ring loop): EINVAL");
+	check(trigger(b, e1, 1, 0, 0) == -EINVAL,
+	      "TRIGGER on another peer's vector eventfd (ping-pong): EINVAL");
+	check(set_vector_eventfd(b, 4, t) == -EINVAL,
+	      "SET_VECTOR with a trigger's eventfd: EINVAL");
+	check(set_vector_eventfd(a, 0, t) == -EINVAL && ring("dm:/test", 2, 1, 0) == 0 &&
+	      wait_eventfd(e1, 1000) == 1,
+	      "... and the refused SET_VECTOR left VM 1's vector 0 as it was");
+
+	check(trigger(a, t, 0, 0, IVSHMEM_HOST_TRIGGER_DEASSIGN) == 0, "trigger deassigned");
+	check(trigger(a, t, 0, 0, IVSHMEM_HOST_TRIGGER_DEASSIGN) == -ENOENT,
 	      "deassign again: ENOENT");
 	eventfd_write(t, 1);
 	check(wait_eventfd(e2, 300) == 0, "after deassign the trigger rings nothing");
-
-	/* A guest-VM target needs HC_INJECT_MSI, which only ACRN has. */
+	check(set_vector_eventfd(b, 4, t) == 0,
+	      "an unbound trigger eventfd may become a vector's");
 	memset(&v, 0, sizeof(v));
-	v.vector = 1;
-	v.type = IVSHMEM_HOST_VECTOR_MSI;
-	v.hc_vmid = 2;
-	v.msi_addr = 0xfee00000;
-	v.msi_data = 0x4041;
+	v.vector = 4;
 	check(xioctl(b, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == 0,
+	      "vector 4 cleared (NONE), the eventfd is free again");
+	eventfd_read(t, &cnt);
+
+	/* Deassign by target, for a trigger whose eventfd fd is closed. */
+	t2 = eventfd(0, EFD_CLOEXEC);
+	check(trigger(a, t2, 2, 3, 0) == 0, "bind a second trigger eventfd");
+	close(t2);
+	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
+	      "BY_TARGET without DEASSIGN: EINVAL");
+	check(trigger(a, 5, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
+		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
+	      "DEASSIGN|BY_TARGET with an fd: EINVAL");
+	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
+		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == 0,
+	      "closed trigger eventfd unbound by (dst, vector)");
+	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
+		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -ENOENT,
+	      "again: ENOENT");
+
+	/* MSI: only for a guest attachment, only a sane x86 message. */
+	check(set_vector_msi(a, 1, 0xfee00000, 0x4041) == -EPERM,
+	      "MSI vector on a Service-VM attachment (no hc_vmid): EPERM");
+	check(set_vector_msi(b, 1, 0xfec00000, 0x4041) == -EINVAL,
+	      "MSI address outside 0xfee00000-0xfeefffff: EINVAL");
+	check(set_vector_msi(b, 1, 0x1fee00000ULL, 0x41) == -EINVAL,
+	      "MSI address above 4 GiB: EINVAL");
+	check(set_vector_msi(b, 1, 0xfee00000, 0x0441) == -EINVAL,
+	      "MSI data with NMI delivery: EINVAL");
+	check(set_vector_msi(b, 1, 0xfee00000, 0x10041) == -EINVAL,
+	      "MSI data with reserved bits: EINVAL");
+	check(set_vector_msi(b, 1, 0xfee00000, 0x0002) == -EINVAL,
+	      "MSI data with an exception vector: EINVAL");
+	check(ring("dm:/test", 1, 2, 1) == -ENXIO,
+	      "refused SET_VECTORs registered nothing");
+	/* A guest-VM target needs HC_INJECT_MSI, which only ACRN has. */
+	check(set_vector_msi(b, 1, 0xfee00000, 0x4041) == 0,
 	      "VM 2 registers vector 1 as MSI");
 	check(ring("dm:/test", 1, 2, 1) == -EOPNOTSUPP,
 	      "ring to an MSI vector off ACRN: EOPNOTSUPP");
 
 	/* A trigger left bound is cleaned up by close (kmemleak checks). */
-	memset(&tr, 0, sizeof(tr));
-	tr.fd = t;
-	tr.dst = 2;
-	tr.vector = 3;
-	check(xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr) == 0, "bind again, then close");
-	/* t was written while unbound: binding delivers that pending ring. */
-	check(wait_eventfd(e2, 2000) == 1,
-	      "a signal from before the binding is delivered at bind time");
+	check(trigger(a, t, 2, 3, 0) == 0, "bind again, then close");
+	eventfd_write(t, 1);
+	check(wait_eventfd(e2, 2000) == 1, "the re-bound trigger rings");
 	close(b);
 	eventfd_write(t, 1);
 	check(wait_eventfd(e2, 300) == 0, "VM 2 closed: nothing delivered to it");
@@ -449,6 +592,119 @@ static void test_doorbells(void)
 	close(t);
 	close(e1);
 	close(e2);
+}
+
+/*
+ * DETACH by name racing close() of the attachment fd while the peer's
+ * triggers are being signalled: the teardown must not run on a freed
+ * peer (KASAN in the debug kernel reports it; e2e.sh fails on a splat).
+ */
+#define RACE_TRIGGERS	64
+#define RACE_ROUNDS	40
+
+struct race {
+	int t[RACE_TRIGGERS];
+	volatile int stop;
+};
+
+static void *race_signal(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	while (!r->stop)
+		for (i = RACE_TRIGGERS - 1; i >= 0 && !r->stop; i--)
+			eventfd_write(r->t[i], 1);
+	return NULL;
+}
+
+static void *race_detach(void *arg)
+{
+	(void)arg;
+	detach("dm:/test", 1);
+	return NULL;
+}
+
+/*
+ * REMOVE while an ATTACH is allocating a new session's memory (without
+ * locks): the ATTACH must fail with ENOENT, not attach to a region that
+ * is no longer in the registry.
+ */
+static volatile int remove_done;
+
+static void *race_remove(void *arg)
+{
+	(void)arg;
+	usleep(30000);
+	del("dm:/rm");
+	remove_done = 1;
+	return NULL;
+}
+
+static void test_attach_remove_race(void)
+{
+	pthread_t th;
+	int fd, ret, done;
+
+	if (add("dm:/rm", 128, 0x3)) {
+		check(0, "ADD dm:/rm (128 MiB)");
+		return;
+	}
+	remove_done = 0;
+	pthread_create(&th, NULL, race_remove, NULL);
+	ret = attach("dm:/rm", 0, &fd);
+	done = remove_done;
+	pthread_join(th, NULL);
+	if (ret == -ENOENT)
+		check(info().nr_mems == 0,
+		      "ATTACH racing REMOVE: ENOENT, its memory freed");
+	else if (ret == 0 && done)
+		check(0, "ATTACH racing REMOVE attached to the removed region");
+	else
+		check(ret == 0, "ATTACH racing REMOVE (race not hit: attach finished first, %d)",
+		      ret);
+	if (ret == 0)
+		close(fd);
+	del("dm:/rm");
+}
+
+static void test_detach_race(void)
+{
+	int round, i, a, b, e, ok = 1;
+	pthread_t sig, det;
+	struct race r;
+
+	for (round = 0; round < RACE_ROUNDS && ok; round++) {
+		if (attach("dm:/test", 1, &a) || attach("dm:/test", 2, &b)) {
+			ok = 0;
+			break;
+		}
+		e = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (set_vector_eventfd(b, 0, e))
+			ok = 0;
+		for (i = 0; i < RACE_TRIGGERS; i++) {
+			r.t[i] = eventfd(0, EFD_CLOEXEC);
+			if (trigger(a, r.t[i], 2, 0, 0))
+				ok = 0;
+		}
+		r.stop = 0;
+		pthread_create(&sig, NULL, race_signal, &r);
+		pthread_create(&det, NULL, race_detach, NULL);
+		/* Land the close at a different point of the teardown each round. */
+		usleep(round * 150);
+		close(a);
+		pthread_join(det, NULL);
+		usleep(2000);
+		r.stop = 1;
+		pthread_join(sig, NULL);
+		for (i = 0; i < RACE_TRIGGERS; i++)
+			close(r.t[i]);
+		close(b);
+		close(e);
+	}
+	check(ok && info().nr_mems == 0,
+	      "%d rounds of DETACH racing close() with %d live triggers",
+	      round, RACE_TRIGGERS);
 }
 
 static void test_vdev(void)
@@ -477,6 +733,47 @@ static void test_vdev(void)
 	v.bdf = 0x10000;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
 	      "CREATE_VDEV with a BDF over 16 bits: EINVAL");
+	v.bdf = 5 << 3;
+	v.hc_vmid = 0xffff;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
+	      "CREATE_VDEV with hc_vmid 0xffff: EINVAL");
+}
+
+/* ATTACH binds (VM, hypercall VM ID); everything else must agree. */
+static void test_hc_binding(void)
+{
+	struct ivshmem_host_vdev v;
+	int a, fd;
+
+	check(add("dm:/b2", 2, 0x6) == 0, "ADD dm:/b2");
+	check(attach_hc("dm:/test", 2, 5, &a) == 0, "VM 2 attaches as hypercall VM 5");
+	check(attach_hc("dm:/b2", 2, 6, &fd) == -EINVAL,
+	      "VM 2 elsewhere as hypercall VM 6: EINVAL");
+	check(attach_hc("dm:/b2", 1, 5, &fd) == -EINVAL,
+	      "VM 1 as hypercall VM 5 (VM 2's): EINVAL");
+	check(attach_hc("dm:/b2", 1, 0x10000, &fd) == -EINVAL,
+	      "hypercall VM ID over 16 bits: EINVAL");
+	memset(&v, 0, sizeof(v));
+	set_name(v.name, "hv:/shm_region_0");
+	v.vmid = 2;
+	v.hc_vmid = 1;
+	v.bdf = 5 << 3;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
+	      "CREATE_VDEV for VM 2 with another hc_vmid: EINVAL");
+	v.vmid = 0;
+	v.hc_vmid = 5;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &v) == -EINVAL,
+	      "DESTROY_VDEV for VM 0 with VM 2's hc_vmid: EINVAL");
+	v.vmid = 2;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EOPNOTSUPP,
+	      "CREATE_VDEV agreeing with the binding passes (EOPNOTSUPP off ACRN)");
+	check(attach_hc("dm:/b2", 2, 5, &fd) == 0, "VM 2 elsewhere as VM 5 again: allowed");
+	close(fd);
+	close(a);
+	check(attach_hc("dm:/b2", 1, 5, &fd) == 0,
+	      "after VM 2 detached, hypercall VM 5 is free for VM 1");
+	close(fd);
+	check(del("dm:/b2") == 0, "REMOVE dm:/b2");
 }
 
 static void test_add_rules(void)
@@ -561,6 +858,25 @@ static void test_bad_input(void)
 	      "REMOVE unterminated name: ENAMETOOLONG");
 
 	lookup("dm:/test", &r);
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL,
+	      "LOOKUP with its own output as input: EINVAL");
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, "dm:/test");
+	r.members = 6;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP members set: EINVAL");
+	r.members = 0;
+	r.size_mb = 2;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP size_mb set: EINVAL");
+	r.size_mb = 0;
+	r.region_id = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP region_id set: EINVAL");
+	r.region_id = 0;
+	r.nr_attached = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP nr_attached set: EINVAL");
+	r.nr_attached = 0;
+	r.nr_folios = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP nr_folios set: EINVAL");
+	r.nr_folios = 0;
 	r.reserved[0] = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP reserved: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, bad) == -EFAULT, "LOOKUP bad pointer: EFAULT");
@@ -586,7 +902,7 @@ static void test_bad_input(void)
 	memset(&a, 0, sizeof(a));
 	set_name(a.name, "dm:/test");
 	a.vmid = 1;
-	a.flags = 1;
+	a.flags = 0x80;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL, "ATTACH flags: EINVAL");
 	a.flags = 0;
 	a.reserved[1] = 1;
@@ -596,6 +912,14 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
 	      "ATTACH output fd set: EINVAL");
 	a.fd = 0;
+	a.hc_vmid = 3;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
+	      "ATTACH hc_vmid without the HC_VMID flag: EINVAL");
+	a.hc_vmid = 0;
+	a.flags = 2;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
+	      "ATTACH unknown flag: EINVAL");
+	a.flags = 0;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, bad) == -EFAULT, "ATTACH bad pointer: EFAULT");
 	/* Readable but not writable: the attach must be undone, no fd left. */
 	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -614,6 +938,10 @@ static void test_bad_input(void)
 	a.size = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
 	      "DETACH output field set: EINVAL");
+	a.size = 0;
+	a.hc_vmid = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
+	      "DETACH hc_vmid set: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, bad) == -EFAULT, "DETACH bad pointer: EFAULT");
 
 	memset(&rg, 0, sizeof(rg));
@@ -725,9 +1053,13 @@ int main(void)
 	test_two_processes();
 	test_membership();
 	test_mmap_rules();
+	test_mem_pinning();
 	test_remove_mapped();
 	test_doorbells();
+	test_detach_race();
+	test_attach_remove_race();
 	test_vdev();
+	test_hc_binding();
 	test_add_rules();
 	test_bad_input();
 	snapshot(&s);

@@ -73,18 +73,18 @@ struct ivshmem_host_info {
  * @members:		bit N set: VM N may use the region (two bits at least).
  * @size_mb:		size in MiB, a power of two from 2 to 512.
  * @flags:		output: IVSHMEM_HOST_REGION_*. Zero on input.
- * @region_id:		output: the region ID (lowest free, in order of
- *			addition; matches ACRN's hv-land region index when
- *			the module parameter lists regions in the
- *			hypervisor's order).
+ * @region_id:		output: the region ID: the lowest ID not in use when the
+ *			region was added (see Documentation/host.rst for when
+ *			it equals ACRN's hv-land region index).
  * @nr_attached:	output: VMs attached now (dm-land).
  * @nr_folios:		output: folios backing the live memory, 0 if none.
  * @reserved0:		padding, zero.
  * @reserved:		zero.
  *
  * IVSHMEM_HOST_IOCTL_ADD reads @name, @members and @size_mb; every output
- * field must be zero. IVSHMEM_HOST_IOCTL_LOOKUP reads @name and fills in
- * the rest; @flags and the reserved fields must be zero on input.
+ * field must be zero. IVSHMEM_HOST_IOCTL_LOOKUP reads only @name and fills
+ * in the rest; every other field, reserved ones included, must be zero on
+ * input (EINVAL otherwise).
  */
 struct ivshmem_host_region {
 	char name[IVSHMEM_HOST_NAME_LEN];
@@ -131,27 +131,48 @@ struct ivshmem_host_list {
 	__u64 reserved[2];
 };
 
+/* ivshmem_host_attach.flags */
+/*
+ * @hc_vmid is valid: the VM is a guest VM that this attachment may reach
+ * with HC_INJECT_MSI (IVSHMEM_HOST_VECTOR_MSI). Without it the attachment
+ * stands for a process in the Service VM and may only register
+ * IVSHMEM_HOST_VECTOR_EVENTFD vectors.
+ */
+#define IVSHMEM_HOST_ATTACH_HC_VMID	0x1U
+/* Largest valid @hc_vmid (ACRN VM IDs are 16 bits, 0xffff is invalid). */
+#define IVSHMEM_HOST_MAX_HC_VMID	0xfffeU
+
 /**
  * struct ivshmem_host_attach - attach a VM to a dm-land region, or detach
  * @name:	the region's name.
  * @vmid:	the VM (absolute ID, as in the region's member list).
- * @flags:	zero.
+ * @hc_vmid:	ATTACH with IVSHMEM_HOST_ATTACH_HC_VMID: the VM's ID as the
+ *		Service VM knows it (what ACRN_IOCTL_CREATE_VM returned), at
+ *		most IVSHMEM_HOST_MAX_HC_VMID. The only VM the attachment's
+ *		MSI vectors can ever reach. Zero otherwise, and on DETACH.
+ * @flags:	ATTACH: IVSHMEM_HOST_ATTACH_* bits. DETACH: zero.
  * @fd:		ATTACH output: the attachment fd (O_CLOEXEC). mmap it
- *		MAP_SHARED at offset 0 for @size bytes. Zero on input.
- * @reserved0:	zero.
+ *		MAP_SHARED, offset and length multiples of 2 MiB (normally
+ *		offset 0, @size bytes). Zero on input.
  * @size:	ATTACH output: region size in bytes. Zero on input.
  * @reserved:	zero.
  *
+ * ATTACH is the privileged step (/dev/ivshmem_host is root-only): it
+ * binds (region, @vmid, @hc_vmid) to the fd, which is from then on a
+ * capability for exactly that VM in that region. While a VM is attached
+ * anywhere with an @hc_vmid, every ATTACH, CREATE_VDEV and DESTROY_VDEV
+ * naming that VM or that @hc_vmid must use the same pair (EINVAL).
+ *
  * Closing the attachment fd detaches too. The memory lives while any
- * attachment fd or mapping holds it. When the last VM of a region has
+ * attached VM or mapping holds it. When the last VM of a region has
  * detached, the next attach gets fresh, zeroed memory.
  */
 struct ivshmem_host_attach {
 	char name[IVSHMEM_HOST_NAME_LEN];
 	__u32 vmid;
+	__u32 hc_vmid;
 	__u32 flags;
 	__u32 fd;
-	__u32 reserved0;
 	__u64 size;
 	__u64 reserved[2];
 };
@@ -179,7 +200,10 @@ struct ivshmem_host_ring {
  * @name:	the hv-land region's name (goes to acrn_vdev.args).
  * @vmid:	the VM's absolute ID, checked against the member list.
  * @hc_vmid:	the VM's ID as the Service VM knows it (what
- *		ACRN_IOCTL_CREATE_VM returned); passed to the hypercall.
+ *		ACRN_IOCTL_CREATE_VM returned), at most
+ *		IVSHMEM_HOST_MAX_HC_VMID; passed to the hypercall. Must agree
+ *		with the binding of a current attachment of @vmid or of
+ *		@hc_vmid, if there is one (see struct ivshmem_host_attach).
  * @bdf:	virtual PCI bus/device/function: bus << 8 | dev << 3 | fn.
  * @flags:	zero.
  * @bar0:	guest-physical base of BAR0 (registers).
@@ -204,46 +228,60 @@ struct ivshmem_host_vdev {
 #define IVSHMEM_HOST_VECTOR_MSI		1	/* guest VM: HC_INJECT_MSI */
 #define IVSHMEM_HOST_VECTOR_EVENTFD	2	/* Service VM peer: eventfd */
 
+/* The x86 MSI address window (the local APICs), for @msi_addr. */
+#define IVSHMEM_HOST_MSI_ADDR_BASE	0xfee00000ULL
+#define IVSHMEM_HOST_MSI_ADDR_LAST	0xfeefffffULL
+
 /**
  * struct ivshmem_host_vector - register where a peer's vector is delivered
  * @vector:	the vector, below IVSHMEM_HOST_MAX_VECTORS.
  * @type:	IVSHMEM_HOST_VECTOR_*.
- * @fd:		EVENTFD: an eventfd signalled on each ring. Else zero.
- * @hc_vmid:	MSI: the target VM's ID as the Service VM knows it. Else
- *		zero.
- * @msi_addr:	MSI: the vector's MSI address as the guest programmed it.
- * @msi_data:	MSI: the vector's MSI data. Both zero for other types.
+ * @fd:		EVENTFD: an eventfd signalled on each ring; it must not be
+ *		bound as a trigger (struct ivshmem_host_trigger) anywhere.
+ *		Else zero.
  * @flags:	zero.
- * @reserved0:	zero.
+ * @msi_addr:	MSI: the vector's MSI address as the guest programmed it:
+ *		dword aligned, within IVSHMEM_HOST_MSI_ADDR_BASE..LAST.
+ * @msi_data:	MSI: the vector's MSI data: 16 bits, delivery mode fixed
+ *		(0) or lowest priority (1), vector 0x10-0xff. Both zero for
+ *		other types.
  * @reserved:	zero.
  *
- * Issued on an attachment fd (the peer is that attachment).
+ * Issued on an attachment fd (the peer is that attachment). MSI needs an
+ * attachment made with IVSHMEM_HOST_ATTACH_HC_VMID (EPERM otherwise) and
+ * always targets that attachment's own VM (its @hc_vmid).
  */
 struct ivshmem_host_vector {
 	__u32 vector;
 	__u32 type;
 	__u32 fd;
-	__u32 hc_vmid;
+	__u32 flags;
 	__u64 msi_addr;
 	__u64 msi_data;
-	__u32 flags;
-	__u32 reserved0;
 	__u64 reserved[2];
 };
 
 /* ivshmem_host_trigger.flags */
 #define IVSHMEM_HOST_TRIGGER_DEASSIGN	0x1U
+/* With DEASSIGN: remove this peer's triggers of (@dst, @vector); @fd zero. */
+#define IVSHMEM_HOST_TRIGGER_BY_TARGET	0x2U
 
 /**
  * struct ivshmem_host_trigger - ring a doorbell whenever an eventfd fires
  * @fd:		the eventfd (e.g. the one HSM's ACRN_IOCTL_IOEVENTFD signals
  *		on a doorbell write with datamatch (@dst << 16 | @vector)).
- * @dst:	the target peer (VM ID).
+ *		It must not be registered as a vector's eventfd anywhere
+ *		(EINVAL), so no ring can trigger itself.
+ * @dst:	the target peer (VM ID, a member of the region).
  * @vector:	the target's vector.
- * @flags:	IVSHMEM_HOST_TRIGGER_DEASSIGN to remove the binding of @fd.
+ * @flags:	IVSHMEM_HOST_TRIGGER_DEASSIGN to remove the binding of @fd
+ *		(@dst and @vector zero), or DEASSIGN | BY_TARGET to remove
+ *		the bindings to (@dst, @vector) (@fd zero), e.g. after the
+ *		eventfd was closed.
  * @reserved:	zero.
  *
- * Issued on an attachment fd (the source peer is that attachment).
+ * Issued on an attachment fd (the source peer is that attachment). A
+ * binding also ends when the peer is detached.
  */
 struct ivshmem_host_trigger {
 	__u32 fd;
