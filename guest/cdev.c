@@ -164,13 +164,47 @@ static ssize_t ivshmem_write(struct file *file, const char __user *buf,
 	return ivshmem_rw(file, (char __user *)buf, count, ppos, false);
 }
 
+/*
+ * Insert @n pages of BAR2 from page @pgoff at @addr; the first must
+ * succeed, the rest stop at the first that fails (already mapped, end).
+ */
+static vm_fault_t ivshmem_insert(struct ivshmem_dev *idev,
+				 struct vm_area_struct *vma, unsigned long addr,
+				 pgoff_t pgoff, int n)
+{
+	unsigned long pfn = PHYS_PFN(idev->shm_phys) + pgoff;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int i, err;
+
+	for (i = 0; i < n && addr < vma->vm_end; i++, addr += PAGE_SIZE) {
+		if (idev->shm_pages) {
+			err = vm_insert_page(vma, addr, pfn_to_page(pfn + i));
+			if (!i && err && err != -EBUSY)
+				ret = err == -ENOMEM ? VM_FAULT_OOM :
+						       VM_FAULT_SIGBUS;
+		} else {
+			vm_fault_t r = vmf_insert_pfn_prot(vma, addr, pfn + i,
+							   vma->vm_page_prot);
+
+			if (!i)
+				ret = r;
+			err = r == VM_FAULT_NOPAGE ? 0 : -EFAULT;
+		}
+		if (err)
+			break;
+	}
+	return ret;
+}
+
 /**
  * ivshmem_vm_fault() - map BAR2 pages into a user mapping
  * @vmf: the fault
  *
  * Maps the faulting page and up to IVSHMEM_FAULT_AROUND - 1 pages after
- * it, with the mapping's protection (write-back unless the memory type
- * recorded for BAR2 says otherwise).
+ * it. With struct pages they get the mapping's protection (write-back);
+ * without, the memory type PAT recorded for BAR2. The page table entries
+ * are written inside SRCU, so removal's zap, which follows its
+ * synchronize_srcu(), finds every one of them.
  *
  * Context: mmap lock held for read; enters ivshmem_srcu.
  * Return: VM_FAULT_NOPAGE when mapped, VM_FAULT_SIGBUS once the device is
@@ -180,27 +214,13 @@ static vm_fault_t ivshmem_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct ivshmem_dev *idev = vma->vm_private_data;
-	unsigned long base = PHYS_PFN(idev->shm_phys);
-	unsigned long addr = vmf->address & PAGE_MASK;
-	pgoff_t pgoff = vmf->pgoff;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
-	int i, idx;
+	int idx;
 
 	idx = srcu_read_lock(&ivshmem_srcu);
-	if (!READ_ONCE(idev->alive))
-		goto unlock;
-
-	ret = vmf_insert_pfn_prot(vma, addr, base + pgoff, vma->vm_page_prot);
-	for (i = 1; ret == VM_FAULT_NOPAGE && i < IVSHMEM_FAULT_AROUND; i++) {
-		addr += PAGE_SIZE;
-		if (addr >= vma->vm_end)
-			break;
-		/* Already mapped pages are left alone; errors end the loop. */
-		if (vmf_insert_pfn_prot(vma, addr, base + pgoff + i,
-					vma->vm_page_prot) != VM_FAULT_NOPAGE)
-			break;
-	}
-unlock:
+	if (READ_ONCE(idev->alive))
+		ret = ivshmem_insert(idev, vma, vmf->address & PAGE_MASK,
+				     vmf->pgoff, IVSHMEM_FAULT_AROUND);
 	srcu_read_unlock(&ivshmem_srcu, idx);
 	return ret;
 }
@@ -228,8 +248,14 @@ static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 	if (!READ_ONCE(idev->alive)) {
 		ret = -ENODEV;
 	} else {
-		ivshmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-					  VM_DONTDUMP);
+		/*
+		 * VM_IO keeps get_user_pages() away: nothing can pin BAR2
+		 * pages and hold up removal. Pages go in as a mixed map
+		 * (struct pages) or a PFN map (none).
+		 */
+		ivshmem_vm_flags_set(vma, VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+				     (idev->shm_pages ? VM_MIXEDMAP :
+							VM_PFNMAP));
 		vma->vm_ops = &ivshmem_vm_ops;
 		vma->vm_private_data = idev;
 	}
@@ -241,7 +267,7 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 			     struct ivshmem_info *info)
 {
 	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
-			  idev->vectors, idev->region_id);
+			  idev->vectors, idev->region_id, idev->shm_pages);
 	ivshmem_irq_counts(idev, info->irq_count);
 }
 

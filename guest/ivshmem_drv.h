@@ -72,6 +72,9 @@ struct ivshmem_vector {
  * @shm:	kernel write-back mapping of BAR2; valid while @alive.
  * @shm_phys:	physical address of BAR2.
  * @shm_size:	size of BAR2 in bytes.
+ * @shm_pages:	BAR2 has struct pages (ZONE_DEVICE): user mappings insert
+ *		pages, write-back. Else they insert PFNs with the memory type
+ *		PAT recorded for BAR2.
  * @vectors:	MSI-X vectors in use, 0 without MSI-X.
  * @region_id:	ACRN region ID, or -ENOENT for a non-ACRN device.
  * @alive:	false once removal has started; read under ivshmem_srcu.
@@ -89,6 +92,7 @@ struct ivshmem_dev {
 	void *shm;
 	phys_addr_t shm_phys;
 	u64 shm_size;
+	bool shm_pages;
 	u32 vectors;
 	int region_id;
 	bool alive;

@@ -3,11 +3,12 @@
  * ivshmem guest driver: PCI probe and removal.
  *
  * BAR0 holds the registers, BAR1 the MSI-X table (doorbell devices only),
- * BAR2 the shared memory. BAR2 is RAM on the host, so the kernel maps it
- * write-back; that mapping also records the write-back memory type that
- * user mappings inherit.
+ * BAR2 the shared memory. BAR2 is RAM on the host, so user mappings should
+ * be write-back: BAR2 gets struct pages where the kernel has ZONE_DEVICE,
+ * else a write-back memremap() that records the memory type for PAT.
  */
 #include <linux/io.h>
+#include <linux/memremap.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 
@@ -27,6 +28,37 @@
 u32 ivshmem_peer_id(struct ivshmem_dev *idev)
 {
 	return readl(idev->regs + IVSHMEM_REG_IVPOSITION);
+}
+
+/*
+ * Give BAR2 struct pages (ZONE_DEVICE) so that user mappings are built
+ * from pages with the mapping's own protection: write-back. Mappings of
+ * raw PFNs take the memory type x86 PAT records for the range instead,
+ * and PAT turns a write-back request into UC- wherever the guest's MTRRs
+ * say uncached, which SeaBIOS and OVMF do for all PCI memory. The kernel's
+ * own mapping (for read/write) is still UC- there.
+ */
+static void *ivshmem_map_shm_pages(struct pci_dev *pdev,
+				   resource_size_t start, resource_size_t len)
+{
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+	struct dev_pagemap *pgmap;
+
+	/* Hot-added memory comes in subsections (2 MiB on x86-64). */
+	if (!IS_ALIGNED(start | len, PAGES_PER_SUBSECTION << PAGE_SHIFT))
+		return ERR_PTR(-EINVAL);
+	/* Allocated first, so devres frees it after memunmap_pages(). */
+	pgmap = devm_kzalloc(&pdev->dev, sizeof(*pgmap), GFP_KERNEL);
+	if (!pgmap)
+		return ERR_PTR(-ENOMEM);
+	pgmap->type = MEMORY_DEVICE_GENERIC;
+	pgmap->range.start = start;
+	pgmap->range.end = start + len - 1;
+	pgmap->nr_range = 1;
+	return devm_memremap_pages(&pdev->dev, pgmap);
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
 }
 
 static int ivshmem_map_bars(struct ivshmem_dev *idev)
@@ -54,9 +86,16 @@ static int ivshmem_map_bars(struct ivshmem_dev *idev)
 	}
 	if (!devm_request_mem_region(&pdev->dev, start, len, KBUILD_MODNAME))
 		return -EBUSY;
-	idev->shm = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
-	if (IS_ERR(idev->shm))
-		return PTR_ERR(idev->shm);
+	idev->shm = ivshmem_map_shm_pages(pdev, start, len);
+	if (!IS_ERR(idev->shm)) {
+		idev->shm_pages = true;
+	} else {
+		dev_info(&pdev->dev, "BAR2 without struct pages (%pe): user mappings take its PAT memory type\n",
+			 idev->shm);
+		idev->shm = devm_memremap(&pdev->dev, start, len, MEMREMAP_WB);
+		if (IS_ERR(idev->shm))
+			return PTR_ERR(idev->shm);
+	}
 	idev->shm_phys = start;
 	idev->shm_size = len;
 	return 0;

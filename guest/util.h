@@ -90,13 +90,15 @@ static_assert(sizeof(struct ivshmem_wait) == 24);
  * @peer_id: the IVPosition register
  * @vectors: MSI-X vectors in use
  * @region_id: ACRN region ID or a negative errno when there is none
+ * @map_wb: user mappings are write-back (BAR2 has struct pages)
  *
  * Leaves @info->irq_count zero for the caller to fill.
  *
  * Context: any.
  */
 static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
-				     u32 peer_id, u32 vectors, int region_id)
+				     u32 peer_id, u32 vectors, int region_id,
+				     bool map_wb)
 {
 	*info = (struct ivshmem_info) {
 		.abi_version = IVSHMEM_ABI_VERSION,
@@ -110,6 +112,8 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 		info->flags |= IVSHMEM_INFO_ACRN;
 		info->region_id = region_id;
 	}
+	if (map_wb)
+		info->flags |= IVSHMEM_INFO_MAP_WB;
 }
 
 /**

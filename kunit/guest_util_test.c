@@ -61,7 +61,7 @@ static void info_fill_test(struct kunit *test)
 	struct ivshmem_info info;
 
 	memset(&info, 0xa5, sizeof(info));
-	ivshmem_info_fill(&info, SZ_16M, 0, 0, -ENOENT);
+	ivshmem_info_fill(&info, SZ_16M, 0, 0, -ENOENT, false);
 	KUNIT_EXPECT_EQ(test, info.abi_version, IVSHMEM_ABI_VERSION);
 	KUNIT_EXPECT_EQ(test, info.size, (u64)SZ_16M);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 0);
@@ -72,14 +72,15 @@ static void info_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.reserved0, 0);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(info.reserved, 0, sizeof(info.reserved)));
 
-	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0x1234);
-	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_DOORBELL | IVSHMEM_INFO_ACRN);
+	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0x1234, true);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_DOORBELL | IVSHMEM_INFO_ACRN |
+			IVSHMEM_INFO_MAP_WB);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 3);
 	KUNIT_EXPECT_EQ(test, info.vectors, 8);
 	KUNIT_EXPECT_EQ(test, info.region_id, 0x1234);
 
 	/* ACRN dm-land: an ACRN device without MSI-X. */
-	ivshmem_info_fill(&info, SZ_2M, 0, 0, 0x1000);
+	ivshmem_info_fill(&info, SZ_2M, 0, 0, 0x1000, false);
 	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_ACRN);
 }
 

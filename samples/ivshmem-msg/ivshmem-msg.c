@@ -118,9 +118,10 @@ static int cmd_info(struct ctx *c, const char *path)
 {
 	unsigned int v;
 
-	printf("%s: %llu bytes shared, peer %u, %u vector(s)%s%s",
+	printf("%s: %llu bytes shared, peer %u, %u vector(s)%s%s%s",
 	       path, (unsigned long long)c->info.size, c->info.peer_id,
 	       c->info.vectors,
+	       c->info.flags & IVSHMEM_INFO_MAP_WB ? ", write-back mmap" : "",
 	       c->info.flags & IVSHMEM_INFO_DOORBELL ? ", doorbell" : "",
 	       c->info.flags & IVSHMEM_INFO_ACRN ? ", ACRN region " : "");
 	if (c->info.flags & IVSHMEM_INFO_ACRN)

@@ -212,6 +212,8 @@ class Guest:
                (' kunit.enable=1' if self.flavor.debug else '')]
         if accel == 'kvm':
             cmd += ['-cpu', 'host']
+        # e.g. IVT_QEMU_EXTRA="-bios /usr/share/ovmf/OVMF.fd" for UEFI
+        cmd += os.environ.get('IVT_QEMU_EXTRA', '').split()
         self.qmp_path = os.path.join(self.workdir, self.name + '.qmp')
         cmd += ['-qmp', 'unix:%s,server=on,wait=off' % self.qmp_path]
         return cmd + self.devices
@@ -482,7 +484,7 @@ t "no region_id on a QEMU device" test ! -e /sys/class/ivshmem/ivshmem0/region_i
 ivshmem_test info $D > /tmp/info
 eq "info size" "$(grep ^size= /tmp/info)" size=%(size)d
 eq "info abi_version" "$(grep ^abi_version= /tmp/info)" abi_version=1
-eq "info flags (no doorbell, not ACRN)" "$(grep ^flags= /tmp/info)" flags=0x0
+eq "info flags (no doorbell, not ACRN, write-back mappings)" "$(grep ^flags= /tmp/info)" flags=0x4
 eq "read() sees the host's bytes" "$(sha < $D)" %(hash)s
 eq "mmap sees the host's bytes" "$(ivshmem_test mmap-cat $D | sha)" %(hash)s
 dd if=/dev/urandom of=/tmp/a bs=1M count=2 2>/dev/null
@@ -497,6 +499,7 @@ eq "mmap sees what write() wrote" \
 eq "read() sees what mmap wrote" \
 	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
 ivshmem_test badinput $D
+ivshmem_test memtype $D
 # The memory type x86 PAT recorded for BAR2 (see Documentation/guest.rst).
 BAR2=$(sed -n 3p /sys/class/ivshmem/ivshmem0/device/resource | cut -d' ' -f1)
 [ -r /sys/kernel/debug/x86/pat_memtype_list ] &&
@@ -696,6 +699,25 @@ class Context:
                   **kw)
         self.guests.append(g)
         return g.start()
+
+
+@test()
+def pfn_path(ctx):
+    """A 1 MiB BAR2 (too small for struct pages): the PFN mapping path."""
+    size = 1 << 20
+    data = os.urandom(size)
+    _, dev = plain_device(ctx.workdir, 'shm0', size, data)
+    g = ctx.boot('pfn_path', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+D=/dev/ivshmem0
+eq "info flags: no write-back pages for a 1 MiB BAR" "$(ivshmem_test info $D | grep ^flags=)" flags=0x0
+eq "read() sees the host's bytes" "$(sha < $D)" %(hash)s
+eq "mmap sees the host's bytes" "$(ivshmem_test mmap-cat $D | sha)" %(hash)s
+ivshmem_test badinput $D
+ivshmem_test memtype $D
+ivshmem_test unbind $D $(pci_of $D)
+''' % {'hash': sha256(data)}, dev)
+    return g, g.wait()
 
 
 @test()

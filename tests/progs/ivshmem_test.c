@@ -333,6 +333,58 @@ static int cmd_hold(const char *dev, const char *secs)
 	return 0;
 }
 
+/*
+ * memtype DEV: the cache bits of this process's page table entries for a
+ * fresh mapping of DEV, from /sys/kernel/debug/page_tables/current_user
+ * or current_kernel (CONFIG_PTDUMP_DEBUGFS). With IVSHMEM_INFO_MAP_WB the entries must be
+ * write-back: no PCD, PWT or PAT bit.
+ */
+static int cmd_memtype(const char *dev)
+{
+	int fd = open_dev(dev, O_RDWR);
+	struct ivshmem_info info = get_info(fd);
+	volatile char *p = map_dev(fd, info.size, 0);
+	unsigned long start = (unsigned long)p, end = start + info.size;
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	p[0] = p[0];
+	p[info.size - 1] = p[info.size - 1];
+	/* current_user exists with page table isolation only. */
+	f = fopen("/sys/kernel/debug/page_tables/current_user", "r");
+	if (!f)
+		f = fopen("/sys/kernel/debug/page_tables/current_kernel", "r");
+	if (!f) {
+		printf("note no page table dump (CONFIG_PTDUMP_DEBUGFS): flags 0x%x\n",
+		       info.flags);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		/* Present user entries only. */
+		if (sscanf(line, "0x%lx-0x%lx", &lo, &hi) != 2 ||
+		    hi <= start || lo >= end || !strstr(line, "pte") ||
+		    !strstr(line, "USR"))
+			continue;
+		found++;
+		line[strcspn(line, "\n")] = 0;
+		if (info.flags & IVSHMEM_INFO_MAP_WB)
+			check(!strstr(line, "PCD") && !strstr(line, "PWT") &&
+			      !strstr(line, " PAT"),
+			      "user mapping is write-back: %s", line);
+		else
+			/* The control: raw PFNs take PAT's UC- under SeaBIOS. */
+			check(strstr(line, "PCD") != NULL,
+			      "raw-PFN mapping is UC- (PCD), as PAT recorded: %s",
+			      line);
+	}
+	fclose(f);
+	check(found > 0, "page table entries of the mapping found (%d)", found);
+	return failures;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -342,6 +394,7 @@ static void usage(void)
 		"       ivshmem_test badinput DEV\n"
 		"       ivshmem_test unbind DEV PCI-ADDRESS\n"
 		"       ivshmem_test unplug DEV\n"
+		"       ivshmem_test memtype DEV\n"
 		"       ivshmem_test hold DEV SECONDS\n");
 	exit(125);
 }
@@ -362,6 +415,8 @@ int main(int argc, char **argv)
 		ret = cmd_badinput(argv[2]);
 	else if (!strcmp(argv[1], "unbind") && argc == 4)
 		ret = cmd_unbind(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "memtype") && argc == 3)
+		ret = cmd_memtype(argv[2]);
 	else if (!strcmp(argv[1], "unplug") && argc == 3)
 		ret = cmd_unbind(argv[2], NULL);
 	else if (!strcmp(argv[1], "hold") && argc == 4)

@@ -31,6 +31,12 @@
 #define IVSHMEM_INFO_DOORBELL	(1U << 0)
 /* The device is ACRN's (subsystem vendor 0x8086); region_id is valid. */
 #define IVSHMEM_INFO_ACRN	(1U << 1)
+/*
+ * mmap gives write-back mappings (the driver gave BAR2 struct pages).
+ * Without it, mappings take the memory type x86 PAT records for BAR2,
+ * which is UC- where the guest's MTRRs mark PCI memory uncached.
+ */
+#define IVSHMEM_INFO_MAP_WB	(1U << 2)
 
 /**
  * struct ivshmem_info - what IVSHMEM_IOCTL_INFO reports
