@@ -34,17 +34,6 @@
 #include "../compat.h"
 #include "ivshmem_host.h"
 
-static struct ivh_peer *ivh_attached_peer(struct ivh_region *region, u32 vmid)
-{
-	struct ivh_peer *peer;
-
-	lockdep_assert_held(&region->lock);
-	list_for_each_entry(peer, &region->peers, node)
-		if (peer->vmid == vmid)
-			return peer;
-	return NULL;
-}
-
 /**
  * ivh_region_ring() - deliver one doorbell ring
  * @region:	the region.
@@ -70,8 +59,8 @@ int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 		return -EINVAL;
 
 	mutex_lock(&region->lock);
-	target = ivh_attached_peer(region, dst);
-	if (!ivh_attached_peer(region, src) || !target) {
+	target = ivh_peer_find(region, dst);
+	if (!ivh_peer_find(region, src) || !target) {
 		ret = -ENOTCONN;
 		goto unlock;
 	}

@@ -290,6 +290,7 @@ int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
 void ivh_mem_get(struct ivh_mem *mem);
 void ivh_mem_put(struct ivh_mem *mem);
+struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
 int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
 	     bool create, const char **why);
 

@@ -533,7 +533,15 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_list);
 /* ------------------------------------------------------------------ */
 /* attach and detach                                                   */
 
-static struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
+/**
+ * ivh_peer_find() - the attached peer of a VM in a region
+ * @region:	the region.
+ * @vmid:	the VM.
+ *
+ * Context: region->lock held.
+ * Return: the peer, or NULL if @vmid is not attached.
+ */
+struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
 {
 	struct ivh_peer *peer;
 

@@ -26,36 +26,8 @@
 
 #include <linux/ivshmem.h>
 
-static int failures;
+#include "check.h"
 
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
-
-#define CHECK_ERR(call, err, what) do {					\
-	errno = 0;							\
-	long _r = (long)(call);						\
-	int _e = errno;							\
-	check(_r == -1 && _e == (err), "%s: expect %s, got %ld/%s",	\
-	      what, strerrorname_np(err), _r,				\
-	      _e ? strerrorname_np(_e) : "no error");			\
-} while (0)
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(125);
-}
 
 struct dev {
 	int fd;

@@ -26,39 +26,10 @@
 
 #include <linux/ivshmem.h>
 
-static int failures;
+#include "check.h"
+
 /* An unmapped user address, hidden from the compiler's bounds checks. */
 static volatile uintptr_t bad_addr = 16;
-
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!cond)
-		failures++;
-}
-
-/* check that a call failed with the expected errno */
-#define CHECK_ERR(call, err, what) do {					\
-	errno = 0;							\
-	long _r = (long)(call);						\
-	int _e = errno;							\
-	check(_r == -1 && _e == (err), "%s: expect %s, got %ld/%s",	\
-	      what, strerrorname_np(err), _r,				\
-	      _e ? strerrorname_np(_e) : "no error");			\
-} while (0)
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(125);
-}
 
 static int open_dev(const char *path, int flags)
 {
