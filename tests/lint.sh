@@ -9,6 +9,7 @@
 #   uapi        each uapi header compiles alone in userspace (-std=c90),
 #               as the kernel's own headers check does; make install
 #               ships them
+#   kernel-doc  scripts/kernel-doc -none over the same files as checkpatch
 #
 # Builds happen in copies under build/lint/ so the work tree stays clean.
 # Prints every finding, one "ok"/"not ok" line per gate and a summary;
@@ -145,6 +146,24 @@ for h in uapi/linux/*.h; do
 	}
 done
 gate uapi "uapi headers compile alone in userspace" $uapi_found
+
+# ---------------------------------------------------------- kernel-doc --
+
+# The kernel's own kernel-doc checker: every /** comment must describe the
+# function or structure it sits on (parameters, members, no stale names).
+kdoc=$(readlink -f "$kdir/source" 2>/dev/null || readlink -f "$kdir")/scripts/kernel-doc
+kd_found=0
+if [ -f "$kdoc" ]; then
+	kd_out=$(perl "$kdoc" -none "${files[@]}" 2>&1 || true)
+	if [ -n "$kd_out" ]; then
+		printf '%s\n' "$kd_out"
+		kd_found=$(printf '%s\n' "$kd_out" | grep -c . || true)
+	fi
+else
+	echo "kernel-doc not found at $kdoc"
+	kd_found=1
+fi
+gate kernel-doc "kernel-doc comments (${#files[@]} files)" "$kd_found"
 
 all=$(IFS=,; echo "${summary[*]}")
 echo "lint: $total finding(s): ${all//,/, }"
