@@ -883,6 +883,9 @@ def main():
             elif not args.keep:
                 shutil.rmtree(workdir, ignore_errors=True)
 
+    if os.environ.get('IVT_T0', '').isdigit():
+        log('wall time %ds (make check)' %
+            (time.time() - int(os.environ['IVT_T0'])))
     print('%d passed, %d failed' % (passed, failed))
     return 1 if failed or not passed else 0
 
