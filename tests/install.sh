@@ -90,14 +90,17 @@ staged stock "$INSTALL_KERNEL" KDIR="$(readlink -f "/lib/modules/$INSTALL_KERNEL
 if [ -n "$debug_kdir" ]; then
 	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
 	staged debug "$debug_rel" KDIR="$debug_kdir"
+else
+	skip "debug: staged make install" "no debug kernel (tests/kernel/build.sh failed)"
 fi
 
 # A live install for Debian's kernel: the modules only.
 k=$INSTALL_KERNEL
 if [ "$(id -u)" != 0 ]; then
-	echo "# not root: live install skipped"
+	skip "live: make install-modules KERNELRELEASE=$k" "not root"
 elif [ -n "$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ]; then
-	echo "# ivshmem already installed for $k: live install skipped"
+	skip "live: make install-modules KERNELRELEASE=$k" \
+		"ivshmem already installed for $k ($(modinfo -k "$k" -n ivshmem))"
 else
 	ok_if "live: make install-modules KERNELRELEASE=$k" \
 		quiet "$out/live-install.log" make -C "$src" install-modules \

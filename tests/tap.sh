@@ -5,6 +5,13 @@
 
 pass=0
 fail=0
+skipped=0
+
+# skip DESCRIPTION WHY: a check that cannot run here, counted as skipped
+skip() {
+	echo "skip - $1: $2"
+	skipped=$((skipped + 1))
+}
 
 # ok_if DESCRIPTION COMMAND...: run COMMAND, report its success
 ok_if() {
@@ -45,6 +52,6 @@ quiet() {
 
 # finish NAME: the summary line; exit status 1 on any failure
 finish() {
-	echo "# $1: $pass passed, $fail failed"
+	echo "# $1: $pass passed, $fail failed, $skipped skipped"
 	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
 }

@@ -1,4 +1,13 @@
 # Helpers sourced by the guest-side test scripts (busybox sh).
+#
+# Every check prints one line the harness counts: "ok - D", "not ok - D"
+# or "skip - D: why". A program run with "run" that exits non-zero or
+# dies on a signal is a "not ok" of its own; ivt_done (appended to every
+# script by the harness) prints IVT-SCRIPT-END and exits with the number
+# of such programs, so a script that stops half-way or a program that
+# crashes cannot pass by printing fewer lines.
+
+IVT_RUNFAIL=/tmp/.ivt-runfail
 
 # t DESCRIPTION COMMAND...: run COMMAND, print "ok - D" or "not ok - D".
 t() {
@@ -18,6 +27,62 @@ eq() {
 	else
 		echo "not ok - $1: got '$2', want '$3'"
 	fi
+}
+
+# skip DESCRIPTION WHY: a check that cannot run here, said so.
+skip() {
+	echo "skip - $1: $2"
+}
+
+# run PROGRAM ARGS...: run a test program; its own checks print their
+# lines; a non-zero exit (a failed check, die(), a signal) is reported
+# here with the status. stdout stays the program's (for $(...)), the
+# report goes to stderr, which is the console too.
+run() {
+	"$@"
+	_rc=$?
+	if [ "$_rc" != 0 ]; then
+		echo "not ok - '$*' exits 0: exit status $_rc" >&2
+		echo "$*" >> "$IVT_RUNFAIL"
+	fi
+	return "$_rc"
+}
+
+# fails_with DESCRIPTION TEXT COMMAND...: COMMAND must fail and print TEXT
+# (a fixed string) on stdout or stderr: a refusal for the right reason.
+fails_with() {
+	_d=$1
+	_want=$2
+	shift 2
+	_out=$("$@" 2>&1)
+	_rc=$?
+	if [ "$_rc" = 0 ]; then
+		echo "not ok - $_d: succeeded, want failure with '$_want'"
+	elif [ "$_rc" -gt 128 ]; then
+		echo "not ok - $_d: died on signal $((_rc - 128))"
+	elif printf '%s' "$_out" | grep -qF -- "$_want"; then
+		echo "ok - $_d"
+	else
+		echo "not ok - $_d: exit $_rc, output '$_out', want '$_want'"
+	fi
+}
+
+# mark TEXT: a phase marker in the kernel log (instead of clearing it).
+mark() {
+	echo "IVT-MARK $*" > /dev/kmsg
+}
+
+# since_mark TEXT: the kernel log after the last "IVT-MARK TEXT".
+since_mark() {
+	dmesg | awk -v m="IVT-MARK $*" 'index($0, m) { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
+}
+
+# ivt_done: the end of the script (appended by the harness).
+ivt_done() {
+	_n=0
+	[ -f "$IVT_RUNFAIL" ] && _n=$(wc -l < "$IVT_RUNFAIL")
+	echo "IVT-SCRIPT-END $_n"
+	exit "$_n"
 }
 
 # sha FILE-OR-STDIN: print only the hash

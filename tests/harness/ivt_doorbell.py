@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Doorbell tests of the ivt harness: MSI-X vectors, eventfds, waits and
+rings between devices and guests on the project's ivshmem server.
+
+Imported by ivt.py after its own tests; registers with ivt's @test():
+
+* doorbell: two doorbell devices (two peers) and a plain one in one guest;
+* two_guests: round trips between two guests on one server;
+* wait_threads: two threads WAIT on one file, rings from another guest;
+* doorbell_partial: a pci=nomsi guest rings one granted 2 of 8 vectors
+  (max_vectors outside 1-8 refuses the load);
+* peer_churn: peers leave and join while two others keep working;
+* doorbell_bench: doorbell round trip against an eventfd baseline.
+"""
+
+import os
+import sys
+import time
+
+# ivt.py runs as __main__; register with that module, not a second copy.
+_main = sys.modules.get('__main__')
+if 'ivt' not in sys.modules and \
+        os.path.basename(getattr(_main, '__file__', '')) == 'ivt.py':
+    sys.modules['ivt'] = _main
+import ivt  # noqa: E402
+
+
+@ivt.test()
+def doorbell(ctx):
+    """Two doorbell devices (two peers) and a plain one in one guest."""
+    srv = ivt.Server(ctx.workdir, size='4M')
+    _, plain = ivt.plain_device(ctx.workdir, 'plain', 2 << 20, addr=6)
+    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + plain
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=$(dev_by_size 4194304 | head -1)
+B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+P=$(dev_by_size 2097152)
+SA=/sys/class/ivshmem/${A##*/}
+SP=/sys/class/ivshmem/${P##*/}
+eq "sysfs vectors of a doorbell device" "$(cat $SA/vectors)" 8
+eq "sysfs can_ring, can_receive, rx_mask of a doorbell device" "$(cat $SA/can_ring $SA/can_receive $SA/rx_mask | tr '\\n' ' ')" "1 1 0xff "
+eq "sysfs irq_counts before any ring" "$(cat $SA/irq_counts)" "0 0 0 0 0 0 0 0"
+run ivshmem_doorbell vectors $A $B
+eq "sysfs irq_counts of B after one ring per vector" "$(cat /sys/class/ivshmem/${B##*/}/irq_counts)" "1 1 1 1 1 1 1 1"
+eq "plain device: no vectors" "$(cat $SP/vectors)" 0
+eq "plain device: sysfs can_ring, can_receive, rx_mask" "$(cat $SP/can_ring $SP/can_receive $SP/rx_mask | tr '\\n' ' ')" "0 0 0x0 "
+run ivshmem_doorbell api $A $B $P
+run ivshmem_doorbell signals $A $B
+run ivshmem_doorbell unbind-wait $B $(pci_of $B)
+'''
+    g = ctx.boot('doorbell', script, devs)
+    results = g.wait()
+    results.append(srv.stop())
+    return g, results
+
+
+@ivt.test()
+def two_guests(ctx):
+    """10,000 round trips between two guests on one server."""
+    trips = int(os.environ.get('IVT_ROUND_TRIPS', '10000'))
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=2)
+    guests = []
+    for role in ('pong', 'ping'):
+        script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
+''' % (role, trips)
+        guests.append(ctx.boot('two_guests_' + role, script,
+                               srv.device(role), timeout=900))
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    results.append(srv.stop())
+    return guests[-1], results
+
+
+@ivt.test()
+def wait_threads(ctx):
+    """Two threads WAIT(FOREVER) on one file; each ring reported once."""
+    n = int(os.environ.get('IVT_WAIT_THREADS_RINGS', '2000'))
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
+    guests = []
+    for role in ('listen', 'ring'):
+        guests.append(ctx.boot('wait_threads_' + role, '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell wait-threads %s /dev/ivshmem0 %d
+''' % (role, n), srv.device(role), timeout=900))
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    results.append(srv.stop())
+    return guests[0], results
+
+
+@ivt.test()
+def doorbell_partial(ctx):
+    """pci=nomsi still rings; a device granted 2 of 8 vectors receives."""
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=8)
+    rx = ctx.boot('partial_rx', '''
+t "insmod max_vectors=0 is refused" sh -c '! insmod /lib/ivshmem/ivshmem.ko max_vectors=0'
+t "insmod max_vectors=9 is refused" sh -c '! insmod /lib/ivshmem/ivshmem.ko max_vectors=9'
+t "the log names the bad parameter" sh -c 'dmesg | grep -q "invalid for parameter .max_vectors"'
+t "insmod ivshmem.ko max_vectors=2" insmod /lib/ivshmem/ivshmem.ko max_vectors=2
+S=/sys/class/ivshmem/ivshmem0
+eq "2 of 8 vectors: sysfs vectors, can_ring, can_receive, rx_mask" "$(cat $S/vectors $S/can_ring $S/can_receive $S/rx_mask | tr '\\n' ' ')" "2 1 1 0x3 "
+t "the log says 2 of 8 vectors are used" sh -c 'dmesg | grep -q "using 2 of the device.s 8 MSI-X vectors"'
+run ivshmem_doorbell partial-rx /dev/ivshmem0
+''', srv.device('rx'))
+    nomsi = ctx.boot('partial_nomsi', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+S=/sys/class/ivshmem/ivshmem0
+eq "pci=nomsi: sysfs vectors, can_ring, can_receive, rx_mask" "$(cat $S/vectors $S/can_ring $S/can_receive $S/rx_mask | tr '\\n' ' ')" "0 1 0 0x0 "
+t "the log says it rings without vectors" sh -c 'dmesg | grep -q "can ring peers, cannot receive"'
+run ivshmem_doorbell nomsi /dev/ivshmem0
+''', srv.device('nomsi'), append='pci=nomsi')
+    results = []
+    for g in (rx, nomsi):
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    results.append(srv.stop())
+    return rx, results
+
+
+@ivt.test()
+def peer_churn(ctx):
+    """A peer leaves and a new one joins while two others keep working."""
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=2)
+    g1 = ctx.boot('churn', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell churn /dev/ivshmem0 /dev/ivshmem1
+''', srv.device('a', addr=4) + srv.device('b', addr=5), timeout=600, smp=1)
+    results = []
+    started = ivt.wait_console(g1, r'churn: A is peer')
+    results.append((started, 'churn guest started its ping-pong'))
+    if started:
+        bare = srv.bare_peer()
+        time.sleep(3)
+        bare.terminate()
+        bare.wait()
+        time.sleep(1)
+        g2 = ctx.boot('churn_visitor', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell visit /dev/ivshmem0
+''', srv.device('v'))
+        results += [(ok, 'visitor: ' + d) for ok, d in g2.wait()]
+    results += g1.wait()
+    log_text = srv.text()
+    results.append(('peer 2 connected' in log_text and
+                    'peer 2 left' in log_text and
+                    'peer 3 connected' in log_text,
+                    'server saw peer 2 join and leave and peer 3 join'))
+    results.append(srv.stop())
+    return g1, results
+
+
+@ivt.test(flavors=('stock', 'rt'))
+def doorbell_bench(ctx):
+    """Benchmark: doorbell round trip vs an eventfd round trip, idle, with
+    a CPU hog on each vCPU, and with the hogs but the benchmark threads at
+    SCHED_FIFO 50 (a real-time program's setting). On 6.1 a second guest
+    boots with "threadirqs" (every handler in a thread, as PREEMPT_RT
+    does), which is what decides whether vectors should be threaded on a
+    stock kernel. Figures only: never a pass/fail timing."""
+    n = int(os.environ.get('IVT_BENCH_TRIPS', '2000'))
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=/dev/ivshmem0
+B=/dev/ivshmem1
+run ivshmem_doorbell bench $A $B %(n)d "%(tag)sidle"
+hog() { while :; do :; done; }
+hog &
+H1=$!
+hog &
+H2=$!
+run ivshmem_doorbell bench $A $B %(n)d "%(tag)s2 CPU hogs"
+run env BENCH_FIFO=50 ivshmem_doorbell bench $A $B %(n)d "%(tag)s2 CPU hogs, SCHED_FIFO 50"
+kill $H1 $H2
+'''
+    results = []
+    guests = [('doorbell_bench', '')]
+    if ctx.flavor.name == '6.1':
+        guests.append(('doorbell_bench_threadirqs', 'threadirqs'))
+    g = None
+    for name, append in guests:
+        srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
+        tag = ctx.flavor.name + (' ' + append if append else '') + ', '
+        g = ctx.boot(name, script % {'n': n, 'tag': tag},
+                     srv.device('a', addr=4) + srv.device('b', addr=5),
+                     append=append)
+        results += [(ok, '%s: %s' % (name, d)) for ok, d in g.wait()]
+        results.append(srv.stop())
+    return g, results
