@@ -4,8 +4,11 @@
  * refcounted lifetime of dm-land memory (host/region.c).
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 
 #include "host_test.h"
 
@@ -332,27 +335,157 @@ static void mem_limit_test(struct kunit *test)
 }
 
 /*
- * DETACH by name holds its own reference on the peer: the owner's release
- * (close of the fd) in the middle of it cannot free the peer.
+ * The owner's release (what closing the attachment fd does) racing
+ * ivh_detach_vmid(), which the test thread runs. The racer holds the
+ * region's lock until DETACH has looked the region up (the region's
+ * reference count rises; DETACH then waits for that lock), lets it go
+ * and at once takes ivh_host.lock, which DETACH needs again after its
+ * teardown to drop the VM's hypercall binding. So from the moment the
+ * peer reads detached until the racer lets go, DETACH is inside its
+ * teardown and must hold a reference of its own. The racer drops the
+ * owner's reference there: without DETACH's reference that frees the
+ * peer under it (peer_refs is 1, and KASAN reports the use after free).
  */
+struct ivh_release_race {
+	struct ivh_host *host;
+	struct ivh_peer *peer;
+	struct completion started;
+	struct completion done;
+	unsigned int region_refs;	/* before DETACH */
+	bool looked_up;			/* DETACH took a region reference */
+	bool locked;			/* the racer got the host lock first */
+	bool detached;			/* ... and detached the peer */
+	bool inside;			/* the release ran inside the teardown */
+	unsigned int peer_refs;		/* just before the release */
+};
+
+#define IVH_RACE_ROUNDS		50
+#define IVH_RACE_WAIT		(2 * HZ)
+
+static int ivh_release_racer(void *arg)
+{
+	struct ivh_release_race *r = arg;
+	struct ivh_peer *peer = r->peer;
+	struct ivh_region *region = peer->region;
+	unsigned long deadline = jiffies + IVH_RACE_WAIT;
+	struct ivh_host *host = r->host;
+	u32 vmid = peer->vmid;
+
+	mutex_lock(&region->lock);
+	complete(&r->started);
+	while (kref_read(&region->ref) <= r->region_refs &&
+	       time_before(jiffies, deadline))
+		cond_resched();
+	r->looked_up = kref_read(&region->ref) > r->region_refs;
+	/* DETACH wakes up for the region lock: be first on the host lock. */
+	preempt_disable();
+	mutex_unlock(&region->lock);
+	r->locked = r->looked_up && mutex_trylock(&host->lock);
+	preempt_enable();
+	if (r->locked) {
+		while (READ_ONCE(peer->attached) &&
+		       time_before(jiffies, deadline))
+			cond_resched();
+		mutex_lock(&region->lock);
+		r->detached = !peer->attached;
+		mutex_unlock(&region->lock);
+		/* Not unbound yet: DETACH waits for this lock to do it. */
+		r->inside = r->detached && host->bind[vmid].users == 1;
+		r->peer_refs = kref_read(&peer->ref);
+		if (r->detached)
+			ivh_peer_release(peer);
+		mutex_unlock(&host->lock);
+		if (r->detached)
+			kthread_complete_and_exit(&r->done, 0);
+	}
+	/* Still attached or not known: its release may need the host lock. */
+	mutex_lock(&region->lock);
+	r->detached = !peer->attached;
+	mutex_unlock(&region->lock);
+	ivh_peer_release(peer);
+	kthread_complete_and_exit(&r->done, 0);
+}
+
 static void peer_ref_test(struct kunit *test)
 {
 	struct ivh_fixture *fx = test->priv;
+	unsigned int round, inside = 0;
+	struct ivh_release_race r;
+	struct ivh_region *region;
+	struct task_struct *task;
 	struct ivh_peer *a;
+	bool bad = false;
 	const char *why;
+	int ret;
 
 	ivh_fixture_add(test, "dm:/p,2,1:2");
-	a = ivh_att(fx, "dm:/p", 1, &why);
+
+	/* Alone: DETACH drops the reference it took; the fd's stays. */
+	a = ivh_attach(&fx->host, "dm:/p", 1, 7, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
-	/* What ivh_detach_vmid() does around its teardown. */
-	ivh_peer_get(a);
+	KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 1);
 	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/p", 1), 0);
-	ivh_peer_release(a);		/* the fd's release, meanwhile */
-	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
 	KUNIT_EXPECT_FALSE(test, a->attached);
-	KUNIT_EXPECT_EQ(test, ivh_detach(a), -ENOTCONN);
-	ivh_peer_put(a);
+	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
+	KUNIT_EXPECT_EQ(test, a->region->nr_attached, 0);
+	KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/p", 1),
+			-ENOTCONN);
+	ivh_peer_release(a);
+
+	for (round = 0; round < IVH_RACE_ROUNDS && !bad; round++) {
+		a = ivh_attach(&fx->host, "dm:/p", 1, 7, &why);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+		region = a->region;	/* the registry keeps it */
+		memset(&r, 0, sizeof(r));
+		r.host = &fx->host;
+		r.peer = a;
+		init_completion(&r.started);
+		init_completion(&r.done);
+		r.region_refs = kref_read(&region->ref);
+		task = kthread_run(ivh_release_racer, &r, "ivh_release_race");
+		if (IS_ERR(task)) {
+			ivh_peer_release(a);
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+			return;
+		}
+		wait_for_completion(&r.started);
+		ret = ivh_detach_vmid(&fx->host, "dm:/p", 1);
+		wait_for_completion(&r.done);
+
+		KUNIT_EXPECT_TRUE_MSG(test, r.looked_up,
+				      "round %u: DETACH never looked the region up",
+				      round);
+		if (r.locked) {
+			KUNIT_EXPECT_EQ_MSG(test, ret, 0, "round %u", round);
+			KUNIT_EXPECT_TRUE_MSG(test, r.detached,
+					      "round %u: DETACH did not detach the peer",
+					      round);
+		} else {
+			/* The release may have come first. */
+			KUNIT_EXPECT_TRUE_MSG(test, ret == 0 || ret == -ENOTCONN,
+					      "round %u: DETACH %d", round, ret);
+		}
+		if (r.inside) {
+			inside++;
+			KUNIT_EXPECT_EQ_MSG(test, r.peer_refs, 2,
+					    "round %u: DETACH's teardown holds no reference of its own",
+					    round);
+		}
+		/* Both done: peer freed, unbound, memory freed. */
+		KUNIT_EXPECT_EQ(test, kref_read(&region->ref), r.region_refs - 1);
+		KUNIT_EXPECT_EQ(test, region->nr_attached, 0);
+		KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+		bad = !r.looked_up || (r.locked && (ret || !r.detached)) ||
+		      (r.inside && r.peer_refs != 2);
+	}
+	if (!bad && !inside)
+		kunit_skip(test, "in %u rounds the release never ran inside DETACH's teardown",
+			   round);
+	kunit_info(test, "%u of %u rounds released inside DETACH's teardown",
+		   inside, round);
 }
 
 static void mmap_check_test(struct kunit *test)

@@ -12,7 +12,13 @@
  *   map-touch     mmap the attachment and read one byte per 4 KiB page
  *   free          munmap + close + REMOVE (the memory is freed)
  * and the folio count the module reports (LOOKUP nr_folios).
- * Prints the best round of each and the ratios create/memset-*.
+ * Prints the best round of each and the ratios create/memset-* as
+ * "bench ..." lines, and checks ("ok - " / "not ok - ") that every
+ * round's fresh region reads all zeros (each round dirties it after the
+ * check, so the next round cannot pass on memory that was never
+ * written), that it is made of SIZE / 2 MiB folios, as the module asks
+ * for first, and that REMOVE frees it. Exits with the number of failed
+ * checks (125 when a call fails: die()).
  *
  * Needs SIZE of free guest RAM twice over at most once at a time (the
  * memset buffer is freed before the region is created): 512 MiB runs in
@@ -32,6 +38,8 @@
 
 #include <linux/ivshmem_host.h>
 
+#include "../progs/check.h"
+
 #define NAME	"dm:/bench"
 
 static double now(void)
@@ -42,10 +50,19 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what)
+/* The first non-zero byte of @p, or @len if there is none. */
+static size_t first_nonzero(const unsigned char *p, size_t len)
 {
-	printf("not ok - bench: %s: %s\n", what, strerror(errno));
-	exit(1);
+	const unsigned long *w = (const unsigned long *)p;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*w); i++)
+		if (w[i])
+			break;
+	for (i *= sizeof(*w); i < len; i++)
+		if (p[i])
+			break;
+	return i;
 }
 
 static void minf(double *best, double v)
@@ -60,18 +77,25 @@ int main(int argc, char **argv)
 	int rounds = argc > 2 ? atoi(argv[2]) : 3;
 	double fresh = 0, warm = 0, create = 0, touch = 0, release = 0, t;
 	size_t size = (size_t)size_mb << 20;
-	unsigned int folios = 0;
+	unsigned int folios = 0, want_folios = size_mb / 2;
+	int dev, r, zero_ok = 1, folios_ok = 1, size_ok = 1, freed_ok = 1;
 	unsigned char sink = 0;
-	int dev, r;
+	size_t nz;
 
+	if (size_mb < 2 || size_mb > 512 || rounds < 1) {
+		printf("not ok - bench: SIZE_MB %u (2..512) ROUNDS %d (1..)\n",
+		       size_mb, rounds);
+		return 2;
+	}
 	dev = open("/dev/ivshmem_host", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
-		die("open /dev/ivshmem_host");
+		die("bench: open /dev/ivshmem_host");
 
 	for (r = 0; r < rounds; r++) {
 		struct ivshmem_host_region reg;
 		struct ivshmem_host_attach a;
 		struct ivshmem_host_name n;
+		struct ivshmem_host_info info;
 		unsigned char *buf, *p;
 		size_t i;
 
@@ -80,7 +104,7 @@ int main(int argc, char **argv)
 		buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (buf == MAP_FAILED)
-			die("mmap anonymous");
+			die("bench: mmap anonymous");
 		memset(buf, 0, size);
 		minf(&fresh, now() - t);
 		buf[size / 2] = 1;
@@ -99,24 +123,43 @@ int main(int argc, char **argv)
 		a.vmid = 0;
 		t = now();
 		if (ioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &reg))
-			die("ADD");
+			die("bench: ADD " NAME);
 		if (ioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a))
-			die("ATTACH");
+			die("bench: ATTACH " NAME);
 		minf(&create, now() - t);
 
 		memset(&reg, 0, sizeof(reg));
 		strcpy(reg.name, NAME);
 		if (ioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &reg))
-			die("LOOKUP");
+			die("bench: LOOKUP " NAME);
 		folios = reg.nr_folios;
+		if (folios != want_folios) {
+			folios_ok = 0;
+			printf("# round %d: %u folios, want %u\n", r, folios,
+			       want_folios);
+		}
+		if (a.size != size || reg.size_mb != size_mb) {
+			size_ok = 0;
+			printf("# round %d: attachment %llu bytes, LOOKUP %u MiB\n",
+			       r, (unsigned long long)a.size, reg.size_mb);
+		}
 
 		t = now();
-		p = mmap(NULL, size, PROT_READ, MAP_SHARED, a.fd, 0);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
 		if (p == MAP_FAILED)
-			die("mmap");
+			die("bench: mmap the attachment");
 		for (i = 0; i < size; i += 4096)
 			sink += p[i];
 		minf(&touch, now() - t);
+
+		/* Not timed: all of it reads zero, then dirty it. */
+		nz = first_nonzero(p, size);
+		if (nz != size) {
+			zero_ok = 0;
+			printf("# round %d: byte %zu of the fresh region is %#x\n",
+			       r, nz, p[nz]);
+		}
+		memset(p, 0xa5, size);
 
 		t = now();
 		munmap(p, size);
@@ -124,8 +167,17 @@ int main(int argc, char **argv)
 		memset(&n, 0, sizeof(n));
 		strcpy(n.name, NAME);
 		if (ioctl(dev, IVSHMEM_HOST_IOCTL_REMOVE, &n))
-			die("REMOVE");
+			die("bench: REMOVE " NAME);
 		minf(&release, now() - t);
+
+		memset(&info, 0, sizeof(info));
+		if (ioctl(dev, IVSHMEM_HOST_IOCTL_INFO, &info))
+			die("bench: INFO");
+		if (info.mem_bytes || info.nr_mems) {
+			freed_ok = 0;
+			printf("# round %d: after REMOVE %llu bytes in %u memories\n",
+			       r, (unsigned long long)info.mem_bytes, info.nr_mems);
+		}
 	}
 
 	printf("bench bench_region: %u MiB, best of %d rounds\n", size_mb, rounds);
@@ -139,9 +191,13 @@ int main(int argc, char **argv)
 	       folios == size_mb * 256 ? "all 4 KiB" : "mixed");
 	printf("bench ratio create/memset-fresh %.2f, create/memset-warm %.2f\n",
 	       create / fresh, create / warm);
-	printf("ok - bench: %u MiB region created in %.1f ms, %.2fx a first-touch memset, %u folios\n",
-	       size_mb, create * 1e3, create / fresh, folios);
+	check(zero_ok, "bench: a fresh %u MiB region reads all zeros, %d rounds",
+	      size_mb, rounds);
+	check(folios_ok, "bench: it is %u folios of 2 MiB, every round",
+	      want_folios);
+	check(size_ok, "bench: attachment and LOOKUP report %u MiB", size_mb);
+	check(freed_ok, "bench: after munmap, close and REMOVE no memory is held");
 	/* Keep the reads of the mapping from being optimised away. */
 	__asm__ volatile("" : : "r"(sink));
-	return 0;
+	return failures;
 }

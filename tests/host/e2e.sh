@@ -3,92 +3,180 @@
 #
 # End-to-end test of ivshmem_host.ko, run INSIDE the guest (busybox sh).
 # Modules in /lib/ivshmem, programs (ivshmem-host-e2e, ivshmem-admin,
-# bench_region) in /usr/bin. Prints "ok - ..." / "not ok - ..." per check
-# and exits non-zero if any failed. Set IVSHMEM_BENCH=1 to also run the
-# 512 MiB benchmark (needs a 2 GiB guest).
+# bench_region) in /usr/bin, the harness's helpers in /lib/ivt.sh. Prints
+# one "ok - ...", "not ok - ..." or "skip - ..." line per check and exits
+# non-zero if any check failed or the script did not reach its end. Set
+# IVSHMEM_BENCH=1 to also run the 512 MiB benchmark (needs a 2 GiB guest).
+#
+# The kernel log is never cleared (the harness scans all of it): each
+# phase writes a mark (IVT-MARK) and reads the log after it.
+
+if ! . /lib/ivt.sh; then
+	echo "not ok - host_e2e.sh: source the harness helpers /lib/ivt.sh"
+	exit 1
+fi
 
 MODDIR=${MODDIR:-/lib/ivshmem}
 KO=$MODDIR/ivshmem_host.ko
 PARAM='hv:/shm_region_0,2,0:2;dm:/test,2,1:2'
-fails=0
+SYS=/sys/module/ivshmem_host
+LOG=/tmp/host_e2e.out
+END="# host_e2e.sh: every phase ran"
 
 ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { desc=$1; shift; if "$@" >/dev/null 2>&1; then ok "$desc"; else nok "$desc"; fi; }
+nok() { echo "not ok - $*"; }
 
-rmmod ivshmem_host 2>/dev/null
+# attached NAME: the ATTACHED column of NAME in "ivshmem-admin list".
+attached() {
+	ivshmem-admin list | awk -v n="$1" '$2 == n { print $5; f = 1 } END { if (!f) print "none" }'
+}
 
-# A bad module parameter fails the load and the log names the rule.
+# log_has MARK TEXT: the kernel log after MARK holds the fixed string TEXT.
+log_has() {
+	since_mark "$1" | grep -qF -- "$2"
+}
+
+# A bad module parameter fails the load with the rule's errno, the log
+# names the rule and the module is not left loaded.
 bad_param() {
-	desc=$1 param=$2 rule=$3
-	dmesg -c >/dev/null
-	if insmod "$KO" "regions=$param" 2>/dev/null; then
-		nok "load refused: $desc"
+	desc=$1 param=$2 rule=$3 err=$4 errtext=$5
+	mark "host_e2e [bad param: $desc]"
+	if out=$(insmod "$KO" "regions=$param" 2>&1); then
+		nok "load refused: $desc: insmod succeeded"
 		rmmod ivshmem_host
 		return
 	fi
-	if dmesg | grep -q "ivshmem_host: regions: .*$rule"; then
-		ok "load refused: $desc (log: $rule)"
+	log=$(since_mark "host_e2e [bad param: $desc]")
+	if ! printf '%s\n' "$log" | grep -q "ivshmem_host: regions: .*$rule ($err)"; then
+		nok "load refused: $desc: no log line with \"$rule ($err)\""
+		printf '%s\n' "$log" | tail -3
+	elif ! printf '%s' "$out" | grep -qF "$errtext"; then
+		nok "load refused: $desc: insmod says '$out', want '$errtext'"
+	elif [ -e $SYS ]; then
+		nok "load refused: $desc: but $SYS exists"
 	else
-		nok "load refused: $desc, but no log line with \"$rule\""
-		dmesg | tail -3
+		ok "load refused: $desc ($errtext; log: $rule)"
 	fi
 }
-bad_param "no prefix" "shm_region_0,2,0:2" "must start with hv:/ or dm:/"
-bad_param "size 3" "dm:/a,3,0:2" "power of two"
-bad_param "size 1024" "dm:/a,1024,0:2" "from 2 to 512"
-bad_param "one VM" "dm:/a,2,0" "at least two member VMs"
-bad_param "duplicate name" "dm:/a,2,0:1;dm:/a,4,1:2" "used twice"
-bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "longer than 31"
-bad_param "second entry bad" "dm:/a,2,0:1;hv:/b,2,1:1" "entry 1: a VM ID is listed twice"
 
-dmesg -c >/dev/null
-check "insmod with regions=\"$PARAM\"" insmod "$KO" "regions=$PARAM"
-check "/dev/ivshmem_host exists" test -c /dev/ivshmem_host
-check "log: regions from the module parameter" sh -c 'dmesg | grep -q "2 region(s) from the module parameter"'
+main() {
+	rmmod ivshmem_host 2>/dev/null
+	t "ivshmem_host not loaded at the start" test ! -e $SYS
 
-ivshmem-host-e2e
-[ $? -eq 0 ] || fails=$((fails + 1))
+	bad_param "no prefix" "shm_region_0,2,0:2" "must start with hv:/ or dm:/" -22 "Invalid argument"
+	bad_param "size 3" "dm:/a,3,0:2" "power of two" -22 "Invalid argument"
+	bad_param "size 1024" "dm:/a,1024,0:2" "size must be from 2 to 512 MiB" -34 "out of range"
+	bad_param "one VM" "dm:/a,2,0" "at least two member VMs" -22 "Invalid argument"
+	bad_param "duplicate name" "dm:/a,2,0:1;dm:/a,4,1:2" "used twice" -17 "File exists"
+	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 31 bytes" -36 "too long"
+	bad_param "second entry bad" "dm:/a,2,0:1;hv:/b,2,1:1" "entry 1: a VM ID is listed twice" -22 "Invalid argument"
 
-# The admin CLI.
-check "ivshmem-admin info" ivshmem-admin info
-check "ivshmem-admin create dm:/cli,4,3:4" ivshmem-admin create dm:/cli,4,3:4
-check "ivshmem-admin list shows dm:/cli" sh -c 'ivshmem-admin list | grep -q "dm:/cli .* 4 .*3:4"'
-check "ivshmem-admin create refuses size 3" sh -c '! ivshmem-admin create dm:/cli3,3,3:4'
-check "ivshmem-admin attach runs a command with the fd" \
-	sh -c 'ivshmem-admin attach dm:/cli 3 -- sh -c "test -e /proc/self/fd/\$IVSHMEM_FD && test \$IVSHMEM_SIZE = 4194304"'
-check "ivshmem-admin attach refuses a non-member" sh -c '! ivshmem-admin attach dm:/cli 5 -- true'
-check "ivshmem-admin attach --hc-vmid binds a hypercall VM ID" ivshmem-admin attach --hc-vmid 7 dm:/cli 3 -- true
-check "ivshmem-admin attach refuses --hc-vmid 65535" sh -c '! ivshmem-admin attach --hc-vmid 65535 dm:/cli 3 -- true'
-check "ivshmem-admin ring without peers fails (ENOTCONN)" sh -c 'ivshmem-admin ring dm:/cli 3 4 0 2>&1 | grep -q "not connected"'
-check "ivshmem-admin remove dm:/cli" ivshmem-admin remove dm:/cli
-check "ivshmem-admin list no longer shows dm:/cli" sh -c '! ivshmem-admin list | grep -q dm:/cli'
+	mark "host_e2e [load]"
+	t "insmod with regions=\"$PARAM\"" insmod "$KO" "regions=$PARAM"
+	eq "$SYS/initstate is live" "$(cat $SYS/initstate 2>&1)" live
+	t "/dev/ivshmem_host exists" test -c /dev/ivshmem_host
+	t "log: regions from the module parameter" \
+		log_has "host_e2e [load]" "2 region(s) from the module parameter"
+	eq "$SYS/refcnt with nothing open" "$(cat $SYS/refcnt)" 0
 
-if [ "${IVSHMEM_BENCH:-0}" = 1 ]; then
-	bench_region 512 3 || fails=$((fails + 1))
-fi
+	run ivshmem-host-e2e
+	eq "$SYS/refcnt after ivshmem-host-e2e: no file left open" "$(cat $SYS/refcnt)" 0
 
-check "rmmod ivshmem_host" rmmod ivshmem_host
+	# The admin CLI.
+	t "ivshmem-admin info: ABI, not ACRN, 2 regions, no memory" sh -c \
+		'ivshmem-admin info | grep -qxE "abi 1, not ACRN \(hypercalls refused\), 2/64 regions, 0 bytes in 0 dm-land memories"'
+	t "ivshmem-admin create dm:/cli,4,3:4: 3 regions now" sh -c \
+		'ivshmem-admin create dm:/cli,4,3:4 && ivshmem-admin info | grep -q " 3/64 regions"'
+	t "ivshmem-admin list shows dm:/cli: 4 MiB, VMs 3:4, none attached" sh -c \
+		'ivshmem-admin list | grep -qE "^[0-9]+ +dm:/cli +4 +3:4 +0 +0$"'
+	fails_with "ivshmem-admin create refuses size 3 (EINVAL)" \
+		"ADD (see dmesg for the rule): Invalid argument" \
+		ivshmem-admin create dm:/cli3,3,3:4
+	eq "... and dm:/cli3 is not in the list" "$(attached dm:/cli3)" none
+	eq "ivshmem-admin attach runs a command with the fd and the size" \
+		"$(ivshmem-admin attach dm:/cli 3 -- sh -c 'test -e /proc/self/fd/$IVSHMEM_FD && echo $IVSHMEM_SIZE' | tail -1)" 4194304
+	eq "... while it runs: VM 3 attached, 4 MiB allocated, module refcnt 2" \
+		"$(ivshmem-admin attach dm:/cli 3 -- sh -c 'ivshmem-admin list | awk "\$2 == \"dm:/cli\" { print \$5 }"; ivshmem-admin info | grep -o "4194304 bytes in 1 dm"; cat /sys/module/ivshmem_host/refcnt' | tail -3 | tr '\n' ' ')" \
+		"1 4194304 bytes in 1 dm 2 "
+	eq "... after it: none attached" "$(attached dm:/cli)" 0
+	t "... and the memory is freed" sh -c \
+		'ivshmem-admin info | grep -q " 0 bytes in 0 dm-land memories"'
+	fails_with "ivshmem-admin attach refuses a non-member (EACCES)" \
+		"ATTACH: Permission denied" ivshmem-admin attach dm:/cli 5 -- true
+	# While VM 3 holds hypercall VM ID 7, VM 4 cannot take it; after, it can.
+	out=$(ivshmem-admin attach --hc-vmid 7 dm:/cli 3 -- \
+		ivshmem-admin attach --hc-vmid 7 dm:/cli 4 -- true 2>&1)
+	case $out in
+	*"attached VM 3 "*"ATTACH: Invalid argument"*)
+		case $out in
+		*"attached VM 4 "*) nok "ivshmem-admin attach --hc-vmid 7 binds VM 3: VM 4 attached as 7 too: $out" ;;
+		*) ok "ivshmem-admin attach --hc-vmid 7 binds VM 3: VM 4 as 7 meanwhile: EINVAL" ;;
+		esac ;;
+	*) nok "ivshmem-admin attach --hc-vmid 7 binds VM 3: got '$out'" ;;
+	esac
+	t "... the binding ends with the attachment: VM 4 may be 7 now" sh -c \
+		'ivshmem-admin attach --hc-vmid 7 dm:/cli 4 -- true | grep -q "^attached VM 4 to dm:/cli"'
+	fails_with "ivshmem-admin attach refuses --hc-vmid 65535 (EINVAL)" \
+		"ATTACH: Invalid argument" ivshmem-admin attach --hc-vmid 65535 dm:/cli 3 -- true
+	eq "... and left nothing attached" "$(attached dm:/cli)" 0
+	fails_with "ivshmem-admin ring without peers fails (ENOTCONN)" \
+		"RING: Transport endpoint is not connected" ivshmem-admin ring dm:/cli 3 4 0
+	# rmmod is refused while an attachment is open.
+	fails_with "rmmod refused while an attachment is open (EAGAIN)" \
+		"Resource temporarily unavailable" \
+		ivshmem-admin attach dm:/cli 3 -- rmmod ivshmem_host
+	eq "... and the module is still live" "$(cat $SYS/initstate 2>&1)" live
+	t "ivshmem-admin remove dm:/cli" ivshmem-admin remove dm:/cli
+	eq "... dm:/cli is gone from the list" "$(attached dm:/cli)" none
+	t "... 2 regions left (dm:/test still listed)" sh -c \
+		'ivshmem-admin info | grep -q " 2/64 regions" && ivshmem-admin list | grep -q " dm:/test "'
+	fails_with "ivshmem-admin remove dm:/cli again: ENOENT" \
+		"REMOVE: No such file or directory" ivshmem-admin remove dm:/cli
 
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	sleep 1
-	echo scan > /sys/kernel/debug/kmemleak
-	if [ -s /sys/kernel/debug/kmemleak ]; then
-		nok "kmemleak clean"
-		cat /sys/kernel/debug/kmemleak
+	if [ "${IVSHMEM_BENCH:-0}" = 1 ]; then
+		run bench_region 512 3
 	else
-		ok "kmemleak clean"
+		skip "bench_region 512 MiB" "IVSHMEM_BENCH is not 1 (needs a 2 GiB guest, no KASAN)"
 	fi
-fi
 
-if dmesg | grep -qE "BUG:|WARNING:|KASAN|possible circular|inconsistent lock|Call Trace"; then
-	nok "no splat in the kernel log"
-	dmesg | grep -E -A20 "BUG:|WARNING:|KASAN|possible circular|inconsistent lock" | head -60
-else
-	ok "no splat in the kernel log"
-fi
+	eq "$SYS/refcnt before rmmod" "$(cat $SYS/refcnt)" 0
+	mark "host_e2e [rmmod]"
+	t "rmmod ivshmem_host" rmmod ivshmem_host
+	t "... $SYS and /dev/ivshmem_host are gone" sh -c \
+		"test ! -e $SYS && test ! -e /dev/ivshmem_host"
 
-echo "# e2e.sh: $fails failure(s)"
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		# kmemleak reports only objects older than 5 s.
+		sleep 6
+		if ! { echo scan > /sys/kernel/debug/kmemleak &&
+		       echo scan > /sys/kernel/debug/kmemleak &&
+		       leaks=$(cat /sys/kernel/debug/kmemleak); }; then
+			nok "kmemleak clean: the scan or its report failed"
+		elif [ -n "$leaks" ]; then
+			nok "kmemleak clean: $(printf '%s\n' "$leaks" | head -1)"
+			printf '%s\n' "$leaks" | head -40
+		else
+			ok "kmemleak clean (scan after rmmod, report empty)"
+		fi
+	else
+		skip "kmemleak clean" "no /sys/kernel/debug/kmemleak on this kernel"
+	fi
+
+	splat="BUG:|WARNING:|KASAN|UBSAN|possible circular|inconsistent lock|Call Trace"
+	if dmesg | grep -qE "$splat"; then
+		nok "no splat in the kernel log (since boot)"
+		dmesg | grep -E -A20 "$splat" | head -60
+	else
+		ok "no splat in the kernel log (since boot)"
+	fi
+	echo "$END"
+}
+
+main 2>&1 | tee $LOG
+if ! grep -qxF "$END" $LOG; then
+	nok "host_e2e.sh ran every phase: it stopped after '$(tail -1 $LOG)'"
+	exit 1
+fi
+fails=$(grep -c '^not ok - ' $LOG)
+echo "# host_e2e.sh: $(grep -cE '^(not )?ok - |^skip - ' $LOG) checks, $fails failed"
 [ "$fails" -eq 0 ]
