@@ -46,6 +46,34 @@ static inline void ivshmem_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 /*
+ * Adding @n to an eventfd: before 6.8 eventfd_signal() took the count, one
+ * call does it; from 6.8 it adds 1 only, so @n calls, rescheduling between
+ * them (callers are the vectors' interrupt threads, which may sleep).
+ */
+#include <linux/sched.h>
+static inline void ivshmem_eventfd_signal_n(struct eventfd_ctx *ctx,
+					    unsigned int n)
+{
+#if IVSHMEM_KERNEL_GE(6, 8, 0)
+	while (n--) {
+		eventfd_signal(ctx);
+		cond_resched();
+	}
+#else
+	eventfd_signal(ctx, n);
+#endif
+}
+
+/*
+ * struct fd became opaque in 6.12: fd_file() is the accessor (added in
+ * 6.12); before, the file was the .file member.
+ */
+#include <linux/file.h>
+#if !IVSHMEM_KERNEL_GE(6, 12, 0)
+#define fd_file(f) ((f).file)
+#endif
+
+/*
  * Internals of the host module that its KUnit suite calls. 6.1 lacks
  * EXPORT_SYMBOL_IF_KUNIT(); this is the same idea with the project's
  * namespace: exported only when KUnit is configured.
@@ -55,7 +83,8 @@ static inline void ivshmem_eventfd_signal(struct eventfd_ctx *ctx)
 #define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) \
 	EXPORT_SYMBOL_NS_GPL(sym, IVSHMEM_HOST_KUNIT)
 #else
-#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym)
+/* Nothing exported; the argument is still checked to name a symbol. */
+#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) static_assert(sizeof(typeof(sym) *))
 #endif
 
 #endif /* IVSHMEM_COMPAT_H */

@@ -39,10 +39,9 @@ static int ivshmem_open(struct inode *inode, struct file *file)
 	struct ivshmem_file *ifile;
 	int idx, ret = 0;
 
-	ifile = kzalloc(sizeof(*ifile), GFP_KERNEL);
+	ifile = kzalloc(sizeof(*ifile), GFP_KERNEL_ACCOUNT);
 	if (!ifile)
 		return -ENOMEM;
-	spin_lock_init(&ifile->seen_lock);
 	ifile->idev = idev;
 
 	idx = srcu_read_lock(&ivshmem_srcu);
@@ -50,8 +49,11 @@ static int ivshmem_open(struct inode *inode, struct file *file)
 		ret = -ENODEV;
 	} else {
 		get_device(&idev->dev);
-		/* Interrupts from before the open are not this file's. */
-		ivshmem_irq_counts(idev, ifile->seen);
+		/*
+		 * Interrupts from before the open are consumed; the file
+		 * can ask for them with IVSHMEM_IOCTL_SET_SEEN.
+		 */
+		ivshmem_file_seen_init(ifile);
 		file->private_data = ifile;
 		/* Share one address space so removal zaps all mappings. */
 		file->f_mapping = idev->inode->i_mapping;
@@ -267,18 +269,27 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 			     struct ivshmem_info *info)
 {
 	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
-			  idev->vectors, idev->region_id, idev->shm_pages);
+			  idev->vectors, idev->rx_mask, idev->can_ring,
+			  idev->region_id, idev->shm_pages);
 	ivshmem_irq_counts(idev, info->irq_count);
 }
 
+/*
+ * IVSHMEM_IOCTL_WAIT. Only @fired is written back, on success: the
+ * inputs are never rewritten, so a program may reuse one structure for
+ * every wait. A restart after a signal keeps its deadline without user
+ * memory (see ivshmem_wait()).
+ */
 static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
 {
 	struct ivshmem_wait req;
 	int ret;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
+	if (copy_from_user(&req, arg, sizeof(req))) {
+		ivshmem_wait_forget(ifile);
 		return -EFAULT;
-	ret = ivshmem_wait(ifile, &req);
+	}
+	ret = ivshmem_wait(ifile, &req, arg);
 	if (ret)
 		return ret;
 	if (put_user(req.fired, (u32 __user *)(arg +
@@ -302,15 +313,14 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 		struct ivshmem_eventfd efd;
 		struct ivshmem_ring ring;
 		struct ivshmem_info info;
+		struct ivshmem_seen seen;
 	} u;
 	int idx;
 	long ret;
 
 	switch (cmd) {
 	case IVSHMEM_IOCTL_WAIT:
-		/* Sleeps outside SRCU; removal wakes it. */
-		if (!READ_ONCE(idev->alive))
-			return -ENODEV;
+		/* Sleeps outside SRCU; removal wakes it (ENODEV). */
 		return ivshmem_ioctl_wait(ifile, argp);
 	case IVSHMEM_IOCTL_SET_EVENTFD:
 		if (copy_from_user(&u.efd, argp, sizeof(u.efd)))
@@ -318,6 +328,10 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case IVSHMEM_IOCTL_RING:
 		if (copy_from_user(&u.ring, argp, sizeof(u.ring)))
+			return -EFAULT;
+		break;
+	case IVSHMEM_IOCTL_SET_SEEN:
+		if (copy_from_user(&u.seen, argp, sizeof(u.seen)))
 			return -EFAULT;
 		break;
 	case IVSHMEM_IOCTL_INFO:
@@ -334,6 +348,8 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 		ret = 0;
 	} else if (cmd == IVSHMEM_IOCTL_SET_EVENTFD) {
 		ret = ivshmem_set_eventfd(ifile, &u.efd);
+	} else if (cmd == IVSHMEM_IOCTL_SET_SEEN) {
+		ret = ivshmem_set_seen(ifile, &u.seen);
 	} else {
 		ret = ivshmem_ring(idev, &u.ring);
 	}

@@ -3,29 +3,49 @@
  * ivshmem guest driver: MSI-X vectors, eventfd delivery, waiting and
  * doorbells.
  *
- * Every vector counts its interrupts, signals the eventfds bound to it
- * (one per open file at most) and wakes the device's wait queue. Files
- * that do not use eventfds wait with IVSHMEM_IOCTL_WAIT or poll(); each
- * file remembers the count it consumed up to, so files never steal each
- * other's interrupts.
+ * Every vector signals the eventfds bound to it (one per open file at
+ * most), then counts the interrupt and wakes the device's wait queue: a
+ * program that sees the count raised has seen every eventfd signal of
+ * that interrupt. Files that do not use eventfds wait with
+ * IVSHMEM_IOCTL_WAIT or poll(); each file remembers the count it
+ * consumed up to, so files never steal each other's interrupts.
+ *
+ * Hard-IRQ work is bounded: the handler signals at most
+ * IVSHMEM_IRQ_DIRECT eventfds itself. A vector with more bindings hands
+ * the interrupt to its interrupt thread, which signals all of them. No
+ * limit is shared between files (one file has one binding per vector),
+ * so no file can use up a vector for the others; the bindings' memory is
+ * charged to the memory cgroup of whoever made them.
  *
  * Interrupt support is detected from the MSI-X capability only: QEMU's
  * ivshmem-plain and ACRN's dm-land devices have none. IVPosition says
- * nothing about it (peer 0 is a real peer). Revision-0 INTx interrupts
- * are not supported.
+ * nothing about it (peer 0 is a real peer). Ringing needs only the
+ * capability (the Doorbell register is in BAR0); receiving needs vectors,
+ * and works on those that could be had when some could not. Revision-0
+ * INTx interrupts are not supported.
  *
- * Locking: irq_lock protects the binding lists and is taken by the
- * interrupt handler, so process context takes it with interrupts off.
- * It nests outside the eventfd's own lock (eventfd_signal()). A file's
- * seen_lock is a leaf, never taken in interrupt context.
+ * Locking: bind_lock (a mutex) serialises binding changes with the
+ * interrupt threads, which signal under it, and protects each file's
+ * bind[] table, through which a file finds its own bindings. irq_lock
+ * protects the binding lists against the interrupt handler, so process
+ * context takes it with interrupts off, and only for O(1) work: one
+ * list_add(), list_del() or eventfd swap, never a walk of a list. Lists
+ * change only under both. Order: bind_lock, then irq_lock, then the
+ * eventfd's own lock (eventfd_signal()). A file's seen_lock is a leaf,
+ * never taken in interrupt context; the counts are read under it, so
+ * that two threads of one file never both consume one interrupt, and it
+ * also protects the file's table of interrupted waits.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 
 #include "compat.h"
 #include "ivshmem_drv.h"
@@ -34,27 +54,88 @@
 /**
  * struct ivshmem_binding - an eventfd bound to a vector by an open file
  * @node:	entry in ivshmem_vector.bindings.
- * @owner:	the file that made the binding.
  * @ctx:	the eventfd, referenced.
+ *
+ * Found by its file through ivshmem_file.bind[vector].
  */
 struct ivshmem_binding {
 	struct list_head node;
-	struct ivshmem_file *owner;
 	struct eventfd_ctx *ctx;
 };
 
+static unsigned int max_vectors = IVSHMEM_MAX_VECTORS;
+
+/* max_vectors outside 1-8 refuses the load (EINVAL) rather than guess. */
+static int ivshmem_max_vectors_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, IVSHMEM_MAX_VECTORS);
+}
+
+static const struct kernel_param_ops ivshmem_max_vectors_ops = {
+	.set = ivshmem_max_vectors_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_vectors, &ivshmem_max_vectors_ops, &max_vectors, 0444);
+MODULE_PARM_DESC(max_vectors,
+		 "most MSI-X vectors to ask for per device, 1-8 (default 8; any other value refuses the load); the doorbell works with any");
+
+/* Count @n delivered interrupts of @vec and wake WAIT and poll(). */
+static void ivshmem_vector_delivered(struct ivshmem_vector *vec, int n)
+{
+	/* The eventfd signals above come first: see the top of the file. */
+	smp_mb__before_atomic();
+	atomic64_add(n, &vec->count);
+	wake_up_all(&vec->idev->wq);
+}
+
+/*
+ * The interrupt handler: signals up to IVSHMEM_IRQ_DIRECT eventfds, or
+ * leaves a vector with more to its thread.
+ */
 static irqreturn_t ivshmem_vector_irq(int irq, void *data)
 {
 	struct ivshmem_vector *vec = data;
 	struct ivshmem_dev *idev = vec->idev;
 	struct ivshmem_binding *b;
 
-	atomic64_inc(&vec->count);
 	spin_lock(&idev->irq_lock);
+	if (vec->nr_bindings > IVSHMEM_IRQ_DIRECT) {
+		spin_unlock(&idev->irq_lock);
+		atomic_inc(&vec->pending);
+		return IRQ_WAKE_THREAD;
+	}
 	list_for_each_entry(b, &vec->bindings, node)
 		ivshmem_eventfd_signal(b->ctx);
 	spin_unlock(&idev->irq_lock);
-	wake_up_all(&idev->wq);
+	ivshmem_vector_delivered(vec, 1);
+	return IRQ_HANDLED;
+}
+
+/*
+ * The interrupt thread: signals every eventfd once per interrupt the
+ * handler left it, rescheduling as it goes (see
+ * ivshmem_eventfd_signal_n()). Runs under bind_lock, so binders wait,
+ * the handler does not.
+ */
+static irqreturn_t ivshmem_vector_thread(int irq, void *data)
+{
+	struct ivshmem_vector *vec = data;
+	struct ivshmem_dev *idev = vec->idev;
+	struct ivshmem_binding *b;
+	int n;
+
+	n = atomic_xchg(&vec->pending, 0);
+	if (!n)
+		return IRQ_HANDLED;
+	mutex_lock(&idev->bind_lock);
+	list_for_each_entry(b, &vec->bindings, node) {
+		ivshmem_eventfd_signal_n(b->ctx, n);
+		cond_resched();
+	}
+	mutex_unlock(&idev->bind_lock);
+	ivshmem_vector_delivered(vec, n);
 	return IRQ_HANDLED;
 }
 
@@ -68,12 +149,14 @@ void ivshmem_irq_init(struct ivshmem_dev *idev)
 {
 	int i;
 
+	mutex_init(&idev->bind_lock);
 	spin_lock_init(&idev->irq_lock);
 	init_waitqueue_head(&idev->wq);
 	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
 		idev->vec[i].idev = idev;
 		INIT_LIST_HEAD(&idev->vec[i].bindings);
 		atomic64_set(&idev->vec[i].count, 0);
+		atomic_set(&idev->vec[i].pending, 0);
 	}
 }
 
@@ -81,30 +164,35 @@ void ivshmem_irq_init(struct ivshmem_dev *idev)
  * ivshmem_irq_setup() - enable MSI-X and request every vector
  * @idev: the device, BARs mapped, not yet visible to userspace
  *
- * Uses all the device's vectors up to IVSHMEM_MAX_VECTORS, or as many as
- * the platform grants. A device without MSI-X is fine: it works without
- * interrupts and @idev->vectors stays 0; so does one whose vectors cannot
- * be had (pci=nomsi, vectors exhausted), with a warning. Bus mastering is
- * turned on: MSI-X messages are DMA writes, and QEMU drops them silently
- * without it.
+ * The doorbell works whenever the device has an MSI-X capability, with
+ * or without vectors here. Asks for all the device's vectors up to
+ * max_vectors and keeps what the platform grants; a vector whose handler
+ * cannot be installed is left out of @idev->rx_mask, the others stay. A
+ * device without vectors (pci=nomsi, vectors exhausted) still rings, and
+ * says so in the log. Bus mastering is turned on with vectors: MSI-X
+ * messages are DMA writes, and QEMU drops them silently without it.
  *
  * Context: process context, may sleep.
  */
 void ivshmem_irq_setup(struct ivshmem_dev *idev)
 {
 	struct pci_dev *pdev = idev->pdev;
-	int i, n, ret;
+	int i, n, have, want, ret;
 
-	n = pci_msix_vec_count(pdev);
-	if (n <= 0)
+	idev->can_ring = pci_find_capability(pdev, PCI_CAP_ID_MSIX) != 0;
+	if (!idev->can_ring)
 		return;
-	n = min(n, IVSHMEM_MAX_VECTORS);
-
-	n = pci_alloc_irq_vectors(pdev, 1, n, PCI_IRQ_MSIX);
+	have = pci_msix_vec_count(pdev);
+	/* max_vectors is 1-8: ivshmem_max_vectors_set() checked it. */
+	want = clamp_t(int, have, 0, max_vectors);
+	ret = -ENOSPC;
+	n = want ? pci_alloc_irq_vectors(pdev, 1, want, PCI_IRQ_MSIX) : ret;
 	if (n < 0) {
-		ret = n;
-		goto warn;
+		dev_warn(&pdev->dev, "no MSI-X vectors (%d): can ring peers, cannot receive\n",
+			 n);
+		return;
 	}
+	idev->vectors = n;
 	pci_set_master(pdev);
 
 	for (i = 0; i < n; i++) {
@@ -113,30 +201,33 @@ void ivshmem_irq_setup(struct ivshmem_dev *idev)
 		snprintf(vec->name, sizeof(vec->name), "%s-vec%d",
 			 dev_name(&idev->dev), i);
 		vec->irq = pci_irq_vector(pdev, i);
-		ret = request_irq(vec->irq, ivshmem_vector_irq, 0, vec->name,
-				  vec);
-		if (ret)
-			goto free_irqs;
+		ret = request_threaded_irq(vec->irq, ivshmem_vector_irq,
+					   ivshmem_vector_thread, 0, vec->name,
+					   vec);
+		if (ret) {
+			dev_warn(&pdev->dev, "vector %d: no interrupt handler (%d): it does not receive\n",
+				 i, ret);
+			continue;
+		}
+		vec->requested = true;
+		idev->rx_mask |= BIT(i);
 	}
-	idev->vectors = n;
-	return;
-
-free_irqs:
-	while (--i >= 0)
-		free_irq(idev->vec[i].irq, &idev->vec[i]);
-	pci_clear_master(pdev);
-	pci_free_irq_vectors(pdev);
-warn:
-	dev_warn(&pdev->dev, "no MSI-X (%d): working without interrupts\n",
-		 ret);
+	if (n < have)
+		dev_info(&pdev->dev, "using %d of the device's %d MSI-X vectors\n",
+			 n, have);
+	if (!idev->rx_mask) {
+		pci_clear_master(pdev);
+		pci_free_irq_vectors(pdev);
+		idev->vectors = 0;
+	}
 }
 
 /**
  * ivshmem_irq_teardown() - release the vectors and wake every waiter
  * @idev: the device, already marked dead with SRCU readers drained
  *
- * Bindings stay until their files close; with the vectors freed nothing
- * signals them any more.
+ * Bindings stay until their files close; with the vectors freed (which
+ * waits for running handlers and threads) nothing signals them any more.
  *
  * Context: process context, may sleep.
  */
@@ -144,8 +235,11 @@ void ivshmem_irq_teardown(struct ivshmem_dev *idev)
 {
 	int i;
 
-	for (i = 0; i < idev->vectors; i++)
-		free_irq(idev->vec[i].irq, &idev->vec[i]);
+	for (i = 0; i < idev->vectors; i++) {
+		if (idev->vec[i].requested)
+			free_irq(idev->vec[i].irq, &idev->vec[i]);
+		idev->vec[i].requested = false;
+	}
 	if (idev->vectors) {
 		pci_clear_master(idev->pdev);
 		pci_free_irq_vectors(idev->pdev);
@@ -169,31 +263,24 @@ void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count)
 		count[i] = atomic64_read(&idev->vec[i].count);
 }
 
-static struct ivshmem_binding *
-ivshmem_find_binding(struct ivshmem_vector *vec, struct ivshmem_file *ifile)
-{
-	struct ivshmem_binding *b;
-
-	list_for_each_entry(b, &vec->bindings, node)
-		if (b->owner == ifile)
-			return b;
-	return NULL;
-}
-
 /**
  * ivshmem_set_eventfd() - bind or unbind an eventfd for a file and vector
  * @ifile: the file making the binding
  * @req: the request from userspace
  *
- * Binding replaces the file's previous eventfd for that vector;
- * IVSHMEM_EVENTFD_NONE removes it (and succeeds if there was none). On
- * error nothing changes.
+ * Binding replaces the file's previous eventfd for that vector (one
+ * binding per file and vector is the per-file limit; none is shared
+ * between files); IVSHMEM_EVENTFD_NONE removes it (and succeeds if there
+ * was none). On error nothing changes.
+ *
+ * The file's binding is found in its bind[] table under bind_lock;
+ * irq_lock is held only for one list_add(), list_del() or eventfd swap.
  *
  * Context: process context; the device is alive (caller in SRCU). Takes
- * irq_lock.
+ * bind_lock, then irq_lock.
  * Return: 0; EINVAL for a bad vector, flags or reserved field or a file
- * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP without MSI-X;
- * ENOSPC when IVSHMEM_MAX_BINDINGS eventfds are bound to the vector.
+ * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP when no
+ * vector receives; ENOMEM.
  */
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req)
@@ -203,13 +290,13 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	struct eventfd_ctx *ctx = NULL, *old = NULL;
 	struct ivshmem_vector *vec;
 	unsigned long flags;
-	int ret = 0;
 
 	if (req->flags || req->reserved)
 		return -EINVAL;
-	if (!idev->vectors)
+	if (!idev->rx_mask)
 		return -EOPNOTSUPP;
-	if (req->vector >= idev->vectors)
+	if (req->vector >= IVSHMEM_MAX_VECTORS ||
+	    !(idev->rx_mask & BIT(req->vector)))
 		return -EINVAL;
 	vec = &idev->vec[req->vector];
 
@@ -219,72 +306,82 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 		ctx = eventfd_ctx_fdget(req->fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
-		nb = kzalloc(sizeof(*nb), GFP_KERNEL);
+		nb = kzalloc(sizeof(*nb), GFP_KERNEL_ACCOUNT);
 		if (!nb) {
 			eventfd_ctx_put(ctx);
 			return -ENOMEM;
 		}
-		nb->owner = ifile;
 		nb->ctx = ctx;
 	}
 
-	spin_lock_irqsave(&idev->irq_lock, flags);
-	b = ivshmem_find_binding(vec, ifile);
-	if (b && ctx) {
-		old = b->ctx;
-		b->ctx = ctx;
-	} else if (b) {
-		old = b->ctx;
-		list_del(&b->node);
-		vec->nr_bindings--;
-	} else if (ctx && vec->nr_bindings < IVSHMEM_MAX_BINDINGS) {
-		list_add_tail(&nb->node, &vec->bindings);
-		vec->nr_bindings++;
-		nb = NULL;
-	} else if (ctx) {
-		ret = -ENOSPC;
-		old = ctx;
+	/* Lock order: bind_lock, then irq_lock. */
+	mutex_lock(&idev->bind_lock);
+	b = ifile->bind[req->vector];
+	if (b || ctx) {
+		spin_lock_irqsave(&idev->irq_lock, flags);
+		if (b && ctx) {
+			old = b->ctx;
+			b->ctx = ctx;
+		} else if (b) {
+			old = b->ctx;
+			list_del(&b->node);
+			vec->nr_bindings--;
+		} else {
+			list_add_tail(&nb->node, &vec->bindings);
+			vec->nr_bindings++;
+		}
+		spin_unlock_irqrestore(&idev->irq_lock, flags);
 	}
-	spin_unlock_irqrestore(&idev->irq_lock, flags);
+	if (b && !ctx) {
+		ifile->bind[req->vector] = NULL;
+	} else if (!b && ctx) {
+		ifile->bind[req->vector] = nb;
+		nb = NULL;
+	}
+	mutex_unlock(&idev->bind_lock);
 
 	if (old)
 		eventfd_ctx_put(old);
 	if (b && !ctx)
 		kfree(b);
 	kfree(nb);
-	return ret;
+	return 0;
 }
 
 /**
  * ivshmem_file_unbind_all() - drop every binding a file made
  * @ifile: the file being released
  *
- * Context: process context; takes irq_lock.
+ * At most IVSHMEM_MAX_VECTORS deletions, each O(1) under irq_lock,
+ * however many other files have bindings.
+ *
+ * Context: process context; takes bind_lock, then irq_lock.
  */
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile)
 {
+	struct ivshmem_binding *dead[IVSHMEM_MAX_VECTORS];
 	struct ivshmem_dev *idev = ifile->idev;
-	struct ivshmem_binding *b, *tmp;
 	unsigned long flags;
-	LIST_HEAD(dead);
 	int i;
 
-	spin_lock_irqsave(&idev->irq_lock, flags);
+	mutex_lock(&idev->bind_lock);
 	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
-		struct ivshmem_vector *vec = &idev->vec[i];
-
-		list_for_each_entry_safe(b, tmp, &vec->bindings, node) {
-			if (b->owner == ifile) {
-				list_move(&b->node, &dead);
-				vec->nr_bindings--;
-			}
-		}
+		dead[i] = ifile->bind[i];
+		ifile->bind[i] = NULL;
+		if (!dead[i])
+			continue;
+		spin_lock_irqsave(&idev->irq_lock, flags);
+		list_del(&dead[i]->node);
+		idev->vec[i].nr_bindings--;
+		spin_unlock_irqrestore(&idev->irq_lock, flags);
 	}
-	spin_unlock_irqrestore(&idev->irq_lock, flags);
+	mutex_unlock(&idev->bind_lock);
 
-	list_for_each_entry_safe(b, tmp, &dead, node) {
-		eventfd_ctx_put(b->ctx);
-		kfree(b);
+	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
+		if (!dead[i])
+			continue;
+		eventfd_ctx_put(dead[i]->ctx);
+		kfree(dead[i]);
 	}
 }
 
@@ -293,9 +390,12 @@ void ivshmem_file_unbind_all(struct ivshmem_file *ifile)
  * @idev: the device
  * @req: the request from userspace
  *
+ * Needs only the MSI-X capability, not a local vector: the Doorbell
+ * register is in BAR0.
+ *
  * Context: the device is alive (caller in SRCU).
  * Return: 0; EINVAL for a bad peer, vector, flags or reserved field;
- * EOPNOTSUPP for a device without doorbell (no MSI-X).
+ * EOPNOTSUPP for a device without doorbell (no MSI-X capability).
  */
 int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req)
 {
@@ -305,37 +405,42 @@ int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req)
 	ret = ivshmem_doorbell_value(req, &val);
 	if (ret)
 		return ret;
-	if (!idev->vectors)
+	if (!idev->can_ring)
 		return -EOPNOTSUPP;
 	writel(val, idev->regs + IVSHMEM_REG_DOORBELL);
 	return 0;
 }
 
-static u32 ivshmem_take_fired(struct ivshmem_file *ifile, u32 mask)
+/**
+ * ivshmem_file_seen_init() - start a new file's view at the current counts
+ * @ifile: the file being opened
+ *
+ * Context: process context; the device is alive.
+ */
+void ivshmem_file_seen_init(struct ivshmem_file *ifile)
 {
-	u64 count[IVSHMEM_MAX_VECTORS];
-	u32 fired;
-	int i;
-
-	ivshmem_irq_counts(ifile->idev, count);
-	spin_lock(&ifile->seen_lock);
-	fired = ivshmem_fired(count, ifile->seen, mask);
-	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
-		if (fired & BIT(i))
-			ifile->seen[i] = count[i];
-	spin_unlock(&ifile->seen_lock);
-	return fired;
+	spin_lock_init(&ifile->seen_lock);
+	ivshmem_irq_counts(ifile->idev, ifile->seen);
 }
 
-/* Vectors in @mask with interrupts @ifile has not consumed; takes seen_lock. */
-static u32 ivshmem_peek_fired(struct ivshmem_file *ifile, u32 mask)
+/*
+ * Vectors in @mask with interrupts @ifile has not consumed; consumes them
+ * when @take. The counts are read under seen_lock: with the snapshot
+ * taken outside, a thread holding an old snapshot would report (and
+ * un-consume) an interrupt another thread of the file just consumed.
+ */
+static u32 ivshmem_check_fired(struct ivshmem_file *ifile, u32 mask,
+			       bool take)
 {
 	u64 count[IVSHMEM_MAX_VECTORS];
 	u32 fired;
 
-	ivshmem_irq_counts(ifile->idev, count);
 	spin_lock(&ifile->seen_lock);
-	fired = ivshmem_fired(count, ifile->seen, mask);
+	ivshmem_irq_counts(ifile->idev, count);
+	if (take)
+		fired = ivshmem_consume(count, ifile->seen, mask);
+	else
+		fired = ivshmem_fired(count, ifile->seen, mask);
 	spin_unlock(&ifile->seen_lock);
 	return fired;
 }
@@ -343,39 +448,98 @@ static u32 ivshmem_peek_fired(struct ivshmem_file *ifile, u32 mask)
 static bool ivshmem_wait_done(struct ivshmem_file *ifile, u32 mask)
 {
 	return !READ_ONCE(ifile->idev->alive) ||
-	       ivshmem_peek_fired(ifile, mask);
+	       ivshmem_check_fired(ifile, mask, false);
+}
+
+/*
+ * The monotonic offset of the caller's time namespace: userspace
+ * CLOCK_MONOTONIC there is ktime_get() plus it. Read from current's own
+ * namespace, which cannot change under it; the offsets are frozen once a
+ * task has joined the namespace.
+ */
+static s64 ivshmem_timens_offset(void)
+{
+	if (!IS_ENABLED(CONFIG_TIME_NS))
+		return 0;
+	return timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+}
+
+/**
+ * ivshmem_wait_forget() - end the calling task's interrupted wait, if any
+ * @ifile: the file
+ *
+ * For a WAIT that fails before ivshmem_wait() (EFAULT): a later call
+ * then starts a fresh wait.
+ *
+ * Context: process context; takes seen_lock.
+ */
+void ivshmem_wait_forget(struct ivshmem_file *ifile)
+{
+	spin_lock(&ifile->seen_lock);
+	ivshmem_wait_slot_forget(&ifile->restart, current);
+	spin_unlock(&ifile->seen_lock);
 }
 
 /**
  * ivshmem_wait() - wait until one of a set of vectors fires
  * @ifile: the waiting file
- * @req: the request; @req->fired is set on success
+ * @req: the request as copied from userspace; @req->fired is set on
+ *	success, nothing else is changed
+ * @uaddr: where @req came from; identifies the call, never accessed
  *
  * Must be called outside SRCU: it may sleep for as long as userspace
  * asks, and removal wakes it rather than waiting for it. Threads waiting
  * on one file share its consumed counts; a thread woken for an interrupt
  * another thread consumed first waits again for the time left.
  *
- * Context: process context, sleeps; no lock held.
+ * A signal ends the wait with -ERESTARTNOHAND, as poll() and select()
+ * do: the kernel restarts the call when no handler ran (SIGSTOP and
+ * SIGCONT, ptrace, the freezer) and returns EINTR after any handler,
+ * SA_RESTART or not. The caller's structure is never written but for
+ * @fired, so a restart never extends a timeout this way: an
+ * IVSHMEM_WAIT_ABSTIME deadline is read again as it was; a relative
+ * timeout's absolute deadline is kept in the file's table of interrupted
+ * waits, keyed by task, @uaddr and the inputs. The restarted call, or
+ * the identical call a program makes after EINTR, takes it from there
+ * and continues the interrupted wait; any other call by the task drops
+ * it and starts afresh.
+ *
+ * Context: process context, sleeps; no lock held. Takes seen_lock.
  * Return: 0 with @req->fired set; EINVAL for a bad mask, flags or reserved
- * field; EOPNOTSUPP without MSI-X; EAGAIN (timeout 0) or ETIMEDOUT when
- * nothing fired; EINTR on a signal; ENODEV once the device is removed.
+ * field; EOPNOTSUPP when no vector receives; EAGAIN (timeout 0) or
+ * ETIMEDOUT when nothing fired; ERESTARTNOHAND on a signal; ENODEV once
+ * the device is removed.
  */
-int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
+		 const void __user *uaddr)
 {
 	struct ivshmem_dev *idev = ifile->idev;
 	bool forever = req->timeout_ns == IVSHMEM_WAIT_FOREVER;
+	bool abs = req->flags & IVSHMEM_WAIT_ABSTIME;
+	bool rel = !abs && !forever && req->timeout_ns;
 	u32 mask = req->mask;
 	ktime_t deadline = 0;
+	bool resumed;
 	long ret;
 
-	if (req->flags || req->reserved)
+	/* Continues, or drops, this task's interrupted wait. */
+	spin_lock(&ifile->seen_lock);
+	resumed = ivshmem_wait_slot_take(&ifile->restart, current, uaddr, req,
+					 &deadline);
+	spin_unlock(&ifile->seen_lock);
+
+	if (!READ_ONCE(idev->alive))
+		return -ENODEV;
+	if ((req->flags & ~IVSHMEM_WAIT_ABSTIME) || req->reserved)
 		return -EINVAL;
-	if (!idev->vectors)
+	if (!idev->rx_mask)
 		return -EOPNOTSUPP;
-	if (!ivshmem_vector_mask_ok(mask, idev->vectors))
+	if (!ivshmem_rx_mask_ok(mask, idev->rx_mask))
 		return -EINVAL;
-	if (!forever && req->timeout_ns)
+	if (abs)
+		deadline = ivshmem_abs_to_host(req->timeout_ns,
+					       ivshmem_timens_offset());
+	else if (rel && !resumed)
 		deadline = ktime_add_safe(ktime_get(),
 					  ns_to_ktime(min_t(u64, req->timeout_ns,
 							    KTIME_MAX)));
@@ -383,10 +547,10 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 	for (;;) {
 		if (!READ_ONCE(idev->alive))
 			return -ENODEV;
-		req->fired = ivshmem_take_fired(ifile, mask);
+		req->fired = ivshmem_check_fired(ifile, mask, true);
 		if (req->fired)
 			return 0;
-		if (!req->timeout_ns)
+		if (!req->timeout_ns && !abs)
 			return -EAGAIN;
 
 		if (forever) {
@@ -402,17 +566,75 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 								 left);
 		}
 		if (ret == -ERESTARTSYS) {
-			req->fired = ivshmem_take_fired(ifile, mask);
-			return req->fired ? 0 : -EINTR;
+			req->fired = ivshmem_check_fired(ifile, mask, true);
+			if (req->fired)
+				return 0;
+			if (rel) {
+				spin_lock(&ifile->seen_lock);
+				ivshmem_wait_slot_save(&ifile->restart, current,
+						       uaddr, req, deadline);
+				spin_unlock(&ifile->seen_lock);
+			}
+			return -ERESTARTNOHAND;
 		}
 	}
+}
+
+/**
+ * ivshmem_set_seen() - set the counts a file has consumed up to
+ * @ifile: the file
+ * @req: the request from userspace
+ *
+ * Lets a program see interrupts from before it opened the file (counts
+ * 0: since the device was bound) or from a point it chose (counts of an
+ * earlier IVSHMEM_IOCTL_INFO). A count above the vector's current one
+ * (saved before an unbind and rebind reset the counts, say) is refused:
+ * it would silence the file for that many interrupts. The counts are
+ * checked and set under seen_lock, all or none. Wakes the file's
+ * waiters, which may now have something to report.
+ *
+ * Context: process context; the device is alive (caller in SRCU). Takes
+ * seen_lock.
+ * Return: 0; EINVAL for a bad mask or flags or a count above the current
+ * one (nothing changes); EOPNOTSUPP when no vector receives.
+ */
+int ivshmem_set_seen(struct ivshmem_file *ifile,
+		     const struct ivshmem_seen *req)
+{
+	struct ivshmem_dev *idev = ifile->idev;
+	u64 count[IVSHMEM_MAX_VECTORS];
+	bool ok;
+	int i;
+
+	if (req->flags)
+		return -EINVAL;
+	if (!idev->rx_mask)
+		return -EOPNOTSUPP;
+	if (!ivshmem_rx_mask_ok(req->mask, idev->rx_mask))
+		return -EINVAL;
+	spin_lock(&ifile->seen_lock);
+	ivshmem_irq_counts(idev, count);
+	ok = ivshmem_seen_ok(count, req->count, req->mask);
+	for (i = 0; ok && i < IVSHMEM_MAX_VECTORS; i++)
+		if (req->mask & BIT(i))
+			ifile->seen[i] = req->count[i];
+	spin_unlock(&ifile->seen_lock);
+	if (!ok)
+		return -EINVAL;
+	wake_up_all(&idev->wq);
+	return 0;
 }
 
 /**
  * ivshmem_poll_events() - poll() readiness of a file
  * @ifile: the file
  *
- * Context: any; the caller has added itself to the wait queue.
+ * EPOLLIN means "an interrupt is pending" (for IVSHMEM_IOCTL_WAIT to
+ * consume), not "read() has data": read() reads the shared memory and
+ * never blocks. Kept from the first ABI rather than moved to EPOLLPRI.
+ *
+ * Context: process context; the caller has added itself to the wait
+ * queue. Takes seen_lock.
  * Return: EPOLLIN | EPOLLRDNORM while a vector has unconsumed interrupts,
  * EPOLLHUP | EPOLLERR once the device is gone, else 0.
  */
@@ -422,9 +644,9 @@ __poll_t ivshmem_poll_events(struct ivshmem_file *ifile)
 
 	if (!READ_ONCE(idev->alive))
 		return EPOLLHUP | EPOLLERR;
-	if (!idev->vectors)
+	if (!idev->rx_mask)
 		return 0;
-	if (ivshmem_peek_fired(ifile, GENMASK(idev->vectors - 1, 0)))
+	if (ivshmem_check_fired(ifile, idev->rx_mask, false))
 		return EPOLLIN | EPOLLRDNORM;
 	return 0;
 }

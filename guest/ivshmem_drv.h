@@ -15,10 +15,14 @@
  * userfaultfd), and removal waits for SRCU readers. Sleeping waits
  * (IVSHMEM_IOCTL_WAIT) also run outside SRCU and are woken by removal.
  *
- * Lock order: ivshmem_dev.irq_lock (a spinlock, also taken in the
- * interrupt handler, so everywhere else with interrupts off) nests
- * outside the eventfd context's own wait-queue lock. ivshmem_file.seen_lock
- * is a leaf lock. No other driver lock exists.
+ * Lock order: ivshmem_dev.bind_lock (a mutex, taken by binders and by
+ * the vectors' interrupt threads) nests outside ivshmem_dev.irq_lock (a
+ * spinlock, also taken in the interrupt handler, so everywhere else with
+ * interrupts off), which nests outside the eventfd context's own
+ * wait-queue lock. ivshmem_file.seen_lock is a leaf lock, never taken in
+ * interrupt context. No other driver lock exists. irq_lock is held only
+ * for O(1) work from process context: a file finds its bindings in
+ * ivshmem_file.bind under bind_lock, never by walking the lists.
  */
 #ifndef IVSHMEM_DRV_H
 #define IVSHMEM_DRV_H
@@ -26,6 +30,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -33,9 +38,15 @@
 
 #include <linux/ivshmem.h>
 
+#include "util.h"
+
 #define IVSHMEM_MAX_DEVICES	256
-/* Eventfds bound to one vector, all files together. */
-#define IVSHMEM_MAX_BINDINGS	64
+/*
+ * Eventfds the interrupt handler signals itself; a vector with more
+ * bindings signals them all from its interrupt thread, so that the work
+ * done in hard-IRQ context stays bounded however many files bind.
+ */
+#define IVSHMEM_IRQ_DIRECT	4
 
 /* BAR0 register offsets (QEMU docs/specs/ivshmem-spec.rst, ACRN HLD). */
 #define IVSHMEM_REG_INTR_MASK	0x00
@@ -46,18 +57,24 @@
 /**
  * struct ivshmem_vector - one MSI-X vector
  * @idev:	the device.
- * @bindings:	struct ivshmem_binding list; under @idev->irq_lock.
- * @count:	interrupts received.
- * @nr_bindings: entries on @bindings; under @idev->irq_lock.
+ * @bindings:	struct ivshmem_binding list; changed under both
+ *		@idev->bind_lock and @idev->irq_lock, read under either.
+ * @count:	interrupts received and delivered: raised after the
+ *		eventfds of the interrupt were signalled.
+ * @pending:	interrupts the handler left to the interrupt thread.
+ * @nr_bindings: entries on @bindings; like @bindings.
  * @irq:	Linux IRQ number.
+ * @requested:	the interrupt handler is installed.
  * @name:	name for request_irq(), "ivshmemN-vecM".
  */
 struct ivshmem_vector {
 	struct ivshmem_dev *idev;
 	struct list_head bindings;
 	atomic64_t count;
+	atomic_t pending;
 	unsigned int nr_bindings;
 	int irq;
+	bool requested;
 	char name[24];
 };
 
@@ -75,10 +92,17 @@ struct ivshmem_vector {
  * @shm_pages:	BAR2 has struct pages (ZONE_DEVICE): user mappings insert
  *		pages, write-back. Else they insert PFNs with the memory type
  *		PAT recorded for BAR2.
- * @vectors:	MSI-X vectors in use, 0 without MSI-X.
+ * @vectors:	MSI-X vectors allocated, 0 without MSI-X or with none
+ *		granted.
+ * @rx_mask:	vectors whose interrupt handler is installed: those that
+ *		receive. Bit n for vector n, all below @vectors.
+ * @can_ring:	the device has an MSI-X capability: its doorbell works,
+ *		even when this guest has no vector (pci=nomsi).
  * @region_id:	ACRN region ID, or -ENOENT for a non-ACRN device.
  * @alive:	false once removal has started; read under ivshmem_srcu.
- * @irq_lock:	protects the eventfd bindings of every vector.
+ * @bind_lock:	serialises binding changes with the interrupt threads.
+ * @irq_lock:	protects the eventfd bindings of every vector against the
+ *		interrupt handler.
  * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
  *		interrupt and by removal.
  * @vec:	the MSI-X vectors; the first @vectors are in use.
@@ -94,24 +118,36 @@ struct ivshmem_dev {
 	u64 shm_size;
 	bool shm_pages;
 	u32 vectors;
+	u32 rx_mask;
+	bool can_ring;
 	int region_id;
 	bool alive;
+	struct mutex bind_lock;		/* binding changes; see above */
 	spinlock_t irq_lock;		/* eventfd bindings; see above */
 	wait_queue_head_t wq;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
 
+struct ivshmem_binding;
+
 /**
  * struct ivshmem_file - per open file state
  * @idev:	the device; the file holds a reference.
- * @seen_lock:	protects @seen (threads may share a file).
+ * @bind:	per vector, this file's eventfd binding or NULL; changed and
+ *		read under @idev->bind_lock (the entry's place on the
+ *		vector's list also under @idev->irq_lock).
+ * @seen_lock:	protects @seen and @restart (threads may share a file).
  * @seen:	per vector, the interrupt count this file has consumed up to
- *		with IVSHMEM_IOCTL_WAIT.
+ *		with IVSHMEM_IOCTL_WAIT or set with IVSHMEM_IOCTL_SET_SEEN.
+ * @restart:	deadlines of relative waits interrupted by a signal, for
+ *		the restarted or repeated call to keep.
  */
 struct ivshmem_file {
 	struct ivshmem_dev *idev;
-	spinlock_t seen_lock;		/* @seen; a leaf lock */
+	struct ivshmem_binding *bind[IVSHMEM_MAX_VECTORS];
+	spinlock_t seen_lock;		/* @seen, @restart; a leaf lock */
 	u64 seen[IVSHMEM_MAX_VECTORS];
+	struct ivshmem_wait_slots restart;
 };
 
 /* main.c */
@@ -135,7 +171,12 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req);
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile);
 int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req);
-int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req);
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
+		 const void __user *uaddr);
+void ivshmem_wait_forget(struct ivshmem_file *ifile);
+int ivshmem_set_seen(struct ivshmem_file *ifile,
+		     const struct ivshmem_seen *req);
+void ivshmem_file_seen_init(struct ivshmem_file *ifile);
 __poll_t ivshmem_poll_events(struct ivshmem_file *ifile);
 
 /* pci.c */

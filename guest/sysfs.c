@@ -38,7 +38,37 @@ static ssize_t vectors_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(vectors);
 
-/* One count per vector in use, space separated, vector 0 first. */
+/* 1 when IVSHMEM_IOCTL_RING works (an MSI-X capability), else 0. */
+static ssize_t can_ring_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", idev->can_ring);
+}
+static DEVICE_ATTR_RO(can_ring);
+
+/* 1 when interrupts reach this guest on at least one vector, else 0. */
+static ssize_t can_receive_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", idev->rx_mask != 0);
+}
+static DEVICE_ATTR_RO(can_receive);
+
+/* The vectors that receive, bit n for vector n, in hex. */
+static ssize_t rx_mask_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "0x%x\n", idev->rx_mask);
+}
+static DEVICE_ATTR_RO(rx_mask);
+
+/* One count per vector granted, space separated, vector 0 first. */
 static ssize_t irq_counts_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -68,6 +98,9 @@ static struct attribute *ivshmem_attrs[] = {
 	&dev_attr_size.attr,
 	&dev_attr_peer_id.attr,
 	&dev_attr_vectors.attr,
+	&dev_attr_can_ring.attr,
+	&dev_attr_can_receive.attr,
+	&dev_attr_rx_mask.attr,
 	&dev_attr_region_id.attr,
 	&dev_attr_irq_counts.attr,
 	NULL

@@ -11,6 +11,7 @@
 #include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/errno.h>
+#include <linux/ktime.h>
 #include <linux/overflow.h>
 #include <linux/pci_ids.h>
 #include <linux/ivshmem.h>
@@ -82,13 +83,16 @@ static_assert(sizeof(struct ivshmem_info) == 128);
 static_assert(sizeof(struct ivshmem_eventfd) == 16);
 static_assert(sizeof(struct ivshmem_ring) == 16);
 static_assert(sizeof(struct ivshmem_wait) == 24);
+static_assert(sizeof(struct ivshmem_seen) == 72);
 
 /**
  * ivshmem_info_fill() - encode what the driver knows into the uapi struct
  * @info: the structure to fill; fully overwritten
  * @size: size of BAR2 in bytes
  * @peer_id: the IVPosition register
- * @vectors: MSI-X vectors in use
+ * @vectors: MSI-X vectors granted to the guest
+ * @rx_mask: vectors with an interrupt handler, bit n for vector n
+ * @can_ring: the device has an MSI-X capability, so its doorbell works
  * @region_id: ACRN region ID or a negative errno when there is none
  * @map_wb: user mappings are write-back (BAR2 has struct pages)
  *
@@ -97,17 +101,22 @@ static_assert(sizeof(struct ivshmem_wait) == 24);
  * Context: any.
  */
 static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
-				     u32 peer_id, u32 vectors, int region_id,
-				     bool map_wb)
+				     u32 peer_id, u32 vectors, u32 rx_mask,
+				     bool can_ring, int region_id, bool map_wb)
 {
 	*info = (struct ivshmem_info) {
 		.abi_version = IVSHMEM_ABI_VERSION,
 		.size = size,
 		.peer_id = peer_id,
 		.vectors = vectors,
+		.rx_mask = rx_mask,
 	};
-	if (vectors)
-		info->flags |= IVSHMEM_INFO_DOORBELL;
+	if (can_ring)
+		info->flags |= IVSHMEM_INFO_RING;
+	/* Receiving needs MSI-X, so it implies ringing. */
+	if (rx_mask)
+		info->flags |= IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_RING |
+			       IVSHMEM_INFO_DOORBELL;
 	if (region_id >= 0) {
 		info->flags |= IVSHMEM_INFO_ACRN;
 		info->region_id = region_id;
@@ -136,18 +145,16 @@ static inline int ivshmem_doorbell_value(const struct ivshmem_ring *ring,
 }
 
 /**
- * ivshmem_vector_mask_ok() - check a vector mask against the device
+ * ivshmem_rx_mask_ok() - check a vector mask from userspace
  * @mask: bit n for vector n
- * @vectors: vectors the device has
+ * @rx_mask: vectors that receive interrupts
  *
  * Context: any.
- * Return: true if @mask is not empty and names only existing vectors.
+ * Return: true if @mask is not empty and names only vectors of @rx_mask.
  */
-static inline bool ivshmem_vector_mask_ok(u32 mask, u32 vectors)
+static inline bool ivshmem_rx_mask_ok(u32 mask, u32 rx_mask)
 {
-	if (!mask || !vectors || vectors > 32)
-		return false;
-	return !(mask & ~(u32)GENMASK(vectors - 1, 0));
+	return mask && !(mask & ~rx_mask);
 }
 
 /**
@@ -156,8 +163,11 @@ static inline bool ivshmem_vector_mask_ok(u32 mask, u32 vectors)
  * @seen: per vector, the count the file consumed up to
  * @mask: vectors to look at
  *
+ * Counts only grow and never wrap (64 bits), so a count at or below
+ * @seen (a snapshot older than @seen) has nothing new.
+ *
  * Context: any.
- * Return: bit n set for each vector n in @mask with @count[n] != @seen[n].
+ * Return: bit n set for each vector n in @mask with @count[n] > @seen[n].
  */
 static inline u32 ivshmem_fired(const u64 *count, const u64 *seen, u32 mask)
 {
@@ -165,9 +175,225 @@ static inline u32 ivshmem_fired(const u64 *count, const u64 *seen, u32 mask)
 	int i;
 
 	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
-		if ((mask & BIT(i)) && count[i] != seen[i])
+		if ((mask & BIT(i)) && count[i] > seen[i])
 			fired |= BIT(i);
 	return fired;
+}
+
+/**
+ * ivshmem_consume() - consume the interrupts a file has not seen yet
+ * @count: interrupts so far per vector
+ * @seen: per vector, the count the file consumed up to; advanced
+ * @mask: vectors to consume
+ *
+ * @seen only moves forward: a caller holding an old @count cannot make
+ * an interrupt that was already consumed look new again. The caller
+ * reads @count and calls this under the lock that protects @seen.
+ *
+ * Context: any; the caller holds the lock of @seen.
+ * Return: the vectors of @mask that had unconsumed interrupts.
+ */
+static inline u32 ivshmem_consume(const u64 *count, u64 *seen, u32 mask)
+{
+	u32 fired = ivshmem_fired(count, seen, mask);
+	int i;
+
+	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
+		if (fired & BIT(i))
+			seen[i] = count[i];
+	return fired;
+}
+
+/**
+ * ivshmem_seen_ok() - check the counts of an IVSHMEM_IOCTL_SET_SEEN
+ * @count: interrupts so far per vector
+ * @want: per vector, the count the file asks to have consumed up to
+ * @mask: vectors to set
+ *
+ * A count above the current one (say, one saved before an unbind and
+ * rebind reset the counts) would silence the file for that many
+ * interrupts: it is refused.
+ *
+ * Context: any; the caller reads @count under the lock of the file's
+ * consumed counts.
+ * Return: true if @want[n] <= @count[n] for every vector n in @mask.
+ */
+static inline bool ivshmem_seen_ok(const u64 *count, const u64 *want,
+				   u32 mask)
+{
+	int i;
+
+	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++)
+		if ((mask & BIT(i)) && want[i] > count[i])
+			return false;
+	return true;
+}
+
+/**
+ * ivshmem_abs_to_host() - a user CLOCK_MONOTONIC deadline on the host clock
+ * @user_ns: the absolute deadline userspace gave, in ns
+ * @offset: the monotonic offset of the caller's time namespace, in ns
+ *	(0 outside a time namespace); may be negative
+ *
+ * Userspace CLOCK_MONOTONIC in a time namespace is ktime_get() plus the
+ * namespace's offset. A deadline before the offset is already past; one
+ * beyond what ktime_t holds waits for ever.
+ *
+ * Context: any.
+ * Return: the deadline in ktime_get() time, 0 to KTIME_MAX.
+ */
+static inline ktime_t ivshmem_abs_to_host(u64 user_ns, s64 offset)
+{
+	s64 t = min_t(u64, user_ns, KTIME_MAX), host;
+
+	if (t < offset)
+		return 0;
+	if (check_sub_overflow(t, offset, &host))
+		return KTIME_MAX;
+	return host;
+}
+
+/* Interrupted relative waits a file remembers (see ivshmem_wait_slots). */
+#define IVSHMEM_WAIT_SLOTS	4
+
+/**
+ * struct ivshmem_wait_slot - the deadline of an interrupted relative wait
+ * @task:	the task that waited; compared, never dereferenced (it may
+ *		have exited). NULL: the slot is free.
+ * @uaddr:	the address of its struct ivshmem_wait.
+ * @timeout_ns:	its input timeout_ns.
+ * @deadline:	its absolute deadline, ktime_get() time.
+ * @stamp:	when it was saved, for replacing the oldest slot.
+ * @mask:	its input mask.
+ * @flags:	its input flags.
+ */
+struct ivshmem_wait_slot {
+	const void *task;
+	const void __user *uaddr;
+	u64 timeout_ns;
+	ktime_t deadline;
+	u64 stamp;
+	u32 mask;
+	u32 flags;
+};
+
+/**
+ * struct ivshmem_wait_slots - deadlines of a file's interrupted waits
+ * @slot:	one per task at most; a full table replaces the oldest.
+ * @stamp:	the last stamp given out.
+ *
+ * The kernel restarts an IVSHMEM_IOCTL_WAIT interrupted by a signal
+ * without a handler by calling it again with the same arguments; a
+ * program repeats the call after EINTR. Neither may wait longer than the
+ * first call asked: a relative wait keeps its deadline here, so user
+ * memory is never written. Nothing is allocated per slot and no task is
+ * referenced, so a slot can neither leak nor dangle; a stale one is
+ * replaced or never matched.
+ */
+struct ivshmem_wait_slots {
+	struct ivshmem_wait_slot slot[IVSHMEM_WAIT_SLOTS];
+	u64 stamp;
+};
+
+/**
+ * ivshmem_wait_slot_take() - continue an interrupted wait, if this is one
+ * @ws: the file's slots
+ * @task: the calling task
+ * @uaddr: the address of the caller's struct ivshmem_wait
+ * @req: the caller's request, as copied in
+ * @deadline: set to the saved deadline when this returns true
+ *
+ * Frees the slot of @task whatever the request: a wait that is not the
+ * interrupted one starts afresh, and no later call continues the old one.
+ *
+ * Context: any; the caller holds the lock of @ws.
+ * Return: true if @task's slot is for @uaddr with the same mask,
+ * timeout_ns and flags as @req.
+ */
+static inline bool ivshmem_wait_slot_take(struct ivshmem_wait_slots *ws,
+					  const void *task,
+					  const void __user *uaddr,
+					  const struct ivshmem_wait *req,
+					  ktime_t *deadline)
+{
+	bool found = false;
+	int i;
+
+	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++) {
+		struct ivshmem_wait_slot *s = &ws->slot[i];
+
+		if (!task || s->task != task)
+			continue;
+		if (s->uaddr == uaddr && s->mask == req->mask &&
+		    s->timeout_ns == req->timeout_ns &&
+		    s->flags == req->flags) {
+			*deadline = s->deadline;
+			found = true;
+		}
+		s->task = NULL;
+	}
+	return found;
+}
+
+/**
+ * ivshmem_wait_slot_forget() - free the slot of a task, if it has one
+ * @ws: the file's slots
+ * @task: the task
+ *
+ * Context: any; the caller holds the lock of @ws.
+ */
+static inline void ivshmem_wait_slot_forget(struct ivshmem_wait_slots *ws,
+					    const void *task)
+{
+	int i;
+
+	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
+		if (task && ws->slot[i].task == task)
+			ws->slot[i].task = NULL;
+}
+
+/**
+ * ivshmem_wait_slot_save() - remember the deadline of an interrupted wait
+ * @ws: the file's slots
+ * @task: the waiting task, not NULL
+ * @uaddr: the address of its struct ivshmem_wait
+ * @req: its request, as copied in (inputs only are kept)
+ * @deadline: its absolute deadline
+ *
+ * Takes @task's own slot, else a free one, else the oldest.
+ *
+ * Context: any; the caller holds the lock of @ws.
+ */
+static inline void ivshmem_wait_slot_save(struct ivshmem_wait_slots *ws,
+					  const void *task,
+					  const void __user *uaddr,
+					  const struct ivshmem_wait *req,
+					  ktime_t deadline)
+{
+	struct ivshmem_wait_slot *s = NULL;
+	int i;
+
+	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
+		if (ws->slot[i].task == task)
+			s = &ws->slot[i];
+	for (i = 0; !s && i < IVSHMEM_WAIT_SLOTS; i++)
+		if (!ws->slot[i].task)
+			s = &ws->slot[i];
+	if (!s) {
+		s = &ws->slot[0];
+		for (i = 1; i < IVSHMEM_WAIT_SLOTS; i++)
+			if (ws->slot[i].stamp < s->stamp)
+				s = &ws->slot[i];
+	}
+	*s = (struct ivshmem_wait_slot) {
+		.task = task,
+		.uaddr = uaddr,
+		.timeout_ns = req->timeout_ns,
+		.deadline = deadline,
+		.stamp = ++ws->stamp,
+		.mask = req->mask,
+		.flags = req->flags,
+	};
 }
 
 #endif /* IVSHMEM_GUEST_UTIL_H */

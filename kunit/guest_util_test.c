@@ -3,7 +3,9 @@
  * KUnit tests of the guest driver's pure helpers (guest/util.h): range
  * checks for mmap, read/write clamping, ACRN region IDs, the info ioctl's
  * encoding, doorbell values, vector masks and per-file interrupt
- * accounting.
+ * accounting (including the stale snapshot that let two threads of one
+ * file both report one interrupt), IVSHMEM_IOCTL_SET_SEEN's check, time
+ * namespace deadlines and the table of interrupted waits.
  */
 #include <kunit/test.h>
 #include <linux/limits.h>
@@ -61,27 +63,41 @@ static void info_fill_test(struct kunit *test)
 	struct ivshmem_info info;
 
 	memset(&info, 0xa5, sizeof(info));
-	ivshmem_info_fill(&info, SZ_16M, 0, 0, -ENOENT, false);
+	ivshmem_info_fill(&info, SZ_16M, 0, 0, 0, false, -ENOENT, false);
 	KUNIT_EXPECT_EQ(test, info.abi_version, IVSHMEM_ABI_VERSION);
 	KUNIT_EXPECT_EQ(test, info.size, (u64)SZ_16M);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 0);
 	KUNIT_EXPECT_EQ(test, info.vectors, 0);
 	KUNIT_EXPECT_EQ(test, info.flags, 0);
 	KUNIT_EXPECT_EQ(test, info.region_id, 0);
+	KUNIT_EXPECT_EQ(test, info.rx_mask, 0);
 	/* Every reserved byte is overwritten: nothing leaks to userspace. */
 	KUNIT_EXPECT_EQ(test, info.reserved0, 0);
+	KUNIT_EXPECT_EQ(test, info.reserved1, 0);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(info.reserved, 0, sizeof(info.reserved)));
 
-	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0x1234, true);
+	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0xff, true, 0x1234, true);
 	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_DOORBELL | IVSHMEM_INFO_ACRN |
-			IVSHMEM_INFO_MAP_WB);
+			IVSHMEM_INFO_MAP_WB | IVSHMEM_INFO_RING |
+			IVSHMEM_INFO_RECEIVE);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 3);
 	KUNIT_EXPECT_EQ(test, info.vectors, 8);
+	KUNIT_EXPECT_EQ(test, info.rx_mask, 0xffU);
 	KUNIT_EXPECT_EQ(test, info.region_id, 0x1234);
 
 	/* ACRN dm-land: an ACRN device without MSI-X. */
-	ivshmem_info_fill(&info, SZ_2M, 0, 0, 0x1000, false);
+	ivshmem_info_fill(&info, SZ_2M, 0, 0, 0, false, 0x1000, false);
 	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_ACRN);
+
+	/* MSI-X capability but no vector (pci=nomsi): rings, no receive. */
+	ivshmem_info_fill(&info, SZ_2M, 1, 0, 0, true, -ENOENT, false);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING);
+
+	/* One vector's handler failed: the others still receive. */
+	ivshmem_info_fill(&info, SZ_2M, 1, 8, 0xf7, true, -ENOENT, false);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE |
+			IVSHMEM_INFO_DOORBELL);
+	KUNIT_EXPECT_EQ(test, info.rx_mask, 0xf7U);
 }
 
 static void doorbell_value_test(struct kunit *test)
@@ -116,16 +132,20 @@ static void doorbell_value_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, val, 0x12345678U);
 }
 
-static void vector_mask_test(struct kunit *test)
+static void rx_mask_ok_test(struct kunit *test)
 {
-	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0x1, 1));
-	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0xff, 8));
-	KUNIT_EXPECT_TRUE(test, ivshmem_vector_mask_ok(0x80, 8));
-	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0, 8));
-	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x2, 1));
-	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x100, 8));
-	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x80000000, 8));
-	KUNIT_EXPECT_FALSE(test, ivshmem_vector_mask_ok(0x1, 0));
+	KUNIT_EXPECT_TRUE(test, ivshmem_rx_mask_ok(0x1, 0x1));
+	KUNIT_EXPECT_TRUE(test, ivshmem_rx_mask_ok(0xff, 0xff));
+	KUNIT_EXPECT_TRUE(test, ivshmem_rx_mask_ok(0x80, 0xff));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0, 0xff));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0x2, 0x1));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0x100, 0xff));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0x80000000, 0xff));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0x1, 0));
+	/* A vector whose handler could not be installed: a hole. */
+	KUNIT_EXPECT_TRUE(test, ivshmem_rx_mask_ok(0x3, 0xf7));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0x8, 0xf7));
+	KUNIT_EXPECT_FALSE(test, ivshmem_rx_mask_ok(0xff, 0xf7));
 }
 
 static void fired_test(struct kunit *test)
@@ -136,10 +156,170 @@ static void fired_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0xff), 0x84U);
 	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x04), 0x04U);
 	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x7b), 0U);
-	/* A counter that wrapped still differs. */
-	count[1] = 0;
-	seen[1] = U64_MAX;
-	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x02), 0x02U);
+	/* A snapshot older than seen has nothing new. */
+	seen[2] = 6;
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x04), 0U);
+	count[2] = 7;
+	KUNIT_EXPECT_EQ(test, ivshmem_fired(count, seen, 0x04), 0x04U);
+}
+
+/*
+ * Issue 9 (1): thread B snapshots count 5; an interrupt makes it 6;
+ * thread A consumes it (seen 6); then B, with its old snapshot, must
+ * neither report vector 0 nor move seen back to 5, which made the next
+ * wait report the same interrupt again.
+ */
+static void consume_stale_test(struct kunit *test)
+{
+	u64 old[IVSHMEM_MAX_VECTORS] = { 5 };
+	u64 now[IVSHMEM_MAX_VECTORS] = { 6 };
+	u64 seen[IVSHMEM_MAX_VECTORS] = { 5 };
+
+	KUNIT_EXPECT_EQ(test, ivshmem_consume(now, seen, 0x1), 0x1U);
+	KUNIT_EXPECT_EQ(test, seen[0], 6ULL);
+	KUNIT_EXPECT_EQ(test, ivshmem_consume(old, seen, 0x1), 0U);
+	KUNIT_EXPECT_EQ(test, seen[0], 6ULL);
+	KUNIT_EXPECT_EQ(test, ivshmem_consume(now, seen, 0x1), 0U);
+
+	/* Only the vectors asked for are consumed. */
+	now[0] = 7;
+	now[3] = 2;
+	KUNIT_EXPECT_EQ(test, ivshmem_consume(now, seen, 0x8), 0x8U);
+	KUNIT_EXPECT_EQ(test, seen[0], 6ULL);
+	KUNIT_EXPECT_EQ(test, seen[3], 2ULL);
+	KUNIT_EXPECT_EQ(test, ivshmem_consume(now, seen, 0xff), 0x1U);
+	KUNIT_EXPECT_EQ(test, seen[0], 7ULL);
+}
+
+/* SET_SEEN: a count above the current one would silence the file. */
+static void seen_ok_test(struct kunit *test)
+{
+	u64 count[IVSHMEM_MAX_VECTORS] = { 5, 0, 7 };
+	u64 want[IVSHMEM_MAX_VECTORS] = { 5, 0, 0 };
+
+	KUNIT_EXPECT_TRUE(test, ivshmem_seen_ok(count, want, 0xff));
+	want[1] = 1;
+	KUNIT_EXPECT_FALSE(test, ivshmem_seen_ok(count, want, 0xff));
+	KUNIT_EXPECT_FALSE(test, ivshmem_seen_ok(count, want, 0x2));
+	/* Only the vectors of the mask are looked at. */
+	KUNIT_EXPECT_TRUE(test, ivshmem_seen_ok(count, want, 0x5));
+	want[0] = 6;
+	KUNIT_EXPECT_FALSE(test, ivshmem_seen_ok(count, want, 0x1));
+	want[0] = U64_MAX;
+	count[0] = U64_MAX;
+	KUNIT_EXPECT_TRUE(test, ivshmem_seen_ok(count, want, 0x1));
+}
+
+/* ABSTIME in a time namespace: user time is host time plus the offset. */
+static void abs_to_host_test(struct kunit *test)
+{
+	const s64 day = 86400LL * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(1000, 0), 1000);
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(day + 5, day), 5);
+	/* Before the namespace's offset: already past. */
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(5, day), 0);
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(day, day), 0);
+	/* A negative offset (a namespace behind the host). */
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(5, -day), day + 5);
+	/* Beyond ktime_t: never, not a wrap into the past. */
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(U64_MAX, 0), KTIME_MAX);
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(U64_MAX, -day), KTIME_MAX);
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(KTIME_MAX - 1, -day),
+			KTIME_MAX);
+	KUNIT_EXPECT_EQ(test, ivshmem_abs_to_host(U64_MAX, day),
+			KTIME_MAX - day);
+}
+
+/*
+ * The table of interrupted relative waits: only the same task, struct
+ * address and inputs continue a wait; any call drops the task's slot;
+ * a full table replaces its oldest slot.
+ */
+static void wait_slots_test(struct kunit *test)
+{
+	struct ivshmem_wait_slots ws = { };
+	struct ivshmem_wait req = { .mask = 1, .timeout_ns = 2000000000 };
+	struct ivshmem_wait other;
+	void __user *ua = (void __user *)0x1000;
+	void __user *ub = (void __user *)0x2000;
+	/* Task "pointers" are compared only: any distinct values do. */
+	const void *t[6] = { (void *)0x10, (void *)0x20, (void *)0x30,
+			     (void *)0x40, (void *)0x50, (void *)0x60 };
+	ktime_t d = 0;
+	int i;
+
+	/* Nothing saved: no continuation. */
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+
+	/* The identical call continues with the saved deadline, once. */
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 12345);
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+	KUNIT_EXPECT_EQ(test, d, 12345);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+
+	/* Another task, another struct, other inputs: no match. */
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ub, &req, &d));
+	/* ... and the different call by the task dropped its slot. */
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+	other = req;
+	other.mask = 3;
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
+	other = req;
+	other.timeout_ns++;
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
+	other = req;
+	other.flags = IVSHMEM_WAIT_ABSTIME;
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
+	/* fired is output only: not part of the match. */
+	other = req;
+	other.fired = 0xff;
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 7);
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
+	KUNIT_EXPECT_EQ(test, d, 7);
+
+	/* Forget (a call that failed early) drops the task's slot only. */
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	ivshmem_wait_slot_save(&ws, t[1], ua, &req, 2);
+	ivshmem_wait_slot_forget(&ws, t[0]);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
+	KUNIT_EXPECT_EQ(test, d, 2);
+
+	/* One slot per task: saving again replaces it. */
+	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
+	ivshmem_wait_slot_save(&ws, t[0], ub, &req, 3);
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ub, &req, &d));
+	KUNIT_EXPECT_EQ(test, d, 3);
+	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
+		KUNIT_EXPECT_NULL(test, ws.slot[i].task);
+
+	/* Full: the oldest (t[0]) goes, the other four stay. */
+	for (i = 0; i < 5; i++)
+		ivshmem_wait_slot_save(&ws, t[i], ua, &req, 100 + i);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+	for (i = 1; i < 5; i++) {
+		KUNIT_EXPECT_TRUE(test,
+				  ivshmem_wait_slot_take(&ws, t[i], ua, &req, &d));
+		KUNIT_EXPECT_EQ(test, d, 100 + i);
+	}
+	/* After a freed slot, a full table still replaces the oldest. */
+	for (i = 0; i < 4; i++)
+		ivshmem_wait_slot_save(&ws, t[i], ua, &req, 200 + i);
+	ivshmem_wait_slot_forget(&ws, t[2]);
+	ivshmem_wait_slot_save(&ws, t[4], ua, &req, 204);
+	ivshmem_wait_slot_save(&ws, t[5], ua, &req, 205);
+	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[3], ua, &req, &d));
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[4], ua, &req, &d));
+	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[5], ua, &req, &d));
+	KUNIT_EXPECT_EQ(test, d, 205);
 }
 
 static void uapi_layout_test(struct kunit *test)
@@ -148,12 +328,16 @@ static void uapi_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_info), 128);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, size), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, irq_count), 32);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 96);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, rx_mask), 96);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 104);
+	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_seen), 72);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_seen, count), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_wait, timeout_ns), 8);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_INFO, 0x8080b900);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_SET_EVENTFD, 0x4010b901);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_RING, 0x4010b902);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_WAIT, 0xc018b903);
+	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_SET_SEEN, 0x4048b904);
 }
 
 static struct kunit_case ivshmem_guest_util_cases[] = {
@@ -162,8 +346,12 @@ static struct kunit_case ivshmem_guest_util_cases[] = {
 	KUNIT_CASE(region_id_test),
 	KUNIT_CASE(info_fill_test),
 	KUNIT_CASE(doorbell_value_test),
-	KUNIT_CASE(vector_mask_test),
+	KUNIT_CASE(rx_mask_ok_test),
 	KUNIT_CASE(fired_test),
+	KUNIT_CASE(consume_stale_test),
+	KUNIT_CASE(seen_ok_test),
+	KUNIT_CASE(abs_to_host_test),
+	KUNIT_CASE(wait_slots_test),
 	KUNIT_CASE(uapi_layout_test),
 	{}
 };
