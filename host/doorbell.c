@@ -384,11 +384,11 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 	init_poll_funcptr(&trig->pt, ivh_trigger_ptable);
 
 	f = fdget(fd);
-	if (!f.file) {
+	if (!fd_file(f)) {
 		ret = -EBADF;
 		goto free_trig;
 	}
-	eventfd = eventfd_ctx_fileget(f.file);
+	eventfd = eventfd_ctx_fileget(fd_file(f));
 	if (IS_ERR(eventfd)) {
 		ret = -EINVAL;
 		goto put_file;
@@ -415,7 +415,7 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 		goto unlock;
 	ivh_peer_get(peer);
 	/* Install our wait entry, then catch a signal that came before. */
-	events = vfs_poll(f.file, &trig->pt);
+	events = vfs_poll(fd_file(f), &trig->pt);
 	list_add_tail(&trig->node, &peer->triggers);
 	peer->nr_triggers++;
 	if (events & EPOLLIN)

@@ -1,21 +1,57 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Install the Debian packages the build and the tests need, if missing.
+# Install the Debian packages the build and the tests need, if missing:
+# the tools, and the kernel matrix of make check (6.1 and 6.12, each stock
+# and PREEMPT_RT, images and headers; the 6.1 and 6.12 sources for the
+# debug kernels).
 set -euo pipefail
 
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio gzip kmod
 	rsync python3 xz-utils
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
+	linux-image-rt-amd64 linux-headers-rt-amd64
+	linux-source-6.12
 	qemu-system-x86 busybox-static
 	sparse coccinelle dkms udev
+	debhelper dh-dkms lintian help2man
 )
+
+updated=
+apt_update() {
+	[ -n "$updated" ] && return
+	echo "[deps] apt-get update"
+	apt-get update -q
+	updated=1
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing+=("$p")
 done
+
+# Debian 12 has no meta-package for its 6.12 kernels: take the newest
+# linux-image-6.12.*+deb12-{amd64,rt-amd64} with its headers, unless one
+# is installed already.
+have612() {
+	local f
+	for f in /boot/vmlinuz-6.12.*+deb12-"$1"; do
+		[ -e "$f" ] && [ -d "/usr/src/linux-headers-${f#/boot/vmlinuz-}" ] &&
+			return 0
+	done
+	return 1
+}
+if ! have612 amd64 || ! have612 rt-amd64; then
+	[ "$(id -u)" = 0 ] && apt_update
+	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		awk '{print $1}' | sed 's/^linux-image-//; s/-amd64$//' |
+		sort -V | tail -1)
+	[ -n "$v" ] || { echo "[deps] no 6.12 kernel in the package lists" >&2; exit 1; }
+	have612 amd64 || missing+=("linux-image-$v-amd64" "linux-headers-$v-amd64")
+	have612 rt-amd64 || missing+=("linux-image-$v-rt-amd64" "linux-headers-$v-rt-amd64")
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "[deps] installing: ${missing[*]}"
 	if [ "$(id -u)" != 0 ]; then
@@ -23,6 +59,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
+	apt_update
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -3,21 +3,25 @@
 # make lint: the quality gates of the module pair. Each must be at zero.
 #
 #   checkpatch  scripts/checkpatch.pl --strict on every C file and header
-#               of guest/, host/, kunit/, uapi/ and compat.h
-#   sparse      make C=2 against the debug kernel and Debian's headers
-#   W=1         make W=1 against the same two trees (gcc and modpost)
+#               of guest/, host/, kunit/, uapi/ and compat.h, with the
+#               checkpatch of 6.1 and of 6.12
+#   sparse      make C=2 against the 6.1 and 6.12 debug kernels and
+#               Debian's headers of 6.1, 6.1-rt, 6.12 and 6.12-rt
+#   W=1         make W=1 against the same six trees (gcc and modpost)
 #   uapi        each uapi header compiles alone in userspace (-std=c90),
 #               as the kernel's own headers check does; make install
 #               ships them
-#   kernel-doc  scripts/kernel-doc -none over the same files as checkpatch
+#   kernel-doc  scripts/kernel-doc -none over the same files as checkpatch,
+#               with the kernel-doc of 6.1 and of 6.12
 #
 # Builds happen in copies under build/lint/ so the work tree stays clean.
 # Prints every finding, one "ok"/"not ok" line per gate and a summary;
 # exits non-zero on any finding.
 #
-# Environment: LINT_KDIR (default: the debug kernel of tests/kernel/build.sh),
-# LINT_STOCK_KDIR (default: Debian's linux-headers-amd64; "none" skips it),
-# CHECKPATCH (default: scripts/checkpatch.pl of LINT_KDIR's source).
+# Environment: LINT_KDIR, LINT_KDIR_612 (default: the debug kernels of
+# tests/kernel/build.sh 6.1 and 6.12), LINT_STOCK_KDIRS (default: Debian's
+# newest installed headers of 6.1, 6.1-rt, 6.12, 6.12-rt; "none" skips
+# them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -26,14 +30,24 @@ out=$root/build/lint
 log() { printf '[lint] %s\n' "$*"; }
 
 ./tests/deps.sh >&2
-kdir=${LINT_KDIR:-$(./tests/kernel/build.sh)}
-if [ -z "${LINT_STOCK_KDIR:-}" ]; then
-	pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
-		grep -o 'linux-image-[[:alnum:]._-]*' | head -1)
-	LINT_STOCK_KDIR=/usr/src/linux-headers-${pkg#linux-image-}
+kdir=${LINT_KDIR:-$(./tests/kernel/build.sh 6.1)}
+kdir612=${LINT_KDIR_612:-$(./tests/kernel/build.sh 6.12)}
+
+# newest_headers SERIES SUFFIX: Debian's newest installed headers
+newest_headers() {
+	find /usr/src -maxdepth 1 -name "linux-headers-$1.*-$2" |
+		grep -vE -- "-(rt|cloud)-$2\$" | sort -V | tail -1
+}
+if [ -z "${LINT_STOCK_KDIRS:-}" ]; then
+	LINT_STOCK_KDIRS="$(newest_headers 6.1 amd64) $(newest_headers 6.1 rt-amd64)"
+	LINT_STOCK_KDIRS+=" $(newest_headers 6.12 amd64) $(newest_headers 6.12 rt-amd64)"
 fi
-checkpatch=${CHECKPATCH:-$kdir/source/scripts/checkpatch.pl}
-[ -x "$checkpatch" ] || checkpatch=$(readlink -f "$kdir")/scripts/checkpatch.pl
+# The tool of a kernel tree (its source, for an O= build).
+tool() {
+	local t
+	t=$(readlink -f "$1/source" 2>/dev/null || readlink -f "$1")/scripts/$2
+	echo "$t"
+}
 
 total=0
 summary=()
@@ -62,31 +76,40 @@ scratch=$out/checkpatch
 rm -rf "$scratch"
 mkdir -p "$scratch/include/uapi/linux"
 
-cp_found=0
-for f in "${files[@]}"; do
-	args=(--strict --no-tree --file --terse --show-types --no-summary
-	      --color=never)
-	case "$f" in
-	compat.h)
-		# The one header whose job is to compare LINUX_VERSION_CODE;
-		# checkpatch discourages it for code merged into the kernel,
-		# where no other version exists.
-		args+=(--ignore LINUX_VERSION_CODE) ;;
-	esac
-	case "$f" in
-	uapi/*)
-		ln -sf "$root/$f" "$scratch/include/$f"
-		res=$(cd "$scratch" && "$checkpatch" "${args[@]}" "include/$f" |
-			sed "s@^include/uapi/@uapi/@") || true ;;
-	*)
-		res=$("$checkpatch" "${args[@]}" "$f") || true ;;
-	esac
-	if [ -n "$res" ]; then
-		echo "$res"
-		cp_found=$((cp_found + $(grep -c . <<<"$res")))
-	fi
+# checkpatch_all CHECKPATCH: findings of one checkpatch over all files
+checkpatch_all() {
+	local checkpatch=$1 f res n=0 args
+	for f in "${files[@]}"; do
+		args=(--strict --no-tree --file --terse --show-types --no-summary
+		      --color=never)
+		case "$f" in
+		compat.h)
+			# The one header whose job is to compare LINUX_VERSION_CODE;
+			# checkpatch discourages it for code merged into the kernel,
+			# where no other version exists.
+			args+=(--ignore LINUX_VERSION_CODE) ;;
+		esac
+		case "$f" in
+		uapi/*)
+			ln -sf "$root/$f" "$scratch/include/$f"
+			res=$(cd "$scratch" && "$checkpatch" "${args[@]}" "include/$f" |
+				sed "s@^include/uapi/@uapi/@") || true ;;
+		*)
+			res=$("$checkpatch" "${args[@]}" "$f") || true ;;
+		esac
+		if [ -n "$res" ]; then
+			echo "$res" >&2
+			n=$((n + $(grep -c . <<<"$res")))
+		fi
+	done
+	echo "$n"
+}
+
+for k in "$kdir" "$kdir612"; do
+	ver=$(make -s -C "$k" kernelversion 2>/dev/null | tail -1)
+	n=$(checkpatch_all "$(tool "$k" checkpatch.pl)")
+	gate "checkpatch/${ver%.*}" "checkpatch --strict of $ver (${#files[@]} files)" "$n"
 done
-gate checkpatch "checkpatch --strict (${#files[@]} files)" $cp_found
 
 # ------------------------------------------------------- sparse, W=1 --
 
@@ -126,11 +149,12 @@ build() {
 	gate "sparse/$name" "sparse (C=2) against $k" "$n"
 }
 
-build debug "$kdir"
-if [ "$LINT_STOCK_KDIR" != none ] && [ -d "$LINT_STOCK_KDIR" ]; then
-	build stock "$LINT_STOCK_KDIR"
-else
-	log "no Debian headers ($LINT_STOCK_KDIR): stock build skipped"
+build debug-6.1 "$kdir"
+build debug-6.12 "$kdir612"
+if [ "$LINT_STOCK_KDIRS" != none ]; then
+	for k in $LINT_STOCK_KDIRS; do
+		build "${k#/usr/src/linux-headers-}" "$k"
+	done
 fi
 
 # --------------------------------------------------------------- uapi --
@@ -151,19 +175,21 @@ gate uapi "uapi headers compile alone in userspace" $uapi_found
 
 # The kernel's own kernel-doc checker: every /** comment must describe the
 # function or structure it sits on (parameters, members, no stale names).
-kdoc=$(readlink -f "$kdir/source" 2>/dev/null || readlink -f "$kdir")/scripts/kernel-doc
 kd_found=0
-if [ -f "$kdoc" ]; then
-	kd_out=$(perl "$kdoc" -none "${files[@]}" 2>&1 || true)
-	if [ -n "$kd_out" ]; then
-		printf '%s\n' "$kd_out"
-		kd_found=$(printf '%s\n' "$kd_out" | grep -c . || true)
+for k in "$kdir" "$kdir612"; do
+	kdoc=$(tool "$k" kernel-doc)
+	if [ -f "$kdoc" ]; then
+		kd_out=$(perl "$kdoc" -none "${files[@]}" 2>&1 || true)
+		if [ -n "$kd_out" ]; then
+			printf '%s: %s\n' "$kdoc" "$kd_out"
+			kd_found=$((kd_found + $(printf '%s\n' "$kd_out" | grep -c . || true)))
+		fi
+	else
+		echo "kernel-doc not found at $kdoc"
+		kd_found=$((kd_found + 1))
 	fi
-else
-	echo "kernel-doc not found at $kdoc"
-	kd_found=1
-fi
-gate kernel-doc "kernel-doc comments (${#files[@]} files)" "$kd_found"
+done
+gate kernel-doc "kernel-doc comments of 6.1 and 6.12 (${#files[@]} files)" "$kd_found"
 
 all=$(IFS=,; echo "${summary[*]}")
 echo "lint: $total finding(s): ${all//,/, }"

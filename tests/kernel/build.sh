@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build (or reuse) the debug test kernel from Debian's linux-source-6.1.
+# Build (or reuse) a debug test kernel from Debian's linux-source-SERIES.
 #
-# The result is cached outside the clone, in $IVSHMEM_CACHE (default
-# /var/cache/ivshmem-test), keyed by the hash of debug.config and the
-# linux-source package version: a second run with the same inputs skips
-# the build. Prints the kernel build directory (usable as KDIR) on stdout;
-# progress goes to stderr.
+#   tests/kernel/build.sh [SERIES]      SERIES: 6.1 (default) or 6.12
+#
+# The same fragment, debug.config, applies to every series. The result is
+# cached outside the clone, in $IVSHMEM_CACHE (default
+# /var/cache/ivshmem-test), keyed by the hash of debug.config, the series
+# and the linux-source package version: a second run with the same inputs
+# skips the build. Prints the kernel build directory (usable as KDIR) on
+# stdout; progress goes to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${IVSHMEM_CACHE:-/var/cache/ivshmem-test}
-tarball=/usr/src/linux-source-6.1.tar.xz
+series=${1:-6.1}
+tarball=/usr/src/linux-source-$series.tar.xz
 frag=$here/debug.config
 
-log() { printf '[kernel] %s\n' "$*" >&2; }
+log() { printf '[kernel %s] %s\n' "$series" "$*" >&2; }
 
-[ -f "$tarball" ] || { log "missing $tarball (apt-get install linux-source-6.1)"; exit 1; }
-ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( (cat "$frag"; echo "$ver") | sha256sum | cut -c1-16)
-src=$cache/src-$ver/linux-source-6.1
+[ -f "$tarball" ] || { log "missing $tarball (apt-get install linux-source-$series)"; exit 1; }
+ver=$(dpkg-query -W -f='${Version}' "linux-source-$series")
+# 6.1's key stays what it was before the series argument existed.
+key=$( (cat "$frag"; echo "$ver"; [ "$series" = 6.1 ] || echo "$series") |
+	sha256sum | cut -c1-16)
+src=$cache/src-$ver/linux-source-$series
 out=$cache/kernel-$key
 
 mkdir -p "$cache"
