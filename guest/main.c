@@ -202,3 +202,4 @@ module_exit(ivshmem_exit);
 
 MODULE_DESCRIPTION("Inter-VM shared memory (ivshmem) guest driver for QEMU and ACRN");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IVSHMEM_VERSION);

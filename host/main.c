@@ -93,3 +93,4 @@ module_exit(ivh_exit);
 
 MODULE_DESCRIPTION("Inter-VM shared memory regions and doorbells for ACRN's Service VM");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IVSHMEM_VERSION);

@@ -31,16 +31,40 @@
 
 static const char *dev_path = "/dev/ivshmem_host";
 
-static int print_help(void)
+/* The --help text (stdout, exit 0); without a valid command, stderr, exit 2. */
+static int print_help(FILE *f, int rc)
 {
-	fprintf(stderr,
-		"usage: ivshmem-admin info\n"
-		"       ivshmem-admin list\n"
-		"       ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...]\n"
-		"       ivshmem-admin remove NAME\n"
-		"       ivshmem-admin attach [--hc-vmid N] NAME VMID [-- COMMAND...]\n"
-		"       ivshmem-admin ring NAME SRC DST VECTOR\n");
-	return 2;
+	fprintf(f,
+		"Usage: ivshmem-admin COMMAND [ARGUMENT]...\n"
+		"Manage the shared memory regions of ivshmem_host.ko, ACRN's Service VM\n"
+		"module, through /dev/ivshmem_host.\n"
+		"\n"
+		"Commands:\n"
+		"  info                  the module's ABI version, mode and region counts\n"
+		"  list                  one line per region: ID, name, size, member VMs,\n"
+		"                        attachments, folios\n"
+		"  create NAME,SIZE_MB,VMID:VMID[:...]\n"
+		"                        create a region (the IVSHMEM_REGION syntax: the VMs\n"
+		"                        that may attach)\n"
+		"  remove NAME           remove a region\n"
+		"  attach [--hc-vmid N] NAME VMID [-- COMMAND...]\n"
+		"                        attach VM VMID to region NAME and hold the\n"
+		"                        attachment while COMMAND runs (default: until stdin\n"
+		"                        closes); COMMAND finds the fd in $IVSHMEM_FD and the\n"
+		"                        size in $IVSHMEM_SIZE. --hc-vmid binds the VM's ID\n"
+		"                        as the Service VM knows it (MSI vectors); without it\n"
+		"                        the fd stands for a Service VM process (eventfd\n"
+		"                        vectors)\n"
+		"  ring NAME SRC DST VECTOR\n"
+		"                        ring VECTOR of peer DST from peer SRC in region NAME\n"
+		"  --help                show this help and exit\n"
+		"\n"
+		"Environment:\n"
+		"  IVSHMEM_HOST_DEV      the device node (default /dev/ivshmem_host)\n"
+		"\n"
+		"Exit status: 0 on success, 1 when the device or an ioctl fails, 2 on\n"
+		"a usage error.\n");
+	return rc;
 }
 
 static int fail(const char *what)
@@ -230,8 +254,10 @@ int main(int argc, char **argv)
 	const char *env = getenv("IVSHMEM_HOST_DEV");
 	int dev;
 
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		return print_help(stdout, 0);
 	if (argc < 2)
-		return print_help();
+		return print_help(stderr, 2);
 	if (env)
 		dev_path = env;
 	dev = open(dev_path, O_RDWR | O_CLOEXEC);
@@ -249,5 +275,5 @@ int main(int argc, char **argv)
 		return cmd_attach(dev, argv + 2, argc - 2);
 	if (!strcmp(argv[1], "ring") && argc == 6)
 		return cmd_ring(dev, argv + 2);
-	return print_help();
+	return print_help(stderr, 2);
 }

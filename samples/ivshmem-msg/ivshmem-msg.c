@@ -186,12 +186,40 @@ static int cmd_send(struct ctx *c, const char *text)
 	return 0;
 }
 
+/* The --help text (stdout, exit 0); without a valid command, stderr, exit 2. */
+static int usage(FILE *f, int rc)
+{
+	fprintf(f,
+		"Usage: ivshmem-msg COMMAND [DEV] [TEXT]\n"
+		"Pass a message between two VMs through the ivshmem guest driver:\n"
+		"mmap the shared memory, bind an eventfd to vector 0, ring a peer's\n"
+		"doorbell. DEV is the device node (default /dev/ivshmem0).\n"
+		"\n"
+		"Commands:\n"
+		"  info [DEV]          print what the driver reports: size, peer ID, vectors,\n"
+		"                      write-back mmap, doorbell, ACRN region\n"
+		"  serve [DEV]         announce this peer in the shared memory, wait for one\n"
+		"                      message, print it and ring a reply back\n"
+		"  send [DEV] TEXT     send TEXT to the serving peer, ring its vector 0 and\n"
+		"                      wait up to 10 s for the reply\n"
+		"  --help              show this help and exit\n"
+		"\n"
+		"serve and send need a device with doorbells (ivshmem-doorbell on\n"
+		"QEMU, MSI-X); info works on any device.\n"
+		"\n"
+		"Exit status: 0 on success, 1 on a device error or a missing reply, 2\n"
+		"on a usage error.\n");
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = "/dev/ivshmem0";
 	struct ctx c = { 0 };
 	int a = 2;
 
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		return usage(stdout, 0);
 	if (argc < 2)
 		goto usage;
 	if (argc > 2 && !strncmp(argv[2], "/dev/", 5))
@@ -209,8 +237,5 @@ int main(int argc, char **argv)
 		return cmd_send(&c, argv[a]);
 	}
 usage:
-	fprintf(stderr, "usage: ivshmem-msg info  [DEV]\n"
-			"       ivshmem-msg serve [DEV]\n"
-			"       ivshmem-msg send  [DEV] TEXT\n");
-	return 2;
+	return usage(stderr, 2);
 }

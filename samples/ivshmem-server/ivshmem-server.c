@@ -156,13 +156,19 @@ static void usage(FILE *f)
 		"  -M PATH   back the memory with file PATH (created or\n"
 		"            grown, never shrunk); if PATH is a directory\n"
 		"            (e.g. a hugetlbfs mount), use an unlinked file\n"
-		"            inside it\n"
-		"            default: an anonymous, size-sealed memfd\n"
+		"            inside it (without -m or -M: an anonymous,\n"
+		"            size-sealed memfd)\n"
 		"  -p FILE   write the server PID to FILE (removed on exit)\n"
 		"  -F        stay in the foreground (the default)\n"
 		"  -D        daemonize once the socket is listening\n"
 		"  -v        verbose: log one line per event to stderr\n"
-		"  -h        show this help\n",
+		"  -h, --help  show this help and exit\n"
+		"\n"
+		"A QEMU guest connects with\n"
+		"  -chardev socket,path=PATH,id=ivs\n"
+		"  -device ivshmem-doorbell,chardev=ivs,vectors=N\n"
+		"SIGTERM, SIGINT or SIGHUP closes every client, removes the socket\n"
+		"and the PID file and exits 0.\n",
 		progname, IVS_DEFAULT_SOCK, IVS_MAX_VECTORS);
 }
 
@@ -789,7 +795,13 @@ static int parse_args(struct ivs_server *s, int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "S:l:n:m:M:p:FDvh")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "S:l:n:m:M:p:FDvh", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			s->sock_path = optarg;

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Debian packaging test (debian/, "make deb"):
+#
+# - make deb builds ivshmem-dkms, ivshmem-tools and ivshmem-dev in
+#   build/deb/ and leaves the work tree as it was; lintian reports no
+#   error and no warning; every version is VERSION's;
+# - dpkg -i installs them on this machine: DKMS builds both modules,
+#   without a compiler or modpost warning, for every installed kernel with
+#   headers (here Debian's, linux-headers-amd64; DEB_KERNEL=<release>
+#   names the one to check in detail) and again for a kernel whose headers
+#   arrive later (DKMS's header_postinst.d hook, as linux-headers-* runs
+#   it); the modules' MODULE_VERSION is VERSION; each tool's --help exits
+#   0 and its man page is that --help (help2man); the uapi headers compile
+#   from /usr/include; the udev rule is in /lib/udev/rules.d;
+# - dpkg --purge leaves no file of ours: the file lists of the places a
+#   package or DKMS writes to are the same as before the install.
+#
+# With a directory argument, the installed modules and the installed
+# ivshmem-msg are copied there before the purge: ivt_packaging.py's "deb"
+# test loads them in a stock-kernel QEMU guest.
+#
+# Prints "ok"/"not ok"/"skip" lines; exits non-zero on a failure. Needs
+# root; leaves no dpkg or DKMS state behind (also when interrupted).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+. tests/tap.sh
+# One packaging test at a time on this machine (shared DKMS and
+# /lib/modules state).
+exec 9>/tmp/ivshmem-packaging.lock
+flock 9
+
+export_dir=${1:-}
+if [ -z "${DEB_KERNEL:-}" ]; then
+	pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
+		grep -o 'linux-image-[[:alnum:]._-]*' | head -1)
+	DEB_KERNEL=${pkg#linux-image-}
+fi
+k=$DEB_KERNEL
+name=ivshmem
+ver=$(cat VERSION)
+pkgs=(ivshmem-dkms ivshmem-tools ivshmem-dev)
+tools=(ivshmem-server ivshmem-admin ivshmem-msg)
+debdir=build/deb
+log=$(mktemp -d /tmp/ivshmem-deb.XXXXXX)
+installed=
+mok_before=$(ls /var/lib/dkms/mok.key /var/lib/dkms/mok.pub 2>/dev/null)
+
+# What a package or DKMS may write to (/lib is /usr/lib on Debian 12).
+snapshot() {
+	find /usr/src /usr/bin /usr/sbin /usr/include /usr/share/man \
+		/usr/share/doc /usr/lib/udev /lib/udev /usr/lib/modules \
+		/lib/modules /var/lib/dkms /var/lib/dpkg/info /etc -xdev \
+		2>/dev/null | sort -u
+}
+
+cleanup() {
+	local p
+	if [ -n "$installed" ]; then
+		for p in "${pkgs[@]}"; do
+			if dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+				grep -qv not-installed; then
+				dpkg --purge "$p" >/dev/null 2>&1
+			fi
+		done
+		if dkms status "$name/$ver" 2>/dev/null | grep -q .; then
+			dkms remove "$name/$ver" --all >/dev/null 2>&1
+		fi
+		rm -rf "/usr/src/$name-$ver"
+		# DKMS's signing key, made on its first use: restore the
+		# machine as it was when this run created it.
+		[ -n "$mok_before" ] ||
+			rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+	fi
+	rm -rf "$log"
+}
+trap cleanup EXIT
+
+# 1. make deb, from the tree as it is, into build/deb/ only.
+tree_files() {
+	{ find . -maxdepth 1; find debian samples; } | sort
+}
+tree_files > "$log/tree.before"
+t0=$(date +%s)
+ok_if "make deb" quiet "$log/make-deb" make deb
+echo "# make deb took $(($(date +%s) - t0)) s"
+tree_files > "$log/tree.after"
+eq "make deb leaves no file in the work tree (outputs under build/deb/)" \
+	"$(comm -13 "$log/tree.before" "$log/tree.after" | head -5 | tr '\n' ' ')" ""
+for p in "${pkgs[@]}"; do
+	deb=$(ls "$debdir/${p}_${ver}_"*.deb 2>/dev/null | head -1)
+	eq "$p: package version is VERSION" \
+		"$(dpkg-deb -f "$deb" Version 2>/dev/null)" "$ver"
+done
+ok_if "dkms.conf: PACKAGE_VERSION is VERSION" \
+	quiet "$log/version-check" make -s version-check
+eq "ivshmem-dkms ships /usr/src/$name-$ver/dkms.conf" \
+	"$(dpkg-deb -c "$debdir/ivshmem-dkms_${ver}_all.deb" 2>/dev/null |
+		grep -c " \./usr/src/$name-$ver/dkms.conf$")" 1
+
+# 2. lintian at its default level, overrides in debian/ (each says why).
+t0=$(date +%s)
+lintian --fail-on error,warning "$debdir/${name}_${ver}_"*.changes \
+	> "$log/lintian" 2>&1
+rc=$?
+grep -v '^running with root privileges' "$log/lintian" | sed 's/^/# lintian: /'
+eq "lintian: no error, no warning" "$rc" 0
+echo "# lintian took $(($(date +%s) - t0)) s"
+
+# 3. Install on this machine.
+have=$( (dpkg-query -W -f='${Package} ${Status}\n' 'ivshmem*' 2>/dev/null |
+	grep -v not-installed; dkms status "$name" 2>/dev/null;
+	ls -d /usr/src/$name-* 2>/dev/null) | head -1)
+if [ "$(id -u)" != 0 ]; then
+	skip "dpkg -i, DKMS, dpkg --purge" "not root"
+	finish deb
+	exit
+elif [ -n "$have" ]; then
+	skip "dpkg -i, DKMS, dpkg --purge" "ivshmem is installed already ($have)"
+	finish deb
+	exit
+elif [ ! -e "/lib/modules/$k/build/include" ]; then
+	skip "dpkg -i, DKMS, dpkg --purge" "no headers for $k"
+	finish deb
+	exit
+fi
+snapshot > "$log/files.before"
+installed=1
+debs=()
+for p in "${pkgs[@]}"; do
+	debs+=("$(ls "$debdir/${p}_${ver}_"*.deb | head -1)")
+done
+t0=$(date +%s)
+ok_if "dpkg -i ${pkgs[*]}" quiet "$log/dpkg-i" dpkg -i "${debs[@]}"
+echo "# dpkg -i (DKMS build included) took $(($(date +%s) - t0)) s"
+sed -n 's/^\(Building for .*\)/# postinst: \1/p' "$log/dpkg-i"
+
+# Every installed kernel with headers has the modules.
+for d in /lib/modules/*/; do
+	kk=$(basename "$d")
+	[ -e "$d/build/include" ] || continue
+	eq "DKMS built and installed $name/$ver for $kk" \
+		"$(dkms status "$name/$ver" -k "$kk" 2>/dev/null)" \
+		"$name/$ver, $kk, $(uname -m): installed"
+done
+mlog=/var/lib/dkms/$name/$ver/$k/$(uname -m)/log/make.log
+ok_if "DKMS make.log for $k exists" test -s "$mlog"
+w=$(grep -iE 'warning:|error:' "$mlog" 2>/dev/null | head -3)
+eq "DKMS build for $k: no compiler or modpost warning" "$w" ""
+
+check_module() {
+	local m=$1 dest=/lib/modules/$k/updates/dkms
+	eq "$m: modinfo finds it in $dest" \
+		"$(modinfo -k "$k" -n "$m" 2>/dev/null)" "$dest/$m.ko"
+	eq "$m: MODULE_VERSION is VERSION ($ver)" \
+		"$(modinfo -k "$k" -F version "$m" 2>/dev/null)" "$ver"
+	eq "$m: vermagic is $k" \
+		"$(modinfo -k "$k" -F vermagic "$m" 2>/dev/null | cut -d' ' -f1)" "$k"
+}
+check_module ivshmem
+case "$(uname -m)" in x86_64|i?86) check_module ivshmem_host ;; esac
+ok_if "modprobe resolves ivshmem in updates/dkms" sh -c \
+	"modprobe -S '$k' --show-depends ivshmem | grep -q 'updates/dkms/ivshmem.ko'"
+eq "no KUnit module installed" \
+	"$(find "/lib/modules/$k" -path '*/updates/*' -name '*kunit*' | head -1)" ""
+
+# For the guest test (what dpkg -i installed)
+if [ -n "$export_dir" ]; then
+	mkdir -p "$export_dir"
+	cp "/lib/modules/$k/updates/dkms/"*.ko /usr/bin/ivshmem-msg \
+		"$export_dir/" 2>/dev/null
+fi
+
+# A kernel whose headers come later: linux-headers-<k>'s postinst runs
+# /etc/kernel/header_postinst.d/dkms <k> (AUTOINSTALL="yes").
+if [ -x /etc/kernel/header_postinst.d/dkms ]; then
+	ok_if "dkms unbuild -k $k (as if $k were new)" \
+		quiet "$log/unbuild-k" dkms unbuild "$name/$ver" -k "$k"
+	eq "... $name/$ver stays added, not built for $k" \
+		"$(dkms status "$name/$ver" 2>/dev/null)" "$name/$ver: added"
+	t0=$(date +%s)
+	ok_if "header_postinst.d/dkms $k (a later kernel's headers)" \
+		quiet "$log/hook" /etc/kernel/header_postinst.d/dkms "$k"
+	echo "# the hook's DKMS build took $(($(date +%s) - t0)) s"
+	eq "... builds and installs $name/$ver for $k again" \
+		"$(dkms status "$name/$ver" -k "$k" 2>/dev/null)" \
+		"$name/$ver, $k, $(uname -m): installed"
+else
+	skip "header_postinst.d/dkms rebuilds for a later kernel" \
+		"no /etc/kernel/header_postinst.d/dkms"
+fi
+
+# The tools: --help and the man page say the same.
+for t in "${tools[@]}"; do
+	ok_if "$t --help exits 0" quiet "$log/$t.help" "/usr/bin/$t" --help
+	man=/usr/share/man/man1/$t.1.gz
+	ok_if "$t: man page $man" test -s "$man"
+	help2man --no-info --section=1 --version-string="$ver" \
+		--include="samples/$t/$t.h2m" "/usr/bin/$t" 2>/dev/null |
+		grep -v '^\.\(TH\|\\"\)' > "$log/$t.want"
+	zcat "$man" 2>/dev/null | grep -v '^\.\(TH\|\\"\)' > "$log/$t.got"
+	ok_if "$t: the man page is its --help (help2man)" \
+		cmp -s "$log/$t.want" "$log/$t.got"
+	ok_if "$t: man renders the page without warnings" sh -c \
+		"! MANWIDTH=80 man --warnings -l '$man' 2>&1 >/dev/null | grep -q ."
+done
+
+# The uapi headers, from /usr/include alone.
+printf '%s\n' '#include <linux/ivshmem.h>' '#include <linux/ivshmem_host.h>' \
+	'int main(void) { return !IVSHMEM_IOCTL_INFO; }' > "$log/uapi.c"
+ok_if "ivshmem-dev: <linux/ivshmem.h> and <linux/ivshmem_host.h> compile" \
+	quiet "$log/uapi" gcc -Wall -Werror -o "$log/uapi" "$log/uapi.c"
+ok_if "ivshmem-dkms: udev rule in /lib/udev/rules.d" \
+	cmp -s udev/90-ivshmem.rules /lib/udev/rules.d/90-ivshmem.rules
+
+# 4. Purge: nothing of ours left.
+t0=$(date +%s)
+ok_if "dpkg --purge ${pkgs[*]}" quiet "$log/purge" dpkg --purge "${pkgs[@]}"
+echo "# dpkg --purge took $(($(date +%s) - t0)) s"
+eq "dkms status $name is empty" "$(dkms status "$name" 2>/dev/null)" ""
+eq "modinfo no longer finds ivshmem for $k" \
+	"$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ""
+# DKMS's signing key (/var/lib/dkms/mok.*) is DKMS's, made on its first
+# use and kept for later builds: not a file of ours.
+snapshot | grep -vx '/var/lib/dkms/mok\.\(key\|pub\)' > "$log/files.after"
+grep -vx '/var/lib/dkms/mok\.\(key\|pub\)' "$log/files.before" \
+	> "$log/files.before2"
+diff "$log/files.before2" "$log/files.after" | grep '^[<>]' | head -5 |
+	sed 's/^/# left behind or gone: /'
+ok_if "dpkg --purge leaves the file lists as before the install" \
+	cmp -s "$log/files.before2" "$log/files.after"
+
+finish deb
