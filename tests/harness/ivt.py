@@ -220,6 +220,7 @@ class Guest:
         self.append = append        # extra kernel command line
         self.workdir = workdir or tempfile.mkdtemp(prefix='ivt-')
         self.console = os.path.join(self.workdir, name + '.console')
+        self.retried = False
         self.proc = None
         self.started = None
 
@@ -302,6 +303,26 @@ class Guest:
             time.time() > deadline
         log('  %s/%s: guest finished in %.0fs' % (self.flavor.name, self.name,
                                                    self.elapsed))
+        first = self.text()
+        if not self.retried and not self.timed_out and \
+                'IVT-BOOTED' not in first and SPLAT_RE.search(first):
+            # The kernel died before /init ran anything of ours (seen
+            # with 6.12 under TCG: "Oops: int3" while the kernel patches
+            # its own text at boot). Boot once more; say so in the log.
+            report = next(ln for ln in first.splitlines()
+                          if SPLAT_RE.search(ln))
+            shutil.copy(self.console, self.console + '.first-boot')
+            self.retried = True
+            log('  %s/%s: the kernel crashed before the test began (%s); '
+                'booting it once more' % (self.flavor.name, self.name,
+                                          report.strip()))
+            self.start()
+            results = self.wait()
+            self.bench.append('note boot retried: the first boot crashed '
+                              'before the test began: %s (console in %s)'
+                              % (report.strip(),
+                                 self.console + '.first-boot'))
+            return results
         return self.parse()
 
     def text(self, raw=False):

@@ -265,7 +265,7 @@ static int cmd_unbind(const char *dev, const char *bdf)
 	volatile char *p = map_dev(fd, size, 0);
 	struct ivshmem_info info;
 	pid_t child;
-	int refs, after, ret;
+	int refs, after, ret, sig;
 	char c;
 
 	p[0] = 'A';
@@ -296,19 +296,36 @@ static int cmd_unbind(const char *dev, const char *bdf)
 		check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
 		      "unbind %s while mapped and read", bdf);
 	} else {
+		char link[256], *pci;
 		int i;
 
+		/*
+		 * The PCI device's sysfs directory goes only after the
+		 * driver's remove() returned (the /dev node goes earlier,
+		 * while remove() still revokes the mappings).
+		 */
+		snprintf(link, sizeof(link), "/sys/class/ivshmem/%s/device",
+			 strrchr(dev, '/') + 1);
+		pci = realpath(link, NULL);
+		if (!pci)
+			die(link);
 		printf("IVT-UNPLUG-NOW\n");
 		fflush(stdout);
-		for (i = 0; i < 1200 && !access(dev, F_OK); i++)
+		for (i = 0; i < 1200 && !access(pci, F_OK); i++)
 			usleep(100000);
-		check(i < 1200, "%s hot-unplugged while mapped and read", dev);
+		check(i < 1200, "%s hot-unplugged while mapped and read (%s gone)",
+		      dev, pci);
+		free(pci);
 	}
 	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0,
 	      "reader saw ENODEV and stopped (status 0x%x)", status);
-	check(touch(p) == SIGBUS, "access to a revoked mapping raises SIGBUS");
-	check(touch(p + size - 1) == SIGBUS, "... at the last byte too");
+	sig = touch(p);
+	check(sig == SIGBUS, "access to a revoked mapping raises SIGBUS (%s)",
+	      sig ? strsignal(sig) : "no signal");
+	sig = touch(p + size - 1);
+	check(sig == SIGBUS, "... at the last byte too (%s)",
+	      sig ? strsignal(sig) : "no signal");
 	CHECK_ERR(pread(fd, &c, 1, 0), ENODEV, "read after removal");
 	CHECK_ERR(pwrite(fd, &c, 1, 0), ENODEV, "write after removal");
 	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, &info), ENODEV,
