@@ -49,18 +49,19 @@ installed_as() {
 
 # check_installed HOW: both modules in updates/dkms, for $k, no KUnit
 check_installed() {
-	local dest=/lib/modules/$k/updates/dkms m
+	local dest=/lib/modules/$k/updates/dkms m ko
+	ko=$(ko_suffix "/lib/modules/$k/build")
 	eq "$1: modinfo finds ivshmem in $dest" "$(installed_as ivshmem)" \
-		"$dest/ivshmem.ko"
+		"$dest/ivshmem$ko"
 	eq "$1: its vermagic is $k" \
 		"$(modinfo -k "$k" -F vermagic ivshmem 2>/dev/null | cut -d' ' -f1)" \
 		"$k"
 	ok_if "$1: modprobe resolves ivshmem there" sh -c \
-		"modprobe -S '$k' --show-depends ivshmem | grep -q '$dest/ivshmem.ko'"
+		"modprobe -S '$k' --show-depends ivshmem | grep -q '$dest/ivshmem$ko'"
 	case "$arch" in
 	x86_64|i?86)
 		eq "$1: modinfo finds ivshmem_host in $dest" \
-			"$(installed_as ivshmem_host)" "$dest/ivshmem_host.ko" ;;
+			"$(installed_as ivshmem_host)" "$dest/ivshmem_host$ko" ;;
 	esac
 	m=$(find "/lib/modules/$k" -name '*kunit*' -path '*/updates/*' | head -1)
 	eq "$1: no KUnit module installed" "$m" ""

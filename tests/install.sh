@@ -32,6 +32,7 @@ if [ -z "${INSTALL_KERNEL:-}" ]; then
 		grep -o 'linux-image-[[:alnum:]._-]*' | head -1)
 	INSTALL_KERNEL=${pkg#linux-image-}
 fi
+# INSTALL_DEBUG_KDIR=none: the staged debug install ran elsewhere.
 debug_kdir=${INSTALL_DEBUG_KDIR:-$(./tests/kernel/build.sh 2>/dev/null)}
 
 mkdir -p "$src"
@@ -46,21 +47,23 @@ case "$(uname -m)" in x86_64|i?86) [ -e host/Kbuild ] && has_host=1 ;; esac
 
 # staged NAME REL MAKE-ARGS...: install into $stage, check, uninstall
 staged() {
-	local name=$1 rel=$2 mods f left
+	local name=$1 rel=$2 mods f left a kd= ko
 	shift 2
+	for a; do case $a in KDIR=*) kd=${a#KDIR=} ;; esac; done
+	ko=$(ko_suffix "$kd")
 	rm -rf "$stage"
 	ok_if "$name: make install DESTDIR=... $*" \
 		quiet "$out/$name-install.log" make -C "$src" install \
 		DESTDIR="$stage" "$@"
 	mods=$stage/lib/modules/$rel/updates
-	ok_if "$name: ivshmem.ko in /lib/modules/$rel/updates/guest" \
-		test -f "$mods/guest/ivshmem.ko"
+	ok_if "$name: ivshmem$ko in /lib/modules/$rel/updates/guest" \
+		test -f "$mods/guest/ivshmem$ko"
 	eq "$name: its vermagic is $rel" \
-		"$(modinfo -F vermagic "$mods/guest/ivshmem.ko" 2>/dev/null |
+		"$(modinfo -F vermagic "$mods/guest/ivshmem$ko" 2>/dev/null |
 			cut -d' ' -f1)" "$rel"
 	if [ -n "$has_host" ]; then
-		ok_if "$name: ivshmem_host.ko in /lib/modules/$rel/updates/host" \
-			test -f "$mods/host/ivshmem_host.ko"
+		ok_if "$name: ivshmem_host$ko in /lib/modules/$rel/updates/host" \
+			test -f "$mods/host/ivshmem_host$ko"
 	fi
 	eq "$name: no KUnit module installed" \
 		"$(find "$stage" -name '*kunit*' | head -1)" ""
@@ -75,7 +78,7 @@ staged() {
 		quiet "$out/$name-depmod.log" depmod -b "$stage" "$rel"
 	ok_if "$name: modprobe resolves ivshmem in the stage" sh -c \
 		"modprobe -d '$stage' -S '$rel' --show-depends ivshmem 2>&1 |
-		 grep -q 'updates/guest/ivshmem.ko'"
+		 grep -q 'updates/guest/ivshmem$ko'"
 	ok_if "$name: make uninstall DESTDIR=... $*" \
 		quiet "$out/$name-uninstall.log" make -C "$src" uninstall \
 		DESTDIR="$stage" "$@"
@@ -87,7 +90,9 @@ staged() {
 # KDIR alone: Debian's headers answer "make kernelrelease" with the
 # upstream version, the release must come from UTS_RELEASE.
 staged stock "$INSTALL_KERNEL" KDIR="$(readlink -f "/lib/modules/$INSTALL_KERNEL/build")"
-if [ -n "$debug_kdir" ]; then
+if [ "$debug_kdir" = none ]; then
+	skip "debug: staged make install" "runs with the 6.1 flavour only"
+elif [ -n "$debug_kdir" ]; then
 	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
 	staged debug "$debug_rel" KDIR="$debug_kdir"
 else
@@ -96,6 +101,7 @@ fi
 
 # A live install for Debian's kernel: the modules only.
 k=$INSTALL_KERNEL
+ko=$(ko_suffix "/lib/modules/$k/build")
 if [ "$(id -u)" != 0 ]; then
 	skip "live: make install-modules KERNELRELEASE=$k" "not root"
 elif [ -n "$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ]; then
@@ -106,10 +112,10 @@ else
 		quiet "$out/live-install.log" make -C "$src" install-modules \
 		KERNELRELEASE="$k"
 	eq "live: modinfo finds ivshmem" "$(modinfo -k "$k" -n ivshmem 2>&1)" \
-		"/lib/modules/$k/updates/guest/ivshmem.ko"
+		"/lib/modules/$k/updates/guest/ivshmem$ko"
 	ok_if "live: modprobe resolves ivshmem" sh -c \
 		"modprobe -S '$k' --show-depends ivshmem |
-		 grep -q '/lib/modules/$k/updates/guest/ivshmem.ko'"
+		 grep -q '/lib/modules/$k/updates/guest/ivshmem$ko'"
 	ok_if "live: make uninstall-modules KERNELRELEASE=$k" \
 		quiet "$out/live-uninstall.log" make -C "$src" uninstall-modules \
 		KERNELRELEASE="$k"

@@ -50,6 +50,18 @@ quiet() {
 	return $rc
 }
 
+# ko_suffix KDIR: the file name ending of modules installed for the
+# kernel built in KDIR: its config compresses them on install (Debian's
+# 6.12 kernels: xz; its 6.1 kernels and the debug kernels: none).
+ko_suffix() {
+	local c=$1/.config
+	if grep -qs '^CONFIG_MODULE_COMPRESS_XZ=y' "$c"; then echo .ko.xz
+	elif grep -qs '^CONFIG_MODULE_COMPRESS_ZSTD=y' "$c"; then echo .ko.zst
+	elif grep -qs '^CONFIG_MODULE_COMPRESS_GZIP=y' "$c"; then echo .ko.gz
+	else echo .ko
+	fi
+}
+
 # finish NAME: the summary line; exit status 1 on any failure
 finish() {
 	echo "# $1: $pass passed, $fail failed, $skipped skipped"

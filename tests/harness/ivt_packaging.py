@@ -136,9 +136,13 @@ class HostRun:
 
 
 def _kernel_env(ctx):
-    """The packaging scripts' kernel: the flavour's own release."""
+    """The packaging scripts' kernel: the flavour's own release. The
+    staged install for the debug kernel runs once, with 6.1."""
     rel = ctx.flavor.release
-    return {'INSTALL_KERNEL': rel, 'DKMS_KERNEL': rel, 'DEB_KERNEL': rel}
+    env = {'INSTALL_KERNEL': rel, 'DKMS_KERNEL': rel, 'DEB_KERNEL': rel}
+    if ctx.flavor.series != '6.1':
+        env['INSTALL_DEBUG_KDIR'] = 'none'
+    return env
 
 
 def _shell_test(ctx, name, script):
