@@ -59,6 +59,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	# The guests boot the images with the harness's own initramfs: no
+	# update-initramfs for each kernel installed.
+	export INITRD=No
 	apt_update
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
