@@ -64,7 +64,7 @@ done < "$frag"
 [ "$missing" = 0 ] || { log "debug.config does not apply cleanly"; exit 1; }
 
 jobs=$(nproc)
-log "building bzImage and modules with -j$jobs (about 8-15 minutes cold) ..."
+log "building bzImage and modules with -j$jobs (about 7-12 minutes cold) ..."
 start=$(date +%s)
 if ! make -C "$src" O="$out" ARCH=x86_64 -j"$jobs" bzImage modules \
 	> "$out/build.log" 2>&1 &
