@@ -7,18 +7,19 @@
 #   error and no warning; every version is VERSION's;
 # - dpkg -i installs them on this machine: DKMS builds both modules,
 #   without a compiler or modpost warning, for every installed kernel with
-#   headers (here Debian's, linux-headers-amd64; DEB_KERNEL=<release>
-#   names the one to check in detail) and again for a kernel whose headers
-#   arrive later (DKMS's header_postinst.d hook, as linux-headers-* runs
-#   it); the modules' MODULE_VERSION is VERSION; each tool's --help exits
+#   headers (here Debian's 6.1 and 6.12, stock and PREEMPT_RT), each
+#   checked in detail, and again for a kernel whose headers arrive later
+#   (DKMS's header_postinst.d hook, as linux-headers-* runs it); the
+#   modules' MODULE_VERSION is VERSION; each tool's --help exits
 #   0 and its man page is that --help (help2man); the uapi headers compile
 #   from /usr/include; the udev rule is in /lib/udev/rules.d;
 # - dpkg --purge leaves no file of ours: the file lists of the places a
 #   package or DKMS writes to are the same as before the install.
 #
-# With a directory argument, the installed modules and the installed
-# ivshmem-msg are copied there before the purge: ivt_packaging.py's "deb"
-# test loads them in a stock-kernel QEMU guest.
+# DEB_KERNEL=<release> (default: linux-image-amd64's) is the kernel whose
+# headers "arrive later" and, with a directory argument, whose installed
+# modules and the installed ivshmem-msg are copied there before the
+# purge: ivt_packaging.py's "deb" test loads them in a 6.1 QEMU guest.
 #
 # Prints "ok"/"not ok"/"skip" lines; exits non-zero on a failure. Needs
 # root; leaves no dpkg or DKMS state behind (also when interrupted).
@@ -136,34 +137,38 @@ ok_if "dpkg -i ${pkgs[*]}" quiet "$log/dpkg-i" dpkg -i "${debs[@]}"
 echo "# dpkg -i (DKMS build included) took $(($(date +%s) - t0)) s"
 sed -n 's/^\(Building for .*\)/# postinst: \1/p' "$log/dpkg-i"
 
-# Every installed kernel with headers has the modules.
+# Every installed kernel with headers (Debian 6.1 and 6.12, stock and
+# PREEMPT_RT here) has the modules, each built without a warning, with
+# the package's version and that kernel's vermagic.
+check_module() {
+	local kk=$1 m=$2 kko=$3 dest=/lib/modules/$1/updates/dkms
+	eq "$kk: $m: modinfo finds it in $dest" \
+		"$(modinfo -k "$kk" -n "$m" 2>/dev/null)" "$dest/$m$kko"
+	eq "$kk: $m: MODULE_VERSION is VERSION ($ver)" \
+		"$(modinfo -k "$kk" -F version "$m" 2>/dev/null)" "$ver"
+	eq "$kk: $m: vermagic is $kk" \
+		"$(modinfo -k "$kk" -F vermagic "$m" 2>/dev/null | cut -d' ' -f1)" "$kk"
+}
 for d in /lib/modules/*/; do
 	kk=$(basename "$d")
 	[ -e "$d/build/include" ] || continue
 	eq "DKMS built and installed $name/$ver for $kk" \
 		"$(dkms status "$name/$ver" -k "$kk" 2>/dev/null)" \
 		"$name/$ver, $kk, $(uname -m): installed"
+	mlog=/var/lib/dkms/$name/$ver/$kk/$(uname -m)/log/make.log
+	ok_if "DKMS make.log for $kk exists" test -s "$mlog"
+	w=$(grep -iE 'warning:|error:' "$mlog" 2>/dev/null | head -3)
+	eq "DKMS build for $kk: no compiler or modpost warning" "$w" ""
+	kko=$(ko_suffix "$d/build")
+	check_module "$kk" ivshmem "$kko"
+	case "$(uname -m)" in
+	x86_64|i?86) check_module "$kk" ivshmem_host "$kko" ;;
+	esac
+	ok_if "$kk: modprobe resolves ivshmem in updates/dkms" sh -c \
+		"modprobe -S '$kk' --show-depends ivshmem | grep -q 'updates/dkms/ivshmem$kko'"
+	eq "$kk: no KUnit module installed" \
+		"$(find "/lib/modules/$kk" -path '*/updates/*' -name '*kunit*' | head -1)" ""
 done
-mlog=/var/lib/dkms/$name/$ver/$k/$(uname -m)/log/make.log
-ok_if "DKMS make.log for $k exists" test -s "$mlog"
-w=$(grep -iE 'warning:|error:' "$mlog" 2>/dev/null | head -3)
-eq "DKMS build for $k: no compiler or modpost warning" "$w" ""
-
-check_module() {
-	local m=$1 dest=/lib/modules/$k/updates/dkms
-	eq "$m: modinfo finds it in $dest" \
-		"$(modinfo -k "$k" -n "$m" 2>/dev/null)" "$dest/$m$ko"
-	eq "$m: MODULE_VERSION is VERSION ($ver)" \
-		"$(modinfo -k "$k" -F version "$m" 2>/dev/null)" "$ver"
-	eq "$m: vermagic is $k" \
-		"$(modinfo -k "$k" -F vermagic "$m" 2>/dev/null | cut -d' ' -f1)" "$k"
-}
-check_module ivshmem
-case "$(uname -m)" in x86_64|i?86) check_module ivshmem_host ;; esac
-ok_if "modprobe resolves ivshmem in updates/dkms" sh -c \
-	"modprobe -S '$k' --show-depends ivshmem | grep -q 'updates/dkms/ivshmem$ko'"
-eq "no KUnit module installed" \
-	"$(find "/lib/modules/$k" -path '*/updates/*' -name '*kunit*' | head -1)" ""
 
 # For the guest test (what dpkg -i installed)
 if [ -n "$export_dir" ]; then

@@ -208,13 +208,16 @@ def make_initramfs(flavor, kos, progs):
 class Guest:
     """One QEMU guest run: boots, runs a script, collects the console."""
 
-    def __init__(self, flavor, name, script, devices=(), mem='1G', smp=2,
+    def __init__(self, flavor, name, script, devices=(), mem=None, smp=2,
                  timeout=300, workdir=None, append=''):
         self.flavor = flavor
         self.name = name
         self.script = script
         self.devices = list(devices)
-        self.mem = mem
+        # Debug kernels scan all memory for kmemleak after every test and
+        # set up KASAN's shadow for it at boot: they get less.
+        self.mem = mem or os.environ.get('IVT_GUEST_MEM') or \
+            ('512M' if flavor.debug else '1G')
         self.smp = smp
         self.timeout = timeout
         self.append = append        # extra kernel command line
@@ -301,9 +304,18 @@ class Guest:
         self.elapsed = time.time() - self.started
         self.timed_out = self.proc.returncode is not None and \
             time.time() > deadline
-        log('  %s/%s: guest finished in %.0fs' % (self.flavor.name, self.name,
-                                                   self.elapsed))
         first = self.text()
+        # The guest's own clock: where its time went (boot, script,
+        # kmemleak scan), for keeping make check fast.
+        m = re.search(r'IVT-BOOTED \S+ at ([\d.]+) s', first)
+        t = re.search(r'IVT-TIMES script ended at ([\d.]+) s, kmemleak '
+                      r'done at ([\d.]+) s', first)
+        split = '' if not (m and t) else \
+            ' (guest clock: booted %.0fs, script %.0fs, kmemleak %.0fs)' % (
+                float(m.group(1)), float(t.group(1)) - float(m.group(1)),
+                float(t.group(2)) - float(t.group(1)))
+        log('  %s/%s: guest finished in %.0fs%s' % (
+            self.flavor.name, self.name, self.elapsed, split))
         if not self.retried and not self.timed_out and \
                 'IVT-BOOTED' not in first and SPLAT_RE.search(first):
             # The kernel died before /init ran anything of ours (seen
