@@ -76,17 +76,17 @@ static inline void ivshmem_eventfd_signal_n(struct eventfd_ctx *ctx,
 /*
  * vm_operations_struct.huge_fault took an enum page_entry_size up to 6.5;
  * 6.6 replaced it with the page order (6.1 and 6.12 checked). A handler
- * takes an ivshmem_fault_size_t and reads the order with
- * ivshmem_fault_order().
+ * takes an ivshmem_fault_size_t (a macro naming the type of the second
+ * argument) and reads the order with ivshmem_fault_order().
  */
 #if IVSHMEM_KERNEL_GE(6, 6, 0)
-typedef unsigned int ivshmem_fault_size_t;
+#define ivshmem_fault_size_t unsigned int
 static inline unsigned int ivshmem_fault_order(unsigned int order)
 {
 	return order;
 }
 #else
-typedef enum page_entry_size ivshmem_fault_size_t;
+#define ivshmem_fault_size_t enum page_entry_size
 static inline unsigned int ivshmem_fault_order(enum page_entry_size size)
 {
 	return size == PE_SIZE_PMD ? PMD_SHIFT - PAGE_SHIFT :

@@ -76,6 +76,7 @@ static const struct kernel_param_ops ivshmem_memtype_ops = {
 	.set = ivshmem_memtype_set,
 	.get = ivshmem_memtype_get,
 };
+
 /* Read-only once loaded: every device of one load uses the same rule. */
 module_param_cb(memtype, &ivshmem_memtype_ops, &ivshmem_memtype, 0444);
 MODULE_PARM_DESC(memtype,
