@@ -857,6 +857,38 @@ static int cmd_huge(const char *dev, const char *expects)
 		skip("PTDUMP of the entry sizes", "no page table dump");
 	}
 
+	/*
+	 * Page-table walkers that would take a struct page from a huge
+	 * entry if they did not know better. The boot's splat check is the
+	 * real assertion; move_pages() must not report a NUMA node.
+	 */
+	{
+		unsigned char vec[4];
+		uint64_t ent;
+		int st = 0, pm, sm;
+		void *addr = (void *)p;
+		char buf[4096];
+		long r;
+
+		sm = open("/proc/self/smaps", O_RDONLY);
+		while (sm >= 0 && read(sm, buf, sizeof(buf)) > 0)
+			;
+		pm = open("/proc/self/pagemap", O_RDONLY);
+		check(sm >= 0 && pm >= 0 &&
+		      pread(pm, &ent, 8, ((uintptr_t)p / pg) * 8) == 8 &&
+		      mincore((void *)p, 4 * pg, vec) == 0,
+		      "smaps, pagemap and mincore over the mapping work");
+		close(sm);
+		close(pm);
+		r = syscall(__NR_move_pages, 0, 1, &addr, NULL, &st, 0);
+		if (r < 0 && errno == ENOSYS)
+			skip("move_pages status of a mapped page", "no NUMA");
+		else
+			check(r == 0 && st < 0,
+			      "move_pages finds no page behind the mapping (%ld, status %d)",
+			      r, st);
+	}
+
 	/* Partial munmap inside the second 2 MiB: the PMD is zapped. */
 	check(munmap((void *)(p + huge + pg), pg) == 0, "munmap one page inside a 2 MiB entry");
 	f0 = minflt();
@@ -925,7 +957,7 @@ static int cmd_bench(const char *dev)
 	for (i = 0; i < len; i += pg)
 		a[i] = 1;
 	anon_faults = minflt() - f0;
-	printf("bench: page faults per 2 MiB touched, fresh 64 MiB mapping: %s %.2f, anonymous MADV_HUGEPAGE %.2f, ratio %.2f\n",
+	printf("bench faults per 2 MiB touched, fresh 64 MiB mapping: %s %.2f, anonymous MADV_HUGEPAGE %.2f, ratio %.2f\n",
 	       dev, (double)dev_faults / (len / huge),
 	       (double)anon_faults / (len / huge),
 	       anon_faults ? (double)dev_faults / anon_faults : 0.0);
