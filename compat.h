@@ -74,6 +74,79 @@ static inline void ivshmem_eventfd_signal_n(struct eventfd_ctx *ctx,
 #endif
 
 /*
+ * vm_operations_struct.huge_fault took an enum page_entry_size up to 6.5;
+ * 6.6 replaced it with the page order (6.1 and 6.12 checked). A handler
+ * takes an ivshmem_fault_size_t (a macro naming the type of the second
+ * argument) and reads the order with ivshmem_fault_order().
+ */
+#if IVSHMEM_KERNEL_GE(6, 6, 0)
+#define ivshmem_fault_size_t unsigned int
+static inline unsigned int ivshmem_fault_order(unsigned int order)
+{
+	return order;
+}
+#else
+#define ivshmem_fault_size_t enum page_entry_size
+static inline unsigned int ivshmem_fault_order(enum page_entry_size size)
+{
+	return size == PE_SIZE_PMD ? PMD_SHIFT - PAGE_SHIFT :
+	       size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT : 0;
+}
+#endif
+
+/*
+ * Huge PFN mappings (2 MiB PMD entries of memory without struct pages).
+ *
+ * 6.12 has them (huge PFNMAP, CONFIG_ARCH_SUPPORTS_PMD_PFNMAP):
+ * vmf_insert_pfn_pmd() of a PFN without PFN_MAP writes a pmd_special()
+ * entry, which GUP-fast refuses like a special PTE, and the fault path
+ * offers ->huge_fault to every VM_PFNMAP VMA whatever the THP sysfs
+ * setting (vma_file_bypass_thp_tuneables()).
+ *
+ * 6.1 has no pmd_special(): a plain huge PMD would make GUP-fast and
+ * follow_page() take struct pages BAR2 does not have, and
+ * hugepage_vma_check() refuses VM_SPECIAL VMAs unless vma_is_dax(). So
+ * there the entry is a devmap PMD (PFN_DEV | PFN_MAP), for which GUP-fast
+ * and follow_page() look up a dev_pagemap, find none and give up (slow GUP
+ * then refuses VM_IO | VM_PFNMAP), and the driver's private inode is
+ * S_DAX, which makes vma_is_dax() true (Documentation/guest.rst lists
+ * what else S_DAX changes: nothing for this inode). Needs CONFIG_FS_DAX
+ * (S_DAX is 0 without it); else mappings use 4 KiB entries only.
+ */
+#include <linux/huge_mm.h>
+#include <linux/pfn_t.h>
+#if IVSHMEM_KERNEL_GE(6, 12, 0)
+#define IVSHMEM_HUGE_PFNMAP IS_ENABLED(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)
+#else
+#define IVSHMEM_HUGE_PFNMAP (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) && \
+			     IS_ENABLED(CONFIG_ARCH_HAS_PTE_DEVMAP) && \
+			     IS_ENABLED(CONFIG_FS_DAX))
+#endif
+
+/* Let the fault path offer huge faults on mappings of @inode's files. */
+static inline void ivshmem_inode_allow_huge(struct inode *inode)
+{
+#if IVSHMEM_HUGE_PFNMAP && !IVSHMEM_KERNEL_GE(6, 12, 0)
+	inode->i_flags |= S_DAX;
+#endif
+}
+
+#if IVSHMEM_HUGE_PFNMAP
+/* Map the 2 MiB at @pfn (aligned) where @vmf faulted; see above. */
+static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
+						unsigned long pfn, bool write)
+{
+#if IVSHMEM_KERNEL_GE(6, 12, 0)
+	return vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(pfn, PFN_DEV), write);
+#else
+	return vmf_insert_pfn_pmd_prot(vmf,
+				       __pfn_to_pfn_t(pfn, PFN_DEV | PFN_MAP),
+				       vmf->vma->vm_page_prot, write);
+#endif
+}
+#endif
+
+/*
  * Internals of the host module that its KUnit suite calls. 6.1 lacks
  * EXPORT_SYMBOL_IF_KUNIT(); this is the same idea with the project's
  * namespace: exported only when KUnit is configured.

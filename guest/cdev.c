@@ -3,8 +3,10 @@
  * ivshmem guest driver: file operations on /dev/ivshmemN.
  *
  * read/write/lseek behave like a file of BAR2's size; mmap maps BAR2
- * write-back, shared only, populated on fault so that removal can revoke
- * it (see ivshmem_drv.h for the lifetime rules).
+ * shared only, as raw PFNs (BAR2 has no struct pages) with BAR2's one
+ * memory type, populated on fault with 2 MiB entries where the offset and
+ * address allow, so that removal can revoke it (see ivshmem_drv.h for the
+ * lifetime rules, Documentation/guest.rst "Memory model" for the rest).
  *
  * Locking: no driver lock is taken here. Every operation that reaches the
  * hardware runs inside an ivshmem_srcu read-side section and checks
@@ -24,8 +26,6 @@
 
 /* Copy in chunks so that a huge read or write can be interrupted. */
 #define IVSHMEM_RW_CHUNK	SZ_1M
-/* Pages mapped per fault: fewer faults on a fresh mapping. */
-#define IVSHMEM_FAULT_AROUND	16
 
 static struct ivshmem_dev *to_idev(struct file *file)
 {
@@ -166,69 +166,134 @@ static ssize_t ivshmem_write(struct file *file, const char __user *buf,
 	return ivshmem_rw(file, (char __user *)buf, count, ppos, false);
 }
 
-/*
- * Insert @n pages of BAR2 from page @pgoff at @addr; the first must
- * succeed, the rest stop at the first that fails (already mapped, end).
- */
-static vm_fault_t ivshmem_insert(struct ivshmem_dev *idev,
-				 struct vm_area_struct *vma, unsigned long addr,
-				 pgoff_t pgoff, int n)
-{
-	unsigned long pfn = PHYS_PFN(idev->shm_phys) + pgoff;
-	vm_fault_t ret = VM_FAULT_NOPAGE;
-	int i, err;
-
-	for (i = 0; i < n && addr < vma->vm_end; i++, addr += PAGE_SIZE) {
-		if (idev->shm_pages) {
-			err = vm_insert_page(vma, addr, pfn_to_page(pfn + i));
-			if (!i && err && err != -EBUSY)
-				ret = err == -ENOMEM ? VM_FAULT_OOM :
-						       VM_FAULT_SIGBUS;
-		} else {
-			vm_fault_t r = vmf_insert_pfn_prot(vma, addr, pfn + i,
-							   vma->vm_page_prot);
-
-			if (!i)
-				ret = r;
-			err = r == VM_FAULT_NOPAGE ? 0 : -EFAULT;
-		}
-		if (err)
-			break;
-	}
-	return ret;
-}
-
 /**
- * ivshmem_vm_fault() - map BAR2 pages into a user mapping
+ * ivshmem_vm_fault() - map BAR2 pages into a user mapping, 4 KiB entries
  * @vmf: the fault
  *
- * Maps the faulting page and up to IVSHMEM_FAULT_AROUND - 1 pages after
- * it. With struct pages they get the mapping's protection (write-back);
- * without, the memory type PAT recorded for BAR2. The page table entries
- * are written inside SRCU, so removal's zap, which follows its
- * synchronize_srcu(), finds every one of them.
+ * Maps the faulting page and the rest of its page table (up to the next
+ * 2 MiB boundary, within the VMA): a fresh mapping takes at most one fault
+ * per 2 MiB even where huge entries cannot be used. The entries are
+ * special PTEs of raw PFNs (vmf_insert_pfn()): no struct page, no page
+ * reference can be taken through them, no RSS is counted, and their
+ * memory type is the one PAT recorded for BAR2 at probe. They are written
+ * inside SRCU, so removal's zap, which follows its synchronize_srcu(),
+ * finds every one of them.
  *
  * Context: mmap lock held for read; enters ivshmem_srcu.
  * Return: VM_FAULT_NOPAGE when mapped, VM_FAULT_SIGBUS once the device is
- * gone, or the error of the first page.
+ * gone, or the error of the faulting page.
  */
 static vm_fault_t ivshmem_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct ivshmem_dev *idev = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long end = min(ALIGN(addr + 1, PMD_SIZE), vma->vm_end);
+	/* mmap() checked that the whole VMA lies inside BAR2. */
+	unsigned long pfn = PHYS_PFN(idev->shm_phys) + vmf->pgoff;
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	int idx;
 
 	idx = srcu_read_lock(&ivshmem_srcu);
+	if (READ_ONCE(idev->alive)) {
+		ret = vmf_insert_pfn(vma, addr, pfn);
+		/* Entries already present are skipped, not an error. */
+		while (ret == VM_FAULT_NOPAGE && (addr += PAGE_SIZE) < end)
+			if (vmf_insert_pfn(vma, addr, ++pfn) != VM_FAULT_NOPAGE)
+				break;
+	}
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+
+#if IVSHMEM_HUGE_PFNMAP
+/**
+ * ivshmem_vm_huge_fault() - map 2 MiB of BAR2 with one PMD entry
+ * @vmf: the fault
+ * @size: the entry size the fault path offers (compat.h)
+ *
+ * Only where the 2 MiB around the fault lie inside the VMA, start at a
+ * 2 MiB file offset and a 2 MiB-aligned physical address; else falls back
+ * to ivshmem_vm_fault(). The entry is a huge PFN entry that GUP refuses
+ * (see compat.h), written inside SRCU like the PTEs; removal's
+ * unmap_mapping_range() zaps it. 1 GiB entries are not offered.
+ *
+ * Context: mmap lock held for read; enters ivshmem_srcu.
+ * Return: VM_FAULT_NOPAGE, VM_FAULT_FALLBACK, VM_FAULT_SIGBUS once the
+ * device is gone, or VM_FAULT_OOM.
+ */
+static vm_fault_t ivshmem_vm_huge_fault(struct vm_fault *vmf,
+					ivshmem_fault_size_t size)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ivshmem_dev *idev = vma->vm_private_data;
+	unsigned long addr = vmf->address & PMD_MASK;
+	pgoff_t pgoff = vmf->pgoff - ((vmf->address - addr) >> PAGE_SHIFT);
+	phys_addr_t phys = idev->shm_phys + ((phys_addr_t)pgoff << PAGE_SHIFT);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	int idx;
+
+	if (ivshmem_fault_order(size) != PMD_SHIFT - PAGE_SHIFT ||
+	    addr < vma->vm_start || vma->vm_end - addr < PMD_SIZE ||
+	    !IS_ALIGNED(phys, PMD_SIZE))
+		return VM_FAULT_FALLBACK;
+
+	idx = srcu_read_lock(&ivshmem_srcu);
 	if (READ_ONCE(idev->alive))
-		ret = ivshmem_insert(idev, vma, vmf->address & PAGE_MASK,
-				     vmf->pgoff, IVSHMEM_FAULT_AROUND);
+		ret = ivshmem_insert_pfn_pmd(vmf, PHYS_PFN(phys),
+					     vmf->flags & FAULT_FLAG_WRITE);
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	return ret;
+}
+#endif
+
+/**
+ * ivshmem_vm_access() - ptrace, gdb and /proc/PID/mem access to a mapping
+ * @vma: the mapping
+ * @addr: user address in @vma
+ * @buf: kernel buffer
+ * @len: bytes wanted
+ * @write: non-zero to write @buf into the mapping
+ *
+ * get_user_pages() refuses the mapping (no struct pages), so
+ * access_remote_vm() comes here: copy through the kernel mapping, which
+ * has the same memory type, inside SRCU. Writing needs a writable mapping,
+ * as it does for GUP on a shared mapping even with FOLL_FORCE.
+ *
+ * Context: the target's mmap lock held for read; enters ivshmem_srcu.
+ * Return: bytes copied (up to the end of @vma), -EIO for a write to a
+ * read-only mapping, -ENODEV once the device is gone.
+ */
+static int ivshmem_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			     void *buf, int len, int write)
+{
+	struct ivshmem_dev *idev = vma->vm_private_data;
+	u64 off = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	int idx, ret;
+
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EIO;
+	len = min_t(unsigned long, len, vma->vm_end - addr);
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		ret = -ENODEV;
+	} else {
+		if (write)
+			memcpy(idev->shm + off, buf, len);
+		else
+			memcpy(buf, idev->shm + off, len);
+		ret = len;
+	}
 	srcu_read_unlock(&ivshmem_srcu, idx);
 	return ret;
 }
 
 static const struct vm_operations_struct ivshmem_vm_ops = {
 	.fault = ivshmem_vm_fault,
+#if IVSHMEM_HUGE_PFNMAP
+	.huge_fault = ivshmem_vm_huge_fault,
+#endif
+	.access = ivshmem_vm_access,
 };
 
 static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
@@ -251,13 +316,12 @@ static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 		ret = -ENODEV;
 	} else {
 		/*
-		 * VM_IO keeps get_user_pages() away: nothing can pin BAR2
-		 * pages and hold up removal. Pages go in as a mixed map
-		 * (struct pages) or a PFN map (none).
+		 * A PFN map of special entries: GUP-fast skips them, GUP
+		 * refuses VM_IO | VM_PFNMAP (EFAULT), so no page reference
+		 * exists that removal would have to wait for or revoke.
 		 */
-		ivshmem_vm_flags_set(vma, VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
-				     (idev->shm_pages ? VM_MIXEDMAP :
-							VM_PFNMAP));
+		ivshmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+				     VM_DONTDUMP);
 		vma->vm_ops = &ivshmem_vm_ops;
 		vma->vm_private_data = idev;
 	}
@@ -270,7 +334,7 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 {
 	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
 			  idev->vectors, idev->rx_mask, idev->can_ring,
-			  idev->region_id, idev->shm_pages);
+			  idev->region_id, idev->shm_wb);
 	ivshmem_irq_counts(idev, info->irq_count);
 }
 
@@ -377,7 +441,13 @@ const struct file_operations ivshmem_fops = {
 	.read = ivshmem_read,
 	.write = ivshmem_write,
 	.mmap = ivshmem_mmap,
+#if IVSHMEM_HUGE_PFNMAP
+	/* Addresses 2 MiB-congruent with the offset, for PMD entries. */
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 	.poll = ivshmem_poll,
+	/* msync(): the memory is the host's, nothing to write back. */
+	.fsync = noop_fsync,
 	.unlocked_ioctl = ivshmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };

@@ -86,12 +86,14 @@ struct ivshmem_vector {
  *		that removal can revoke all user mappings at once.
  * @pdev:	the PCI device; valid while @alive.
  * @regs:	BAR0 registers; valid while @alive.
- * @shm:	kernel write-back mapping of BAR2; valid while @alive.
+ * @shm:	kernel mapping of BAR2, memory type @shm_type; valid while
+ *		@alive. BAR2 has no struct pages.
  * @shm_phys:	physical address of BAR2.
  * @shm_size:	size of BAR2 in bytes.
- * @shm_pages:	BAR2 has struct pages (ZONE_DEVICE): user mappings insert
- *		pages, write-back. Else they insert PFNs with the memory type
- *		PAT recorded for BAR2.
+ * @shm_type:	the memory type PAT granted for BAR2, which every view has
+ *		(kernel mapping, user PTEs): "write-back", "write-combining",
+ *		"uncached-minus", ... as pat_memtype_list names them.
+ * @shm_wb:	@shm_type is write-back (IVSHMEM_INFO_MAP_WB).
  * @vectors:	MSI-X vectors allocated, 0 without MSI-X or with none
  *		granted.
  * @rx_mask:	vectors whose interrupt handler is installed: those that
@@ -116,7 +118,8 @@ struct ivshmem_dev {
 	void *shm;
 	phys_addr_t shm_phys;
 	u64 shm_size;
-	bool shm_pages;
+	const char *shm_type;
+	bool shm_wb;
 	u32 vectors;
 	u32 rx_mask;
 	bool can_ring;

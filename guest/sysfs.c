@@ -94,8 +94,22 @@ static ssize_t region_id_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(region_id);
 
+/*
+ * BAR2's memory type, the same for the kernel's and every user mapping,
+ * named as /sys/kernel/debug/x86/pat_memtype_list names it.
+ */
+static ssize_t memtype_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", idev->shm_type);
+}
+static DEVICE_ATTR_RO(memtype);
+
 static struct attribute *ivshmem_attrs[] = {
 	&dev_attr_size.attr,
+	&dev_attr_memtype.attr,
 	&dev_attr_peer_id.attr,
 	&dev_attr_vectors.attr,
 	&dev_attr_can_ring.attr,

@@ -94,7 +94,7 @@ static_assert(sizeof(struct ivshmem_seen) == 72);
  * @rx_mask: vectors with an interrupt handler, bit n for vector n
  * @can_ring: the device has an MSI-X capability, so its doorbell works
  * @region_id: ACRN region ID or a negative errno when there is none
- * @map_wb: user mappings are write-back (BAR2 has struct pages)
+ * @map_wb: BAR2's one memory type, user mappings' too, is write-back
  *
  * Leaves @info->irq_count zero for the caller to fill.
  *

@@ -105,3 +105,10 @@ dev_by_size() {
 pci_of() {
 	basename "$(readlink "/sys/class/ivshmem/${1##*/}/device")"
 }
+
+# map_wb_flag MEMTYPE: the IVSHMEM_INFO_MAP_WB bit, as the info ioctl
+# prints flags, that a device whose sysfs memtype is MEMTYPE must report
+# (plain device: no other flag).
+map_wb_flag() {
+	if [ "$1" = write-back ]; then echo 0x4; else echo 0x0; fi
+}

@@ -18,12 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
 #include <linux/ivshmem.h>
 
 #include "check.h"
@@ -210,6 +215,87 @@ static int touch(volatile char *p)
 	return sig;
 }
 
+/* Write @p's own byte back to it; return the signal it raised or 0. */
+static int touch_w(volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &old_bus);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sig = sigsetjmp(fault_jmp, 1);
+	if (!sig)
+		*p = *p;
+	sigaction(SIGBUS, &old_bus, NULL);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	return sig;
+}
+
+static const char *signame(int sig)
+{
+	return sig ? strsignal(sig) : "no signal";
+}
+
+/* This process's minor page faults so far. */
+static long minflt(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		die("getrusage");
+	return ru.ru_minflt;
+}
+
+/* A "Name:   N kB" line of /proc/self/status, in kB, or -1. */
+static long status_kb(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	size_t n = strlen(name);
+
+	if (!f)
+		die("/proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ':')
+			kb = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Try to take page references on [p, p + len) through vmsplice(): the
+ * driver's mappings have no struct pages, so GUP must refuse with EFAULT.
+ * If it took them anyway the pipe holds them: @pipefd is left for the
+ * caller to read after removal (the issue 8 sequence).
+ */
+static int try_vmsplice(int pipefd[2], void *p, size_t len)
+{
+	struct iovec iov = { .iov_base = p, .iov_len = len };
+
+	if (pipe(pipefd))
+		die("pipe");
+	return vmsplice(pipefd[1], &iov, 1, SPLICE_F_NONBLOCK) < 0 ? -1 : 0;
+}
+
+/* io_uring fixed-buffer registration (a long-term pin), raw syscalls. */
+static int try_io_uring_register(void *p, size_t len, int *err)
+{
+	struct io_uring_params params;
+	struct iovec iov = { .iov_base = p, .iov_len = len };
+	int ring, ret;
+
+	memset(&params, 0, sizeof(params));
+	ring = syscall(__NR_io_uring_setup, 2, &params);
+	if (ring < 0)
+		return -2;
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	*err = errno;
+	close(ring);
+	return ret;
+}
+
 static int write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY);
@@ -254,20 +340,47 @@ static int mapped_in_self(volatile void *p)
 
 /*
  * unbind DEV PCI-ADDRESS: unbind the driver while this process has the
- * device mapped and a child process sits in a read() loop on it.
+ * device mapped, a child process sits in a read() loop on it and another
+ * child shares the mapping (fork).
+ * remove DEV PCI-ADDRESS: the same with the PCI device removed through
+ * sysfs.
  * unplug DEV: the same, but the device is hot-unplugged from outside
  * (the harness is told by a line "IVT-UNPLUG-NOW").
+ * Before the removal, the sequence of issue 8: try to take a page
+ * reference with vmsplice() (refused), munmap, close; after it, read the
+ * pipe: nothing freed may be reachable from it.
  */
-static int cmd_unbind(const char *dev, const char *bdf)
+static int cmd_unbind(const char *dev, const char *bdf, int remove)
 {
-	int fd = open_dev(dev, O_RDWR), status, pipefd[2];
+	int fd = open_dev(dev, O_RDWR), status, pipefd[2], vsp[2], go[2];
 	size_t size = get_info(fd).size;
 	volatile char *p = map_dev(fd, size, 0);
 	struct ivshmem_info info;
-	pid_t child;
-	int refs, after, ret, sig;
-	char c;
+	pid_t child, sharer;
+	int refs, after, ret, sig, mem;
+	char c, page[4096];
 
+	{
+		int fd2 = open_dev(dev, O_RDWR);
+		void *p2 = map_dev(fd2, 4096, 0);
+
+		errno = 0;
+		ret = try_vmsplice(vsp, p2, 4096);
+		sig = errno;
+		check(ret < 0 && sig == EFAULT,
+		      "vmsplice a page of a mapping into a pipe: EFAULT (%d, %s)",
+		      ret, strerror(sig));
+		ret = try_io_uring_register(p2, 4096, &sig);
+		if (ret == -2)
+			skip("io_uring buffer registration before removal",
+			     "no io_uring");
+		else
+			check(ret < 0 && sig == EFAULT,
+			      "io_uring buffer registration of it: EFAULT (%s)",
+			      strerror(sig));
+		check(munmap(p2, 4096) == 0 && close(fd2) == 0,
+		      "munmap and close the vmspliced mapping before removal");
+	}
 	p[0] = 'A';
 	p[size - 1] = 'Z';
 	if (pipe(pipefd))
@@ -291,8 +404,27 @@ static int cmd_unbind(const char *dev, const char *bdf)
 	close(pipefd[1]);
 	if (read(pipefd[0], &c, 1) != 1)
 		die("reader did not start");
+	if (pipe(go))
+		die("pipe");
+	sharer = fork();
+	if (sharer == 0) {
+		/* Shares the mapping; after removal it must be revoked too. */
+		if (p[0] != 'A' || p[size - 1] != 'Z')
+			_exit(1);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(touch(p) == SIGBUS ? 0 : 3);
+	}
+	close(go[0]);
 
-	if (bdf) {
+	if (bdf && remove) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+			 bdf);
+		check(!write_file(path, "1"),
+		      "sysfs remove %s while mapped and read", bdf);
+	} else if (bdf) {
 		check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
 		      "unbind %s while mapped and read", bdf);
 	} else {
@@ -326,6 +458,28 @@ static int cmd_unbind(const char *dev, const char *bdf)
 	sig = touch(p + size - 1);
 	check(sig == SIGBUS, "... at the last byte too (%s)",
 	      sig ? strsignal(sig) : "no signal");
+	check(write(go[1], "g", 1) == 1 && waitpid(sharer, &status, 0) == sharer &&
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a forked child sharing the mapping saw the data, then SIGBUS after removal (status 0x%x)",
+	      status);
+	close(go[1]);
+	fcntl(vsp[0], F_SETFL, O_NONBLOCK);
+	errno = 0;
+	ret = read(vsp[0], page, sizeof(page));
+	sig = errno;
+	check(ret < 0 && sig == EAGAIN,
+	      "reading the pipe after removal: empty, a clean EAGAIN (%d, %s)",
+	      ret, strerror(sig));
+	close(vsp[0]);
+	close(vsp[1]);
+	mem = open("/proc/self/mem", O_RDONLY);
+	errno = 0;
+	ret = mem >= 0 ? pread(mem, page, 16, (off_t)(uintptr_t)p) : 0;
+	sig = errno;
+	check(ret < 0 && sig == EIO,
+	      "/proc/self/mem read of the revoked mapping fails with EIO (%d, %s)",
+	      ret, strerror(sig));
+	close(mem);
 	CHECK_ERR(pread(fd, &c, 1, 0), ENODEV, "read after removal");
 	CHECK_ERR(pwrite(fd, &c, 1, 0), ENODEV, "write after removal");
 	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, &info), ENODEV,
@@ -362,11 +516,29 @@ static int cmd_hold(const char *dev, const char *secs)
 	return 0;
 }
 
+/* The first line of @path without its newline, or "" when unreadable. */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 /*
- * memtype DEV: the cache bits of this process's page table entries for a
- * fresh mapping of DEV, from /sys/kernel/debug/page_tables/current_user
- * or current_kernel (CONFIG_PTDUMP_DEBUGFS). With IVSHMEM_INFO_MAP_WB the entries must be
- * write-back: no PCD, PWT or PAT bit.
+ * memtype DEV: one memory type for every view of BAR2. The type the
+ * driver reports in sysfs must be the one x86 PAT recorded for BAR2
+ * (/sys/kernel/debug/x86/pat_memtype_list), IVSHMEM_INFO_MAP_WB must be
+ * set exactly when it is write-back, and the cache bits of this process's
+ * page table entries for a fresh mapping (PTDUMP,
+ * /sys/kernel/debug/page_tables/current_user or current_kernel) must
+ * encode it: write-back none of PWT, PCD, PAT; write-combining PWT;
+ * uncached-minus PCD; uncached PCD and PWT (Linux's PAT table).
  */
 static int cmd_memtype(const char *dev)
 {
@@ -374,47 +546,427 @@ static int cmd_memtype(const char *dev)
 	struct ivshmem_info info = get_info(fd);
 	volatile char *p = map_dev(fd, info.size, 0);
 	unsigned long start = (unsigned long)p, end = start + info.size;
-	int wb = !!(info.flags & IVSHMEM_INFO_MAP_WB);
-	char line[512], bad[512] = "";
-	int found = 0;
+	char line[512], bad[512] = "", path[256], type[64], res[256];
+	int found = 0, pwt, pcd;
+	unsigned long long bar = 0;
 	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/ivshmem/%s/memtype",
+		 strrchr(dev, '/') + 1);
+	read_line(path, type, sizeof(type));
+	check(type[0], "sysfs memtype is readable (%s)", type);
+	check(!!(info.flags & IVSHMEM_INFO_MAP_WB) == !strcmp(type, "write-back"),
+	      "IVSHMEM_INFO_MAP_WB (%s) exactly when the memory type is write-back (%s)",
+	      info.flags & IVSHMEM_INFO_MAP_WB ? "set" : "clear", type);
+
+	/* The type PAT recorded for BAR2. */
+	snprintf(path, sizeof(path), "/sys/class/ivshmem/%s/device/resource",
+		 strrchr(dev, '/') + 1);
+	f = fopen(path, "r");
+	if (f) {
+		/* Third line: BAR2. */
+		if (fgets(res, sizeof(res), f) && fgets(res, sizeof(res), f) &&
+		    fgets(res, sizeof(res), f))
+			bar = strtoull(res, NULL, 16);
+		fclose(f);
+	}
+	f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "r");
+	if (!f) {
+		skip("PAT memory type of BAR2", "no pat_memtype_list");
+	} else {
+		char want[64] = "";
+
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long lo, hi;
+			char t[64];
+
+			if (sscanf(line, "PAT: [mem 0x%llx-0x%llx] %63s", &lo,
+				   &hi, t) == 3 && lo <= bar && bar < hi)
+				snprintf(want, sizeof(want), "%s", t);
+		}
+		fclose(f);
+		check(bar && !strcmp(want, type),
+		      "PAT recorded '%s' for BAR2 at 0x%llx, the driver says '%s'",
+		      want, bar, type);
+	}
 
 	p[0] = p[0];
 	p[info.size - 1] = p[info.size - 1];
+	if (!strcmp(type, "write-back")) {
+		pwt = 0, pcd = 0;
+	} else if (!strcmp(type, "write-combining")) {
+		pwt = 1, pcd = 0;
+	} else if (!strcmp(type, "uncached-minus")) {
+		pwt = 0, pcd = 1;
+	} else if (!strcmp(type, "uncached")) {
+		pwt = 1, pcd = 1;
+	} else {
+		check(0, "memory type '%s' is one the test knows", type);
+		return failures;
+	}
 	/* current_user exists with page table isolation only. */
 	f = fopen("/sys/kernel/debug/page_tables/current_user", "r");
 	if (!f)
 		f = fopen("/sys/kernel/debug/page_tables/current_kernel", "r");
 	if (!f) {
-		skip("user PTE memory type of a %s mapping: no page table dump (CONFIG_PTDUMP_DEBUGFS)",
-		     wb ? "write-back" : "raw-PFN");
-		return 0;
+		skip("user PTE memory type", "no page table dump (CONFIG_PTDUMP_DEBUGFS)");
+		return failures;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
-		int good;
 
-		/* Present user entries only. */
+		/* Present user entries only, 4 KiB or 2 MiB. */
 		if (sscanf(line, "0x%lx-0x%lx", &lo, &hi) != 2 ||
-		    hi <= start || lo >= end || !strstr(line, "pte") ||
-		    !strstr(line, "USR"))
+		    hi <= start || lo >= end || !strstr(line, "USR") ||
+		    (!strstr(line, "pte") && !strstr(line, "pmd")))
 			continue;
 		found++;
 		line[strcspn(line, "\n")] = 0;
-		if (wb)
-			good = !strstr(line, "PCD") && !strstr(line, "PWT") &&
-			       !strstr(line, " PAT");
-		else
-			/* The control: raw PFNs take PAT's UC- under SeaBIOS. */
-			good = strstr(line, "PCD") != NULL;
-		if (!good && !bad[0])
+		if ((!!strstr(line, "PWT") != pwt || !!strstr(line, "PCD") != pcd ||
+		     strstr(line, " PAT")) && !bad[0])
 			snprintf(bad, sizeof(bad), "%s", line);
 	}
 	fclose(f);
-	check(found > 0 && !bad[0], "%s: %d page table range(s), first wrong one: %s",
-	      wb ? "user mapping is write-back (no PCD/PWT/PAT)" :
-		   "raw-PFN mapping is UC- (PCD), as PAT recorded",
-	      found, bad[0] ? bad : "none");
+	check(found > 0 && !bad[0],
+	      "user PTEs are %s like the kernel's view: %d page table range(s), first wrong one: %s",
+	      type, found, bad[0] ? bad : "none");
+	munmap((void *)p, info.size);
+	close(fd);
+	return failures;
+}
+
+/*
+ * A block device of the guest that takes O_DIRECT reads (a real GUP path
+ * into the user buffer), or -1 when the guest has none.
+ */
+static int open_direct_blockdev(char *name, size_t len)
+{
+	DIR *d = opendir("/sys/block");
+	struct dirent *e;
+	int fd = -1;
+
+	while (d && (e = readdir(d)) && fd < 0) {
+		char path[300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+		fd = open(path, O_RDONLY | O_DIRECT);
+		if (fd >= 0)
+			snprintf(name, len, "%s", path);
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+/*
+ * memmodel DEV: what the PFN memory model promises userspace. Nothing can
+ * take a page reference through a mapping (vmsplice, io_uring fixed
+ * buffers, process_vm_readv, O_DIRECT get EFAULT); touching the mapping
+ * adds nothing to VmRSS or RssFile; /proc/self/mem (ptrace, gdb) reads
+ * and writes through it; a forked child shares it; msync succeeds.
+ * Writes only bytes 4200..4401 of the device.
+ */
+static int cmd_memmodel(const char *dev)
+{
+	int fd = open_dev(dev, O_RDWR), pipefd[2], err = 0, ret, mem, bfd;
+	size_t size = get_info(fd).size, pg = getpagesize(), i;
+	char *p = map_dev(fd, size, 0), buf[64], name[300];
+	long rss0, file0, rss1, file1;
+	struct iovec local, remote;
+	pid_t child;
+	int status;
+
+	/* GUP refusals. */
+	errno = 0;
+	ret = try_vmsplice(pipefd, p, pg);
+	err = errno;
+	check(ret < 0 && err == EFAULT,
+	      "vmsplice from the mapping fails with EFAULT (%d, %s)", ret,
+	      strerror(err));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ret = try_io_uring_register(p, pg, &err);
+	if (ret == -2)
+		skip("io_uring buffer registration: io_uring_setup: %s",
+		     strerror(errno));
+	else
+		check(ret < 0 && err == EFAULT,
+		      "io_uring buffer registration of the mapping fails with EFAULT (%s)",
+		      strerror(err));
+	local = (struct iovec){ .iov_base = buf, .iov_len = sizeof(buf) };
+	remote = (struct iovec){ .iov_base = p, .iov_len = sizeof(buf) };
+	errno = 0;
+	ret = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+	err = errno;
+	if (ret < 0 && err == ENOSYS)
+		skip("process_vm_readv of the mapping",
+		     "no CONFIG_CROSS_MEMORY_ATTACH");
+	else
+		check(ret < 0 && err == EFAULT,
+		      "process_vm_readv of the mapping fails with EFAULT (%d, %s)",
+		      ret, strerror(err));
+	bfd = open_direct_blockdev(name, sizeof(name));
+	if (bfd < 0) {
+		skip("O_DIRECT read into the mapping", "the guest has no block device");
+	} else {
+		errno = 0;
+		ret = pread(bfd, p, pg, 0);
+		err = errno;
+		check(ret < 0 && err == EFAULT,
+		      "O_DIRECT read of %s into the mapping fails with EFAULT (%d, %s)",
+		      name, ret, strerror(err));
+		close(bfd);
+	}
+	check(pread(fd, buf, 1, 0) == 1, "read() still works after the refusals");
+
+	/* No RSS, no file-mapped accounting. */
+	rss0 = status_kb("VmRSS");
+	file0 = status_kb("RssFile");
+	for (i = 0; i < size; i += pg)
+		((volatile char *)p)[i] = ((volatile char *)p)[i];
+	rss1 = status_kb("VmRSS");
+	file1 = status_kb("RssFile");
+	check(rss0 > 0 && rss1 - rss0 < (long)(size >> 10) / 8,
+	      "VmRSS does not grow when all %zu KiB are touched (%ld -> %ld kB)",
+	      size >> 10, rss0, rss1);
+	check(file0 >= 0 && file1 - file0 < (long)(size >> 10) / 8,
+	      "RssFile does not grow either (%ld -> %ld kB)", file0, file1);
+
+	/* /proc/self/mem: the ptrace path, through vm_ops->access. */
+	mem = open("/proc/self/mem", O_RDWR);
+	if (mem < 0)
+		die("/proc/self/mem");
+	check(pwrite(fd, "mem-read-check", 14, 4200) == 14 &&
+	      pread(mem, buf, 14, (off_t)(uintptr_t)(p + 4200)) == 14 &&
+	      !memcmp(buf, "mem-read-check", 14),
+	      "/proc/self/mem reads what write() put in the mapping");
+	check(pwrite(mem, "mem-write-chk!", 14, (off_t)(uintptr_t)(p + 4300)) == 14 &&
+	      pread(fd, buf, 14, 4300) == 14 && !memcmp(buf, "mem-write-chk!", 14),
+	      "/proc/self/mem writes reach the shared memory (read() sees them)");
+	check(pread(mem, buf, 32, (off_t)(uintptr_t)(p + size - 16)) == 16,
+	      "/proc/self/mem read across the mapping's end is cut short");
+	{
+		int rfd = open_dev(dev, O_RDONLY);
+		char *r = mmap(NULL, pg, PROT_READ, MAP_SHARED, rfd, 0);
+
+		if (r == MAP_FAILED)
+			die("mmap read-only");
+		errno = 0;
+		ret = pwrite(mem, "x", 1, (off_t)(uintptr_t)r);
+		err = errno;
+		check(ret < 0 && err == EIO,
+		      "/proc/self/mem write to a read-only mapping fails with EIO (%d, %s)",
+		      ret, strerror(err));
+		munmap(r, pg);
+		close(rfd);
+	}
+	close(mem);
+
+	/* fork: the child shares the mapping both ways. */
+	p[4400] = 'P';
+	child = fork();
+	if (child == 0)
+		_exit(p[4400] == 'P' ? (p[4401] = 'C', 0) : 1);
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0 && p[4401] == 'C',
+	      "a forked child sees the parent's bytes and the parent the child's");
+	check(msync(p, size, MS_SYNC) == 0 && msync(p, size, MS_ASYNC) == 0,
+	      "msync (MS_SYNC, MS_ASYNC) succeeds");
+	munmap(p, size);
+	close(fd);
+	return failures;
+}
+
+/* How many present user page-table entries of each size cover [lo, hi). */
+static int ptdump_count(unsigned long lo, unsigned long hi, int *pmd, int *pte)
+{
+	FILE *f = fopen("/sys/kernel/debug/page_tables/current_user", "r");
+	char line[512];
+
+	if (!f)
+		f = fopen("/sys/kernel/debug/page_tables/current_kernel", "r");
+	if (!f)
+		return -1;
+	*pmd = *pte = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "0x%lx-0x%lx", &a, &b) != 2 || b <= lo ||
+		    a >= hi || !strstr(line, "USR"))
+			continue;
+		a = a < lo ? lo : a;
+		b = b > hi ? hi : b;
+		if (strstr(line, "pmd") && strstr(line, "PSE"))
+			*pmd += (b - a) >> 21;
+		else if (strstr(line, "pte"))
+			*pte += (b - a) >> 12;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * huge DEV EXPECT: a fresh mapping of the whole device takes at most one
+ * fault per 2 MiB; with EXPECT=1 the kernel must map it with 2 MiB
+ * entries: the address is 2 MiB aligned, PTDUMP (where there is one)
+ * shows PMD entries, and a partial munmap, which zaps the whole special
+ * PMD, makes the next access in that 2 MiB fault again where 4 KiB
+ * entries would have stayed. Then mprotect and fork on huge entries.
+ * Writes only bytes 4500 and 4501 of the device.
+ */
+static int cmd_huge(const char *dev, const char *expects)
+{
+	int expect = atoi(expects), fd = open_dev(dev, O_RDWR), pmd, pte, sig;
+	size_t size = get_info(fd).size, pg = getpagesize(), i;
+	const size_t huge = 2 << 20;
+	volatile char *p;
+	long f0, faults, chunks = size / huge;
+	pid_t child;
+	int status;
+
+	if (size < 4 * huge) {
+		skip("huge mappings", "the device is smaller than 8 MiB");
+		close(fd);
+		return 0;
+	}
+	p = map_dev(fd, size, 0);
+	if (expect)
+		check(((uintptr_t)p & (huge - 1)) == 0,
+		      "mmap returns a 2 MiB-aligned address (%p)", (void *)p);
+	f0 = minflt();
+	for (i = 0; i < size; i += pg)
+		p[i] = p[i];
+	faults = minflt() - f0;
+	printf("note %s: %ld faults for %zu MiB, %.2f per 2 MiB\n", dev, faults,
+	       size >> 20, (double)faults / chunks);
+	check(faults <= chunks + 1,
+	      "at most one page fault per 2 MiB touched (%ld for %ld)", faults,
+	      chunks);
+	if (ptdump_count((uintptr_t)p, (uintptr_t)p + size, &pmd, &pte) == 0) {
+		if (expect)
+			check(pmd == chunks && pte == 0,
+			      "PTDUMP: %d 2 MiB entries, %d 4 KiB entries (want %ld and 0)",
+			      pmd, pte, chunks);
+		else
+			check(pmd == 0 && pte == (int)(size / pg),
+			      "PTDUMP: %d 4 KiB entries, no 2 MiB ones (%d)",
+			      pte, pmd);
+	} else {
+		skip("PTDUMP of the entry sizes", "no page table dump");
+	}
+
+	/*
+	 * Page-table walkers that would take a struct page from a huge
+	 * entry if they did not know better. The boot's splat check is the
+	 * real assertion; move_pages() must not report a NUMA node.
+	 */
+	{
+		unsigned char vec[4];
+		uint64_t ent;
+		int st = 0, pm, sm;
+		void *addr = (void *)p;
+		char buf[4096];
+		long r;
+
+		sm = open("/proc/self/smaps", O_RDONLY);
+		while (sm >= 0 && read(sm, buf, sizeof(buf)) > 0)
+			;
+		pm = open("/proc/self/pagemap", O_RDONLY);
+		check(sm >= 0 && pm >= 0 &&
+		      pread(pm, &ent, 8, ((uintptr_t)p / pg) * 8) == 8 &&
+		      mincore((void *)p, 4 * pg, vec) == 0,
+		      "smaps, pagemap and mincore over the mapping work");
+		close(sm);
+		close(pm);
+		r = syscall(__NR_move_pages, 0, 1, &addr, NULL, &st, 0);
+		if (r < 0 && errno == ENOSYS)
+			skip("move_pages status of a mapped page", "no NUMA");
+		else
+			check(r == 0 && st < 0,
+			      "move_pages finds no page behind the mapping (%ld, status %d)",
+			      r, st);
+	}
+
+	/* Partial munmap inside the second 2 MiB: the PMD is zapped. */
+	check(munmap((void *)(p + huge + pg), pg) == 0, "munmap one page inside a 2 MiB entry");
+	f0 = minflt();
+	p[huge] = p[huge];
+	faults = minflt() - f0;
+	check(faults == (expect ? 1 : 0),
+	      "the rest of that 2 MiB %s (%ld faults)",
+	      expect ? "faults in again: it was one entry" :
+		       "stays mapped: 4 KiB entries", faults);
+	sig = touch(p + huge + pg);
+	check(sig == SIGSEGV, "the unmapped page raises SIGSEGV (%s)", signame(sig));
+	check(touch_w(p + huge + 2 * pg) == 0 && touch_w(p + 2 * huge - 1) == 0,
+	      "the pages after the hole still work");
+
+	/* mprotect a whole 2 MiB entry, then a page of it. */
+	check(mprotect((void *)(p + 2 * huge), huge, PROT_READ) == 0,
+	      "mprotect a 2 MiB range read-only");
+	sig = touch_w(p + 2 * huge + 5);
+	check(touch(p + 2 * huge) == 0 && sig == SIGSEGV,
+	      "... it reads and refuses writes (%s)", signame(sig));
+	check(mprotect((void *)(p + 2 * huge + pg), pg,
+		       PROT_READ | PROT_WRITE) == 0 &&
+	      touch_w(p + 2 * huge + pg) == 0,
+	      "mprotect one page of it writable again: it writes");
+
+	/* fork: the child refaults the huge entries of its own. */
+	p[4500] = 'H';
+	child = fork();
+	if (child == 0)
+		_exit(p[4500] == 'H' ? (p[4501] = 'K', 0) : 1);
+	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0 && p[4501] == 'K',
+	      "fork with huge entries: the child shares the mapping");
+	munmap((void *)p, size);
+	close(fd);
+	return failures;
+}
+
+/*
+ * bench DEV: page faults per 2 MiB for a fresh 64 MiB mapping of DEV
+ * against an anonymous MADV_HUGEPAGE mapping in the same run.
+ */
+static int cmd_bench(const char *dev)
+{
+	const size_t len = 64 << 20, huge = 2 << 20;
+	int fd = open_dev(dev, O_RDWR);
+	size_t pg = getpagesize(), i;
+	volatile char *p, *a;
+	long f0, dev_faults, anon_faults;
+
+	if (get_info(fd).size < len) {
+		skip("fault benchmark", "the device is smaller than 64 MiB");
+		return 0;
+	}
+	p = map_dev(fd, len, 0);
+	f0 = minflt();
+	for (i = 0; i < len; i += pg)
+		p[i] = 1;
+	dev_faults = minflt() - f0;
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (a == MAP_FAILED)
+		die("mmap anonymous");
+	madvise((void *)a, len, MADV_HUGEPAGE);
+	f0 = minflt();
+	for (i = 0; i < len; i += pg)
+		a[i] = 1;
+	anon_faults = minflt() - f0;
+	printf("bench faults per 2 MiB touched, fresh 64 MiB mapping: %s %.2f, anonymous MADV_HUGEPAGE %.2f, ratio %.2f\n",
+	       dev, (double)dev_faults / (len / huge),
+	       (double)anon_faults / (len / huge),
+	       anon_faults ? (double)dev_faults / anon_faults : 0.0);
+	check(dev_faults <= (long)(len / huge) + 1,
+	      "bench: at most 1 fault per 2 MiB of %s (%ld faults for 64 MiB)",
+	      dev, dev_faults);
+	munmap((void *)p, len);
+	munmap((void *)a, len);
+	close(fd);
 	return failures;
 }
 
@@ -428,6 +980,10 @@ static void usage(void)
 		"       ivshmem_test unbind DEV PCI-ADDRESS\n"
 		"       ivshmem_test unplug DEV\n"
 		"       ivshmem_test memtype DEV\n"
+		"       ivshmem_test memmodel DEV\n"
+		"       ivshmem_test huge DEV EXPECT-HUGE(0|1)\n"
+		"       ivshmem_test bench DEV\n"
+		"       ivshmem_test remove DEV PCI-ADDRESS\n"
 		"       ivshmem_test hold DEV SECONDS\n");
 	exit(125);
 }
@@ -447,11 +1003,19 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "badinput"))
 		ret = cmd_badinput(argv[2]);
 	else if (!strcmp(argv[1], "unbind") && argc == 4)
-		ret = cmd_unbind(argv[2], argv[3]);
+		ret = cmd_unbind(argv[2], argv[3], 0);
 	else if (!strcmp(argv[1], "memtype") && argc == 3)
 		ret = cmd_memtype(argv[2]);
+	else if (!strcmp(argv[1], "memmodel") && argc == 3)
+		ret = cmd_memmodel(argv[2]);
+	else if (!strcmp(argv[1], "huge") && argc == 4)
+		ret = cmd_huge(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "bench") && argc == 3)
+		ret = cmd_bench(argv[2]);
+	else if (!strcmp(argv[1], "remove") && argc == 4)
+		ret = cmd_unbind(argv[2], argv[3], 1);
 	else if (!strcmp(argv[1], "unplug") && argc == 3)
-		ret = cmd_unbind(argv[2], NULL);
+		ret = cmd_unbind(argv[2], NULL, 0);
 	else if (!strcmp(argv[1], "hold") && argc == 4)
 		ret = cmd_hold(argv[2], argv[3]);
 	else

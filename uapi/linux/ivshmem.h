@@ -52,9 +52,11 @@
 /* The device is ACRN's (subsystem vendor 0x8086); region_id is valid. */
 #define IVSHMEM_INFO_ACRN	(1U << 1)
 /*
- * mmap gives write-back mappings (the driver gave BAR2 struct pages).
- * Without it, mappings take the memory type x86 PAT records for BAR2,
- * which is UC- where the guest's MTRRs mark PCI memory uncached.
+ * mmap gives write-back mappings. Every view of BAR2 (the driver's own
+ * kernel mapping, user mappings) has one memory type, chosen at probe
+ * (module parameter memtype) and shown in
+ * /sys/class/ivshmem/ivshmemN/memtype; this flag is set exactly when that
+ * type is write-back.
  */
 #define IVSHMEM_INFO_MAP_WB	(1U << 2)
 /*
