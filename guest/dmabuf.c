@@ -108,6 +108,7 @@ static pgprot_t ivshmem_dmabuf_prot(struct ivshmem_dev *idev)
 #ifdef CONFIG_X86
 	unsigned long cache;
 	unsigned int level;
+	pgprot_t large;
 	pte_t *pte;
 
 	pte = lookup_address((unsigned long)idev->shm, &level);
@@ -118,12 +119,12 @@ static pgprot_t ivshmem_dmabuf_prot(struct ivshmem_dev *idev)
 		cache = pte_flags(*pte);
 		break;
 	case PG_LEVEL_2M:
-		cache = pgprot_val(pgprot_large_2_4k(
-				__pgprot(pmd_flags(*(pmd_t *)pte))));
+		large = __pgprot(pmd_flags(*(pmd_t *)pte));
+		cache = pgprot_val(pgprot_large_2_4k(large));
 		break;
 	case PG_LEVEL_1G:
-		cache = pgprot_val(pgprot_large_2_4k(
-				__pgprot(pud_flags(*(pud_t *)pte))));
+		large = __pgprot(pud_flags(*(pud_t *)pte));
+		cache = pgprot_val(pgprot_large_2_4k(large));
 		break;
 	default:
 		return pgprot_noncached(PAGE_KERNEL);
