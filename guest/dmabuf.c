@@ -223,7 +223,7 @@ static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
  * write.
  *
  * Context: process context; 6.2+: the reservation lock held.
- * Return: the table, or ERR_PTR(-EACCES, -ENODEV, -ENOMEM, -EIO).
+ * Return: the table, or ERR_PTR(-EINVAL, -EACCES, -ENODEV, -ENOMEM, -EIO).
  */
 static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
@@ -238,6 +238,9 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	u64 done = 0;
 	int idx, ret;
 
+	/* dma_map_resource() BUG()s on a bad direction. */
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
 	if (!exp->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
 	seg = max_t(unsigned int, PAGE_SIZE,
@@ -544,7 +547,8 @@ long ivshmem_dmabuf_export(struct ivshmem_dev *idev, void __user *arg)
 	if (!ivshmem_dmabuf_supported(idev))
 		return -EOPNOTSUPP;
 
-	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	/* Charged to the caller, who can make one per free descriptor. */
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
 	if (!exp)
 		return -ENOMEM;
 	exp->idev = idev;
