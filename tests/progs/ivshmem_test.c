@@ -781,12 +781,15 @@ static int cmd_dmabuf(const char *dev, const char *bdf)
 	      "importer unmaps, detaches and releases after removal");
 	check(munmap((void *)buf, len) == 0 && !mapped_in_self(buf),
 	      "munmap of the revoked dma-buf mapping");
-	check(close(bfd) == 0, "close of the dma-buf after removal");
-	check(count_fds() == fds, "no descriptor left but the device's (%d -> %d)",
-	      fds, count_fds());
 	munmap((void *)devmap, size);
 	close(fd);
-	check(module_refcnt() < refs,
+	check(module_refcnt() == 1,
+	      "the open dma-buf alone holds the module (refcnt %d)",
+	      module_refcnt());
+	check(close(bfd) == 0, "close of the dma-buf after removal");
+	check(count_fds() == fds - 1, "no descriptor left (%d -> %d)",
+	      fds - 1, count_fds());
+	check(module_refcnt() == 0,
 	      "the dma-bufs' module references are gone (%d -> %d)", refs,
 	      module_refcnt());
 	free(tmp);
