@@ -99,13 +99,22 @@ bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
 }
 
 /*
+ * vmap needs vmap_pfn() (CONFIG_VMAP_PFN, selected by i915 and Hyper-V;
+ * Debian's kernels have it) and the x86 page-table helpers exported to
+ * modules (lookup_address(), __flush_tlb_all()). Elsewhere the dma-bufs
+ * have no vmap operation: dma_buf_vmap() fails with EINVAL, quietly.
+ */
+#define IVSHMEM_DMABUF_VMAP \
+	(IS_ENABLED(CONFIG_X86) && IS_ENABLED(CONFIG_VMAP_PFN))
+
+#if IVSHMEM_DMABUF_VMAP
+/*
  * The kernel page protection of the driver's own BAR2 mapping, cache
  * bits included, so that a vmap has the same memory type (x86 PAT: the
  * type reserved for BAR2 while that mapping exists).
  */
 static pgprot_t ivshmem_dmabuf_prot(struct ivshmem_dev *idev)
 {
-#ifdef CONFIG_X86
 	unsigned long cache;
 	unsigned int level;
 	pgprot_t large;
@@ -131,13 +140,8 @@ static pgprot_t ivshmem_dmabuf_prot(struct ivshmem_dev *idev)
 	}
 	return __pgprot((pgprot_val(PAGE_KERNEL) & ~_PAGE_CACHE_MASK) |
 			(cache & _PAGE_CACHE_MASK));
-#else
-	/* The driver's mapping is a write-back memremap(). */
-	return PAGE_KERNEL;
-#endif
 }
 
-#ifdef CONFIG_X86
 static void ivshmem_dmabuf_flush_local(void *unused)
 {
 	__flush_tlb_all();
@@ -172,7 +176,7 @@ static void ivshmem_dmabuf_redirect(struct ivshmem_export *exp)
 	on_each_cpu(ivshmem_dmabuf_flush_local, NULL, 1);
 }
 #else
-/* Without a way to rewrite kernel entries, a vmap is not offered. */
+/* No vmap exists to redirect. */
 static void ivshmem_dmabuf_redirect(struct ivshmem_export *exp) { }
 #endif
 
@@ -371,6 +375,7 @@ static int ivshmem_dmabuf_mmap(struct dma_buf *dmabuf,
 	return ret;
 }
 
+#if IVSHMEM_DMABUF_VMAP
 /*
  * A vmap after removal: every page of the range shows @dummy, as a live
  * vmap does once revoked. Not an error: the dma-buf core WARNs on any
@@ -404,7 +409,7 @@ static void *ivshmem_dmabuf_vmap_dummy(struct page *dummy, unsigned long n)
  * The core counts vmaps: this runs for the first only.
  *
  * Context: process context; the core's lock held; takes dmabuf_lock.
- * Return: 0, -ENOMEM, -EOPNOTSUPP (not x86).
+ * Return: 0 or -ENOMEM.
  */
 static int ivshmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
@@ -416,8 +421,6 @@ static int ivshmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	void *vaddr = NULL;
 	int ret = 0;
 
-	if (!IS_ENABLED(CONFIG_X86))
-		return -EOPNOTSUPP;
 	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
@@ -474,6 +477,7 @@ static void ivshmem_dmabuf_vunmap(struct dma_buf *dmabuf,
 	if (dummy)
 		__free_page(dummy);
 }
+#endif
 
 /* BAR2 is host RAM the CPU accesses coherently: nothing to flush. */
 static int ivshmem_dmabuf_cpu_access(struct dma_buf *dmabuf,
@@ -506,8 +510,10 @@ static const struct dma_buf_ops ivshmem_dmabuf_ops = {
 	.begin_cpu_access = ivshmem_dmabuf_cpu_access,
 	.end_cpu_access = ivshmem_dmabuf_cpu_access,
 	.mmap = ivshmem_dmabuf_mmap,
+#if IVSHMEM_DMABUF_VMAP
 	.vmap = ivshmem_dmabuf_vmap,
 	.vunmap = ivshmem_dmabuf_vunmap,
+#endif
 };
 
 static bool ivshmem_dmabuf_req_ok(struct ivshmem_dev *idev,

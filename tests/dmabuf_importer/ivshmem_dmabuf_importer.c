@@ -9,7 +9,8 @@
  * /sys/kernel/debug/ivshmem_dmabuf_importer/:
  *
  *   ctl   write "import FD" (read-only use) or "import FD rw": take the
- *         dma-buf, attach, map the attachment, vmap; "probe": try a new
+ *         dma-buf, attach, map the attachment, vmap (a failing vmap is
+ *         reported as vmap_err, the import stays); "probe": try a new
  *         attachment, a new mapping of the attachment and begin/end CPU
  *         access, keeping nothing; "revmap": drop the vmap and try a new
  *         one; "release": unmap, detach, put. Read: one line of state
@@ -47,6 +48,7 @@ static struct sg_table *imp_sgt;
 static enum dma_data_direction imp_dir;
 static struct iosys_map imp_map;
 static int imp_probe_attach, imp_probe_map, imp_probe_cpu, imp_revmap;
+static int imp_vmap_err;
 
 static void importer_release_locked(void)
 {
@@ -91,11 +93,10 @@ static int importer_import_locked(int fd, bool rw)
 		imp_sgt = NULL;
 		goto release;
 	}
-	ret = ivshmem_dma_buf_vmap_unlocked(imp_buf, &imp_map);
-	if (ret) {
+	/* An exporter without vmap (see guest/dmabuf.c): go on without. */
+	imp_vmap_err = ivshmem_dma_buf_vmap_unlocked(imp_buf, &imp_map);
+	if (imp_vmap_err)
 		iosys_map_clear(&imp_map);
-		goto release;
-	}
 	return 0;
 
 release:
@@ -185,9 +186,10 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 			pages += !!sg_page(sg);
 	}
 	n = scnprintf(buf, sizeof(buf),
-		      "buf=%d size=%zu dma=%#llx len=%llu nents=%u pages=%u vmap=%d iomem=%d probe_attach=%d probe_map=%d probe_cpu=%d revmap=%d\n",
+		      "buf=%d size=%zu dma=%#llx len=%llu nents=%u pages=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_map=%d probe_cpu=%d revmap=%d\n",
 		      !!imp_buf, imp_buf ? imp_buf->size : 0, dma, len, nents,
-		      pages, !iosys_map_is_null(&imp_map), imp_map.is_iomem,
+		      pages, !iosys_map_is_null(&imp_map), imp_vmap_err,
+		      imp_map.is_iomem,
 		      imp_probe_attach, imp_probe_map, imp_probe_cpu,
 		      imp_revmap);
 	mutex_unlock(&importer_lock);
