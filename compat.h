@@ -160,4 +160,43 @@ static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
 #define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) static_assert(sizeof(typeof(sym) *))
 #endif
 
+/* DMA-BUF (guest/dmabuf.c and the test importer). */
+/* vm_flags_clear() came with vm_flags_set() in 6.3. */
+static inline void ivshmem_vm_flags_clear(struct vm_area_struct *vma,
+					  vm_flags_t flags)
+{
+#if IVSHMEM_KERNEL_GE(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
+/*
+ * 6.2 moved dma_buf_vmap() under the reservation lock (the caller's) and
+ * added dma_buf_vmap_unlocked(); 6.1's dma_buf_vmap() locks by itself.
+ */
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+#include <linux/dma-buf.h>
+static inline int ivshmem_dma_buf_vmap_unlocked(struct dma_buf *dmabuf,
+						struct iosys_map *map)
+{
+#if IVSHMEM_KERNEL_GE(6, 2, 0)
+	return dma_buf_vmap_unlocked(dmabuf, map);
+#else
+	return dma_buf_vmap(dmabuf, map);
+#endif
+}
+
+static inline void ivshmem_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
+						   struct iosys_map *map)
+{
+#if IVSHMEM_KERNEL_GE(6, 2, 0)
+	dma_buf_vunmap_unlocked(dmabuf, map);
+#else
+	dma_buf_vunmap(dmabuf, map);
+#endif
+}
+#endif
+
 #endif /* IVSHMEM_COMPAT_H */

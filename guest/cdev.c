@@ -335,6 +335,8 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
 			  idev->vectors, idev->rx_mask, idev->can_ring,
 			  idev->region_id, idev->shm_wb);
+	if (ivshmem_dmabuf_supported(idev))
+		info->flags |= IVSHMEM_INFO_DMABUF;
 	ivshmem_irq_counts(idev, info->irq_count);
 }
 
@@ -386,6 +388,9 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 	case IVSHMEM_IOCTL_WAIT:
 		/* Sleeps outside SRCU; removal wakes it (ENODEV). */
 		return ivshmem_ioctl_wait(ifile, argp);
+	case IVSHMEM_IOCTL_DMABUF:
+		/* Copies user memory outside SRCU by itself. */
+		return ivshmem_dmabuf_export(idev, argp);
 	case IVSHMEM_IOCTL_SET_EVENTFD:
 		if (copy_from_user(&u.efd, argp, sizeof(u.efd)))
 			return -EFAULT;

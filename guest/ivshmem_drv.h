@@ -20,7 +20,11 @@
  * spinlock, also taken in the interrupt handler, so everywhere else with
  * interrupts off), which nests outside the eventfd context's own
  * wait-queue lock. ivshmem_file.seen_lock is a leaf lock, never taken in
- * interrupt context. No other driver lock exists. irq_lock is held only
+ * interrupt context. ivshmem_dev.dmabuf_lock (a mutex, guest/dmabuf.c)
+ * is independent of the others; the dma-buf core's own locks (the
+ * reservation lock, 6.1's dma_buf.lock) nest outside it, and it nests
+ * outside the i_mmap_rwsem of the dma-bufs' address spaces (removal
+ * zaps their mappings under it). No other driver lock exists. irq_lock is held only
  * for O(1) work from process context: a file finds its bindings in
  * ivshmem_file.bind under bind_lock, never by walking the lists.
  */
@@ -107,6 +111,10 @@ struct ivshmem_vector {
  *		interrupt handler.
  * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
  *		interrupt and by removal.
+ * @dmabuf_lock: protects @dmabufs and each dma-buf's vmap and revocation
+ *		state (guest/dmabuf.c).
+ * @dmabufs:	the dma-bufs exported from this device and not yet
+ *		released, revoked or not.
  * @vec:	the MSI-X vectors; the first @vectors are in use.
  */
 struct ivshmem_dev {
@@ -128,6 +136,8 @@ struct ivshmem_dev {
 	struct mutex bind_lock;		/* binding changes; see above */
 	spinlock_t irq_lock;		/* eventfd bindings; see above */
 	wait_queue_head_t wq;
+	struct mutex dmabuf_lock;	/* @dmabufs; see above */
+	struct list_head dmabufs;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
 
@@ -181,6 +191,32 @@ int ivshmem_set_seen(struct ivshmem_file *ifile,
 		     const struct ivshmem_seen *req);
 void ivshmem_file_seen_init(struct ivshmem_file *ifile);
 __poll_t ivshmem_poll_events(struct ivshmem_file *ifile);
+
+/* dmabuf.c */
+static inline void ivshmem_dmabuf_init(struct ivshmem_dev *idev)
+{
+	mutex_init(&idev->dmabuf_lock);
+	INIT_LIST_HEAD(&idev->dmabufs);
+}
+
+#if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev);
+long ivshmem_dmabuf_export(struct ivshmem_dev *idev, void __user *arg);
+void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev);
+#else
+static inline bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
+{
+	return false;
+}
+
+static inline long ivshmem_dmabuf_export(struct ivshmem_dev *idev,
+					 void __user *arg)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev) { }
+#endif
 
 /* pci.c */
 extern struct pci_driver ivshmem_pci_driver;

@@ -89,6 +89,7 @@ struct ivshmem_dev *ivshmem_dev_alloc(struct pci_dev *pdev)
 	idev->pdev = pdev;
 	idev->region_id = -ENOENT;
 	ivshmem_irq_init(idev);
+	ivshmem_dmabuf_init(idev);
 
 	ret = dev_set_name(&idev->dev, "ivshmem%d", minor);
 	if (ret)
@@ -134,6 +135,7 @@ int ivshmem_dev_add(struct ivshmem_dev *idev)
 		WRITE_ONCE(idev->alive, false);
 		synchronize_srcu(&ivshmem_srcu);
 		unmap_mapping_range(idev->inode->i_mapping, 0, 0, 1);
+		ivshmem_dmabuf_revoke(idev);
 	}
 	return ret;
 }
@@ -144,7 +146,8 @@ int ivshmem_dev_add(struct ivshmem_dev *idev)
  *
  * Removes /dev/ivshmemN, makes every later file operation fail with
  * ENODEV and every later page fault raise SIGBUS, waits for operations
- * already inside the device, and zaps all user mappings. On return nothing
+ * already inside the device, zaps all user mappings and revokes the
+ * dma-bufs (their mappings zapped, their vmaps moved off BAR2). On return nothing
  * reaches the BARs any more; open files keep @idev itself alive.
  *
  * Context: process context, may sleep; takes no driver lock (SRCU only).
@@ -155,6 +158,7 @@ void ivshmem_dev_del(struct ivshmem_dev *idev)
 	WRITE_ONCE(idev->alive, false);
 	synchronize_srcu(&ivshmem_srcu);
 	unmap_mapping_range(idev->inode->i_mapping, 0, 0, 1);
+	ivshmem_dmabuf_revoke(idev);
 }
 
 static int __init ivshmem_init(void)

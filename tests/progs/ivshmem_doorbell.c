@@ -1637,8 +1637,9 @@ static int cmd_nomsi(const char *path)
 	int efd = eventfd(0, 0), v;
 
 	dev_open(&d, path);
-	/* IVSHMEM_INFO_MAP_WB depends on the BAR, not on interrupts. */
-	check((d.info.flags & ~IVSHMEM_INFO_MAP_WB) == IVSHMEM_INFO_RING &&
+	/* MAP_WB and DMABUF depend on the BAR, not on interrupts. */
+	check((d.info.flags & ~(IVSHMEM_INFO_MAP_WB | IVSHMEM_INFO_DMABUF)) ==
+	      IVSHMEM_INFO_RING &&
 	      d.info.vectors == 0 &&
 	      d.info.rx_mask == 0,
 	      "pci=nomsi: INFO says can ring, cannot receive (flags 0x%x, vectors %u, rx_mask 0x%x)",
@@ -1684,7 +1685,7 @@ static int cmd_partial_rx(const char *path)
 	int v, e;
 
 	dev_open(&d, path);
-	check((d.info.flags & ~IVSHMEM_INFO_MAP_WB) ==
+	check((d.info.flags & ~(IVSHMEM_INFO_MAP_WB | IVSHMEM_INFO_DMABUF)) ==
 	      (IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_DOORBELL) &&
 	      d.info.vectors == 2 && d.info.rx_mask == 0x3,
 	      "2 of 8 vectors: INFO says can ring and receive on 0-1 (flags 0x%x, vectors %u, rx_mask 0x%x)",

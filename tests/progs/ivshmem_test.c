@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/dma-buf.h>
 #include <linux/io_uring.h>
 #include <linux/ivshmem.h>
 
@@ -970,6 +971,400 @@ static int cmd_bench(const char *dev)
 	return failures;
 }
 
+/* ------------------------------------------------------------ dma-buf -- */
+
+#define IMPORTER "/sys/kernel/debug/ivshmem_dmabuf_importer/"
+
+/* Open file descriptors of this process. */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("/proc/self/fd");
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;		/* the directory's own descriptor */
+}
+
+static int export(int fd, uint64_t off, uint64_t size, uint32_t flags)
+{
+	struct ivshmem_dmabuf req = {
+		.offset = off, .size = size, .flags = flags, .fd = 12345,
+	};
+
+	if (ioctl(fd, IVSHMEM_IOCTL_DMABUF, &req))
+		return -1;
+	return req.fd;
+}
+
+static int sync_buf(int bfd, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	return ioctl(bfd, DMA_BUF_IOCTL_SYNC, &sync);
+}
+
+/* Write a command to the test importer's ctl file; 0 or -1 (errno). */
+static int importer(const char *fmt, ...)
+{
+	char cmd[64];
+	va_list ap;
+	int fd, ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(IMPORTER "ctl", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* The importer's state line; the value of @key in it, or -1000. */
+static long long importer_val(const char *key)
+{
+	char line[512], want[32], *p;
+	FILE *f = fopen(IMPORTER "ctl", "r");
+	long long v = -1000;
+
+	if (!f)
+		die(IMPORTER "ctl");
+	if (fgets(line, sizeof(line), f)) {
+		snprintf(want, sizeof(want), " %s=", key);
+		memmove(line + 1, line, strlen(line) + 1);
+		line[0] = ' ';
+		p = strstr(line, want);
+		if (p)
+			v = strtoll(p + strlen(want), NULL, 0);
+	}
+	fclose(f);
+	return v;
+}
+
+/* Read @len bytes at @off through the importer's vmap: bytes or -errno. */
+static ssize_t importer_read(void *buf, size_t len, off_t off)
+{
+	int fd = open(IMPORTER "data", O_RDONLY);
+	ssize_t n, done = 0;
+
+	if (fd < 0)
+		die(IMPORTER "data");
+	while (done < (ssize_t)len) {
+		n = pread(fd, (char *)buf + done, len - done, off + done);
+		if (n <= 0) {
+			if (n < 0)
+				done = -errno;
+			break;
+		}
+		done += n;
+	}
+	close(fd);
+	return done;
+}
+
+static ssize_t importer_write(const void *buf, size_t len, off_t off)
+{
+	int fd = open(IMPORTER "data", O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		die(IMPORTER "data");
+	n = pwrite(fd, buf, len, off);
+	close(fd);
+	return n;
+}
+
+/* BAR2's physical address, from the PCI device's resource file. */
+static unsigned long long bar2_phys(const char *dev)
+{
+	char path[256], line[256];
+	unsigned long long start = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/class/ivshmem/%s/device/resource",
+		 strrchr(dev, '/') + 1);
+	f = fopen(path, "r");
+	if (!f)
+		die(path);
+	for (i = 0; i <= 2 && fgets(line, sizeof(line), f); i++)
+		start = strtoull(line, NULL, 16);
+	fclose(f);
+	return start;
+}
+
+static int all_zero(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/* Bad requests fail with EINVAL and leave no descriptor behind. */
+static void dmabuf_badinput(int fd, uint64_t size)
+{
+	static const struct {
+		uint64_t off, size;
+		uint32_t flags;
+		uint64_t reserved;
+		const char *what;
+	} bad[] = {
+		{ 0, 4096, 1U << 1, 0, "an unknown flag" },
+		{ 0, 4096, 1U << 31, 0, "the top flag" },
+		{ 0, 4096, 0, 1, "a non-zero reserved[0]" },
+		{ 0, 4096, 0, 2, "a non-zero reserved[1]" },
+		{ 100, 4096, 0, 0, "an unaligned offset" },
+		{ 0, 100, 0, 0, "an unaligned size" },
+		{ 0, 0, 0, 0, "size 0" },
+		{ 4096, ~0ULL & ~4095ULL, 0, 0, "offset + size wrapping" },
+		{ ~0ULL & ~4095ULL, 4096, 0, 0, "a huge offset" },
+		{ 0, 0, 0, 0, "one page past the end" },
+		{ 0, 0, 0, 0, "the end as offset" },
+	};
+	int before = count_fds();
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ivshmem_dmabuf req = {
+			.offset = bad[i].off, .size = bad[i].size,
+			.flags = bad[i].flags,
+		};
+
+		if (bad[i].reserved)
+			req.reserved[bad[i].reserved - 1] = 1;
+		if (i == 9)
+			req.size = size + 4096;
+		if (i == 10) {
+			req.offset = size;
+			req.size = 4096;
+		}
+		CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_DMABUF, &req), EINVAL,
+			  bad[i].what);
+	}
+	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_DMABUF, (void *)bad_addr), EFAULT,
+		  "an unmapped request");
+	check(count_fds() == before, "bad requests created no descriptor (%d -> %d)",
+	      before, count_fds());
+}
+
+/*
+ * dmabuf DEV [PCI-ADDRESS]: export dma-bufs of DEV and use them from
+ * userspace (mmap, DMA_BUF_IOCTL_SYNC) and through the test importer
+ * (attachment, mapping, vmap); then remove the device with everything
+ * live, by sysfs unbind of PCI-ADDRESS or, without one, a hot-unplug the
+ * harness does on "IVT-UNPLUG-NOW"; then check that every operation
+ * fails cleanly. The importer reads what the host wrote at offset
+ * 8192 + 4096 and writes "dmabuf-importer-was-here" at offset 16384 of
+ * BAR2 (the harness checks the backing file).
+ */
+static int cmd_dmabuf(const char *dev, const char *bdf)
+{
+	static const char mark[] = "dmabuf-importer-was-here";
+	int fd = open_dev(dev, O_RDWR), bfd, rofd, fds, refs, sig, ret, vmap;
+	long long v[3];
+	struct ivshmem_info info = get_info(fd);
+	size_t size = info.size, len = size - 8192, i;
+	const off_t off = 8192;
+	volatile char *devmap, *buf, *ro;
+	char *tmp = malloc(size);
+	long long dma;
+	struct ivshmem_dmabuf req;
+
+	if (!tmp)
+		die("malloc");
+	if (!(info.flags & IVSHMEM_INFO_DMABUF)) {
+		skip("dma-buf export: IVSHMEM_INFO_DMABUF is clear");
+		return 0;
+	}
+	check(1, "IVSHMEM_INFO_DMABUF is set");
+	fds = count_fds();
+	dmabuf_badinput(fd, size);
+
+	devmap = map_dev(fd, size, 0);
+	bfd = export(fd, off, len, IVSHMEM_DMABUF_RDWR);
+	check(bfd >= 0, "export [%#lx, +%#zx) read-write: fd %d (%s)",
+	      (long)off, len, bfd, bfd < 0 ? strerror(errno) : "ok");
+	if (bfd < 0)
+		return failures;
+	check(fcntl(bfd, F_GETFD) == FD_CLOEXEC, "the dma-buf fd is O_CLOEXEC");
+	check((fcntl(bfd, F_GETFL) & O_ACCMODE) == O_RDWR,
+	      "a read-write dma-buf's file is O_RDWR");
+	check(lseek(bfd, 0, SEEK_END) == (off_t)len,
+	      "lseek(SEEK_END) gives the dma-buf's size");
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
+	if (buf == MAP_FAILED)
+		die("mmap of the dma-buf");
+	check(!memcmp((void *)buf, (void *)(devmap + off), len),
+	      "dma-buf mmap shows what /dev mmap shows at offset %#lx",
+	      (long)off);
+	ret = sync_buf(bfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW);
+	check(!ret, "DMA_BUF_IOCTL_SYNC start (%s)",
+	      ret ? strerror(errno) : "ok");
+	buf[100] = 'D';
+	devmap[off + 101] = 'V';
+	check(devmap[off + 100] == 'D' && buf[101] == 'V',
+	      "a write through either mapping is seen in the other");
+	check(!sync_buf(bfd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW),
+	      "DMA_BUF_IOCTL_SYNC end");
+	CHECK_ERR(sync_buf(bfd, 1ULL << 40), EINVAL,
+		  "DMA_BUF_IOCTL_SYNC with bad flags");
+	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, bfd, len) ==
+		  MAP_FAILED ? -1 : 0, EINVAL,
+		  "mmap past the dma-buf's end");
+	CHECK_ERR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, bfd,
+		       0) == MAP_FAILED ? -1 : 0, EINVAL,
+		  "a private mapping of the dma-buf");
+
+	rofd = export(fd, 0, 4096, 0);
+	check(rofd >= 0 && (fcntl(rofd, F_GETFL) & O_ACCMODE) == O_RDONLY,
+	      "a read-only dma-buf's file is O_RDONLY");
+	CHECK_ERR(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rofd,
+		       0) == MAP_FAILED ? -1 : 0, EACCES,
+		  "read-only dma-buf refuses PROT_WRITE");
+	ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, rofd, 0);
+	check(ro != MAP_FAILED && ro[0] == devmap[0],
+	      "read-only dma-buf maps PROT_READ");
+	if (ro != MAP_FAILED) {
+		CHECK_ERR(mprotect((void *)ro, 4096, PROT_READ | PROT_WRITE),
+			  EACCES, "mprotect(PROT_WRITE) of the read-only map");
+		munmap((void *)ro, 4096);
+	}
+
+	/* The in-kernel importer, left holding everything over removal. */
+	ret = importer("import %d rw", bfd);
+	check(!ret, "importer attaches, maps and vmaps the dma-buf (%s)",
+	      ret ? strerror(errno) : "ok");
+	dma = importer_val("dma");
+	check(dma == (long long)(bar2_phys(dev) + off),
+	      "importer's first DMA address is BAR2 + %#lx (no IOMMU): %#llx",
+	      (long)off, dma);
+	check(importer_val("len") == (long long)len &&
+	      importer_val("pages") == 0 && importer_val("nents") > 0,
+	      "importer's sg_table: %lld bytes contiguous, %lld entries, %lld struct pages",
+	      importer_val("len"), importer_val("nents"),
+	      importer_val("pages"));
+	vmap = importer_val("vmap") == 1;
+	if (!vmap) {
+		/* The driver offers no vmap: only where it cannot build one. */
+		check(importer_val("vmap_err") == -EINVAL,
+		      "no vmap: dma_buf_vmap() fails with EINVAL (%lld)",
+		      importer_val("vmap_err"));
+		skip("importer's vmap: kernel without CONFIG_VMAP_PFN");
+	} else {
+		check(importer_val("iomem") == 1,
+		      "importer's vmap is I/O memory");
+		check(importer_read(tmp, len, 0) == (ssize_t)len &&
+		      !memcmp(tmp, (void *)(devmap + off), len),
+		      "importer's vmap reads what the host wrote (%zu bytes)",
+		      len);
+		check(importer_write(mark, sizeof(mark) - 1, 16384 - off) ==
+		      sizeof(mark) - 1 &&
+		      !memcmp((void *)(devmap + 16384), mark,
+			      sizeof(mark) - 1),
+		      "a write through the importer's vmap reaches BAR2");
+	}
+	check(!importer("probe") && importer_val("probe_attach") == 0 &&
+	      importer_val("probe_map") == 0 &&
+	      importer_val("probe_cpu") == 0,
+	      "importer: a second attachment, mapping and CPU access work");
+	CHECK_ERR(importer("import %d", bfd), EBUSY,
+		  "importer holds one import at a time");
+	/* The fd is closed: the importer's and the mapping's refs remain. */
+	close(rofd);
+	for (i = 0; i < 2; i++)
+		check(buf[i * (len - 1)] == devmap[off + i * (len - 1)],
+		      "dma-buf mapping still reads BAR2 (byte %zu)",
+		      i * (len - 1));
+
+	refs = module_refcnt();
+	if (bdf) {
+		check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
+		      "unbind %s with the dma-buf attached, mapped, vmapped and mmapped",
+		      bdf);
+	} else {
+		char link[256], *pci;
+
+		snprintf(link, sizeof(link), "/sys/class/ivshmem/%s/device",
+			 strrchr(dev, '/') + 1);
+		pci = realpath(link, NULL);
+		if (!pci)
+			die(link);
+		printf("IVT-UNPLUG-NOW\n");
+		fflush(stdout);
+		for (i = 0; i < 1200 && !access(pci, F_OK); i++)
+			usleep(100000);
+		check(i < 1200, "%s hot-unplugged with the dma-buf attached, mapped, vmapped and mmapped",
+		      dev);
+		free(pci);
+	}
+
+	sig = touch(buf);
+	check(sig == SIGBUS, "dma-buf mapping after removal: SIGBUS (%s)",
+	      sig ? strsignal(sig) : "no signal");
+	sig = touch(buf + len - 1);
+	check(sig == SIGBUS, "... at its last byte too (%s)",
+	      sig ? strsignal(sig) : "no signal");
+	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, bfd, 0) ==
+		  MAP_FAILED ? -1 : 0, ENODEV, "dma-buf mmap after removal");
+	CHECK_ERR(sync_buf(bfd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ),
+		  ENODEV, "DMA_BUF_IOCTL_SYNC after removal");
+	req = (struct ivshmem_dmabuf){ .offset = 0, .size = 4096 };
+	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_DMABUF, &req), ENODEV,
+		  "export after removal");
+	ret = importer("probe");
+	v[0] = importer_val("probe_attach");
+	v[1] = importer_val("probe_map");
+	v[2] = importer_val("probe_cpu");
+	check(!ret && v[0] == -ENODEV && v[1] == -ENODEV && v[2] == -ENODEV,
+	      "importer after removal: attach, map, CPU access fail with ENODEV (%lld %lld %lld)",
+	      v[0], v[1], v[2]);
+	if (vmap) {
+		memset(tmp, 0x5a, len);
+		check(importer_read(tmp, len, 0) == (ssize_t)len &&
+		      all_zero(tmp, len),
+		      "importer's live vmap reads zeroes after removal (the dummy page)");
+		check(importer_write(mark, sizeof(mark) - 1, 0) ==
+		      sizeof(mark) - 1,
+		      "importer's live vmap takes writes after removal (the dummy page)");
+		memset(tmp, 0x5a, len);
+		ret = importer("revmap");
+		v[0] = importer_val("revmap");
+		check(!ret && v[0] == 0 &&
+		      importer_read(tmp, len, 0) == (ssize_t)len &&
+		      all_zero(tmp, len),
+		      "importer: a new vmap after removal shows zeroes (%lld; the core WARNs on a failing vmap)",
+		      v[0]);
+	} else {
+		skip("importer's vmap after removal: kernel without CONFIG_VMAP_PFN");
+	}
+	check(!importer("release") && importer_val("buf") == 0,
+	      "importer unmaps, detaches and releases after removal");
+	check(munmap((void *)buf, len) == 0 && !mapped_in_self(buf),
+	      "munmap of the revoked dma-buf mapping");
+	munmap((void *)devmap, size);
+	close(fd);
+	check(module_refcnt() == 1,
+	      "the open dma-buf alone holds the module (refcnt %d)",
+	      module_refcnt());
+	check(close(bfd) == 0, "close of the dma-buf after removal");
+	check(count_fds() == fds - 1, "no descriptor left (%d -> %d)",
+	      fds - 1, count_fds());
+	check(module_refcnt() == 0,
+	      "the dma-bufs' module references are gone (%d -> %d)", refs,
+	      module_refcnt());
+	free(tmp);
+	return failures;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -984,7 +1379,8 @@ static void usage(void)
 		"       ivshmem_test huge DEV EXPECT-HUGE(0|1)\n"
 		"       ivshmem_test bench DEV\n"
 		"       ivshmem_test remove DEV PCI-ADDRESS\n"
-		"       ivshmem_test hold DEV SECONDS\n");
+		"       ivshmem_test hold DEV SECONDS\n"
+		"       ivshmem_test dmabuf DEV [PCI-ADDRESS]\n");
 	exit(125);
 }
 
@@ -1016,6 +1412,8 @@ int main(int argc, char **argv)
 		ret = cmd_unbind(argv[2], argv[3], 1);
 	else if (!strcmp(argv[1], "unplug") && argc == 3)
 		ret = cmd_unbind(argv[2], NULL, 0);
+	else if (!strcmp(argv[1], "dmabuf") && (argc == 3 || argc == 4))
+		ret = cmd_dmabuf(argv[2], argc == 4 ? argv[3] : NULL);
 	else if (!strcmp(argv[1], "hold") && argc == 4)
 		ret = cmd_hold(argv[2], argv[3]);
 	else

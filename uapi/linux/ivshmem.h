@@ -26,7 +26,8 @@
  * Still 1: everything added since the first release is compatible and
  * found without a version test. Programs built for the first release
  * run unchanged; newer ones test the INFO flags (IVSHMEM_INFO_RING,
- * IVSHMEM_INFO_RECEIVE), get ENOTTY for IVSHMEM_IOCTL_SET_SEEN and
+ * IVSHMEM_INFO_RECEIVE, IVSHMEM_INFO_DMABUF), get ENOTTY for
+ * IVSHMEM_IOCTL_SET_SEEN and IVSHMEM_IOCTL_DMABUF and
  * EINVAL for IVSHMEM_WAIT_ABSTIME from an older driver. The driver
  * still writes only ivshmem_wait.fired back, as the first release did,
  * so a program may reuse one structure for every wait. Behaviour that
@@ -70,6 +71,11 @@
  * eventfds, IVSHMEM_IOCTL_WAIT, IVSHMEM_IOCTL_SET_SEEN and poll() work.
  */
 #define IVSHMEM_INFO_RECEIVE	(1U << 4)
+/*
+ * IVSHMEM_IOCTL_DMABUF works: the driver exports ranges of the shared
+ * memory as dma-bufs (kernel with CONFIG_DMA_SHARED_BUFFER).
+ */
+#define IVSHMEM_INFO_DMABUF	(1U << 5)
 
 /**
  * struct ivshmem_info - what IVSHMEM_IOCTL_INFO reports
@@ -240,10 +246,42 @@ struct ivshmem_seen {
 	__u64 count[IVSHMEM_MAX_VECTORS];
 };
 
+/* ivshmem_dmabuf.flags: the dma-buf may be written (mmap PROT_WRITE). */
+#define IVSHMEM_DMABUF_RDWR	(1U << 0)
+
+/**
+ * struct ivshmem_dmabuf - export a range of the shared memory as a dma-buf
+ * @offset:	in: start of the range in BAR2, a multiple of the page size.
+ * @size:	in: length of the range, a non-zero multiple of the page
+ *		size; @offset + @size at most ivshmem_info.size.
+ * @flags:	in: IVSHMEM_DMABUF_RDWR for a writable dma-buf, else 0: a
+ *		read-only one (mmap refuses PROT_WRITE).
+ * @fd:		out: the dma-buf file descriptor, always O_CLOEXEC (clear
+ *		it with fcntl() to pass it on through exec). Ignored on
+ *		input.
+ * @reserved:	zero.
+ *
+ * Unknown flags, a non-zero reserved field, an unaligned, empty or
+ * out-of-range (@offset, @size): EINVAL, nothing is created. ENODEV once
+ * the device is gone, EOPNOTSUPP where IVSHMEM_INFO_DMABUF is clear.
+ * Each call makes a new dma-buf; it holds the device (not its binding)
+ * and the driver module until its last reference is gone. After device
+ * removal the dma-buf stays a valid file whose every operation fails:
+ * see Documentation/guest.rst, "DMA-BUF export".
+ */
+struct ivshmem_dmabuf {
+	__u64 offset;
+	__u64 size;
+	__u32 flags;
+	__u32 fd;
+	__u64 reserved[2];
+};
+
 #define IVSHMEM_IOCTL_INFO	_IOR(IVSHMEM_IOCTL_MAGIC, 0x00, struct ivshmem_info)
 #define IVSHMEM_IOCTL_SET_EVENTFD _IOW(IVSHMEM_IOCTL_MAGIC, 0x01, struct ivshmem_eventfd)
 #define IVSHMEM_IOCTL_RING	_IOW(IVSHMEM_IOCTL_MAGIC, 0x02, struct ivshmem_ring)
 #define IVSHMEM_IOCTL_WAIT	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x03, struct ivshmem_wait)
 #define IVSHMEM_IOCTL_SET_SEEN	_IOW(IVSHMEM_IOCTL_MAGIC, 0x04, struct ivshmem_seen)
+#define IVSHMEM_IOCTL_DMABUF	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x05, struct ivshmem_dmabuf)
 
 #endif /* _UAPI_LINUX_IVSHMEM_H */

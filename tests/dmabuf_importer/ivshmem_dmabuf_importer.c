@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A real in-kernel importer of the ivshmem guest driver's dma-bufs, for
+ * the tests only (the "dmabuf" e2e test; built by tests/harness/ivt.py).
+ *
+ * A platform device with a 64-bit DMA mask imports one dma-buf at a time
+ * and keeps its attachment, the attachment's mapping and a vmap for as
+ * long as the test likes, across device removal. Driven through debugfs,
+ * /sys/kernel/debug/ivshmem_dmabuf_importer/:
+ *
+ *   ctl   write "import FD" (read-only use) or "import FD rw": take the
+ *         dma-buf, attach, map the attachment, vmap (a failing vmap is
+ *         reported as vmap_err, the import stays); "probe": try a new
+ *         attachment, a new mapping of the attachment and begin/end CPU
+ *         access, keeping nothing; "revmap": drop the vmap and try a new
+ *         one; "release": unmap, detach, put. Read: one line of state
+ *         and the results of the last probe/revmap, as errnos (0: ok).
+ *   data  read/write the dma-buf through the vmap, at the file offset
+ *         (iosys_map accessors: the vmap is I/O memory).
+ *
+ * Locking: importer_lock serialises everything.
+ */
+#include <linux/debugfs.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "compat.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
+
+#define IMPORTER_NAME "ivshmem_dmabuf_importer"
+
+static DEFINE_MUTEX(importer_lock);
+static struct platform_device *importer_pdev;
+static struct dentry *importer_dir;
+
+/* The import, under importer_lock. */
+static struct dma_buf *imp_buf;
+static struct dma_buf_attachment *imp_attach;
+static struct sg_table *imp_sgt;
+static enum dma_data_direction imp_dir;
+static struct iosys_map imp_map;
+static int imp_probe_attach, imp_probe_map, imp_probe_cpu, imp_revmap;
+static int imp_vmap_err;
+
+static void importer_release_locked(void)
+{
+	if (!iosys_map_is_null(&imp_map))
+		ivshmem_dma_buf_vunmap_unlocked(imp_buf, &imp_map);
+	iosys_map_clear(&imp_map);
+	if (imp_sgt)
+		dma_buf_unmap_attachment_unlocked(imp_attach, imp_sgt,
+						  imp_dir);
+	imp_sgt = NULL;
+	if (imp_attach)
+		dma_buf_detach(imp_buf, imp_attach);
+	imp_attach = NULL;
+	if (imp_buf)
+		dma_buf_put(imp_buf);
+	imp_buf = NULL;
+}
+
+static int importer_import_locked(int fd, bool rw)
+{
+	struct device *dev = &importer_pdev->dev;
+	int ret;
+
+	if (imp_buf)
+		return -EBUSY;
+	imp_buf = dma_buf_get(fd);
+	if (IS_ERR(imp_buf)) {
+		ret = PTR_ERR(imp_buf);
+		imp_buf = NULL;
+		return ret;
+	}
+	imp_attach = dma_buf_attach(imp_buf, dev);
+	if (IS_ERR(imp_attach)) {
+		ret = PTR_ERR(imp_attach);
+		imp_attach = NULL;
+		goto release;
+	}
+	imp_dir = rw ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
+	imp_sgt = dma_buf_map_attachment_unlocked(imp_attach, imp_dir);
+	if (IS_ERR(imp_sgt)) {
+		ret = PTR_ERR(imp_sgt);
+		imp_sgt = NULL;
+		goto release;
+	}
+	/* An exporter without vmap (see guest/dmabuf.c): go on without. */
+	imp_vmap_err = ivshmem_dma_buf_vmap_unlocked(imp_buf, &imp_map);
+	if (imp_vmap_err)
+		iosys_map_clear(&imp_map);
+	return 0;
+
+release:
+	importer_release_locked();
+	return ret;
+}
+
+static void importer_probe_locked(void)
+{
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	attach = dma_buf_attach(imp_buf, &importer_pdev->dev);
+	imp_probe_attach = PTR_ERR_OR_ZERO(attach);
+	if (!IS_ERR(attach))
+		dma_buf_detach(imp_buf, attach);
+	sgt = dma_buf_map_attachment_unlocked(imp_attach, imp_dir);
+	imp_probe_map = PTR_ERR_OR_ZERO(sgt);
+	if (!IS_ERR(sgt))
+		dma_buf_unmap_attachment_unlocked(imp_attach, sgt, imp_dir);
+	imp_probe_cpu = dma_buf_begin_cpu_access(imp_buf, imp_dir);
+	if (!imp_probe_cpu)
+		imp_probe_cpu = dma_buf_end_cpu_access(imp_buf, imp_dir);
+}
+
+static void importer_revmap_locked(void)
+{
+	if (!iosys_map_is_null(&imp_map))
+		ivshmem_dma_buf_vunmap_unlocked(imp_buf, &imp_map);
+	iosys_map_clear(&imp_map);
+	imp_revmap = ivshmem_dma_buf_vmap_unlocked(imp_buf, &imp_map);
+	if (imp_revmap)
+		iosys_map_clear(&imp_map);
+}
+
+static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	char cmd[32], rw[4] = "";
+	int fd, n, ret = 0;
+
+	if (count >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, count))
+		return -EFAULT;
+	cmd[count] = '\0';
+
+	mutex_lock(&importer_lock);
+	n = sscanf(cmd, "import %d %3s", &fd, rw);
+	if (n >= 1)
+		ret = importer_import_locked(fd, n == 2 && !strcmp(rw, "rw"));
+	else if (!imp_buf)
+		ret = -ENOENT;
+	else if (sysfs_streq(cmd, "probe"))
+		importer_probe_locked();
+	else if (sysfs_streq(cmd, "revmap"))
+		importer_revmap_locked();
+	else if (sysfs_streq(cmd, "release"))
+		importer_release_locked();
+	else
+		ret = -EINVAL;
+	mutex_unlock(&importer_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	unsigned int nents = 0, pages = 0, i;
+	struct scatterlist *sg;
+	u64 len = 0, dma = 0;
+	char buf[256];
+	int n;
+
+	mutex_lock(&importer_lock);
+	if (imp_sgt) {
+		dma = sg_dma_address(imp_sgt->sgl);
+		for_each_sgtable_dma_sg(imp_sgt, sg, i) {
+			/* Contiguous: each entry follows the one before. */
+			if (sg_dma_address(sg) != dma + len)
+				len = ~0ULL;
+			if (len != ~0ULL)
+				len += sg_dma_len(sg);
+			nents++;
+		}
+		for_each_sgtable_sg(imp_sgt, sg, i)
+			pages += !!sg_page(sg);
+	}
+	n = scnprintf(buf, sizeof(buf),
+		      "buf=%d size=%zu dma=%#llx len=%llu nents=%u pages=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_map=%d probe_cpu=%d revmap=%d\n",
+		      !!imp_buf, imp_buf ? imp_buf->size : 0, dma, len, nents,
+		      pages, !iosys_map_is_null(&imp_map), imp_vmap_err,
+		      imp_map.is_iomem,
+		      imp_probe_attach, imp_probe_map, imp_probe_cpu,
+		      imp_revmap);
+	mutex_unlock(&importer_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+/* Through a kernel bounce buffer: no user copy under importer_lock. */
+static ssize_t importer_data_rw(struct file *file, char __user *ubuf,
+				size_t count, loff_t *ppos, bool write)
+{
+	size_t size;
+	ssize_t ret;
+	void *bounce;
+
+	count = min_t(size_t, count, SZ_1M);
+	bounce = kvmalloc(count, GFP_KERNEL);
+	if (!bounce)
+		return -ENOMEM;
+	if (write && copy_from_user(bounce, ubuf, count)) {
+		ret = -EFAULT;
+		goto free;
+	}
+	mutex_lock(&importer_lock);
+	size = imp_buf ? imp_buf->size : 0;
+	if (iosys_map_is_null(&imp_map)) {
+		ret = -ENXIO;
+	} else if (*ppos < 0 || *ppos >= size) {
+		ret = 0;
+	} else {
+		ret = min_t(size_t, count, size - *ppos);
+		if (write)
+			iosys_map_memcpy_to(&imp_map, *ppos, bounce, ret);
+		else
+			iosys_map_memcpy_from(bounce, &imp_map, *ppos, ret);
+	}
+	mutex_unlock(&importer_lock);
+	if (ret > 0 && !write && copy_to_user(ubuf, bounce, ret))
+		ret = -EFAULT;
+	if (ret > 0)
+		*ppos += ret;
+free:
+	kvfree(bounce);
+	return ret;
+}
+
+static ssize_t importer_data_read(struct file *file, char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	return importer_data_rw(file, ubuf, count, ppos, false);
+}
+
+static ssize_t importer_data_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	return importer_data_rw(file, (char __user *)ubuf, count, ppos, true);
+}
+
+static const struct file_operations importer_ctl_fops = {
+	.owner = THIS_MODULE,
+	.read = importer_ctl_read,
+	.write = importer_ctl_write,
+	.llseek = default_llseek,
+};
+
+static const struct file_operations importer_data_fops = {
+	.owner = THIS_MODULE,
+	.read = importer_data_read,
+	.write = importer_data_write,
+	.llseek = default_llseek,
+};
+
+static int __init importer_init(void)
+{
+	int ret;
+
+	importer_pdev = platform_device_register_simple(IMPORTER_NAME, -1,
+							NULL, 0);
+	if (IS_ERR(importer_pdev))
+		return PTR_ERR(importer_pdev);
+	ret = dma_coerce_mask_and_coherent(&importer_pdev->dev,
+					   DMA_BIT_MASK(64));
+	if (ret)
+		goto unregister;
+	importer_dir = debugfs_create_dir(IMPORTER_NAME, NULL);
+	debugfs_create_file("ctl", 0600, importer_dir, NULL,
+			    &importer_ctl_fops);
+	debugfs_create_file("data", 0600, importer_dir, NULL,
+			    &importer_data_fops);
+	return 0;
+
+unregister:
+	platform_device_unregister(importer_pdev);
+	return ret;
+}
+
+static void __exit importer_exit(void)
+{
+	debugfs_remove_recursive(importer_dir);
+	mutex_lock(&importer_lock);
+	importer_release_locked();
+	mutex_unlock(&importer_lock);
+	platform_device_unregister(importer_pdev);
+}
+
+module_init(importer_init);
+module_exit(importer_exit);
+
+MODULE_DESCRIPTION("Test importer of ivshmem dma-bufs");
+MODULE_LICENSE("GPL");
