@@ -14,6 +14,7 @@
  *   - the size is a power of two                             -EINVAL
  *   - VM IDs are 0..IVSHMEM_HOST_MAX_VMID                    -ERANGE
  *   - no VM twice, at least two VMs                          -EINVAL
+ *   - (ADD only) RT members are members                      -EINVAL
  *   - no name twice in one list                              -EEXIST
  *   - at most as many entries as the caller has room for    -ENOSPC
  */
@@ -127,6 +128,10 @@ int ivh_spec_check(struct ivh_region_spec *spec, const char **why)
 	}
 	if (hweight64(spec->members) < 2) {
 		*why = "a region needs at least two member VMs";
+		return -EINVAL;
+	}
+	if (spec->rt_members & ~spec->members) {
+		*why = "an RT member is not a member";
 		return -EINVAL;
 	}
 	spec->hv = !strncmp(spec->name, "hv:/", IVH_PREFIX_LEN);
