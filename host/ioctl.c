@@ -123,8 +123,9 @@ static long ivh_ioctl_add(struct ivh_host *host, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	ret = ivh_user_name(req.name, &why);
-	if (!ret && (req.flags || req.region_id || req.nr_attached ||
-		     req.nr_folios || req.reserved0 ||
+	if (!ret && ((req.flags & ~IVSHMEM_HOST_REGION_SET_ID) ||
+		     (req.region_id && !(req.flags & IVSHMEM_HOST_REGION_SET_ID)) ||
+		     req.nr_attached || req.nr_folios || req.reserved0 ||
 		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
 		why = "output, flag or reserved fields are not zero";
 		ret = -EINVAL;
@@ -134,6 +135,8 @@ static long ivh_ioctl_add(struct ivh_host *host, void __user *arg)
 		spec.members = req.members;
 		spec.rt_members = req.rt_members;
 		spec.size_mb = req.size_mb;
+		spec.has_id = req.flags & IVSHMEM_HOST_REGION_SET_ID;
+		spec.region_id = req.region_id;
 		ret = ivh_region_add(host, &spec, &why);
 	}
 	if (ret)

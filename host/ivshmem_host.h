@@ -54,6 +54,8 @@
 #define IVH_MAX_REGIONS		64
 #define IVH_MAX_TRIGGERS	64	/* per peer */
 #define IVH_DEFAULT_MEM_LIMIT_MB 4096	/* all dm-land memory together */
+/* Region IDs: the guest's 16-bit PCI subsystem ID (ACRN 3.3). */
+#define IVH_REGION_ID_MAX	IVSHMEM_HOST_MAX_REGION_ID
 
 /* Folio order tried first for dm-land memory (2 MiB on x86-64). */
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
@@ -69,6 +71,8 @@ struct vm_area_struct;
  * @members:	bit N: VM N is a member.
  * @size_mb:	size in MiB.
  * @rt_members:	members no dm-land doorbell can reach (higher severity).
+ * @region_id:	the region ID asked for, if @has_id.
+ * @has_id:	the region ID was given; else the lowest free one is taken.
  * @hv:		true for an "hv:/" region (set by ivh_spec_check()).
  */
 struct ivh_region_spec {
@@ -76,6 +80,8 @@ struct ivh_region_spec {
 	u64 members;
 	u64 rt_members;
 	u32 size_mb;
+	u32 region_id;
+	bool has_id;
 	bool hv;
 };
 

@@ -21,7 +21,7 @@
 static char *regions;
 module_param(regions, charp, 0444);
 MODULE_PARM_DESC(regions,
-		 "regions at load, ACRN IVSHMEM_REGION syntax: name,size_mb,vmid:vmid[;...], e.g. \"dm:/a,2,1:2;hv:/shm_region_0,2,0:2\"");
+		 "regions at load, ACRN IVSHMEM_REGION syntax with an optional region ID: name,size_mb,vmid:vmid[,region_id][;...], e.g. \"dm:/a,2,1:2,5;hv:/shm_region_0,2,0:2\"");
 
 static struct ivh_host ivh_host;
 

@@ -387,8 +387,11 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_get);
  * @why:	set to the rule broken on failure.
  *
  * Context: takes ivh_host.lock.
- * Return: 0, an errno of ivh_spec_check(), -EEXIST (name in use),
- * -ENOSPC (registry full) or -ENOMEM.
+ * The region gets the region ID of @spec if it has one, else the lowest
+ * one free.
+ *
+ * Return: 0, an errno of ivh_spec_check(), -EEXIST (name or region ID in
+ * use), -ENOSPC (registry full) or -ENOMEM.
  */
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		   const char **why)
@@ -421,9 +424,19 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		ret = -ENOSPC;
 		goto unlock;
 	}
-	ret = ida_alloc_max(&host->ids, U16_MAX, GFP_KERNEL);
+	if (region->spec.has_id) {
+		ret = ida_alloc_range(&host->ids, region->spec.region_id,
+				      region->spec.region_id, GFP_KERNEL);
+		if (ret == -ENOSPC) {
+			*why = "region ID is already in use";
+			ret = -EEXIST;
+		}
+	} else {
+		ret = ida_alloc_max(&host->ids, IVH_REGION_ID_MAX, GFP_KERNEL);
+	}
 	if (ret < 0) {
-		*why = "no region ID left";
+		if (ret != -EEXIST)
+			*why = "no region ID left";
 		goto unlock;
 	}
 	region->id = ret;

@@ -71,6 +71,49 @@ static void registry_test(struct kunit *test)
 	ivh_region_put(region);
 }
 
+/* Region IDs given (ACRN 3.3's IVSHMEM_REGION_ID) or the lowest free. */
+static void region_id_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_region_spec spec = {
+		.name = "dm:/x", .size_mb = 2, .members = 0x3,
+	};
+	struct ivh_region *region;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/given,2,1:2,1");
+	ivh_fixture_add(test, "hv:/auto,2,1:2");
+	region = ivh_region_get(&fx->host, "hv:/auto");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 0);
+	ivh_region_put(region);
+	/* Taken: refused, and the name stays free. */
+	spec.has_id = true;
+	spec.region_id = 1;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -EEXIST);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "region ID"));
+	KUNIT_EXPECT_NULL(test, ivh_region_get(&fx->host, "dm:/x"));
+	spec.region_id = 65536;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -ERANGE);
+	spec.region_id = 65535;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
+	region = ivh_region_get(&fx->host, "dm:/x");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 65535);
+	ivh_region_put(region);
+	/* The next without an ID skips the given ones. */
+	ivh_fixture_add(test, "dm:/next,2,1:2");
+	region = ivh_region_get(&fx->host, "dm:/next");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 2);
+	ivh_region_put(region);
+	/* Removal frees a given ID too. */
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/given"), 0);
+	memcpy(spec.name, "dm:/y", 6);
+	spec.region_id = 1;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
+}
+
 static void registry_full_test(struct kunit *test)
 {
 	struct ivh_fixture *fx = test->priv;
@@ -473,6 +516,7 @@ static void mmap_check_test(struct kunit *test)
 
 static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(registry_test),
+	KUNIT_CASE(region_id_test),
 	KUNIT_CASE(registry_full_test),
 	KUNIT_CASE(membership_test),
 	KUNIT_CASE(lifetime_test),

@@ -4,7 +4,8 @@
  *
  *   ivshmem-admin info
  *   ivshmem-admin list
- *   ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...]   (the IVSHMEM_REGION syntax)
+ *   ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...][,REGION_ID]
+ *                        (the IVSHMEM_REGION syntax, region ID of ACRN 3.3)
  *   ivshmem-admin remove NAME
  *   ivshmem-admin attach NAME VMID [-- COMMAND...]
  *   ivshmem-admin ring NAME SRC DST VECTOR
@@ -42,9 +43,10 @@ static int print_help(FILE *f, int rc)
 		"  info                  the module's ABI version, mode and region counts\n"
 		"  list                  one line per region: ID, name, size, member VMs,\n"
 		"                        attachments, folios\n"
-		"  create NAME,SIZE_MB,VMID:VMID[:...]\n"
+		"  create NAME,SIZE_MB,VMID:VMID[:...][,REGION_ID]\n"
 		"                        create a region (the IVSHMEM_REGION syntax: the VMs\n"
-		"                        that may attach)\n"
+		"                        that may attach; REGION_ID, the guest's PCI\n"
+		"                        subsystem ID, defaults to the lowest free one)\n"
 		"  remove NAME           remove a region\n"
 		"  attach NAME VMID [-- COMMAND...]\n"
 		"                        attach VM VMID to region NAME and hold the\n"
@@ -146,23 +148,29 @@ static int cmd_list(int dev)
 	return 0;
 }
 
-/* NAME,SIZE,VMID:VMID; the module checks every rule again. */
+/* NAME,SIZE,VMID:VMID[,REGION_ID]; the module checks every rule again. */
 static int cmd_create(int dev, const char *spec)
 {
 	struct ivshmem_host_region r;
-	char *copy = strdup(spec), *name, *size, *vms, *tok, *save;
+	char *copy = strdup(spec), *name, *size, *vms, *id, *tok, *save;
 	unsigned int v;
 
 	memset(&r, 0, sizeof(r));
 	name = strtok_r(copy, ",", &save);
 	size = strtok_r(NULL, ",", &save);
 	vms = strtok_r(NULL, ",", &save);
+	id = strtok_r(NULL, ",", &save);
 	if (!name || !size || !vms || strtok_r(NULL, ",", &save)) {
-		fprintf(stderr, "ivshmem-admin: expected NAME,SIZE_MB,VMID:VMID\n");
+		fprintf(stderr, "ivshmem-admin: expected NAME,SIZE_MB,VMID:VMID[,REGION_ID]\n");
 		return 2;
 	}
 	if (set_name(r.name, name) || parse_u32(size, &r.size_mb))
 		return fail(spec);
+	if (id) {
+		if (parse_u32(id, &r.region_id))
+			return fail(id);
+		r.flags = IVSHMEM_HOST_REGION_SET_ID;
+	}
 	for (tok = strtok_r(vms, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 		if (parse_u32(tok, &v) || v > IVSHMEM_HOST_MAX_VMID) {
 			errno = ERANGE;

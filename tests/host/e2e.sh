@@ -68,7 +68,10 @@ main() {
 	bad_param "size 1024" "dm:/a,1024,0:2" "size must be from 2 to 512 MiB" -34 "out of range"
 	bad_param "one VM" "dm:/a,2,0" "at least two member VMs" -22 "Invalid argument"
 	bad_param "duplicate name" "dm:/a,2,0:1;dm:/a,4,1:2" "used twice" -17 "File exists"
-	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 31 bytes" -36 "too long"
+	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 27 characters after its prefix" -36 "too long"
+	bad_param "'-' in a name" "dm:/a-b,2,0:1" "letters, digits and '_' after its prefix" -22 "Invalid argument"
+	bad_param "region ID 65536" "dm:/a,2,0:1,65536" "region ID is above 65535" -34 "out of range"
+	bad_param "region ID twice" "dm:/a,2,0:1,4;dm:/b,2,0:1,4" "region ID is already in use" -17 "File exists"
 	bad_param "second entry bad" "dm:/a,2,0:1;hv:/b,2,1:1" "entry 1: a VM ID is listed twice" -22 "Invalid argument"
 
 	mark "host_e2e [load]"
@@ -89,6 +92,12 @@ main() {
 		'ivshmem-admin create dm:/cli,4,3:4 && ivshmem-admin info | grep -q " 3/64 regions"'
 	t "ivshmem-admin list shows dm:/cli: 4 MiB, VMs 3:4, none attached" sh -c \
 		'ivshmem-admin list | grep -qE "^[0-9]+ +dm:/cli +4 +3:4 +0 +0$"'
+	t "ivshmem-admin create dm:/cli_id,2,3:4,77: region ID 77" sh -c \
+		'ivshmem-admin create dm:/cli_id,2,3:4,77 && ivshmem-admin list | grep -qE "^77 +dm:/cli_id +2 +3:4 "'
+	fails_with "ivshmem-admin create with region ID 77 again: EEXIST" \
+		"ADD (see dmesg for the rule): File exists" \
+		ivshmem-admin create dm:/cli_id2,2,3:4,77
+	t "ivshmem-admin remove dm:/cli_id" ivshmem-admin remove dm:/cli_id
 	fails_with "ivshmem-admin create refuses size 3 (EINVAL)" \
 		"ADD (see dmesg for the rule): Invalid argument" \
 		ivshmem-admin create dm:/cli3,3,3:4

@@ -151,6 +151,20 @@ static int add_rt(const char *name, unsigned int size_mb, uint64_t members,
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
 }
 
+static int add_id(const char *name, unsigned int size_mb, uint64_t members,
+		  unsigned int flags, unsigned int region_id)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.size_mb = size_mb;
+	r.members = members;
+	r.flags = flags;
+	r.region_id = region_id;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
+}
+
 static int add(const char *name, unsigned int size_mb, uint64_t members)
 {
 	return add_rt(name, size_mb, members, 0);
@@ -992,6 +1006,16 @@ static void test_add_rules(void)
 	check(add("dm:/1234567890123456789012345678", 2, 0x3) == -ENAMETOOLONG,
 	      "ADD 32-byte name: ENAMETOOLONG");
 	check(add("dm:/a b", 2, 0x3) == -EINVAL, "ADD name with a blank: EINVAL");
+	check(add("dm:/a-b", 2, 0x3) == -EINVAL && add("dm:/a.b", 2, 0x3) == -EINVAL,
+	      "ADD name with '-' or '.' (ACRN's \\w{1,27}): EINVAL");
+	check(add_id("dm:/id", 2, 0x3, 0, 5) == -EINVAL,
+	      "ADD region_id without IVSHMEM_HOST_REGION_SET_ID: EINVAL");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 1) == -EEXIST,
+	      "ADD with dm:/test's region ID 1: EEXIST");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 0x10000) == -ERANGE,
+	      "ADD with region ID 65536: ERANGE");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID | 0x8, 5) == -EINVAL,
+	      "ADD with an unknown flag: EINVAL");
 	snapshot(&after);
 	check(same(&before, &after), "refused ADDs changed nothing");
 	check(add("dm:/123456789012345678901234567", 512, 0x3) == 0 &&
@@ -1000,6 +1024,14 @@ static void test_add_rules(void)
 	      del("dm:/123456789012345678901234567") == 0 &&
 	      nr_attached("dm:/123456789012345678901234567") == -ENOENT,
 	      "ADD/REMOVE 31-byte name, 512 MiB (no memory until attach)");
+	{
+		struct ivshmem_host_region r;
+
+		check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 65535) == 0 &&
+		      lookup("dm:/id", &r) == 0 && r.region_id == 65535 &&
+		      !(r.flags & IVSHMEM_HOST_REGION_SET_ID) && del("dm:/id") == 0,
+		      "ADD with region ID 65535: LOOKUP reports it; REMOVE");
+	}
 }
 
 /* Every ioctl with bad input: refused, registry unchanged. */

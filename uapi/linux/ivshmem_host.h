@@ -34,6 +34,7 @@
 /*
  * Region names carry their "hv:/" or "dm:/" prefix and are NUL-terminated
  * within this many bytes (the size of the name in ACRN's hypervisor).
+ * After the prefix: 1 to 27 letters, digits and '_' (ACRN 3.x's \w{1,27}).
  * Bytes after the terminating NUL must be zero.
  */
 #define IVSHMEM_HOST_NAME_LEN		32
@@ -76,19 +77,26 @@ struct ivshmem_host_info {
 	__u64 reserved[3];
 };
 
-/* ivshmem_host_region.flags (output only; zero on input) */
+/* ivshmem_host_region.flags: output, except SET_ID, ADD's only input flag */
 #define IVSHMEM_HOST_REGION_HV		0x1U	/* "hv:/" region */
 #define IVSHMEM_HOST_REGION_MEM		0x2U	/* dm-land memory live */
+#define IVSHMEM_HOST_REGION_SET_ID	0x4U	/* ADD: use @region_id */
+/* Region IDs are the guest's 16-bit PCI subsystem ID. */
+#define IVSHMEM_HOST_MAX_REGION_ID	0xffffU
 
 /**
  * struct ivshmem_host_region - one region of the registry
  * @name:		"hv:/..." or "dm:/...", NUL-terminated, zero-padded.
  * @members:		bit N set: VM N may use the region (two bits at least).
  * @size_mb:		size in MiB, a power of two from 2 to 512.
- * @flags:		output: IVSHMEM_HOST_REGION_*. Zero on input.
- * @region_id:		output: the region ID: the lowest ID not in use when the
- *			region was added (see Documentation/host.rst for when
- *			it equals ACRN's hv-land region index).
+ * @flags:		output: IVSHMEM_HOST_REGION_HV, _MEM. ADD input: zero or
+ *			IVSHMEM_HOST_REGION_SET_ID.
+ * @region_id:		the region ID, which the guest sees as its PCI
+ *			subsystem ID and acrn-dm takes as the fourth field of
+ *			-s N,ivshmem,NAME,SIZE,REGION_ID (ACRN 3.3). ADD with
+ *			SET_ID: this one, at most IVSHMEM_HOST_MAX_REGION_ID
+ *			(ERANGE), not in use (EEXIST); ADD without: zero on
+ *			input, and the region gets the lowest ID free.
  * @nr_attached:	output: VMs attached now (dm-land).
  * @nr_folios:		output: folios backing the live memory, 0 if none.
  * @reserved0:		padding, zero.
@@ -101,8 +109,9 @@ struct ivshmem_host_info {
  *			itself, do reach such a VM.
  * @reserved:		zero.
  *
- * IVSHMEM_HOST_IOCTL_ADD reads @name, @members, @size_mb and @rt_members;
- * every output field must be zero. IVSHMEM_HOST_IOCTL_LOOKUP reads only @name and fills
+ * IVSHMEM_HOST_IOCTL_ADD reads @name, @members, @size_mb, @rt_members and,
+ * with IVSHMEM_HOST_REGION_SET_ID, @region_id; every output field must be
+ * zero. IVSHMEM_HOST_IOCTL_LOOKUP reads only @name and fills
  * in the rest; every other field, reserved ones included, must be zero on
  * input (EINVAL otherwise).
  */
