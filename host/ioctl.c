@@ -325,17 +325,21 @@ static long ivh_ioctl_ring(struct ivh_host *host, void __user *arg)
 
 /*
  * Requests that change the registry, attach or ring need a file opened for
- * writing; INFO, LOOKUP and LIST only read.
+ * writing; INFO, LOOKUP and LIST only read, unknown numbers get ENOTTY.
  */
 static bool ivh_cmd_writes(unsigned int cmd)
 {
 	switch (cmd) {
-	case IVSHMEM_HOST_IOCTL_INFO:
-	case IVSHMEM_HOST_IOCTL_LOOKUP:
-	case IVSHMEM_HOST_IOCTL_LIST:
-		return false;
-	default:
+	case IVSHMEM_HOST_IOCTL_ADD:
+	case IVSHMEM_HOST_IOCTL_REMOVE:
+	case IVSHMEM_HOST_IOCTL_ATTACH:
+	case IVSHMEM_HOST_IOCTL_DETACH:
+	case IVSHMEM_HOST_IOCTL_RING:
+	case IVH_ABI1_IOCTL_CREATE_VDEV:
+	case IVH_ABI1_IOCTL_DESTROY_VDEV:
 		return true;
+	default:
+		return false;
 	}
 }
 

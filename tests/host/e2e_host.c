@@ -986,6 +986,8 @@ static void test_read_only(void)
 	      "read-only: ABI 1's CREATE_VDEV: EBADF");
 	check(xioctl(ro, IVSHMEM_HOST_IOCTL_ADD, (void *)16) == -EBADF,
 	      "read-only: refused before the argument is read (bad pointer: EBADF)");
+	check(xioctl(ro, _IO(IVSHMEM_IOCTL_MAGIC, 0x7f), NULL) == -ENOTTY,
+	      "read-only: an unknown ioctl is still ENOTTY");
 	snapshot(&after);
 	check(same(&before, &after), "read-only: the registry unchanged, VM 2 still attached");
 	close(fd);
