@@ -27,7 +27,10 @@
  *    VM's doorbell is an eventfd vector that its own device model also
  *    registers with HSM's ACRN_IOCTL_IRQFD; hv-land devices are created by
  *    acrn-dm through its own HSM fd. Added: ivshmem_host_region.rt_members
- *    (was reserved) and RING's EHOSTUNREACH.
+ *    (was reserved) and RING's EHOSTUNREACH; ADD's IVSHMEM_HOST_REGION_SET_ID
+ *    (compatible: ADD refused every flag before). Names follow ACRN 3.x
+ *    (no '-' or '.' any more). Control-node requests that change state
+ *    need a file opened for writing (EBADF).
  */
 #define IVSHMEM_HOST_ABI_VERSION	2
 
