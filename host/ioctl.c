@@ -126,7 +126,7 @@ static long ivh_ioctl_add(struct ivh_host *host, void __user *arg)
 	if (!ret && ((req.flags & ~IVSHMEM_HOST_REGION_SET_ID) ||
 		     (req.region_id && !(req.flags & IVSHMEM_HOST_REGION_SET_ID)) ||
 		     req.nr_attached || req.nr_folios || req.reserved0 ||
-		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
+		     req.reserved1)) {
 		why = "output, flag or reserved fields are not zero";
 		ret = -EINVAL;
 	}
@@ -187,7 +187,7 @@ static long ivh_ioctl_lookup(struct ivh_host *host, void __user *arg)
 	/* Only the name is input; everything else must be zero. */
 	if (req.members || req.size_mb || req.flags || req.region_id ||
 	    req.nr_attached || req.nr_folios || req.reserved0 ||
-	    req.rt_members || !ivh_zero(req.reserved, sizeof(req.reserved)))
+	    req.rt_members || req.reserved1)
 		return -EINVAL;
 	region = ivh_region_get(host, req.name);
 	if (!region)

@@ -1060,9 +1060,9 @@ static void test_bad_input(void)
 	set_name(r.name, "dm:/bad");
 	r.size_mb = 2;
 	r.members = 3;
-	r.reserved[0] = 1;
+	r.reserved1 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved: EINVAL");
-	r.reserved[0] = 0;
+	r.reserved1 = 0;
 	r.reserved0 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved0: EINVAL");
 	r.reserved0 = 0;
@@ -1122,7 +1122,7 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL,
 	      "LOOKUP rt_members set: EINVAL");
 	r.rt_members = 0;
-	r.reserved[0] = 1;
+	r.reserved1 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP reserved: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, bad) == -EFAULT, "LOOKUP bad pointer: EFAULT");
 

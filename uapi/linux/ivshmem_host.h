@@ -110,7 +110,7 @@ struct ivshmem_host_info {
  *			EHOSTUNREACH. A subset of @members (EINVAL otherwise).
  *			hv-land doorbells, which the hypervisor delivers
  *			itself, do reach such a VM.
- * @reserved:		zero.
+ * @reserved1:		zero.
  *
  * IVSHMEM_HOST_IOCTL_ADD reads @name, @members, @size_mb, @rt_members and,
  * with IVSHMEM_HOST_REGION_SET_ID, @region_id; every output field must be
@@ -128,7 +128,7 @@ struct ivshmem_host_region {
 	__u32 nr_folios;
 	__u32 reserved0;
 	__u64 rt_members;
-	__u64 reserved[1];
+	__u64 reserved1;
 };
 
 /**
