@@ -3,17 +3,27 @@
  * The region syntax of ACRN's IVSHMEM_REGION setting, as a pure parser.
  *
  *   list   := entry { ";" entry }          (empty entries are skipped)
- *   entry  := name "," size_mb "," vmid { ":" vmid }
- *   name   := ("hv:/" | "dm:/") 1*(ALNUM | "_" | "-" | ".")
+ *   entry  := name "," size_mb "," vmid { ":" vmid } [ "," region_id ]
+ *   name   := ("hv:/" | "dm:/") 1*27(ALPHA | DIGIT | "_")
+ *
+ * The name rule is ACRN 3.x's (misc/config_tools/schema/types.xsd,
+ * IVSHMEMRegionType NAME: pattern \w{1,27}, "letters, digits and _", the
+ * \w of the configurator's JavaScript check: ASCII only); the prefix is
+ * what acrn-dm's -s N,ivshmem,NAME,SIZE[,REGION_ID] puts before it. The
+ * optional region ID is ACRN 3.3's IVSHMEM_REGION_ID, the guest's PCI
+ * subsystem ID, 0..65535; without it a region gets the lowest free ID.
  *
  * Blanks around each field are ignored (ACRN's own examples write
  * "hv:/shm_region_0, 2, 0:2"). Rules, each with its own errno:
  *   - the name has a prefix, and something after it         -EINVAL
- *   - the name fits in IVSHMEM_HOST_NAME_LEN with its NUL    -ENAMETOOLONG
+ *   - after it only letters, digits and "_"                  -EINVAL
+ *   - at most 27 of them                                     -ENAMETOOLONG
  *   - the size is from 2 to 512 MiB                          -ERANGE
  *   - the size is a power of two                             -EINVAL
  *   - VM IDs are 0..IVSHMEM_HOST_MAX_VMID                    -ERANGE
+ *   - a region ID is a decimal number (-EINVAL) up to 65535  -ERANGE
  *   - no VM twice, at least two VMs                          -EINVAL
+ *   - (ADD only) RT members are members                      -EINVAL
  *   - no name twice in one list                              -EEXIST
  *   - at most as many entries as the caller has room for    -ENOSPC
  */
@@ -29,6 +39,7 @@
 #include "ivshmem_host.h"
 
 #define IVH_PREFIX_LEN	4	/* "hv:/" and "dm:/" */
+#define IVH_NAME_MAX	27	/* after the prefix: ACRN's \w{1,27} */
 #define IVH_NUM_MAX	10	/* digits in a u32 */
 
 static bool ivh_blank(char c)
@@ -68,7 +79,8 @@ static int ivh_parse_u32(const char *s, size_t len, u32 *val)
  * @len:	its length in bytes.
  * @why:	set to the rule broken on failure.
  *
- * Return: 0, -EINVAL (prefix, empty or bad character) or -ENAMETOOLONG.
+ * Return: 0, -EINVAL (prefix, empty or bad character) or -ENAMETOOLONG
+ * (more than 27 characters after the prefix).
  */
 int ivh_name_check(const char *name, size_t len, const char **why)
 {
@@ -84,16 +96,16 @@ int ivh_name_check(const char *name, size_t len, const char **why)
 		*why = "name is empty after its prefix";
 		return -EINVAL;
 	}
-	if (len >= IVSHMEM_HOST_NAME_LEN) {
-		*why = "name is longer than 31 bytes";
-		return -ENAMETOOLONG;
-	}
 	for (i = IVH_PREFIX_LEN; i < len; i++) {
-		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '-' &&
-		    name[i] != '.') {
-			*why = "name may only hold letters, digits, '_', '-', '.'";
+		/* ASCII only: isalnum() would take Latin-1 letters too. */
+		if (!isascii(name[i]) || (!isalnum(name[i]) && name[i] != '_')) {
+			*why = "name may only hold letters, digits and '_' after its prefix";
 			return -EINVAL;
 		}
+	}
+	if (len - IVH_PREFIX_LEN > IVH_NAME_MAX) {
+		*why = "name is longer than 27 characters after its prefix";
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }
@@ -128,6 +140,14 @@ int ivh_spec_check(struct ivh_region_spec *spec, const char **why)
 	if (hweight64(spec->members) < 2) {
 		*why = "a region needs at least two member VMs";
 		return -EINVAL;
+	}
+	if (spec->rt_members & ~spec->members) {
+		*why = "an RT member is not a member";
+		return -EINVAL;
+	}
+	if (spec->has_id && spec->region_id > IVH_REGION_ID_MAX) {
+		*why = "region ID is above 65535";
+		return -ERANGE;
 	}
 	spec->hv = !strncmp(spec->name, "hv:/", IVH_PREFIX_LEN);
 	return 0;
@@ -167,7 +187,7 @@ static int ivh_parse_members(const char *s, size_t len, u64 *members,
 }
 
 /**
- * ivh_parse_region() - parse one "name,size_mb,vmid:vmid" entry
+ * ivh_parse_region() - parse one "name,size_mb,vmid:vmid[,region_id]" entry
  * @s:		the entry, not necessarily NUL-terminated.
  * @len:	its length.
  * @spec:	output, valid only on success.
@@ -178,15 +198,16 @@ static int ivh_parse_members(const char *s, size_t len, u64 *members,
 int ivh_parse_region(const char *s, size_t len, struct ivh_region_spec *spec,
 		     const char **why)
 {
-	const char *end = s + len, *c1, *c2, *f;
+	const char *end = s + len, *c1, *c2, *c3, *f;
 	size_t flen;
 	int ret;
 
 	memset(spec, 0, sizeof(*spec));
 	c1 = memchr(s, ',', len);
 	c2 = c1 ? memchr(c1 + 1, ',', end - c1 - 1) : NULL;
-	if (!c1 || !c2) {
-		*why = "expected name,size_mb,vmid:vmid";
+	c3 = c2 ? memchr(c2 + 1, ',', end - c2 - 1) : NULL;
+	if (!c1 || !c2 || (c3 && memchr(c3 + 1, ',', end - c3 - 1))) {
+		*why = "expected name,size_mb,vmid:vmid[,region_id]";
 		return -EINVAL;
 	}
 
@@ -206,9 +227,21 @@ int ivh_parse_region(const char *s, size_t len, struct ivh_region_spec *spec,
 		return -EINVAL;
 	}
 
-	ret = ivh_parse_members(c2 + 1, end - c2 - 1, &spec->members, why);
+	ret = ivh_parse_members(c2 + 1, (c3 ? c3 : end) - c2 - 1,
+				&spec->members, why);
 	if (ret)
 		return ret;
+
+	if (c3) {
+		f = c3 + 1;
+		flen = end - f;
+		ivh_trim(&f, &flen);
+		if (ivh_parse_u32(f, flen, &spec->region_id)) {
+			*why = "region ID is not a decimal number";
+			return -EINVAL;
+		}
+		spec->has_id = true;
+	}
 
 	return ivh_spec_check(spec, why);
 }

@@ -2,10 +2,14 @@
 /*
  * Doorbells for dm-land regions, which ACRN lacks.
  *
- * Every attached peer registers, per vector, where a ring is delivered:
- * to a guest VM by HC_INJECT_MSI with the MSI address/data its guest
- * programmed, or to a peer living in the Service VM itself by signalling
- * an eventfd. A ring (region, source, target, vector) comes from the
+ * Every attached peer registers, per vector, an eventfd that a ring
+ * signals. A peer living in the Service VM waits on it; for a guest VM,
+ * its device model also registers the eventfd with HSM's ACRN_IOCTL_IRQFD
+ * together with the MSI its guest programmed for the vector, so HSM
+ * injects that MSI into the VM its fd was created for, under the
+ * hypervisor's checks. The module issues no hypercall and never chooses
+ * a VM to interrupt: only a holder of the target VM's HSM fd can make a
+ * ring reach it. A ring (region, source, target, vector) comes from the
  * RING ioctl or from a trigger: an eventfd bound to (target, vector) that
  * the device model hands to HSM's ACRN_IOCTL_IOEVENTFD for the doorbell
  * register, so a guest's doorbell write reaches the module without a trip
@@ -21,9 +25,10 @@
  * (struct ivh_efd): a ring could otherwise signal a trigger that rings
  * again, for ever, without any userspace involved.
  *
- * MSI delivery goes only to the VM bound to the target peer at attach
- * (ivh_peer.hc_vmid); userspace supplies only the address and data its
- * guest programmed, checked to be an ordinary x86 interrupt message.
+ * The hypervisor refuses HC_INJECT_MSI from the Service VM toward a VM of
+ * higher severity (a post-launched RTVM), and HSM's irqfd drops the
+ * refusal silently. A region's rt_members are such VMs: a ring toward
+ * one fails with -EHOSTUNREACH instead of vanishing.
  */
 
 #include <linux/eventfd.h>
@@ -42,15 +47,14 @@
  * @vector:	the target's vector.
  *
  * Context: process context; takes ivh_region.lock and holds it across
- * the delivery (eventfd_signal() or the hypercall).
+ * eventfd_signal() (which may run HSM's irqfd wake-up, an injection).
  * Return: 0 when delivered, -EINVAL (vector out of range), -ENOTCONN
- * (source or target not attached), -ENXIO (the target has not
- * registered that vector), or the hypercall's error (-EOPNOTSUPP off
- * ACRN).
+ * (source or target not attached), -EHOSTUNREACH (the target is one of
+ * the region's RT members, which no dm-land doorbell reaches) or -ENXIO
+ * (the target has not registered that vector).
  */
 int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 {
-	struct ivh_hc *hc = region->host->hc;
 	struct ivh_vector *vec;
 	struct ivh_peer *target;
 	int ret;
@@ -64,21 +68,19 @@ int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 		ret = -ENOTCONN;
 		goto unlock;
 	}
-	vec = &target->vec[vector];
-	switch (vec->type) {
-	case IVSHMEM_HOST_VECTOR_EVENTFD:
-		ivshmem_eventfd_signal(vec->eventfd);
-		ret = 0;
-		break;
-	case IVSHMEM_HOST_VECTOR_MSI:
-		ret = hc->ops->inject_msi(hc, target->hc_vmid, &vec->msi);
-		break;
-	default:
-		ret = -ENXIO;
-		break;
+	/* dst is attached, so a member: at most IVSHMEM_HOST_MAX_VMID. */
+	if (region->spec.rt_members & BIT_ULL(dst)) {
+		ret = -EHOSTUNREACH;
+		goto unlock;
 	}
-	if (!ret)
-		vec->rings++;
+	vec = &target->vec[vector];
+	if (vec->type != IVSHMEM_HOST_VECTOR_EVENTFD) {
+		ret = -ENXIO;
+		goto unlock;
+	}
+	ivshmem_eventfd_signal(vec->eventfd);
+	vec->rings++;
+	ret = 0;
 unlock:
 	mutex_unlock(&region->lock);
 	return ret;
@@ -182,56 +184,17 @@ void ivh_efd_unclaim(struct ivh_host *host, struct eventfd_ctx *ctx,
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_efd_unclaim);
 
-/* x86 MSI data: 31:16 reserved, 10:8 delivery mode, 7:0 vector. */
-#define IVH_MSI_DATA_MASK	0xffffULL
-#define IVH_MSI_DM_SHIFT	8
-#define IVH_MSI_DM_MASK		0x7U
-#define IVH_MSI_DM_FIXED	0x0U
-#define IVH_MSI_DM_LOWPRI	0x1U
-#define IVH_MSI_FIRST_VECTOR	0x10U
-
-/**
- * ivh_msi_check() - is this an ordinary x86 interrupt message?
- * @addr:	MSI address: dword aligned, in 0xfee00000-0xfeefffff.
- * @data:	MSI data: 16 bits, fixed or lowest-priority delivery (no SMI,
- *		NMI, INIT or ExtINT), vector 0x10-0xff.
- *
- * Return: 0 or -EINVAL.
- */
-int ivh_msi_check(u64 addr, u64 data)
-{
-	u32 dm = (data >> IVH_MSI_DM_SHIFT) & IVH_MSI_DM_MASK;
-
-	if (addr < IVSHMEM_HOST_MSI_ADDR_BASE ||
-	    addr > IVSHMEM_HOST_MSI_ADDR_LAST || (addr & 3))
-		return -EINVAL;
-	if (data & ~IVH_MSI_DATA_MASK)
-		return -EINVAL;
-	if (dm != IVH_MSI_DM_FIXED && dm != IVH_MSI_DM_LOWPRI)
-		return -EINVAL;
-	if ((data & 0xff) < IVH_MSI_FIRST_VECTOR)
-		return -EINVAL;
-	return 0;
-}
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_msi_check);
-
 /**
  * ivh_set_vector() - register or clear the delivery of a peer's vector
  * @peer:	the peer.
- * @req:	request with the vector in range, the type known and the
- *		fields that do not belong to the type zero; the MSI address
- *		and data are checked here.
+ * @req:	request with the vector in range, the type NONE or EVENTFD
+ *		and the fields that do not belong to the type zero.
  * @eventfd:	for IVSHMEM_HOST_VECTOR_EVENTFD, a reference this function
  *		takes over (also on failure); NULL otherwise.
  *
- * An MSI vector is injected into the VM bound to @peer at attach, never
- * anywhere else.
- *
  * Context: process context; takes ivh_region.lock, then ivh_host.efd_lock.
- * Return: 0, -EINVAL (bad MSI address or data, or the eventfd is bound as
- * a trigger), -EPERM (MSI for a peer attached without a hypercall VM ID),
- * -ENOTCONN (the peer was detached) or -ENOMEM. On failure nothing
- * changed.
+ * Return: 0, -EINVAL (the eventfd is bound as a trigger), -ENOTCONN (the
+ * peer was detached) or -ENOMEM. On failure nothing changed.
  */
 int ivh_set_vector(struct ivh_peer *peer,
 		   const struct ivshmem_host_vector *req,
@@ -243,15 +206,6 @@ int ivh_set_vector(struct ivh_peer *peer,
 	struct ivh_vector *vec;
 	int ret;
 
-	if (req->type == IVSHMEM_HOST_VECTOR_MSI) {
-		if (peer->hc_vmid == IVH_HC_VMID_NONE) {
-			ret = -EPERM;
-			goto put;
-		}
-		ret = ivh_msi_check(req->msi_addr, req->msi_data);
-		if (ret)
-			goto put;
-	}
 	mutex_lock(&region->lock);
 	if (!peer->attached) {
 		ret = -ENOTCONN;
@@ -267,8 +221,6 @@ int ivh_set_vector(struct ivh_peer *peer,
 	if (old)
 		ivh_efd_unclaim(host, old, false);
 	vec->type = req->type;
-	vec->msi.msi_addr = req->msi_addr;
-	vec->msi.msi_data = req->msi_data;
 	vec->eventfd = eventfd;
 	mutex_unlock(&region->lock);
 
@@ -278,7 +230,6 @@ int ivh_set_vector(struct ivh_peer *peer,
 
 unlock:
 	mutex_unlock(&region->lock);
-put:
 	if (eventfd)
 		eventfd_ctx_put(eventfd);
 	return ret;

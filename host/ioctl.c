@@ -10,12 +10,16 @@
  * and no attachment behind. No user memory is touched under a lock.
  *
  * What is trusted: /dev/ivshmem_host is root-only (or a group the admin
- * chose), and everything its ioctls say is believed as far as the
- * registry cannot contradict it: ATTACH's VM IDs are checked against the
- * member list and against the hypercall VM ID bindings of current
- * attachments. An attachment fd is a capability for exactly one (region,
- * VM): it maps that region, registers that VM's vectors (MSI only into
- * the hypercall VM ID bound at ATTACH) and rings from that VM.
+ * chose), and what its ioctls say is believed as far as the registry
+ * cannot contradict it: ATTACH's VM ID is checked against the member
+ * list. Nothing said here can make the module interrupt or reconfigure a
+ * VM: it issues no hypercall (ABI 2 refuses ABI 1's hypercall paths with
+ * EPERM), and a ring only signals eventfds, which reach a guest VM only
+ * where that VM's own device model registered them with HSM. Requests
+ * that change state need the file open for writing (EBADF otherwise), so
+ * a read-only descriptor handed out for monitoring cannot ring or attach.
+ * An attachment fd is a capability for exactly one (region, VM): it maps
+ * that region, registers that VM's vectors and rings from that VM.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -40,10 +44,21 @@ static_assert(sizeof(struct ivshmem_host_name) == 56);
 static_assert(sizeof(struct ivshmem_host_list) == 40);
 static_assert(sizeof(struct ivshmem_host_attach) == 72);
 static_assert(sizeof(struct ivshmem_host_ring) == 64);
-static_assert(sizeof(struct ivshmem_host_vdev) == 80);
 static_assert(sizeof(struct ivshmem_host_vector) == 48);
 static_assert(sizeof(struct ivshmem_host_trigger) == 32);
-static_assert(sizeof_field(struct acrn_vdev, args) >= IVSHMEM_HOST_NAME_LEN);
+
+/*
+ * ABI 1's hypercall paths, refused with EPERM (see IVSHMEM_HOST_ABI_VERSION
+ * in the uapi header): ATTACH's flag, the vector type and the two ioctls
+ * with ABI 1's 80-byte struct ivshmem_host_vdev.
+ */
+#define IVH_ABI1_ATTACH_HC_VMID		0x1U
+#define IVH_ABI1_VECTOR_MSI		1U
+#define IVH_ABI1_VDEV_SIZE		80
+#define IVH_ABI1_IOCTL_CREATE_VDEV	\
+	_IOC(_IOC_WRITE, IVSHMEM_IOCTL_MAGIC, 0x48, IVH_ABI1_VDEV_SIZE)
+#define IVH_ABI1_IOCTL_DESTROY_VDEV	\
+	_IOC(_IOC_WRITE, IVSHMEM_IOCTL_MAGIC, 0x49, IVH_ABI1_VDEV_SIZE)
 
 static struct ivh_host *ivh_misc_host;
 
@@ -88,7 +103,7 @@ static long ivh_ioctl_info(struct ivh_host *host, void __user *arg)
 		.max_vectors	= IVSHMEM_HOST_MAX_VECTORS,
 	};
 
-	if (host->hc->live)
+	if (host->acrn)
 		info.flags |= IVSHMEM_HOST_INFO_ACRN;
 	mutex_lock(&host->lock);
 	info.nr_regions = host->nr_regions;
@@ -108,16 +123,20 @@ static long ivh_ioctl_add(struct ivh_host *host, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	ret = ivh_user_name(req.name, &why);
-	if (!ret && (req.flags || req.region_id || req.nr_attached ||
-		     req.nr_folios || req.reserved0 ||
-		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
+	if (!ret && ((req.flags & ~IVSHMEM_HOST_REGION_SET_ID) ||
+		     (req.region_id && !(req.flags & IVSHMEM_HOST_REGION_SET_ID)) ||
+		     req.nr_attached || req.nr_folios || req.reserved0 ||
+		     req.reserved1)) {
 		why = "output, flag or reserved fields are not zero";
 		ret = -EINVAL;
 	}
 	if (!ret) {
 		memcpy(spec.name, req.name, sizeof(spec.name));
 		spec.members = req.members;
+		spec.rt_members = req.rt_members;
 		spec.size_mb = req.size_mb;
+		spec.has_id = req.flags & IVSHMEM_HOST_REGION_SET_ID;
+		spec.region_id = req.region_id;
 		ret = ivh_region_add(host, &spec, &why);
 	}
 	if (ret)
@@ -168,7 +187,7 @@ static long ivh_ioctl_lookup(struct ivh_host *host, void __user *arg)
 	/* Only the name is input; everything else must be zero. */
 	if (req.members || req.size_mb || req.flags || req.region_id ||
 	    req.nr_attached || req.nr_folios || req.reserved0 ||
-	    !ivh_zero(req.reserved, sizeof(req.reserved)))
+	    req.rt_members || req.reserved1)
 		return -EINVAL;
 	region = ivh_region_get(host, req.name);
 	if (!region)
@@ -215,7 +234,6 @@ static const struct file_operations ivh_peer_fops;
 static long ivh_ioctl_attach(struct ivh_host *host, void __user *arg)
 {
 	struct ivshmem_host_attach req;
-	u32 hc_vmid = IVH_HC_VMID_NONE;
 	struct ivh_peer *peer;
 	struct file *file;
 	const char *why;
@@ -224,21 +242,19 @@ static long ivh_ioctl_attach(struct ivh_host *host, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	ret = ivh_user_name(req.name, &why);
-	if (!ret && ((req.flags & ~IVSHMEM_HOST_ATTACH_HC_VMID) || req.fd ||
-		     req.size || !ivh_zero(req.reserved, sizeof(req.reserved)))) {
-		why = "output, flag or reserved fields are not zero";
-		ret = -EINVAL;
+	if (!ret && (req.flags & IVH_ABI1_ATTACH_HC_VMID)) {
+		why = "ABI 1's hc_vmid was removed: a guest VM's doorbells go through HSM's irqfd";
+		ret = -EPERM;
 	}
-	if (!ret && !(req.flags & IVSHMEM_HOST_ATTACH_HC_VMID) && req.hc_vmid) {
-		why = "hc_vmid given without IVSHMEM_HOST_ATTACH_HC_VMID";
+	if (!ret && (req.flags || req.reserved0 || req.fd || req.size ||
+		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
+		why = "output, flag or reserved fields are not zero";
 		ret = -EINVAL;
 	}
 	if (ret)
 		goto refuse;
-	if (req.flags & IVSHMEM_HOST_ATTACH_HC_VMID)
-		hc_vmid = req.hc_vmid;
 
-	peer = ivh_attach(host, req.name, req.vmid, hc_vmid, &why);
+	peer = ivh_attach(host, req.name, req.vmid, &why);
 	if (IS_ERR(peer)) {
 		ret = PTR_ERR(peer);
 		goto refuse;
@@ -285,7 +301,7 @@ static long ivh_ioctl_detach(struct ivh_host *host, void __user *arg)
 	ret = ivh_user_name(req.name, &why);
 	if (ret)
 		return ret;
-	if (req.flags || req.hc_vmid || req.fd || req.size ||
+	if (req.flags || req.reserved0 || req.fd || req.size ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	return ivh_detach_vmid(host, req.name, req.vmid);
@@ -307,31 +323,24 @@ static long ivh_ioctl_ring(struct ivh_host *host, void __user *arg)
 	return ivh_ring(host, req.name, req.src, req.dst, req.vector);
 }
 
-static long ivh_ioctl_vdev(struct ivh_host *host, void __user *arg,
-			   bool create)
+/*
+ * Requests that change the registry, attach or ring need a file opened for
+ * writing; INFO, LOOKUP and LIST only read, unknown numbers get ENOTTY.
+ */
+static bool ivh_cmd_writes(unsigned int cmd)
 {
-	const char *op = create ? "create vdev" : "destroy vdev";
-	struct ivshmem_host_vdev req;
-	const char *why;
-	int ret;
-
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	ret = ivh_user_name(req.name, &why);
-	if (!ret && (req.flags ||
-		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
-		why = "flag or reserved fields are not zero";
-		ret = -EINVAL;
+	switch (cmd) {
+	case IVSHMEM_HOST_IOCTL_ADD:
+	case IVSHMEM_HOST_IOCTL_REMOVE:
+	case IVSHMEM_HOST_IOCTL_ATTACH:
+	case IVSHMEM_HOST_IOCTL_DETACH:
+	case IVSHMEM_HOST_IOCTL_RING:
+	case IVH_ABI1_IOCTL_CREATE_VDEV:
+	case IVH_ABI1_IOCTL_DESTROY_VDEV:
+		return true;
+	default:
+		return false;
 	}
-	if (!ret && req.bdf > U16_MAX) {
-		why = "BDF is wider than 16 bits";
-		ret = -EINVAL;
-	}
-	if (!ret)
-		ret = ivh_vdev(host, &req, create, &why);
-	if (ret)
-		ivh_refuse(op, req.name, why, ret);
-	return ret;
 }
 
 static long ivh_misc_ioctl(struct file *file, unsigned int cmd,
@@ -340,6 +349,8 @@ static long ivh_misc_ioctl(struct file *file, unsigned int cmd,
 	struct ivh_host *host = ivh_misc_host;
 	void __user *uarg = (void __user *)arg;
 
+	if (ivh_cmd_writes(cmd) && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	switch (cmd) {
 	case IVSHMEM_HOST_IOCTL_INFO:
 		return ivh_ioctl_info(host, uarg);
@@ -357,10 +368,12 @@ static long ivh_misc_ioctl(struct file *file, unsigned int cmd,
 		return ivh_ioctl_detach(host, uarg);
 	case IVSHMEM_HOST_IOCTL_RING:
 		return ivh_ioctl_ring(host, uarg);
-	case IVSHMEM_HOST_IOCTL_CREATE_VDEV:
-		return ivh_ioctl_vdev(host, uarg, true);
-	case IVSHMEM_HOST_IOCTL_DESTROY_VDEV:
-		return ivh_ioctl_vdev(host, uarg, false);
+	case IVH_ABI1_IOCTL_CREATE_VDEV:
+	case IVH_ABI1_IOCTL_DESTROY_VDEV:
+		pr_warn_ratelimited("%s: removed in ABI 2; acrn-dm creates and destroys hv-land devices through its own HSM fd (%d)\n",
+				    cmd == IVH_ABI1_IOCTL_CREATE_VDEV ?
+				    "CREATE_VDEV" : "DESTROY_VDEV", -EPERM);
+		return -EPERM;
 	default:
 		return -ENOTTY;
 	}
@@ -376,21 +389,19 @@ static long ivh_peer_set_vector(struct ivh_peer *peer, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
+	/* ABI 1's MSI vector: the module no longer injects. */
+	if (req.type == IVH_ABI1_VECTOR_MSI)
+		return -EPERM;
 	if (req.vector >= IVSHMEM_HOST_MAX_VECTORS || req.flags ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	switch (req.type) {
 	case IVSHMEM_HOST_VECTOR_NONE:
-		if (req.fd || req.msi_addr || req.msi_data)
-			return -EINVAL;
-		break;
-	case IVSHMEM_HOST_VECTOR_MSI:
-		/* Address and data are checked by ivh_set_vector(). */
 		if (req.fd)
 			return -EINVAL;
 		break;
 	case IVSHMEM_HOST_VECTOR_EVENTFD:
-		if (req.msi_addr || req.msi_data || req.fd > INT_MAX)
+		if (req.fd > INT_MAX)
 			return -EINVAL;
 		eventfd = eventfd_ctx_fdget(req.fd);
 		if (IS_ERR(eventfd))

@@ -5,7 +5,7 @@
  * Objects and lifetime
  * --------------------
  * struct ivh_host is one registry: the module has one, each KUnit test
- * makes its own with a recording hypercall double.
+ * makes its own.
  *
  * struct ivh_region is a registry entry, reference counted. The registry
  * holds one reference until the region is removed; every peer holds one.
@@ -28,7 +28,7 @@
  * Lock order
  * ----------
  *   mmap_lock (held by the mm around ->mmap and faults)
- *     -> ivh_host.lock (registry, hypercall VM ID bindings)
+ *     -> ivh_host.lock (registry)
  *       -> ivh_region.lock (peers, session memory, vectors, triggers)
  *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
@@ -51,13 +51,11 @@
 #include <linux/workqueue.h>
 #include <linux/ivshmem_host.h>
 
-#include "hypercall.h"
-
 #define IVH_MAX_REGIONS		64
 #define IVH_MAX_TRIGGERS	64	/* per peer */
 #define IVH_DEFAULT_MEM_LIMIT_MB 4096	/* all dm-land memory together */
-/* ivh_peer.hc_vmid of a peer that no hypercall may reach. */
-#define IVH_HC_VMID_NONE	U32_MAX
+/* Region IDs: the guest's 16-bit PCI subsystem ID (ACRN 3.3). */
+#define IVH_REGION_ID_MAX	IVSHMEM_HOST_MAX_REGION_ID
 
 /* Folio order tried first for dm-land memory (2 MiB on x86-64). */
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
@@ -72,12 +70,18 @@ struct vm_area_struct;
  * @name:	"hv:/..." or "dm:/...", NUL-terminated, zero-padded.
  * @members:	bit N: VM N is a member.
  * @size_mb:	size in MiB.
+ * @rt_members:	members no dm-land doorbell can reach (higher severity).
+ * @region_id:	the region ID asked for, if @has_id.
+ * @has_id:	the region ID was given; else the lowest free one is taken.
  * @hv:		true for an "hv:/" region (set by ivh_spec_check()).
  */
 struct ivh_region_spec {
 	char name[IVSHMEM_HOST_NAME_LEN];
 	u64 members;
+	u64 rt_members;
 	u32 size_mb;
+	u32 region_id;
+	bool has_id;
 	bool hv;
 };
 
@@ -92,24 +96,13 @@ struct ivh_config_error {
 };
 
 /**
- * struct ivh_hc_bind - which hypercall VM ID an absolute VM ID is bound to
- * @hc_vmid:	the bound ID, valid while @users is not zero.
- * @users:	attachments made with this binding and still attached.
- */
-struct ivh_hc_bind {
-	u32 hc_vmid;
-	unsigned int users;
-};
-
-/**
  * struct ivh_host - one registry of regions
- * @lock:	protects @regions, @nr_regions, @bind and ivh_region.removed.
+ * @lock:	protects @regions, @nr_regions and ivh_region.removed.
  * @regions:	the registry, in order of addition.
  * @nr_regions:	entries in @regions.
  * @ids:	region IDs.
- * @hc:		hypercall ops for this registry.
+ * @acrn:	running in ACRN's Service VM (reported by INFO only).
  * @wq:		runs doorbell triggers.
- * @bind:	per absolute VM ID, its hypercall VM ID while attached.
  * @efd_lock:	protects @efds.
  * @efds:	eventfds in use as vectors or triggers (struct ivh_efd).
  * @mem_bytes:	dm-land memory allocated (or being allocated) now.
@@ -122,9 +115,8 @@ struct ivh_host {
 	struct list_head regions;
 	unsigned int nr_regions;
 	struct ida ids;
-	struct ivh_hc *hc;
+	bool acrn;
 	struct workqueue_struct *wq;
-	struct ivh_hc_bind bind[IVSHMEM_HOST_MAX_VMID + 1];
 	struct mutex efd_lock;	/* @efds; after ivh_region.lock */
 	struct list_head efds;
 	atomic64_t mem_bytes;
@@ -196,13 +188,11 @@ struct ivh_region {
 /**
  * struct ivh_vector - where one vector of a peer is delivered
  * @type:	IVSHMEM_HOST_VECTOR_*.
- * @msi:	MSI: address and data (injected into ivh_peer.hc_vmid).
  * @eventfd:	EVENTFD: signalled on each ring (reference held).
  * @rings:	rings delivered (for tests and debugging).
  */
 struct ivh_vector {
 	u32 type;
-	struct acrn_msi_entry msi;
 	struct eventfd_ctx *eventfd;
 	u64 rings;
 };
@@ -214,8 +204,6 @@ struct ivh_vector {
  * @mem:	reference held while @attached, NULL after (ivh_region.lock).
  * @node:	in ivh_region.peers while @attached.
  * @vmid:	absolute VM ID.
- * @hc_vmid:	the VM's ID for hypercalls, bound at attach, or
- *		IVH_HC_VMID_NONE (a Service VM process: no MSI vectors).
  * @attached:	(ivh_region.lock)
  * @vec:	delivery of each vector (ivh_region.lock).
  * @triggers:	eventfds that ring from this peer (ivh_region.lock).
@@ -227,7 +215,6 @@ struct ivh_peer {
 	struct ivh_mem *mem;
 	struct list_head node;
 	u32 vmid;
-	u32 hc_vmid;
 	bool attached;
 	struct ivh_vector vec[IVSHMEM_HOST_MAX_VECTORS];
 	struct list_head triggers;
@@ -266,7 +253,7 @@ int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
 int ivh_name_check(const char *name, size_t len, const char **why);
 
 /* region.c: registry, dm-land memory and its lifetime */
-int ivh_host_init(struct ivh_host *host, struct ivh_hc *hc);
+int ivh_host_init(struct ivh_host *host, bool acrn);
 void ivh_host_destroy(struct ivh_host *host);
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		   const char **why);
@@ -278,7 +265,7 @@ void ivh_region_info(struct ivh_region *region,
 int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	     unsigned int capacity, unsigned int *count);
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, u32 hc_vmid, const char **why);
+			    u32 vmid, const char **why);
 int ivh_detach(struct ivh_peer *peer);
 int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
 void ivh_peer_get(struct ivh_peer *peer);
@@ -291,14 +278,11 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
 void ivh_mem_get(struct ivh_mem *mem);
 void ivh_mem_put(struct ivh_mem *mem);
 struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
-int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
-	     bool create, const char **why);
 
 /* doorbell.c: vectors, routing, eventfd triggers */
 int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector);
 int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
 	     u32 vector);
-int ivh_msi_check(u64 addr, u64 data);
 int ivh_set_vector(struct ivh_peer *peer,
 		   const struct ivshmem_host_vector *req,
 		   struct eventfd_ctx *eventfd);
@@ -314,6 +298,9 @@ void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
 				 struct eventfd_ctx **eventfds);
 void ivh_doorbells_free(struct list_head *triggers,
 			struct eventfd_ctx **eventfds);
+
+/* acrn.c */
+bool ivh_acrn_service_vm(void);
 
 /* ioctl.c: the misc device and the attachment fds */
 int ivh_misc_register(struct ivh_host *host);

@@ -4,8 +4,9 @@
  *
  * Extends ACRN's HSM with a registry of named shared-memory regions
  * ("hv:/" emulated by the hypervisor, "dm:/" by the device model), memory
- * for dm-land regions, hv-land virtual device brokering and dm-land
- * doorbells. See Documentation/host.rst.
+ * for dm-land regions and dm-land doorbells (eventfds, which a guest VM's
+ * device model hands to HSM's irqfd). It issues no hypercall. See
+ * Documentation/host.rst.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -20,9 +21,8 @@
 static char *regions;
 module_param(regions, charp, 0444);
 MODULE_PARM_DESC(regions,
-		 "regions at load, ACRN IVSHMEM_REGION syntax: name,size_mb,vmid:vmid[;...], e.g. \"dm:/a,2,1:2;hv:/shm_region_0,2,0:2\"");
+		 "regions at load, ACRN IVSHMEM_REGION syntax with an optional region ID: name,size_mb,vmid:vmid[,region_id][;...], e.g. \"dm:/a,2,1:2,5;hv:/shm_region_0,2,0:2\"");
 
-static struct ivh_hc ivh_hc;
 static struct ivh_host ivh_host;
 
 module_param_named(mem_limit_mb, ivh_host.mem_limit_mb, uint, 0644);
@@ -64,8 +64,7 @@ static int __init ivh_init(void)
 {
 	int ret;
 
-	ivh_hc_select(&ivh_hc);
-	ret = ivh_host_init(&ivh_host, &ivh_hc);
+	ret = ivh_host_init(&ivh_host, ivh_acrn_service_vm());
 	if (ret)
 		return ret;
 	ret = ivh_load_regions(&ivh_host, regions);
@@ -74,7 +73,7 @@ static int __init ivh_init(void)
 	ret = ivh_misc_register(&ivh_host);
 	if (ret)
 		goto destroy_host;
-	pr_info("ready, hypercalls: %s\n", ivh_hc.ops->name);
+	pr_info("ready%s\n", ivh_host.acrn ? " in ACRN's Service VM" : "");
 	return 0;
 
 destroy_host:

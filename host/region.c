@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The region registry, dm-land memory and its lifetime, attach and detach,
- * and the hv-land virtual device requests.
+ * The region registry, dm-land memory and its lifetime, attach and detach.
  *
  * See ivshmem_host.h for the objects, their references and the lock
  * order.
@@ -21,18 +20,17 @@
 /**
  * ivh_host_init() - initialise an empty registry
  * @host:	the registry.
- * @hc:		hypercall table it uses; must outlive @host.
+ * @acrn:	whether this is ACRN's Service VM (for INFO).
  *
  * Return: 0 or -ENOMEM.
  */
-int ivh_host_init(struct ivh_host *host, struct ivh_hc *hc)
+int ivh_host_init(struct ivh_host *host, bool acrn)
 {
 	mutex_init(&host->lock);
 	INIT_LIST_HEAD(&host->regions);
 	host->nr_regions = 0;
 	ida_init(&host->ids);
-	host->hc = hc;
-	memset(host->bind, 0, sizeof(host->bind));
+	host->acrn = acrn;
 	mutex_init(&host->efd_lock);
 	INIT_LIST_HEAD(&host->efds);
 	/* A module parameter may have set the limit already. */
@@ -389,8 +387,11 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_get);
  * @why:	set to the rule broken on failure.
  *
  * Context: takes ivh_host.lock.
- * Return: 0, an errno of ivh_spec_check(), -EEXIST (name in use),
- * -ENOSPC (registry full) or -ENOMEM.
+ * The region gets the region ID of @spec if it has one, else the lowest
+ * one free.
+ *
+ * Return: 0, an errno of ivh_spec_check(), -EEXIST (name or region ID in
+ * use), -ENOSPC (registry full) or -ENOMEM.
  */
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		   const char **why)
@@ -423,9 +424,19 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		ret = -ENOSPC;
 		goto unlock;
 	}
-	ret = ida_alloc_max(&host->ids, U16_MAX, GFP_KERNEL);
+	if (region->spec.has_id) {
+		ret = ida_alloc_range(&host->ids, region->spec.region_id,
+				      region->spec.region_id, GFP_KERNEL);
+		if (ret == -ENOSPC) {
+			*why = "region ID is already in use";
+			ret = -EEXIST;
+		}
+	} else {
+		ret = ida_alloc_max(&host->ids, IVH_REGION_ID_MAX, GFP_KERNEL);
+	}
 	if (ret < 0) {
-		*why = "no region ID left";
+		if (ret != -EEXIST)
+			*why = "no region ID left";
 		goto unlock;
 	}
 	region->id = ret;
@@ -489,6 +500,7 @@ void ivh_region_info(struct ivh_region *region,
 	memcpy(out->name, region->spec.name, sizeof(out->name));
 	out->members = region->spec.members;
 	out->size_mb = region->spec.size_mb;
+	out->rt_members = region->spec.rt_members;
 	out->region_id = region->id;
 	if (region->spec.hv)
 		out->flags |= IVSHMEM_HOST_REGION_HV;
@@ -552,43 +564,11 @@ struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
 	return NULL;
 }
 
-/*
- * Whether (@vmid, @hc_vmid) agrees with every binding of a VM attached
- * now: one VM, one hypercall VM ID, and the reverse.
- */
-static int ivh_hc_bind_check(struct ivh_host *host, u32 vmid, u32 hc_vmid,
-			     const char **why)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&host->lock);
-	if (hc_vmid == IVH_HC_VMID_NONE)
-		return 0;
-	for (i = 0; i <= IVSHMEM_HOST_MAX_VMID; i++) {
-		const struct ivh_hc_bind *b = &host->bind[i];
-
-		if (!b->users)
-			continue;
-		if (i == vmid && b->hc_vmid != hc_vmid) {
-			*why = "VM is attached with another hypercall VM ID";
-			return -EINVAL;
-		}
-		if (i != vmid && b->hc_vmid == hc_vmid) {
-			*why = "hypercall VM ID is bound to another VM";
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 /**
  * ivh_attach() - attach a VM to a dm-land region
  * @host:	the registry.
  * @name:	the region's name.
  * @vmid:	the VM, which must be a member and not attached yet.
- * @hc_vmid:	the VM's ID for hypercalls, bound to the peer for good (its
- *		MSI vectors reach only this VM), or IVH_HC_VMID_NONE for a
- *		peer in the Service VM (eventfd vectors only).
  * @why:	set to the reason on failure.
  *
  * The first VM of a session gets new, zeroed memory; later ones share it.
@@ -599,12 +579,11 @@ static int ivh_hc_bind_check(struct ivh_host *host, u32 vmid, u32 hc_vmid,
  * then ivh_region.lock.
  * Return: the new peer with one reference, owned by the caller
  * (ivh_peer_release()), or ERR_PTR(): -ENOENT (no such region, or it was
- * removed), -EINVAL (hv-land region, @hc_vmid out of range or not
- * agreeing with current bindings), -EACCES (not a member), -EBUSY
+ * removed), -EINVAL (hv-land region), -EACCES (not a member), -EBUSY
  * (already attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
  */
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, u32 hc_vmid, const char **why)
+			    u32 vmid, const char **why)
 {
 	struct ivh_mem *mem = NULL;
 	struct ivh_region *region;
@@ -628,11 +607,6 @@ struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 		ret = -EACCES;
 		goto put_region;
 	}
-	if (hc_vmid != IVH_HC_VMID_NONE && hc_vmid > IVSHMEM_HOST_MAX_HC_VMID) {
-		*why = "hypercall VM ID out of range";
-		ret = -EINVAL;
-		goto put_region;
-	}
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
 	if (!peer) {
 		*why = "out of memory";
@@ -642,7 +616,6 @@ struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 	kref_init(&peer->ref);
 	peer->region = region;
 	peer->vmid = vmid;
-	peer->hc_vmid = hc_vmid;
 	INIT_LIST_HEAD(&peer->node);
 	INIT_LIST_HEAD(&peer->triggers);
 
@@ -666,9 +639,6 @@ again:
 		ret = -ENOENT;
 		goto unlock_host;
 	}
-	ret = ivh_hc_bind_check(host, vmid, hc_vmid, why);
-	if (ret)
-		goto unlock_host;
 	mutex_lock(&region->lock);
 	if (ivh_peer_find(region, vmid)) {
 		*why = "VM is already attached";
@@ -690,10 +660,6 @@ again:
 	peer->attached = true;
 	list_add_tail(&peer->node, &region->peers);
 	region->nr_attached++;
-	if (hc_vmid != IVH_HC_VMID_NONE) {
-		host->bind[vmid].hc_vmid = hc_vmid;
-		host->bind[vmid].users++;
-	}
 	mutex_unlock(&region->lock);
 	mutex_unlock(&host->lock);
 	/* Allocated for a session another attach started meanwhile. */
@@ -740,17 +706,13 @@ static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
 	ivh_peer_teardown_doorbells(peer, &td->triggers, td->eventfds);
 }
 
-/* Caller holds a reference on @peer: the triggers' work may still run. */
-static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
+/*
+ * Free what a detach took out. The caller still holds a reference on the
+ * peer: freeing its triggers drops theirs, and their work may still run.
+ */
+static void ivh_detach_finish(struct ivh_teardown *td)
 {
-	struct ivh_host *host = peer->region->host;
-
 	ivh_doorbells_free(&td->triggers, td->eventfds);
-	if (peer->hc_vmid != IVH_HC_VMID_NONE) {
-		mutex_lock(&host->lock);
-		host->bind[peer->vmid].users--;
-		mutex_unlock(&host->lock);
-	}
 	ivh_mem_put(td->mem);
 	ivh_mem_put(td->session);
 }
@@ -764,7 +726,7 @@ static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
  * peer of a session ends it (the next attach gets new memory).
  *
  * Context: process context; takes ivh_region.lock, then waits for the
- * peer's trigger work items without it, then takes ivh_host.lock.
+ * peer's trigger work items without it.
  * Return: 0, or -ENOTCONN when the peer was already detached.
  */
 int ivh_detach(struct ivh_peer *peer)
@@ -780,7 +742,7 @@ int ivh_detach(struct ivh_peer *peer)
 	ivh_detach_locked(peer, &td);
 	mutex_unlock(&region->lock);
 
-	ivh_detach_finish(peer, &td);
+	ivh_detach_finish(&td);
 	return 0;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach);
@@ -820,7 +782,7 @@ int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 	ivh_detach_locked(peer, &td);
 	mutex_unlock(&region->lock);
 
-	ivh_detach_finish(peer, &td);
+	ivh_detach_finish(&td);
 	ivh_peer_put(peer);
 	ivh_region_put(region);
 	return 0;
@@ -872,77 +834,3 @@ void ivh_peer_release(struct ivh_peer *peer)
 	ivh_peer_put(peer);
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_release);
-
-/* ------------------------------------------------------------------ */
-/* hv-land virtual devices                                             */
-
-/**
- * ivh_vdev() - create or destroy a VM's hv-land ivshmem device
- * @host:	the registry.
- * @req:	the request; reserved fields already checked.
- * @create:	HC_CREATE_VDEV if true, else HC_DESTROY_VDEV.
- * @why:	set to the reason on failure.
- *
- * Checks the region exists, is hv-land and has @req->vmid as a member,
- * that @req->hc_vmid is in range and agrees with the hypercall VM ID
- * bindings of current attachments (ivh_attach()), then issues the
- * hypercall with the acrn_vdev that ACRN's device model would build.
- *
- * Context: process context; takes ivh_host.lock.
- * Return: 0, -ENOENT, -EINVAL (dm-land region, bad or disagreeing
- * @req->hc_vmid), -EACCES (not a member), or the hypercall's error
- * (-EOPNOTSUPP off ACRN).
- */
-int ivh_vdev(struct ivh_host *host, const struct ivshmem_host_vdev *req,
-	     bool create, const char **why)
-{
-	struct ivh_region *region;
-	struct acrn_vdev *vdev;
-	int ret;
-
-	region = ivh_region_get(host, req->name);
-	if (!region) {
-		*why = "no such region";
-		return -ENOENT;
-	}
-	if (!region->spec.hv) {
-		*why = "dm-land devices are emulated by the device model";
-		ret = -EINVAL;
-		goto put_region;
-	}
-	if (req->vmid > IVSHMEM_HOST_MAX_VMID ||
-	    !(region->spec.members & BIT_ULL(req->vmid))) {
-		*why = "VM is not a member of the region";
-		ret = -EACCES;
-		goto put_region;
-	}
-	if (req->hc_vmid > IVSHMEM_HOST_MAX_HC_VMID) {
-		*why = "hypercall VM ID out of range";
-		ret = -EINVAL;
-		goto put_region;
-	}
-	mutex_lock(&host->lock);
-	ret = ivh_hc_bind_check(host, req->vmid, req->hc_vmid, why);
-	mutex_unlock(&host->lock);
-	if (ret)
-		goto put_region;
-	vdev = kmalloc(sizeof(*vdev), GFP_KERNEL);
-	if (!vdev) {
-		*why = "out of memory";
-		ret = -ENOMEM;
-		goto put_region;
-	}
-	ivh_build_vdev(vdev, region->spec.name, region->spec.size_mb << 20,
-		       req->bdf, req->bar0, req->bar1, req->bar2);
-	if (create)
-		ret = host->hc->ops->create_vdev(host->hc, req->hc_vmid, vdev);
-	else
-		ret = host->hc->ops->destroy_vdev(host->hc, req->hc_vmid, vdev);
-	if (ret)
-		*why = "the hypervisor refused the device";
-	kfree(vdev);
-put_region:
-	ivh_region_put(region);
-	return ret;
-}
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_vdev);

@@ -16,21 +16,35 @@ struct ivh_cfg_case {
 	u32 size_mb;
 	u64 members;
 	bool hv;
+	int region_id;		/* -1: none given */
 };
 
 static const struct ivh_cfg_case ivh_cfg_cases[] = {
 	/* The seeds' examples, with and without blanks. */
 	{ "hv:/shm_region_0,2,0:2", 0, NULL, "hv:/shm_region_0", 2,
-	  BIT_ULL(0) | BIT_ULL(2), true },
+	  BIT_ULL(0) | BIT_ULL(2), true, -1 },
 	{ "hv:/shm_region_0, 2, 0:2", 0, NULL, "hv:/shm_region_0", 2,
-	  BIT_ULL(0) | BIT_ULL(2), true },
+	  BIT_ULL(0) | BIT_ULL(2), true, -1 },
 	{ "dm:/test,2,1:2", 0, NULL, "dm:/test", 2,
-	  BIT_ULL(1) | BIT_ULL(2), false },
-	{ " dm:/a.b-c_9 , 512 , 1 : 2 : 63 ", 0, NULL, "dm:/a.b-c_9", 512,
-	  BIT_ULL(1) | BIT_ULL(2) | BIT_ULL(63), false },
-	/* 31 bytes with the prefix: the longest name. */
+	  BIT_ULL(1) | BIT_ULL(2), false, -1 },
+	{ " dm:/a_B_c_9 , 512 , 1 : 2 : 63 ", 0, NULL, "dm:/a_B_c_9", 512,
+	  BIT_ULL(1) | BIT_ULL(2) | BIT_ULL(63), false, -1 },
+	/* 27 characters after the prefix: the longest name. */
 	{ "dm:/123456789012345678901234567,4,0:1", 0, NULL,
-	  "dm:/123456789012345678901234567", 4, BIT_ULL(0) | BIT_ULL(1), false },
+	  "dm:/123456789012345678901234567", 4, BIT_ULL(0) | BIT_ULL(1), false,
+	  -1 },
+	/* ACRN 3.3's region ID, as acrn-dm's fourth field. */
+	{ "dm:/shm_region_1,2,1:2,3", 0, NULL, "dm:/shm_region_1", 2,
+	  BIT_ULL(1) | BIT_ULL(2), false, 3 },
+	{ "hv:/r , 2 , 1:2 , 0", 0, NULL, "hv:/r", 2,
+	  BIT_ULL(1) | BIT_ULL(2), true, 0 },
+	{ "hv:/r,2,1:2,65535", 0, NULL, "hv:/r", 2,
+	  BIT_ULL(1) | BIT_ULL(2), true, 65535 },
+	{ "hv:/r,2,1:2,65536", -ERANGE, "above 65535" },
+	{ "hv:/r,2,1:2,", -EINVAL, "region ID is not" },
+	{ "hv:/r,2,1:2,0x3", -EINVAL, "region ID is not" },
+	{ "hv:/r,2,1:2,-1", -EINVAL, "region ID is not" },
+	{ "hv:/r,2,1:2,3,4", -EINVAL, "name,size_mb" },
 	/* Name rules. */
 	{ "shm_region_0,2,0:2", -EINVAL, "hv:/ or dm:/" },
 	{ "HV:/a,2,0:2", -EINVAL, "hv:/ or dm:/" },
@@ -38,7 +52,12 @@ static const struct ivh_cfg_case ivh_cfg_cases[] = {
 	{ "hv:/,2,0:2", -EINVAL, "empty" },
 	{ "hv:/a b,2,0:2", -EINVAL, "letters" },
 	{ "dm:/a/b,2,0:2", -EINVAL, "letters" },
-	{ "dm:/1234567890123456789012345678,4,0:1", -ENAMETOOLONG, "31 bytes" },
+	/* ACRN's \w{1,27}: no '-' or '.', ASCII only. */
+	{ "dm:/a-b,2,0:2", -EINVAL, "letters" },
+	{ "dm:/a.b,2,0:2", -EINVAL, "letters" },
+	{ "dm:/caf\xe9,2,0:2", -EINVAL, "letters" },
+	{ "dm:/1234567890123456789012345678,4,0:1", -ENAMETOOLONG,
+	  "27 characters" },
 	/* Size rules. */
 	{ "hv:/a,3,0:2", -EINVAL, "power of two" },
 	{ "hv:/a,6,0:2", -EINVAL, "power of two" },
@@ -65,7 +84,9 @@ static const struct ivh_cfg_case ivh_cfg_cases[] = {
 
 static void ivh_cfg_case_desc(const struct ivh_cfg_case *c, char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->in);
+	/* Escaped: one entry holds a byte that is not ASCII. */
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%*pE\"", (int)strlen(c->in),
+		 c->in);
 }
 
 KUNIT_ARRAY_PARAM(ivh_cfg, ivh_cfg_cases, ivh_cfg_case_desc);
@@ -90,6 +111,9 @@ static void parse_region_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, spec.size_mb, c->size_mb);
 	KUNIT_EXPECT_EQ(test, spec.members, c->members);
 	KUNIT_EXPECT_EQ(test, spec.hv, c->hv);
+	KUNIT_EXPECT_EQ(test, spec.has_id, c->region_id >= 0);
+	if (c->region_id >= 0)
+		KUNIT_EXPECT_EQ(test, spec.region_id, c->region_id);
 	/* The rest of the name array is zero: it goes to acrn_vdev.args. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(spec.name + strlen(spec.name), 0,
 					   sizeof(spec.name) -

@@ -71,6 +71,49 @@ static void registry_test(struct kunit *test)
 	ivh_region_put(region);
 }
 
+/* Region IDs given (ACRN 3.3's IVSHMEM_REGION_ID) or the lowest free. */
+static void region_id_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_region_spec spec = {
+		.name = "dm:/x", .size_mb = 2, .members = 0x3,
+	};
+	struct ivh_region *region;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/given,2,1:2,1");
+	ivh_fixture_add(test, "hv:/auto,2,1:2");
+	region = ivh_region_get(&fx->host, "hv:/auto");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 0);
+	ivh_region_put(region);
+	/* Taken: refused, and the name stays free. */
+	spec.has_id = true;
+	spec.region_id = 1;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -EEXIST);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "region ID"));
+	KUNIT_EXPECT_NULL(test, ivh_region_get(&fx->host, "dm:/x"));
+	spec.region_id = 65536;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -ERANGE);
+	spec.region_id = 65535;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
+	region = ivh_region_get(&fx->host, "dm:/x");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 65535);
+	ivh_region_put(region);
+	/* The next without an ID skips the given ones. */
+	ivh_fixture_add(test, "dm:/next,2,1:2");
+	region = ivh_region_get(&fx->host, "dm:/next");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, region->id, 2);
+	ivh_region_put(region);
+	/* Removal frees a given ID too. */
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/given"), 0);
+	memcpy(spec.name, "dm:/y", 6);
+	spec.region_id = 1;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
+}
+
 static void registry_full_test(struct kunit *test)
 {
 	struct ivh_fixture *fx = test->priv;
@@ -338,24 +381,19 @@ static void mem_limit_test(struct kunit *test)
  * The owner's release (what closing the attachment fd does) racing
  * ivh_detach_vmid(), which the test thread runs. The racer holds the
  * region's lock until DETACH has looked the region up (the region's
- * reference count rises; DETACH then waits for that lock), lets it go
- * and at once takes ivh_host.lock, which DETACH needs again after its
- * teardown to drop the VM's hypercall binding. So from the moment the
- * peer reads detached until the racer lets go, DETACH is inside its
- * teardown and must hold a reference of its own. The racer drops the
- * owner's reference there: without DETACH's reference that frees the
- * peer under it (peer_refs is 1, and KASAN reports the use after free).
+ * reference count rises; DETACH then waits for that lock), lets it go,
+ * waits until DETACH has taken the peer out and drops the owner's
+ * reference at once, while DETACH may still be tearing down. DETACH must
+ * hold a reference of its own until it is done: without it the peer is
+ * freed under DETACH, or put twice (KASAN and refcount_t report it).
  */
 struct ivh_release_race {
-	struct ivh_host *host;
 	struct ivh_peer *peer;
 	struct completion started;
 	struct completion done;
 	unsigned int region_refs;	/* before DETACH */
 	bool looked_up;			/* DETACH took a region reference */
-	bool locked;			/* the racer got the host lock first */
-	bool detached;			/* ... and detached the peer */
-	bool inside;			/* the release ran inside the teardown */
+	bool detached;			/* DETACH took the peer out first */
 	unsigned int peer_refs;		/* just before the release */
 };
 
@@ -368,8 +406,6 @@ static int ivh_release_racer(void *arg)
 	struct ivh_peer *peer = r->peer;
 	struct ivh_region *region = peer->region;
 	unsigned long deadline = jiffies + IVH_RACE_WAIT;
-	struct ivh_host *host = r->host;
-	u32 vmid = peer->vmid;
 
 	mutex_lock(&region->lock);
 	complete(&r->started);
@@ -377,31 +413,11 @@ static int ivh_release_racer(void *arg)
 	       time_before(jiffies, deadline))
 		cond_resched();
 	r->looked_up = kref_read(&region->ref) > r->region_refs;
-	/* DETACH wakes up for the region lock: be first on the host lock. */
-	preempt_disable();
 	mutex_unlock(&region->lock);
-	r->locked = r->looked_up && mutex_trylock(&host->lock);
-	preempt_enable();
-	if (r->locked) {
-		while (READ_ONCE(peer->attached) &&
-		       time_before(jiffies, deadline))
-			cond_resched();
-		mutex_lock(&region->lock);
-		r->detached = !peer->attached;
-		mutex_unlock(&region->lock);
-		/* Not unbound yet: DETACH waits for this lock to do it. */
-		r->inside = r->detached && host->bind[vmid].users == 1;
-		r->peer_refs = kref_read(&peer->ref);
-		if (r->detached)
-			ivh_peer_release(peer);
-		mutex_unlock(&host->lock);
-		if (r->detached)
-			kthread_complete_and_exit(&r->done, 0);
-	}
-	/* Still attached or not known: its release may need the host lock. */
-	mutex_lock(&region->lock);
-	r->detached = !peer->attached;
-	mutex_unlock(&region->lock);
+	while (READ_ONCE(peer->attached) && time_before(jiffies, deadline))
+		cpu_relax();
+	r->detached = !READ_ONCE(peer->attached);
+	r->peer_refs = kref_read(&peer->ref);
 	ivh_peer_release(peer);
 	kthread_complete_and_exit(&r->done, 0);
 }
@@ -421,25 +437,22 @@ static void peer_ref_test(struct kunit *test)
 	ivh_fixture_add(test, "dm:/p,2,1:2");
 
 	/* Alone: DETACH drops the reference it took; the fd's stays. */
-	a = ivh_attach(&fx->host, "dm:/p", 1, 7, &why);
+	a = ivh_att(fx, "dm:/p", 1, &why);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
-	KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 1);
 	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/p", 1), 0);
 	KUNIT_EXPECT_FALSE(test, a->attached);
 	KUNIT_EXPECT_EQ(test, kref_read(&a->ref), 1);
 	KUNIT_EXPECT_EQ(test, a->region->nr_attached, 0);
-	KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
 	KUNIT_EXPECT_EQ(test, ivh_detach_vmid(&fx->host, "dm:/p", 1),
 			-ENOTCONN);
 	ivh_peer_release(a);
 
 	for (round = 0; round < IVH_RACE_ROUNDS && !bad; round++) {
-		a = ivh_attach(&fx->host, "dm:/p", 1, 7, &why);
+		a = ivh_att(fx, "dm:/p", 1, &why);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(a));
 		region = a->region;	/* the registry keeps it */
 		memset(&r, 0, sizeof(r));
-		r.host = &fx->host;
 		r.peer = a;
 		init_completion(&r.started);
 		init_completion(&r.done);
@@ -457,33 +470,23 @@ static void peer_ref_test(struct kunit *test)
 		KUNIT_EXPECT_TRUE_MSG(test, r.looked_up,
 				      "round %u: DETACH never looked the region up",
 				      round);
-		if (r.locked) {
-			KUNIT_EXPECT_EQ_MSG(test, ret, 0, "round %u", round);
-			KUNIT_EXPECT_TRUE_MSG(test, r.detached,
-					      "round %u: DETACH did not detach the peer",
-					      round);
-		} else {
-			/* The release may have come first. */
-			KUNIT_EXPECT_TRUE_MSG(test, ret == 0 || ret == -ENOTCONN,
-					      "round %u: DETACH %d", round, ret);
-		}
-		if (r.inside) {
+		/* DETACH waited for the region lock the racer held: it won. */
+		KUNIT_EXPECT_EQ_MSG(test, ret, 0, "round %u", round);
+		KUNIT_EXPECT_TRUE_MSG(test, r.detached,
+				      "round %u: DETACH did not detach the peer",
+				      round);
+		/* The owner's reference, plus DETACH's while it tears down. */
+		KUNIT_EXPECT_TRUE_MSG(test, r.peer_refs == 1 || r.peer_refs == 2,
+				      "round %u: %u references", round,
+				      r.peer_refs);
+		if (r.peer_refs == 2)
 			inside++;
-			KUNIT_EXPECT_EQ_MSG(test, r.peer_refs, 2,
-					    "round %u: DETACH's teardown holds no reference of its own",
-					    round);
-		}
-		/* Both done: peer freed, unbound, memory freed. */
+		/* Both done: peer freed, memory freed. */
 		KUNIT_EXPECT_EQ(test, kref_read(&region->ref), r.region_refs - 1);
 		KUNIT_EXPECT_EQ(test, region->nr_attached, 0);
-		KUNIT_EXPECT_EQ(test, fx->host.bind[1].users, 0);
 		KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
-		bad = !r.looked_up || (r.locked && (ret || !r.detached)) ||
-		      (r.inside && r.peer_refs != 2);
+		bad = !r.looked_up || ret || !r.detached;
 	}
-	if (!bad && !inside)
-		kunit_skip(test, "in %u rounds the release never ran inside DETACH's teardown",
-			   round);
 	kunit_info(test, "%u of %u rounds released inside DETACH's teardown",
 		   inside, round);
 }
@@ -513,6 +516,7 @@ static void mmap_check_test(struct kunit *test)
 
 static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(registry_test),
+	KUNIT_CASE(region_id_test),
 	KUNIT_CASE(registry_full_test),
 	KUNIT_CASE(membership_test),
 	KUNIT_CASE(lifetime_test),

@@ -4,17 +4,17 @@
  *
  *   ivshmem-admin info
  *   ivshmem-admin list
- *   ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...]   (the IVSHMEM_REGION syntax)
+ *   ivshmem-admin create NAME,SIZE_MB,VMID:VMID[:...][,REGION_ID]
+ *                        (the IVSHMEM_REGION syntax, region ID of ACRN 3.3)
  *   ivshmem-admin remove NAME
- *   ivshmem-admin attach [--hc-vmid N] NAME VMID [-- COMMAND...]
+ *   ivshmem-admin attach NAME VMID [-- COMMAND...]
  *   ivshmem-admin ring NAME SRC DST VECTOR
  *
  * "attach" holds the attachment while COMMAND runs (default: until
  * stdin closes); COMMAND finds the fd in $IVSHMEM_FD and the size in
  * $IVSHMEM_SIZE, so a script can mmap it (e.g. through /proc/self/fd;
- * offset and length multiples of 2 MiB). --hc-vmid binds the VM's ID as
- * the Service VM knows it, the only VM the fd's MSI vectors can reach;
- * without it the fd stands for a Service VM process (eventfd vectors).
+ * offset and length multiples of 2 MiB). info and list open the device
+ * read-only, which is all they need.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,18 +43,16 @@ static int print_help(FILE *f, int rc)
 		"  info                  the module's ABI version, mode and region counts\n"
 		"  list                  one line per region: ID, name, size, member VMs,\n"
 		"                        attachments, folios\n"
-		"  create NAME,SIZE_MB,VMID:VMID[:...]\n"
+		"  create NAME,SIZE_MB,VMID:VMID[:...][,REGION_ID]\n"
 		"                        create a region (the IVSHMEM_REGION syntax: the VMs\n"
-		"                        that may attach)\n"
+		"                        that may attach; REGION_ID, the guest's PCI\n"
+		"                        subsystem ID, defaults to the lowest free one)\n"
 		"  remove NAME           remove a region\n"
-		"  attach [--hc-vmid N] NAME VMID [-- COMMAND...]\n"
+		"  attach NAME VMID [-- COMMAND...]\n"
 		"                        attach VM VMID to region NAME and hold the\n"
 		"                        attachment while COMMAND runs (default: until stdin\n"
 		"                        closes); COMMAND finds the fd in $IVSHMEM_FD and the\n"
-		"                        size in $IVSHMEM_SIZE. --hc-vmid binds the VM's ID\n"
-		"                        as the Service VM knows it (MSI vectors); without it\n"
-		"                        the fd stands for a Service VM process (eventfd\n"
-		"                        vectors)\n"
+		"                        size in $IVSHMEM_SIZE\n"
 		"  ring NAME SRC DST VECTOR\n"
 		"                        ring VECTOR of peer DST from peer SRC in region NAME\n"
 		"  --help                show this help and exit\n"
@@ -121,7 +119,7 @@ static int cmd_info(int dev)
 	printf("abi %u, %s, %u/%u regions, %llu bytes in %u dm-land memories\n",
 	       i.abi_version,
 	       i.flags & IVSHMEM_HOST_INFO_ACRN ?
-	       "ACRN Service VM" : "not ACRN (hypercalls refused)",
+	       "ACRN Service VM" : "not ACRN",
 	       i.nr_regions, i.max_regions,
 	       (unsigned long long)i.mem_bytes, i.nr_mems);
 	return 0;
@@ -150,23 +148,29 @@ static int cmd_list(int dev)
 	return 0;
 }
 
-/* NAME,SIZE,VMID:VMID; the module checks every rule again. */
+/* NAME,SIZE,VMID:VMID[,REGION_ID]; the module checks every rule again. */
 static int cmd_create(int dev, const char *spec)
 {
 	struct ivshmem_host_region r;
-	char *copy = strdup(spec), *name, *size, *vms, *tok, *save;
+	char *copy = strdup(spec), *name, *size, *vms, *id, *tok, *save;
 	unsigned int v;
 
 	memset(&r, 0, sizeof(r));
 	name = strtok_r(copy, ",", &save);
 	size = strtok_r(NULL, ",", &save);
 	vms = strtok_r(NULL, ",", &save);
+	id = strtok_r(NULL, ",", &save);
 	if (!name || !size || !vms || strtok_r(NULL, ",", &save)) {
-		fprintf(stderr, "ivshmem-admin: expected NAME,SIZE_MB,VMID:VMID\n");
+		fprintf(stderr, "ivshmem-admin: expected NAME,SIZE_MB,VMID:VMID[,REGION_ID]\n");
 		return 2;
 	}
 	if (set_name(r.name, name) || parse_u32(size, &r.size_mb))
 		return fail(spec);
+	if (id) {
+		if (parse_u32(id, &r.region_id))
+			return fail(id);
+		r.flags = IVSHMEM_HOST_REGION_SET_ID;
+	}
 	for (tok = strtok_r(vms, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 		if (parse_u32(tok, &v) || v > IVSHMEM_HOST_MAX_VMID) {
 			errno = ERANGE;
@@ -200,13 +204,6 @@ static int cmd_attach(int dev, char **argv, int argc)
 	pid_t pid;
 
 	memset(&a, 0, sizeof(a));
-	if (argc >= 4 && !strcmp(argv[0], "--hc-vmid")) {
-		if (parse_u32(argv[1], &a.hc_vmid))
-			return fail(argv[1]);
-		a.flags |= IVSHMEM_HOST_ATTACH_HC_VMID;
-		argv += 2;
-		argc -= 2;
-	}
 	if (set_name(a.name, argv[0]) || parse_u32(argv[1], &a.vmid))
 		return fail(argv[0]);
 	if (ioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a))
@@ -252,7 +249,7 @@ static int cmd_ring(int dev, char **argv)
 int main(int argc, char **argv)
 {
 	const char *env = getenv("IVSHMEM_HOST_DEV");
-	int dev;
+	int ro, dev;
 
 	if (argc == 2 && !strcmp(argv[1], "--help"))
 		return print_help(stdout, 0);
@@ -260,7 +257,8 @@ int main(int argc, char **argv)
 		return print_help(stderr, 2);
 	if (env)
 		dev_path = env;
-	dev = open(dev_path, O_RDWR | O_CLOEXEC);
+	ro = argc == 2 && (!strcmp(argv[1], "info") || !strcmp(argv[1], "list"));
+	dev = open(dev_path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (dev < 0)
 		return fail(dev_path);
 	if (!strcmp(argv[1], "info") && argc == 2)

@@ -68,7 +68,10 @@ main() {
 	bad_param "size 1024" "dm:/a,1024,0:2" "size must be from 2 to 512 MiB" -34 "out of range"
 	bad_param "one VM" "dm:/a,2,0" "at least two member VMs" -22 "Invalid argument"
 	bad_param "duplicate name" "dm:/a,2,0:1;dm:/a,4,1:2" "used twice" -17 "File exists"
-	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 31 bytes" -36 "too long"
+	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 27 characters after its prefix" -36 "too long"
+	bad_param "'-' in a name" "dm:/a-b,2,0:1" "letters, digits and '_' after its prefix" -22 "Invalid argument"
+	bad_param "region ID 65536" "dm:/a,2,0:1,65536" "region ID is above 65535" -34 "out of range"
+	bad_param "region ID twice" "dm:/a,2,0:1,4;dm:/b,2,0:1,4" "region ID is already in use" -17 "File exists"
 	bad_param "second entry bad" "dm:/a,2,0:1;hv:/b,2,1:1" "entry 1: a VM ID is listed twice" -22 "Invalid argument"
 
 	mark "host_e2e [load]"
@@ -84,11 +87,17 @@ main() {
 
 	# The admin CLI.
 	t "ivshmem-admin info: ABI, not ACRN, 2 regions, no memory" sh -c \
-		'ivshmem-admin info | grep -qxE "abi 1, not ACRN \(hypercalls refused\), 2/64 regions, 0 bytes in 0 dm-land memories"'
+		'ivshmem-admin info | grep -qxE "abi 2, not ACRN, 2/64 regions, 0 bytes in 0 dm-land memories"'
 	t "ivshmem-admin create dm:/cli,4,3:4: 3 regions now" sh -c \
 		'ivshmem-admin create dm:/cli,4,3:4 && ivshmem-admin info | grep -q " 3/64 regions"'
 	t "ivshmem-admin list shows dm:/cli: 4 MiB, VMs 3:4, none attached" sh -c \
 		'ivshmem-admin list | grep -qE "^[0-9]+ +dm:/cli +4 +3:4 +0 +0$"'
+	t "ivshmem-admin create dm:/cli_id,2,3:4,77: region ID 77" sh -c \
+		'ivshmem-admin create dm:/cli_id,2,3:4,77 && ivshmem-admin list | grep -qE "^77 +dm:/cli_id +2 +3:4 "'
+	fails_with "ivshmem-admin create with region ID 77 again: EEXIST" \
+		"ADD (see dmesg for the rule): File exists" \
+		ivshmem-admin create dm:/cli_id2,2,3:4,77
+	t "ivshmem-admin remove dm:/cli_id" ivshmem-admin remove dm:/cli_id
 	fails_with "ivshmem-admin create refuses size 3 (EINVAL)" \
 		"ADD (see dmesg for the rule): Invalid argument" \
 		ivshmem-admin create dm:/cli3,3,3:4
@@ -103,21 +112,6 @@ main() {
 		'ivshmem-admin info | grep -q " 0 bytes in 0 dm-land memories"'
 	fails_with "ivshmem-admin attach refuses a non-member (EACCES)" \
 		"ATTACH: Permission denied" ivshmem-admin attach dm:/cli 5 -- true
-	# While VM 3 holds hypercall VM ID 7, VM 4 cannot take it; after, it can.
-	out=$(ivshmem-admin attach --hc-vmid 7 dm:/cli 3 -- \
-		ivshmem-admin attach --hc-vmid 7 dm:/cli 4 -- true 2>&1)
-	case $out in
-	*"attached VM 3 "*"ATTACH: Invalid argument"*)
-		case $out in
-		*"attached VM 4 "*) nok "ivshmem-admin attach --hc-vmid 7 binds VM 3: VM 4 attached as 7 too: $out" ;;
-		*) ok "ivshmem-admin attach --hc-vmid 7 binds VM 3: VM 4 as 7 meanwhile: EINVAL" ;;
-		esac ;;
-	*) nok "ivshmem-admin attach --hc-vmid 7 binds VM 3: got '$out'" ;;
-	esac
-	t "... the binding ends with the attachment: VM 4 may be 7 now" sh -c \
-		'ivshmem-admin attach --hc-vmid 7 dm:/cli 4 -- true | grep -q "^attached VM 4 to dm:/cli"'
-	fails_with "ivshmem-admin attach refuses --hc-vmid 65535 (EINVAL)" \
-		"ATTACH: Invalid argument" ivshmem-admin attach --hc-vmid 65535 dm:/cli 3 -- true
 	eq "... and left nothing attached" "$(attached dm:/cli)" 0
 	fails_with "ivshmem-admin ring without peers fails (ENOTCONN)" \
 		"RING: Transport endpoint is not connected" ivshmem-admin ring dm:/cli 3 4 0

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * End-to-end checks of ivshmem_host.ko, run inside a guest acting as
- * ACRN's Service VM (a QEMU guest here: no ACRN, so hypercalls are refused
- * with EOPNOTSUPP and everything else is real).
+ * ACRN's Service VM (a QEMU guest here: no ACRN and no HSM; the module
+ * issues no hypercall anyway, so everything it does is real here).
  *
  * Expects the module loaded with
  *   regions="hv:/shm_region_0,2,0:2;dm:/test,2,1:2"
@@ -39,6 +39,23 @@
 
 static int dev;
 
+/*
+ * ABI 1's hypercall paths, which ABI 2 refuses with EPERM: ATTACH's flag
+ * (with the VM ID in what is now reserved0), vector type 1 (MSI, address
+ * and data in what is now reserved[0..1]) and ioctls 0x48/0x49 with this
+ * 80-byte structure.
+ */
+#define ABI1_ATTACH_HC_VMID	0x1U
+#define ABI1_VECTOR_MSI		1U
+struct abi1_vdev {
+	char name[IVSHMEM_HOST_NAME_LEN];
+	__u32 vmid, hc_vmid, bdf, flags, bar0, bar1;
+	__u64 bar2;
+	__u64 reserved[2];
+};
+#define ABI1_IOCTL_CREATE_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x48, struct abi1_vdev)
+#define ABI1_IOCTL_DESTROY_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x49, struct abi1_vdev)
+
 /* ioctl that returns -errno, so checks can compare against -EINVAL etc. */
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -61,9 +78,9 @@ static struct ivshmem_host_info info(void)
 	return i;
 }
 
-/* Attach a guest VM whose hypercall VM ID is @hc_vmid (-1: none). */
-static int attach_hc(const char *name, unsigned int vmid, long hc_vmid,
-		     int *fd)
+/* ATTACH with @flags and @reserved0 as given (ABI 1: HC_VMID, hc_vmid). */
+static int attach_raw(const char *name, unsigned int vmid, unsigned int flags,
+		      unsigned int reserved0, int *fd)
 {
 	struct ivshmem_host_attach a;
 	int ret;
@@ -71,19 +88,17 @@ static int attach_hc(const char *name, unsigned int vmid, long hc_vmid,
 	memset(&a, 0, sizeof(a));
 	set_name(a.name, name);
 	a.vmid = vmid;
-	if (hc_vmid >= 0) {
-		a.flags = IVSHMEM_HOST_ATTACH_HC_VMID;
-		a.hc_vmid = hc_vmid;
-	}
+	a.flags = flags;
+	a.reserved0 = reserved0;
 	ret = xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a);
 	*fd = ret ? -1 : (int)a.fd;
 	return ret;
 }
 
-/* Attach a Service-VM process as VM @vmid. */
+/* Attach as VM @vmid (a Service-VM process or a guest VM's device model). */
 static int attach(const char *name, unsigned int vmid, int *fd)
 {
-	return attach_hc(name, vmid, -1, fd);
+	return attach_raw(name, vmid, 0, 0, fd);
 }
 
 static int detach(const char *name, unsigned int vmid)
@@ -96,6 +111,7 @@ static int detach(const char *name, unsigned int vmid)
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d);
 }
 
+/* ABI 1's SET_VECTOR MSI: address and data where ABI 1 had them. */
 static int set_vector_msi(int peer, unsigned int vector, uint64_t addr,
 			  uint64_t data)
 {
@@ -103,9 +119,9 @@ static int set_vector_msi(int peer, unsigned int vector, uint64_t addr,
 
 	memset(&v, 0, sizeof(v));
 	v.vector = vector;
-	v.type = IVSHMEM_HOST_VECTOR_MSI;
-	v.msi_addr = addr;
-	v.msi_data = data;
+	v.type = ABI1_VECTOR_MSI;
+	v.reserved[0] = addr;
+	v.reserved[1] = data;
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
 }
 
@@ -122,7 +138,8 @@ static int trigger(int peer, int efd, unsigned int dst, unsigned int vector,
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_TRIGGER, &tr);
 }
 
-static int add(const char *name, unsigned int size_mb, uint64_t members)
+static int add_rt(const char *name, unsigned int size_mb, uint64_t members,
+		  uint64_t rt_members)
 {
 	struct ivshmem_host_region r;
 
@@ -130,7 +147,27 @@ static int add(const char *name, unsigned int size_mb, uint64_t members)
 	set_name(r.name, name);
 	r.size_mb = size_mb;
 	r.members = members;
+	r.rt_members = rt_members;
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
+}
+
+static int add_id(const char *name, unsigned int size_mb, uint64_t members,
+		  unsigned int flags, unsigned int region_id)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.size_mb = size_mb;
+	r.members = members;
+	r.flags = flags;
+	r.region_id = region_id;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
+}
+
+static int add(const char *name, unsigned int size_mb, uint64_t members)
+{
+	return add_rt(name, size_mb, members, 0);
 }
 
 static int del(const char *name)
@@ -243,7 +280,7 @@ static void test_info_and_param(void)
 	check(stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) &&
 	      (st.st_mode & 0777) == 0600 && st.st_uid == 0,
 	      "%s is a root-only (0600) character device", DEV);
-	check(i.abi_version == IVSHMEM_HOST_ABI_VERSION &&
+	check(i.abi_version == 2 && IVSHMEM_HOST_ABI_VERSION == 2 &&
 	      i.name_len == IVSHMEM_HOST_NAME_LEN && i.max_vectors == 8,
 	      "INFO reports ABI %u, name length 32, 8 vectors", i.abi_version);
 	check(!(i.flags & IVSHMEM_HOST_INFO_ACRN),
@@ -501,8 +538,12 @@ static void test_doorbells(void)
 	struct ivshmem_host_vector v;
 	eventfd_t cnt;
 
-	/* VM 1 is a Service-VM process, VM 2 a guest with hypercall ID 5. */
-	if (attach("dm:/test", 1, &a) || attach_hc("dm:/test", 2, 5, &b)) {
+	/*
+	 * VM 1 is a Service-VM process, VM 2 a guest VM whose device model
+	 * registers e2 as vector 3 here and with HSM (ACRN_IOCTL_IRQFD with
+	 * the vector's MSI): the module's part of its doorbell is e2.
+	 */
+	if (attach("dm:/test", 1, &a) || attach("dm:/test", 2, &b)) {
 		check(0, "attach two peers");
 		return;
 	}
@@ -513,8 +554,9 @@ static void test_doorbells(void)
 	check(ring("dm:/test", 1, 2, 3) == -ENXIO, "ring before the target registered: ENXIO");
 	check(set_vector_eventfd(b, 3, e2) == 0, "VM 2 registers vector 3 as an eventfd");
 	check(set_vector_eventfd(a, 0, e1) == 0, "VM 1 registers vector 0 as an eventfd");
-	check(ring("dm:/test", 1, 2, 3) == 0, "RING 1 -> 2 vector 3");
-	check(wait_eventfd(e2, 1000) == 1, "the target's eventfd is signalled once");
+	check(ring("dm:/test", 1, 2, 3) == 0, "RING 1 -> guest VM 2 vector 3");
+	check(wait_eventfd(e2, 1000) == 1,
+	      "the eventfd VM 2's device model registered is signalled once");
 	check(wait_eventfd(e1, 100) == 0, "the source's eventfd is not");
 	check(ring("dm:/test", 2, 1, 0) == 0 && wait_eventfd(e1, 1000) == 1,
 	      "RING 2 -> 1 vector 0 wakes VM 1");
@@ -571,26 +613,13 @@ static void test_doorbells(void)
 		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -ENOENT,
 	      "again: ENOENT");
 
-	/* MSI: only for a guest attachment, only a sane x86 message. */
-	check(set_vector_msi(a, 1, 0xfee00000, 0x4041) == -EPERM,
-	      "MSI vector on a Service-VM attachment (no hc_vmid): EPERM");
-	check(set_vector_msi(b, 1, 0xfec00000, 0x4041) == -EINVAL,
-	      "MSI address outside 0xfee00000-0xfeefffff: EINVAL");
-	check(set_vector_msi(b, 1, 0x1fee00000ULL, 0x41) == -EINVAL,
-	      "MSI address above 4 GiB: EINVAL");
-	check(set_vector_msi(b, 1, 0xfee00000, 0x0441) == -EINVAL,
-	      "MSI data with NMI delivery: EINVAL");
-	check(set_vector_msi(b, 1, 0xfee00000, 0x10041) == -EINVAL,
-	      "MSI data with reserved bits: EINVAL");
-	check(set_vector_msi(b, 1, 0xfee00000, 0x0002) == -EINVAL,
-	      "MSI data with an exception vector: EINVAL");
+	/* ABI 1's MSI vectors are gone: the module injects nothing. */
+	check(set_vector_msi(b, 1, 0xfee00000, 0x4041) == -EPERM,
+	      "SET_VECTOR MSI (ABI 1) on a guest VM's attachment: EPERM");
+	check(set_vector_msi(a, 1, 0, 0) == -EPERM,
+	      "SET_VECTOR type 1 without address or data: EPERM");
 	check(ring("dm:/test", 1, 2, 1) == -ENXIO,
 	      "refused SET_VECTORs registered nothing");
-	/* A guest-VM target needs HC_INJECT_MSI, which only ACRN has. */
-	check(set_vector_msi(b, 1, 0xfee00000, 0x4041) == 0,
-	      "VM 2 registers vector 1 as MSI");
-	check(ring("dm:/test", 1, 2, 1) == -EOPNOTSUPP,
-	      "ring to an MSI vector off ACRN: EOPNOTSUPP");
 
 	/* A trigger left bound is cleaned up by close (kmemleak checks). */
 	check(trigger(a, t, 2, 3, 0) == 0, "bind again, then close");
@@ -792,74 +821,177 @@ static void test_attach_remove_race(void)
 	del("dm:/rm");
 }
 
-static void test_vdev(void)
-{
-	struct ivshmem_host_vdev v;
+/*
+ * The attack of ABI 1: a caller of /dev/ivshmem_host creates a region
+ * naming itself (VM 1) and a victim (VM 2), attaches as VM 1 declaring the
+ * victim's hypercall VM ID, registers an MSI vector and rings it in a
+ * loop (an interrupt storm in the victim); or destroys the victim's
+ * hv-land device. ABI 2 stops it at ATTACH (EPERM), and every later step
+ * on its own fails too; what a caller can still do (ring a member's
+ * eventfd vector) reaches no VM unless that VM's device model registered
+ * the eventfd with HSM.
+ */
+#define ATTACK_VICTIM	3	/* the victim's hypercall VM ID */
+#define ATTACK_RINGS	1000
 
-	memset(&v, 0, sizeof(v));
-	set_name(v.name, "hv:/shm_region_0");
-	v.vmid = 2;
-	v.hc_vmid = 1;
-	v.bdf = 5 << 3;
-	v.bar2 = 0x4000000000ULL;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EOPNOTSUPP,
-	      "CREATE_VDEV for a member passes the checks, then EOPNOTSUPP off ACRN");
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &v) == -EOPNOTSUPP,
-	      "DESTROY_VDEV likewise");
-	v.vmid = 1;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EACCES,
-	      "CREATE_VDEV for a non-member: EACCES");
-	v.vmid = 1;
-	set_name(v.name, "dm:/test");
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
-	      "CREATE_VDEV for a dm-land region: EINVAL");
-	set_name(v.name, "hv:/shm_region_0");
-	v.vmid = 2;
-	v.bdf = 0x10000;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
-	      "CREATE_VDEV with a BDF over 16 bits: EINVAL");
-	v.bdf = 5 << 3;
-	v.hc_vmid = 0xffff;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
-	      "CREATE_VDEV with hc_vmid 0xffff: EINVAL");
+static void test_attack(void)
+{
+	struct snap before, after;
+	struct abi1_vdev vd;
+	int a, v, e, i, ok = 1;
+
+	check(add("dm:/atk", 2, 0x6) == 0, "attack: ADD dm:/atk naming VMs 1 and 2");
+	snapshot(&before);
+	check(attach_raw("dm:/atk", 1, ABI1_ATTACH_HC_VMID, ATTACK_VICTIM, &a) == -EPERM,
+	      "attack step 1: ATTACH as VM 1 with hc_vmid = the victim's: EPERM");
+	check(attach_raw("dm:/atk", 2, ABI1_ATTACH_HC_VMID, ATTACK_VICTIM, &a) == -EPERM,
+	      "... also as the victim's own VM 2: EPERM");
+	check(attach_raw("dm:/atk", 1, 0, ATTACK_VICTIM, &a) == -EINVAL,
+	      "... the ID without the flag (now reserved0): EINVAL");
+	snapshot(&after);
+	check(same(&before, &after), "... nothing attached, nothing allocated");
+
+	/* Step 2 on a plain attachment, and step 3 in a loop. */
+	if (attach("dm:/atk", 1, &a) || attach("dm:/atk", 2, &v)) {
+		check(0, "attack: plain attachments of VMs 1 and 2");
+		return;
+	}
+	check(set_vector_msi(v, 0, 0xfee00000, 0x4030) == -EPERM,
+	      "attack step 2: SET_VECTOR MSI on VM 2's attachment: EPERM");
+	for (i = 0; i < ATTACK_RINGS; i++)
+		if (ring("dm:/atk", 1, 2, 0) != -ENXIO)
+			ok = 0;
+	check(ok, "attack step 3: %d RINGs 1 -> 2: each ENXIO, nothing to deliver",
+	      ATTACK_RINGS);
+	/*
+	 * All the caller can register is an eventfd of its own: its rings
+	 * land there, and no VM hears them (only the victim's device model
+	 * holds the victim's HSM fd, which ACRN_IOCTL_IRQFD needs).
+	 */
+	e = eventfd(0, EFD_CLOEXEC);
+	ok = set_vector_eventfd(v, 0, e) == 0;
+	for (i = 0; i < ATTACK_RINGS && ok; i++)
+		ok = ring("dm:/atk", 1, 2, 0) == 0;
+	check(ok && wait_eventfd(e, 1000) == ATTACK_RINGS,
+	      "... with its own eventfd as VM 2's vector: %d rings land in that eventfd only",
+	      ATTACK_RINGS);
+	close(e);
+	close(v);
+	close(a);
+
+	/* The vdev variant: ABI 1's ioctls, well-formed, naming the victim. */
+	memset(&vd, 0, sizeof(vd));
+	set_name(vd.name, "hv:/shm_region_0");
+	vd.vmid = 2;
+	vd.hc_vmid = ATTACK_VICTIM;
+	vd.bdf = 5 << 3;
+	vd.bar2 = 0x4000000000ULL;
+	snapshot(&before);
+	check(xioctl(dev, ABI1_IOCTL_DESTROY_VDEV, &vd) == -EPERM,
+	      "attack, vdev variant: DESTROY_VDEV of the victim's hv-land device: EPERM");
+	check(xioctl(dev, ABI1_IOCTL_CREATE_VDEV, &vd) == -EPERM,
+	      "... CREATE_VDEV: EPERM");
+	check(xioctl(dev, ABI1_IOCTL_DESTROY_VDEV, (void *)16) == -EPERM,
+	      "... refused before its argument is read (bad pointer: EPERM)");
+	snapshot(&after);
+	check(same(&before, &after), "... the registry unchanged");
+	check(lookup("hv:/shm_region_0", &after.r[0]) == 0 &&
+	      after.r[0].flags == IVSHMEM_HOST_REGION_HV,
+	      "hv-land lookups still work");
+	check(del("dm:/atk") == 0, "REMOVE dm:/atk");
 }
 
-/* ATTACH binds (VM, hypercall VM ID); everything else must agree. */
-static void test_hc_binding(void)
+/* Toward an RT member (higher severity) no dm-land doorbell goes. */
+static void test_rt_member(void)
 {
-	struct ivshmem_host_vdev v;
-	int a, fd;
+	struct ivshmem_host_region r;
+	int a, b, e1, e2;
 
-	check(add("dm:/b2", 2, 0x6) == 0 && nr_attached("dm:/b2") == 0, "ADD dm:/b2");
-	check(attach_hc("dm:/test", 2, 5, &a) == 0, "VM 2 attaches as hypercall VM 5");
-	check(attach_hc("dm:/b2", 2, 6, &fd) == -EINVAL,
-	      "VM 2 elsewhere as hypercall VM 6: EINVAL");
-	check(attach_hc("dm:/b2", 1, 5, &fd) == -EINVAL,
-	      "VM 1 as hypercall VM 5 (VM 2's): EINVAL");
-	check(attach_hc("dm:/b2", 1, 0x10000, &fd) == -EINVAL,
-	      "hypercall VM ID over 16 bits: EINVAL");
-	memset(&v, 0, sizeof(v));
-	set_name(v.name, "hv:/shm_region_0");
-	v.vmid = 2;
-	v.hc_vmid = 1;
-	v.bdf = 5 << 3;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EINVAL,
-	      "CREATE_VDEV for VM 2 with another hc_vmid: EINVAL");
-	v.vmid = 0;
-	v.hc_vmid = 5;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &v) == -EINVAL,
-	      "DESTROY_VDEV for VM 0 with VM 2's hc_vmid: EINVAL");
-	v.vmid = 2;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &v) == -EOPNOTSUPP,
-	      "CREATE_VDEV agreeing with the binding passes (EOPNOTSUPP off ACRN)");
-	check(attach_hc("dm:/b2", 2, 5, &fd) == 0, "VM 2 elsewhere as VM 5 again: allowed");
-	close(fd);
+	check(add_rt("dm:/rt", 2, 0x6, 0x8) == -EINVAL &&
+	      lookup("dm:/rt", &r) == -ENOENT,
+	      "ADD with an RT member that is not a member: EINVAL");
+	check(add_rt("dm:/rt", 2, 0x6, 0x4) == 0 && lookup("dm:/rt", &r) == 0 &&
+	      r.rt_members == 0x4,
+	      "ADD dm:/rt with VM 2 as RT member: LOOKUP reports it");
+	if (attach("dm:/rt", 1, &a) || attach("dm:/rt", 2, &b)) {
+		check(0, "attach VMs 1 and 2 to dm:/rt");
+		return;
+	}
+	e1 = eventfd(0, EFD_CLOEXEC);
+	e2 = eventfd(0, EFD_CLOEXEC);
+	check(set_vector_eventfd(a, 0, e1) == 0 && set_vector_eventfd(b, 0, e2) == 0,
+	      "both register vector 0");
+	check(ring("dm:/rt", 1, 2, 0) == -EHOSTUNREACH && wait_eventfd(e2, 200) == 0,
+	      "RING toward the RT VM 2: EHOSTUNREACH, nothing signalled");
+	check(ring("dm:/rt", 2, 1, 0) == 0 && wait_eventfd(e1, 1000) == 1,
+	      "the RT VM rings VM 1: delivered");
+	close(e1);
+	close(e2);
 	close(a);
-	check(attach_hc("dm:/b2", 1, 5, &fd) == 0,
-	      "after VM 2 detached, hypercall VM 5 is free for VM 1");
+	close(b);
+	check(del("dm:/rt") == 0, "REMOVE dm:/rt");
+}
+
+/* A control fd opened read-only may look, never change. */
+static void test_read_only(void)
+{
+	struct ivshmem_host_attach at;
+	struct ivshmem_host_region r;
+	struct ivshmem_host_name n;
+	struct ivshmem_host_ring rg;
+	struct ivshmem_host_list l;
+	struct ivshmem_host_info i;
+	struct snap before, after;
+	int ro, fd;
+
+	ro = open(DEV, O_RDONLY | O_CLOEXEC);
+	check(ro >= 0, "open %s read-only", DEV);
+	if (ro < 0)
+		return;
+	check(attach("dm:/test", 2, &fd) == 0, "VM 2 attached through the writable fd");
+	snapshot(&before);
+	memset(&i, 0, sizeof(i));
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_INFO, &i) == 0 && i.nr_regions == 2,
+	      "read-only: INFO works");
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, "dm:/test");
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == 0 && r.nr_attached == 1,
+	      "read-only: LOOKUP works");
+	memset(&l, 0, sizeof(l));
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_LIST, &l) == 0 && l.count == 2,
+	      "read-only: LIST works");
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, "dm:/ro");
+	r.size_mb = 2;
+	r.members = 3;
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_ADD, &r) == -EBADF, "read-only: ADD: EBADF");
+	memset(&n, 0, sizeof(n));
+	set_name(n.name, "dm:/test");
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_REMOVE, &n) == -EBADF,
+	      "read-only: REMOVE: EBADF");
+	memset(&at, 0, sizeof(at));
+	set_name(at.name, "dm:/test");
+	at.vmid = 1;
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_ATTACH, &at) == -EBADF,
+	      "read-only: ATTACH: EBADF");
+	at.vmid = 2;
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_DETACH, &at) == -EBADF,
+	      "read-only: DETACH of the attached VM 2: EBADF");
+	memset(&rg, 0, sizeof(rg));
+	set_name(rg.name, "dm:/test");
+	rg.src = 2;
+	rg.dst = 2;
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_RING, &rg) == -EBADF, "read-only: RING: EBADF");
+	check(xioctl(ro, ABI1_IOCTL_CREATE_VDEV, (void *)16) == -EBADF,
+	      "read-only: ABI 1's CREATE_VDEV: EBADF");
+	check(xioctl(ro, IVSHMEM_HOST_IOCTL_ADD, (void *)16) == -EBADF,
+	      "read-only: refused before the argument is read (bad pointer: EBADF)");
+	check(xioctl(ro, _IO(IVSHMEM_IOCTL_MAGIC, 0x7f), NULL) == -ENOTTY,
+	      "read-only: an unknown ioctl is still ENOTTY");
+	snapshot(&after);
+	check(same(&before, &after), "read-only: the registry unchanged, VM 2 still attached");
 	close(fd);
-	check(del("dm:/b2") == 0 && nr_attached("dm:/b2") == -ENOENT,
-	      "REMOVE dm:/b2: LOOKUP no longer finds it");
+	close(ro);
 }
 
 static void test_add_rules(void)
@@ -876,6 +1008,16 @@ static void test_add_rules(void)
 	check(add("dm:/1234567890123456789012345678", 2, 0x3) == -ENAMETOOLONG,
 	      "ADD 32-byte name: ENAMETOOLONG");
 	check(add("dm:/a b", 2, 0x3) == -EINVAL, "ADD name with a blank: EINVAL");
+	check(add("dm:/a-b", 2, 0x3) == -EINVAL && add("dm:/a.b", 2, 0x3) == -EINVAL,
+	      "ADD name with '-' or '.' (ACRN's \\w{1,27}): EINVAL");
+	check(add_id("dm:/id", 2, 0x3, 0, 5) == -EINVAL,
+	      "ADD region_id without IVSHMEM_HOST_REGION_SET_ID: EINVAL");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 1) == -EEXIST,
+	      "ADD with dm:/test's region ID 1: EEXIST");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 0x10000) == -ERANGE,
+	      "ADD with region ID 65536: ERANGE");
+	check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID | 0x8, 5) == -EINVAL,
+	      "ADD with an unknown flag: EINVAL");
 	snapshot(&after);
 	check(same(&before, &after), "refused ADDs changed nothing");
 	check(add("dm:/123456789012345678901234567", 512, 0x3) == 0 &&
@@ -884,6 +1026,14 @@ static void test_add_rules(void)
 	      del("dm:/123456789012345678901234567") == 0 &&
 	      nr_attached("dm:/123456789012345678901234567") == -ENOENT,
 	      "ADD/REMOVE 31-byte name, 512 MiB (no memory until attach)");
+	{
+		struct ivshmem_host_region r;
+
+		check(add_id("dm:/id", 2, 0x3, IVSHMEM_HOST_REGION_SET_ID, 65535) == 0 &&
+		      lookup("dm:/id", &r) == 0 && r.region_id == 65535 &&
+		      !(r.flags & IVSHMEM_HOST_REGION_SET_ID) && del("dm:/id") == 0,
+		      "ADD with region ID 65535: LOOKUP reports it; REMOVE");
+	}
 }
 
 /* Every ioctl with bad input: refused, registry unchanged. */
@@ -894,7 +1044,6 @@ static void test_bad_input(void)
 	struct ivshmem_host_list l;
 	struct ivshmem_host_attach a;
 	struct ivshmem_host_ring rg;
-	struct ivshmem_host_vdev vd;
 	struct ivshmem_host_vector v;
 	struct ivshmem_host_trigger tr;
 	struct snap before, after;
@@ -911,9 +1060,9 @@ static void test_bad_input(void)
 	set_name(r.name, "dm:/bad");
 	r.size_mb = 2;
 	r.members = 3;
-	r.reserved[1] = 1;
+	r.reserved1 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved: EINVAL");
-	r.reserved[1] = 0;
+	r.reserved1 = 0;
 	r.reserved0 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r) == -EINVAL, "ADD reserved0: EINVAL");
 	r.reserved0 = 0;
@@ -969,7 +1118,11 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL,
 	      "LOOKUP nr_folios set: EINVAL");
 	r.nr_folios = 0;
-	r.reserved[0] = 1;
+	r.rt_members = 4;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL,
+	      "LOOKUP rt_members set: EINVAL");
+	r.rt_members = 0;
+	r.reserved1 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, &r) == -EINVAL, "LOOKUP reserved: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, bad) == -EFAULT, "LOOKUP bad pointer: EFAULT");
 
@@ -1004,10 +1157,10 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
 	      "ATTACH output fd set: EINVAL");
 	a.fd = 0;
-	a.hc_vmid = 3;
+	a.reserved0 = 3;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
-	      "ATTACH hc_vmid without the HC_VMID flag: EINVAL");
-	a.hc_vmid = 0;
+	      "ATTACH reserved0 (ABI 1's hc_vmid) set: EINVAL");
+	a.reserved0 = 0;
 	a.flags = 2;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
 	      "ATTACH unknown flag: EINVAL");
@@ -1031,9 +1184,9 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
 	      "DETACH output field set: EINVAL");
 	a.size = 0;
-	a.hc_vmid = 1;
+	a.reserved0 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
-	      "DETACH hc_vmid set: EINVAL");
+	      "DETACH reserved0 set: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, bad) == -EFAULT, "DETACH bad pointer: EFAULT");
 
 	memset(&rg, 0, sizeof(rg));
@@ -1047,19 +1200,6 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_RING, &rg) == -EINVAL, "RING reserved: EINVAL");
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_RING, bad) == -EFAULT, "RING bad pointer: EFAULT");
 
-	memset(&vd, 0, sizeof(vd));
-	set_name(vd.name, "hv:/shm_region_0");
-	vd.vmid = 2;
-	vd.flags = 1;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, &vd) == -EINVAL,
-	      "CREATE_VDEV flags: EINVAL");
-	vd.flags = 0;
-	vd.reserved[1] = 1;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DESTROY_VDEV, &vd) == -EINVAL,
-	      "DESTROY_VDEV reserved: EINVAL");
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_CREATE_VDEV, bad) == -EFAULT,
-	      "CREATE_VDEV bad pointer: EFAULT");
-
 	/* The attachment fd's ioctls. */
 	if (attach("dm:/test", 1, &peer)) {
 		check(0, "attach for fd ioctls");
@@ -1068,14 +1208,14 @@ static void test_bad_input(void)
 	null = open("/dev/null", O_RDONLY);
 	memset(&v, 0, sizeof(v));
 	v.vector = 8;
-	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	v.type = IVSHMEM_HOST_VECTOR_NONE;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR vector 8: EINVAL");
 	v.vector = 0;
 	v.type = 3;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR type 3: EINVAL");
-	v.type = IVSHMEM_HOST_VECTOR_MSI;
+	v.type = IVSHMEM_HOST_VECTOR_NONE;
 	v.flags = 1;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR flags: EINVAL");
@@ -1093,9 +1233,10 @@ static void test_bad_input(void)
 	      "SET_VECTOR with a closed fd: EBADF");
 	v.type = IVSHMEM_HOST_VECTOR_NONE;
 	v.fd = 0;
-	v.msi_data = 1;
+	v.reserved[1] = 1;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
-	      "SET_VECTOR NONE with MSI data: EINVAL");
+	      "SET_VECTOR NONE with ABI 1's MSI data (reserved[1]): EINVAL");
+	v.reserved[1] = 0;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, bad) == -EFAULT,
 	      "SET_VECTOR bad pointer: EFAULT");
 
@@ -1148,8 +1289,9 @@ int main(void)
 	test_doorbells();
 	test_detach_race();
 	test_attach_remove_race();
-	test_vdev();
-	test_hc_binding();
+	test_attack();
+	test_rt_member();
+	test_read_only();
 	test_add_rules();
 	test_bad_input();
 	snapshot(&s);

@@ -15,12 +15,29 @@
 #include <linux/ioctl.h>
 #include <linux/ivshmem.h>
 
-/* Bumped whenever an ioctl or structure below changes incompatibly. */
-#define IVSHMEM_HOST_ABI_VERSION	1
+/*
+ * Bumped whenever an ioctl or structure below changes incompatibly.
+ *
+ * 2: the module issues no hypercall any more. ABI 1 let any caller of
+ *    /dev/ivshmem_host name the VM that HC_INJECT_MSI, HC_CREATE_VDEV and
+ *    HC_DESTROY_VDEV targeted (hc_vmid), so it could storm or strip any
+ *    post-launched VM. Removed, and refused with EPERM: ATTACH's flag 0x1
+ *    (HC_VMID) and its hc_vmid, vector type 1 (MSI) and its address and
+ *    data, the ioctls 0x48 (CREATE_VDEV) and 0x49 (DESTROY_VDEV). A guest
+ *    VM's doorbell is an eventfd vector that its own device model also
+ *    registers with HSM's ACRN_IOCTL_IRQFD; hv-land devices are created by
+ *    acrn-dm through its own HSM fd. Added: ivshmem_host_region.rt_members
+ *    (was reserved) and RING's EHOSTUNREACH; ADD's IVSHMEM_HOST_REGION_SET_ID
+ *    (compatible: ADD refused every flag before). Names follow ACRN 3.x
+ *    (no '-' or '.' any more). Control-node requests that change state
+ *    need a file opened for writing (EBADF).
+ */
+#define IVSHMEM_HOST_ABI_VERSION	2
 
 /*
  * Region names carry their "hv:/" or "dm:/" prefix and are NUL-terminated
  * within this many bytes (the size of the name in ACRN's hypervisor).
+ * After the prefix: 1 to 27 letters, digits and '_' (ACRN 3.x's \w{1,27}).
  * Bytes after the terminating NUL must be zero.
  */
 #define IVSHMEM_HOST_NAME_LEN		32
@@ -33,7 +50,7 @@
 #define IVSHMEM_HOST_MAX_VECTORS	IVSHMEM_MAX_VECTORS
 
 /* ivshmem_host_info.flags */
-/* Running as ACRN's privileged Service VM: hypercalls are live. */
+/* Running as ACRN's privileged Service VM (the module issues no hypercall). */
 #define IVSHMEM_HOST_INFO_ACRN		0x1U
 
 /**
@@ -63,26 +80,41 @@ struct ivshmem_host_info {
 	__u64 reserved[3];
 };
 
-/* ivshmem_host_region.flags (output only; zero on input) */
+/* ivshmem_host_region.flags: output, except SET_ID, ADD's only input flag */
 #define IVSHMEM_HOST_REGION_HV		0x1U	/* "hv:/" region */
 #define IVSHMEM_HOST_REGION_MEM		0x2U	/* dm-land memory live */
+#define IVSHMEM_HOST_REGION_SET_ID	0x4U	/* ADD: use @region_id */
+/* Region IDs are the guest's 16-bit PCI subsystem ID. */
+#define IVSHMEM_HOST_MAX_REGION_ID	0xffffU
 
 /**
  * struct ivshmem_host_region - one region of the registry
  * @name:		"hv:/..." or "dm:/...", NUL-terminated, zero-padded.
  * @members:		bit N set: VM N may use the region (two bits at least).
  * @size_mb:		size in MiB, a power of two from 2 to 512.
- * @flags:		output: IVSHMEM_HOST_REGION_*. Zero on input.
- * @region_id:		output: the region ID: the lowest ID not in use when the
- *			region was added (see Documentation/host.rst for when
- *			it equals ACRN's hv-land region index).
+ * @flags:		output: IVSHMEM_HOST_REGION_HV, _MEM. ADD input: zero or
+ *			IVSHMEM_HOST_REGION_SET_ID.
+ * @region_id:		the region ID, which the guest sees as its PCI
+ *			subsystem ID and acrn-dm takes as the fourth field of
+ *			-s N,ivshmem,NAME,SIZE,REGION_ID (ACRN 3.3). ADD with
+ *			SET_ID: this one, at most IVSHMEM_HOST_MAX_REGION_ID
+ *			(ERANGE), not in use (EEXIST); ADD without: zero on
+ *			input, and the region gets the lowest ID free.
  * @nr_attached:	output: VMs attached now (dm-land).
  * @nr_folios:		output: folios backing the live memory, 0 if none.
  * @reserved0:		padding, zero.
- * @reserved:		zero.
+ * @rt_members:		bit N set: VM N is of higher severity than the Service
+ *			VM (a post-launched RTVM), so the hypervisor refuses
+ *			the MSIs HSM would inject into it and no dm-land
+ *			doorbell can reach it: RING toward it fails with
+ *			EHOSTUNREACH. A subset of @members (EINVAL otherwise).
+ *			hv-land doorbells, which the hypervisor delivers
+ *			itself, do reach such a VM.
+ * @reserved1:		zero.
  *
- * IVSHMEM_HOST_IOCTL_ADD reads @name, @members and @size_mb; every output
- * field must be zero. IVSHMEM_HOST_IOCTL_LOOKUP reads only @name and fills
+ * IVSHMEM_HOST_IOCTL_ADD reads @name, @members, @size_mb, @rt_members and,
+ * with IVSHMEM_HOST_REGION_SET_ID, @region_id; every output field must be
+ * zero. IVSHMEM_HOST_IOCTL_LOOKUP reads only @name and fills
  * in the rest; every other field, reserved ones included, must be zero on
  * input (EINVAL otherwise).
  */
@@ -95,7 +127,8 @@ struct ivshmem_host_region {
 	__u32 nr_attached;
 	__u32 nr_folios;
 	__u32 reserved0;
-	__u64 reserved[2];
+	__u64 rt_members;
+	__u64 reserved1;
 };
 
 /**
@@ -131,37 +164,25 @@ struct ivshmem_host_list {
 	__u64 reserved[2];
 };
 
-/* ivshmem_host_attach.flags */
-/*
- * @hc_vmid is valid: the VM is a guest VM that this attachment may reach
- * with HC_INJECT_MSI (IVSHMEM_HOST_VECTOR_MSI). Without it the attachment
- * stands for a process in the Service VM and may only register
- * IVSHMEM_HOST_VECTOR_EVENTFD vectors.
- */
-#define IVSHMEM_HOST_ATTACH_HC_VMID	0x1U
-/* Largest valid @hc_vmid (ACRN VM IDs are 16 bits, 0xffff is invalid). */
-#define IVSHMEM_HOST_MAX_HC_VMID	0xfffeU
-
 /**
  * struct ivshmem_host_attach - attach a VM to a dm-land region, or detach
  * @name:	the region's name.
  * @vmid:	the VM (absolute ID, as in the region's member list).
- * @hc_vmid:	ATTACH with IVSHMEM_HOST_ATTACH_HC_VMID: the VM's ID as the
- *		Service VM knows it (what ACRN_IOCTL_CREATE_VM returned), at
- *		most IVSHMEM_HOST_MAX_HC_VMID. The only VM the attachment's
- *		MSI vectors can ever reach. Zero otherwise, and on DETACH.
- * @flags:	ATTACH: IVSHMEM_HOST_ATTACH_* bits. DETACH: zero.
+ * @reserved0:	zero. (ABI 1's hc_vmid.)
+ * @flags:	zero. Bit 0, ABI 1's HC_VMID, is refused with EPERM.
  * @fd:		ATTACH output: the attachment fd (O_CLOEXEC). mmap it
  *		MAP_SHARED, offset and length multiples of 2 MiB (normally
  *		offset 0, @size bytes). Zero on input.
  * @size:	ATTACH output: region size in bytes. Zero on input.
  * @reserved:	zero.
  *
- * ATTACH is the privileged step (/dev/ivshmem_host is root-only): it
- * binds (region, @vmid, @hc_vmid) to the fd, which is from then on a
- * capability for exactly that VM in that region. While a VM is attached
- * anywhere with an @hc_vmid, every ATTACH, CREATE_VDEV and DESTROY_VDEV
- * naming that VM or that @hc_vmid must use the same pair (EINVAL).
+ * ATTACH is the privileged step (/dev/ivshmem_host is root-only, opened
+ * for writing): it binds (region, @vmid) to the fd, which is from then on
+ * a capability for exactly that VM in that region. Whether the attacher
+ * is a process of the Service VM or a guest VM's device model makes no
+ * difference to the module: both register eventfd vectors, and only a
+ * process holding the guest VM's HSM fd can turn such an eventfd into an
+ * interrupt of that VM (ACRN_IOCTL_IRQFD).
  *
  * Closing the attachment fd detaches too. The memory lives while any
  * attached VM or mapping holds it. When the last VM of a region has
@@ -170,7 +191,7 @@ struct ivshmem_host_list {
 struct ivshmem_host_attach {
 	char name[IVSHMEM_HOST_NAME_LEN];
 	__u32 vmid;
-	__u32 hc_vmid;
+	__u32 reserved0;
 	__u32 flags;
 	__u32 fd;
 	__u64 size;
@@ -185,6 +206,9 @@ struct ivshmem_host_attach {
  * @vector:	the target's vector, below IVSHMEM_HOST_MAX_VECTORS.
  * @flags:	zero.
  * @reserved:	zero.
+ *
+ * Fails with EHOSTUNREACH, delivering nothing, when @dst is one of the
+ * region's @rt_members (struct ivshmem_host_region).
  */
 struct ivshmem_host_ring {
 	char name[IVSHMEM_HOST_NAME_LEN];
@@ -195,42 +219,9 @@ struct ivshmem_host_ring {
 	__u64 reserved[2];
 };
 
-/**
- * struct ivshmem_host_vdev - create or destroy an hv-land virtual device
- * @name:	the hv-land region's name (goes to acrn_vdev.args).
- * @vmid:	the VM's absolute ID, checked against the member list.
- * @hc_vmid:	the VM's ID as the Service VM knows it (what
- *		ACRN_IOCTL_CREATE_VM returned), at most
- *		IVSHMEM_HOST_MAX_HC_VMID; passed to the hypercall. Must agree
- *		with the binding of a current attachment of @vmid or of
- *		@hc_vmid, if there is one (see struct ivshmem_host_attach).
- * @bdf:	virtual PCI bus/device/function: bus << 8 | dev << 3 | fn.
- * @flags:	zero.
- * @bar0:	guest-physical base of BAR0 (registers).
- * @bar1:	guest-physical base of BAR1 (MSI-X table).
- * @bar2:	guest-physical base of BAR2 (the shared memory, 64-bit).
- * @reserved:	zero.
- */
-struct ivshmem_host_vdev {
-	char name[IVSHMEM_HOST_NAME_LEN];
-	__u32 vmid;
-	__u32 hc_vmid;
-	__u32 bdf;
-	__u32 flags;
-	__u32 bar0;
-	__u32 bar1;
-	__u64 bar2;
-	__u64 reserved[2];
-};
-
-/* ivshmem_host_vector.type */
+/* ivshmem_host_vector.type (1, ABI 1's MSI, is refused with EPERM) */
 #define IVSHMEM_HOST_VECTOR_NONE	0	/* unregister the vector */
-#define IVSHMEM_HOST_VECTOR_MSI		1	/* guest VM: HC_INJECT_MSI */
-#define IVSHMEM_HOST_VECTOR_EVENTFD	2	/* Service VM peer: eventfd */
-
-/* The x86 MSI address window (the local APICs), for @msi_addr. */
-#define IVSHMEM_HOST_MSI_ADDR_BASE	0xfee00000ULL
-#define IVSHMEM_HOST_MSI_ADDR_LAST	0xfeefffffULL
+#define IVSHMEM_HOST_VECTOR_EVENTFD	2	/* signal an eventfd */
 
 /**
  * struct ivshmem_host_vector - register where a peer's vector is delivered
@@ -240,25 +231,21 @@ struct ivshmem_host_vdev {
  *		bound as a trigger (struct ivshmem_host_trigger) anywhere.
  *		Else zero.
  * @flags:	zero.
- * @msi_addr:	MSI: the vector's MSI address as the guest programmed it:
- *		dword aligned, within IVSHMEM_HOST_MSI_ADDR_BASE..LAST.
- * @msi_data:	MSI: the vector's MSI data: 16 bits, delivery mode fixed
- *		(0) or lowest priority (1), vector 0x10-0xff. Both zero for
- *		other types.
- * @reserved:	zero.
+ * @reserved:	zero (the first two were ABI 1's MSI address and data).
  *
- * Issued on an attachment fd (the peer is that attachment). MSI needs an
- * attachment made with IVSHMEM_HOST_ATTACH_HC_VMID (EPERM otherwise) and
- * always targets that attachment's own VM (its @hc_vmid).
+ * Issued on an attachment fd (the peer is that attachment). For a guest
+ * VM, its device model registers the same eventfd with HSM
+ * (ACRN_IOCTL_IRQFD on the VM's HSM fd, with the MSI address and data the
+ * guest programmed for the vector): every ring then makes HSM inject that
+ * MSI into its own VM, under the hypervisor's checks. The module never
+ * learns or chooses which VM an eventfd interrupts.
  */
 struct ivshmem_host_vector {
 	__u32 vector;
 	__u32 type;
 	__u32 fd;
 	__u32 flags;
-	__u64 msi_addr;
-	__u64 msi_data;
-	__u64 reserved[2];
+	__u64 reserved[4];
 };
 
 /* ivshmem_host_trigger.flags */
@@ -291,7 +278,10 @@ struct ivshmem_host_trigger {
 	__u64 reserved[2];
 };
 
-/* On /dev/ivshmem_host (0xB9 0x40-0x4F) */
+/*
+ * On /dev/ivshmem_host (0xB9 0x40-0x4F). INFO, LOOKUP and LIST work on any
+ * open file; the others need it opened for writing (EBADF otherwise).
+ */
 #define IVSHMEM_HOST_IOCTL_INFO		\
 	_IOR(IVSHMEM_IOCTL_MAGIC, 0x40, struct ivshmem_host_info)
 #define IVSHMEM_HOST_IOCTL_ADD		\
@@ -308,10 +298,7 @@ struct ivshmem_host_trigger {
 	_IOW(IVSHMEM_IOCTL_MAGIC, 0x46, struct ivshmem_host_attach)
 #define IVSHMEM_HOST_IOCTL_RING		\
 	_IOW(IVSHMEM_IOCTL_MAGIC, 0x47, struct ivshmem_host_ring)
-#define IVSHMEM_HOST_IOCTL_CREATE_VDEV	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x48, struct ivshmem_host_vdev)
-#define IVSHMEM_HOST_IOCTL_DESTROY_VDEV	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x49, struct ivshmem_host_vdev)
+/* 0x48 and 0x49 were ABI 1's CREATE_VDEV and DESTROY_VDEV: EPERM, never reused. */
 
 /* On an attachment fd (0xB9 0x50-0x5F) */
 #define IVSHMEM_HOST_IOCTL_SET_VECTOR	\
