@@ -332,19 +332,9 @@ static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
 	if (used > c->cfg.slot_count)
 		return blame(c, -EPROTO);
 	if (used == c->cfg.slot_count) {
-		/* Full: announce the wait, then look once more (see recv). */
-		ST(&c->own->want, IVC_WANT_SPACE);
-		atomic_thread_fence(memory_order_seq_cst);
-		ptail = LD_ACQ(&c->peer->tail);
-		used = c->head - ptail;
-		if (used > c->cfg.slot_count)
-			return blame(c, -EPROTO);
-		if (used == c->cfg.slot_count) {
-			*why = -ETIMEDOUT;
-			return -EAGAIN;
-		}
+		*why = -ETIMEDOUT;
+		return -EAGAIN;
 	}
-	ST(&c->own->want, 0);
 	s = (struct ivc_slot *)(c->tx + (size_t)(c->head &
 			(c->cfg.slot_count - 1)) * c->cfg.slot_size);
 	memcpy((unsigned char *)s + IVC_SLOT_HDR, buf, len);
@@ -355,7 +345,10 @@ static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
 	c->head++;
 	ST_REL(&c->own->head, c->head);
 	c->stats.sent++;
-	ring_peer(c);
+	/* Against the consumer's want store: one of us sees the other. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (LD(&c->peer->want) & IVC_WANT_DATA)
+		ring_peer(c);
 	return 0;
 }
 
@@ -363,7 +356,7 @@ static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
 static ssize_t try_recv(struct ivc *c, void *buf, int *why)
 {
 	const struct ivc_slot *s;
-	uint32_t phead, avail, seq, len, csum, gen, want;
+	uint32_t phead, avail, seq, len, csum, gen;
 	int r;
 
 	if (c->reset_pending) {
@@ -397,8 +390,7 @@ static ssize_t try_recv(struct ivc *c, void *buf, int *why)
 	c->tail++;
 	ST_REL(&c->own->tail, c->tail);
 	atomic_thread_fence(memory_order_seq_cst);
-	want = LD(&c->peer->want);
-	if (want & IVC_WANT_SPACE)
+	if (LD(&c->peer->want) & IVC_WANT_SPACE)
 		ring_peer(c);
 	if (len > c->payload || seq != c->tail - 1 || gen != c->ack ||
 	    csum != slot_csum(seq, len, gen, buf)) {
@@ -409,6 +401,18 @@ static ssize_t try_recv(struct ivc *c, void *buf, int *why)
 	}
 	c->stats.received++;
 	return len;
+}
+
+/*
+ * Announce what this side waits for (IVC_WANT_DATA or IVC_WANT_SPACE, 0:
+ * nothing), so that the peer rings. The fence orders the store before the
+ * next look at the peer's index, as the peer orders its index store
+ * before its look at this flag.
+ */
+static void want(struct ivc *c, uint32_t what)
+{
+	ST(&c->own->want, what);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /*
@@ -453,7 +457,7 @@ int ivc_send(struct ivc *c, const void *buf, size_t len, int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	unsigned int turns = 0;
-	int r, why = -ETIMEDOUT;
+	int r, why = -ETIMEDOUT, armed = 0;
 
 	if (!c->own)
 		return -EINVAL;
@@ -461,37 +465,46 @@ int ivc_send(struct ivc *c, const void *buf, size_t len, int timeout_ms)
 		return -EMSGSIZE;
 	for (;;) {
 		r = try_send(c, buf, (uint32_t)len, &why);
-		if (r != -EAGAIN)
-			return r;
-		if (!timeout_ms)
-			return why;
+		if (r != -EAGAIN || !timeout_ms)
+			break;
+		if (c->cfg.notify == IVC_NOTIFY_DOORBELL && !armed) {
+			/* Ask for a doorbell, then look once more. */
+			want(c, IVC_WANT_SPACE);
+			armed = 1;
+			continue;
+		}
 		r = wait_peer(c, deadline, &turns);
-		if (r == -ETIMEDOUT)
-			return why;
 		if (r)
-			return r;
+			break;
 	}
+	if (armed && c->own)
+		want(c, 0);
+	return r == -EAGAIN || r == -ETIMEDOUT ? why : r;
 }
 
 ssize_t ivc_recv(struct ivc *c, void *buf, size_t cap, int timeout_ms)
 {
 	uint64_t deadline = deadline_of(timeout_ms);
 	unsigned int turns = 0;
-	int why = -ETIMEDOUT;
+	int why = -ETIMEDOUT, armed = 0;
 	ssize_t r;
 
 	if (!c->own || cap < c->payload)
 		return -EINVAL;
 	for (;;) {
 		r = try_recv(c, buf, &why);
-		if (r != -EAGAIN)
-			return r;
-		if (!timeout_ms)
-			return why;
+		if (r != -EAGAIN || !timeout_ms)
+			break;
+		if (c->cfg.notify == IVC_NOTIFY_DOORBELL && !armed) {
+			want(c, IVC_WANT_DATA);
+			armed = 1;
+			continue;
+		}
 		r = wait_peer(c, deadline, &turns);
-		if (r == -ETIMEDOUT)
-			return why;
 		if (r)
-			return r;
+			break;
 	}
+	if (armed)
+		want(c, 0);
+	return r == -EAGAIN || r == -ETIMEDOUT ? why : r;
 }

@@ -37,7 +37,8 @@
  *   tail        messages this side has consumed from the peer's ring
  *   notify      IVC_NOTIFY_POLL or IVC_NOTIFY_DOORBELL: how to tell it
  *   peer_id     its ivshmem peer ID, vector: its vector (doorbell mode)
- *   want        IVC_WANT_SPACE while it waits for room in its ring
+ *   want        IVC_WANT_DATA while it waits in a doorbell wait for a
+ *               message, IVC_WANT_SPACE for room in its ring
  *   reserved    zero
  *
  * Each slot: struct ivc_slot (seq, len, csum, gen) and len payload bytes.
@@ -86,11 +87,14 @@
  * hostile peer can make it ring some other peer, which the doorbell's
  * receiver must tolerate anyway.
  *
- * NOTIFICATION. A producer rings the peer after publishing a message, a
- * consumer after consuming from a ring whose producer waits for room
- * (IVC_WANT_SPACE), each side after it (re)synchronises, when the peer's
+ * NOTIFICATION. A doorbell-mode side about to sleep sets its want flag
+ * (IVC_WANT_DATA or IVC_WANT_SPACE), then looks once more; a producer
+ * rings the peer after publishing a message if the peer wants data, a
+ * consumer after consuming if the peer wants space (each a seq_cst fence
+ * between its index store and its flag load: no wakeup is lost), and each
+ * side rings after it (re)attaches or synchronises; only when the peer's
  * notify is IVC_NOTIFY_DOORBELL and this side can ring (its file has
- * IVSHMEM_INFO_RING). A doorbell-mode side waits in IVSHMEM_IOCTL_WAIT on
+ * IVSHMEM_INFO_RING). A busy consumer is not rung for every message. A doorbell-mode side waits in IVSHMEM_IOCTL_WAIT on
  * its vector, in slices of at most IVC_WAIT_SLICE_MS so that a peer which
  * cannot ring (a poller without a doorbell device) is still seen. A
  * polling side spins with a pause instruction and reads the clock every
@@ -117,7 +121,8 @@
 #define IVC_NOTIFY_POLL		0U
 #define IVC_NOTIFY_DOORBELL	1U
 
-#define IVC_WANT_SPACE		1U
+#define IVC_WANT_DATA		1U
+#define IVC_WANT_SPACE		2U
 
 /* Bytes the region needs. */
 #define IVC_REGION_BYTES(slot_size, slot_count) \

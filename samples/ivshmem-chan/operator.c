@@ -40,6 +40,8 @@ static const char usage[] =
 "                        response (default 10000)\n"
 "  -d, --duration=S      stop after S seconds even if requests remain\n"
 "  -P, --progress=N      print \"progress N\" every N requests\n"
+"  -w, --window=W        requests in flight at once (default 1: send,\n"
+"                        wait for the response, send the next)\n"
 "  -f, --fuzzed          the peer is hostile: report errors, exit 0\n"
 "  -h, --help            this text\n"
 "\n"
@@ -47,6 +49,8 @@ static const char usage[] =
 "corrupted= resets= bad= proto= p50_us= p99_us= rate=, and a \"bench\"\n"
 "line. Exit status: 0 when every request was answered correctly (with\n"
 "--fuzzed: when it ran to its end), 1 otherwise, 2 on a usage error.\n";
+
+#define LAT_MAX	(1UL << 20)
 
 static uint64_t now_ns(void)
 {
@@ -71,20 +75,23 @@ int main(int argc, char **argv)
 		{ "slots", 1, NULL, 'c' }, { "timeout", 1, NULL, 't' },
 		{ "give-up", 1, NULL, 'g' }, { "duration", 1, NULL, 'd' },
 		{ "progress", 1, NULL, 'P' }, { "fuzzed", 0, NULL, 'f' },
+		{ "window", 1, NULL, 'w' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct ivc_config cfg = { .side = 0, .notify = IVC_NOTIFY_DOORBELL,
 				  .slot_size = 256, .slot_count = 64 };
-	unsigned long count = 1000, progress = 0, done = 0;
+	unsigned long count = 1000, progress = 0, done = 0, nlat, nl;
 	uint64_t ok = 0, lost = 0, dup = 0, corrupt = 0, resets = 0;
 	uint64_t timeouts = 0, others = 0, t0, t_end, deadline = 0;
 	int timeout = 1000, give_up = 10000, fuzzed = 0, o, r;
 	unsigned char req[PROTO_MAX], resp[IVC_SLOT_MAX];
-	uint32_t *lat, seq, hash, plen;
+	uint32_t *lat, seq, hash, plen, next_send = 0, next_resp = 0;
+	uint32_t window = 1;
+	uint64_t *sent_at;
 	struct ivc_map m;
 	struct ivc c;
 	double secs;
 
-	while ((o = getopt_long(argc, argv, "n:pv:s:c:t:g:d:P:fh", opts,
+	while ((o = getopt_long(argc, argv, "n:pv:s:c:t:g:d:P:fw:h", opts,
 				NULL)) != -1) {
 		switch (o) {
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -98,11 +105,12 @@ int main(int argc, char **argv)
 			strtoull(optarg, NULL, 0) * 1000000000ULL; break;
 		case 'P': progress = strtoul(optarg, NULL, 0); break;
 		case 'f': fuzzed = 1; break;
+		case 'w': window = strtoul(optarg, NULL, 0); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !count) {
+	if (optind != argc - 1 || !count || !window || window > 65536) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -117,89 +125,138 @@ int main(int argc, char **argv)
 		fprintf(stderr, "operator: ivc_open: %s\n", strerror(-r));
 		return 1;
 	}
-	lat = calloc(count, sizeof(*lat));
-	if (!lat)
+	/* Latencies of the first LAT_MAX requests make the percentiles. */
+	nlat = count < LAT_MAX ? count : LAT_MAX;
+	lat = calloc(nlat, sizeof(*lat));
+	sent_at = calloc(window, sizeof(*sent_at));
+	if (!lat || !sent_at)
 		return 1;
 	t0 = now_ns();
-	for (seq = 0; seq < count; seq++) {
-		uint64_t start = now_ns(), give = start +
-			(uint64_t)give_up * 1000000ULL;
-		size_t len = proto_request(req, seq, ivc_payload(&c));
-		int answered = 0;
+	/*
+	 * Requests next_resp .. next_send - 1 are in flight (at most
+	 * @window); responses come in order. After -ECONNRESET every request
+	 * in flight is sent again: the reset dropped it or its response.
+	 */
+	while (next_resp < count) {
+		uint64_t t = now_ns();
+		size_t len;
+		ssize_t n;
 
-		if (deadline && start > deadline)
+		if (deadline && t > deadline)
 			break;
-		hash = ivc_fnv(IVC_FNV_INIT, req, len);
-resend:
-		while (!answered && now_ns() < give) {
-			r = ivc_send(&c, req, len, timeout);
-			if (r == 0)
-				break;
-			if (r == -ECONNRESET)
-				resets++;
-			else if (r == -ETIMEDOUT || r == -ENOTCONN)
-				timeouts++;
-			else
-				others++;
-		}
-		while (!answered && now_ns() < give) {
-			ssize_t n = ivc_recv(&c, resp, sizeof(resp), timeout);
+		if (next_send < count && next_send - next_resp < window) {
+			int idle = next_send == next_resp;
 
-			if (n == -ECONNRESET) {
+			len = proto_request(req, next_send, ivc_payload(&c));
+			r = ivc_send(&c, req, len, idle ? timeout : 0);
+			if (r == 0) {
+				if (!sent_at[next_send % window])
+					sent_at[next_send % window] = now_ns();
+				next_send++;
+				continue;
+			}
+			if (r == -ECONNRESET) {
 				resets++;
-				goto resend;	/* the request was lost: again */
+				next_send = next_resp;
+				continue;
 			}
-			if (n == -ETIMEDOUT || n == -ENOTCONN) {
+			if (r == -ETIMEDOUT || r == -ENOTCONN)
 				timeouts++;
-				continue;
-			}
-			if (n < 0) {
-				others++;
-				continue;
-			}
-			r = proto_check_response(resp, (size_t)n, seq, hash,
-						 req, len, &plen);
-			if (r == PROTO_EARLIER) {
-				dup++;
-				continue;
-			}
-			if (r != PROTO_OK)
-				corrupt++;
 			else
-				ok++;
-			answered = 1;
+				others++;
+			if (idle) {
+				if (!sent_at[next_resp % window])
+					sent_at[next_resp % window] = t;
+				goto give_up;
+			}
 		}
-		if (!answered)
+		n = ivc_recv(&c, resp, sizeof(resp), timeout);
+		if (n == -ECONNRESET) {
+			resets++;
+			next_send = next_resp;
+			continue;
+		}
+		if (n < 0) {
+			if (n == -ETIMEDOUT || n == -ENOTCONN)
+				timeouts++;
+			else
+				others++;
+			goto give_up;
+		}
+		/* Which request does it answer? Check it against that one. */
+		seq = n >= 4 ? (uint32_t)resp[0] | (uint32_t)resp[1] << 8 |
+			(uint32_t)resp[2] << 16 | (uint32_t)resp[3] << 24 : 0;
+		if (n >= 4 && seq < next_resp) {
+			dup++;
+			continue;
+		}
+		if (n < 4 || seq >= next_send) {
+			corrupt++;
+			continue;
+		}
+		len = proto_request(req, seq, ivc_payload(&c));
+		hash = ivc_fnv(IVC_FNV_INIT, req, len);
+		if (proto_check_response(resp, (size_t)n, seq, hash, req, len,
+					 &plen) != PROTO_OK) {
+			corrupt++;
+			continue;
+		}
+		/* Requests before it got no response: lost. */
+		while (next_resp < seq) {
+			sent_at[next_resp % window] = 0;
+			next_resp++;
 			lost++;
-		lat[done++] = (uint32_t)((now_ns() - start) / 1000);
-		if (progress && done % progress == 0) {
-			printf("operator: progress %lu\n", done);
+		}
+		ok++;
+		if (done < nlat)
+			lat[done] = (uint32_t)((now_ns() -
+					sent_at[seq % window]) / 1000);
+		done++;
+		sent_at[seq % window] = 0;
+		next_resp++;
+		if (progress && (ok + lost) % progress == 0) {
+			printf("operator: progress %llu\n",
+			       (unsigned long long)(ok + lost));
 			fflush(stdout);
+		}
+		continue;
+give_up:
+		/* The oldest request waited too long: count it lost. */
+		if (sent_at[next_resp % window] &&
+		    now_ns() - sent_at[next_resp % window] >
+		    (uint64_t)give_up * 1000000ULL) {
+			sent_at[next_resp % window] = 0;
+			lost++;
+			next_resp++;
+			if (next_send < next_resp)
+				next_send = next_resp;
 		}
 	}
 	t_end = now_ns();
 	secs = (double)(t_end - t0) / 1e9;
-	qsort(lat, done, sizeof(*lat), cmp_u32);
+	nl = done < nlat ? done : nlat;
+	qsort(lat, nl, sizeof(*lat), cmp_u32);
 	printf("chan: mode=%s requests=%lu ok=%llu lost=%llu duplicated=%llu "
 	       "corrupted=%llu resets=%llu bad=%llu proto=%llu timeouts=%llu "
 	       "other=%llu p50_us=%u p99_us=%u rate=%.0f/s\n",
-	       cfg.notify == IVC_NOTIFY_POLL ? "poll" : "doorbell", done,
-	       (unsigned long long)ok, (unsigned long long)lost,
+	       cfg.notify == IVC_NOTIFY_POLL ? "poll" : "doorbell",
+	       (unsigned long)(ok + lost), (unsigned long long)ok, (unsigned long long)lost,
 	       (unsigned long long)dup, (unsigned long long)corrupt,
 	       (unsigned long long)resets,
 	       (unsigned long long)c.stats.bad_msgs,
 	       (unsigned long long)c.stats.proto_errors,
 	       (unsigned long long)timeouts, (unsigned long long)others,
-	       done ? lat[done / 2] : 0,
-	       done ? lat[(done * 99) / 100] : 0,
+	       nl ? lat[nl / 2] : 0, nl ? lat[(nl * 99) / 100] : 0,
 	       secs > 0 ? (double)done / secs : 0.0);
-	printf("bench chan %s: n=%lu p50=%u us p99=%u us rate=%.0f/s\n",
-	       cfg.notify == IVC_NOTIFY_POLL ? "poll" : "doorbell", done,
-	       done ? lat[done / 2] : 0, done ? lat[(done * 99) / 100] : 0,
+	printf("bench chan %s window %u: n=%lu p50=%u us p99=%u us "
+	       "rate=%.0f/s\n", cfg.notify == IVC_NOTIFY_POLL ? "poll" :
+	       "doorbell", window, done,
+	       nl ? lat[nl / 2] : 0, nl ? lat[(nl * 99) / 100] : 0,
 	       secs > 0 ? (double)done / secs : 0.0);
 	ivc_close(&c);
 	ivc_unmap(&m);
 	free(lat);
+	free(sent_at);
 	if (fuzzed)
 		return 0;
 	return ok == count && !lost && !dup && !corrupt ? 0 : 1;
