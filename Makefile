@@ -56,6 +56,12 @@ demo:
 SPHINXBUILD ?= sphinx-build
 DOCS_OUT    := build/docs
 
+# Benchmarks on Debian's stock 6.1 kernel: one table on stdout, JSON and
+# plots in build/bench/ (tests/bench.py). QEMU_ACCEL=kvm on a KVM host.
+bench:
+	./tests/deps.sh
+	python3 tests/bench.py
+
 docs:
 	$(SPHINXBUILD) -b html -W --keep-going -n -E -q \
 		-d $(DOCS_OUT)/doctrees Documentation $(DOCS_OUT)/html
@@ -203,7 +209,7 @@ deb: version-check
 deb-lint:
 	$(LINTIAN) --fail-on error,warning $(DEB_DIR)/ivshmem_$(IVSHMEM_VERSION)_*.changes
 
-.PHONY: all modules clean check lint demo docs install install-modules \
+.PHONY: all modules clean check lint demo docs bench install install-modules \
 	install-headers install-udev uninstall uninstall-modules \
 	uninstall-headers uninstall-udev version-check dkms-src dkms-install \
 	dkms-remove deb deb-lint

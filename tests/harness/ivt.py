@@ -144,6 +144,7 @@ GUEST_PROGS = [
     ('samples/ivshmem-chan/operator.c', 'ivshmem-chan-operator', CHAN_LIB),
     ('samples/ivshmem-chan/responder.c', 'ivshmem-chan-responder', CHAN_LIB),
     ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),
+    ('tests/progs/ivshmem_bench.c', 'ivshmem_bench'),
 ]
 GUEST_SCRIPTS = [('tests/host/e2e.sh', 'host_e2e.sh')]
 SERVER = os.path.join(BUILD, 'ivshmem-server')
