@@ -10,8 +10,9 @@ and build/bench/latency.svg (gnuplot):
   pread()/pwrite() on /dev/ivshmemN, and the sysfs resource2 and
   resource2_wc files of a device bound to uio_pci_generic (the seeds'
   documented way), each as a ratio to guest RAM in the same run;
-* doorbell round trip between two peers in one guest against an eventfd
-  round trip between two threads (tests/progs/ivshmem_doorbell.c bench);
+* doorbell round trip between two peers in one guest, and between two
+  guests, against an eventfd round trip between two threads
+  (tests/progs/ivshmem_doorbell.c bench and pingpong);
 * samples/ivshmem-chan: request latency p50/p99 (one in flight) and
   messages per second (16 in flight), doorbell and polling, against the
   raw doorbell round trip;
@@ -128,6 +129,12 @@ def parse(lines):
             lat[m.group(1)] = {'p50_us': float(m.group(2)),
                                'p99_us': float(m.group(3))}
             continue
+        m = re.match(r'bench two-guest doorbell round trip: n=\d+ '
+                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
+        if m:
+            lat['doorbell2'] = {'p50_us': float(m.group(1)),
+                                'p99_us': float(m.group(2))}
+            continue
         m = re.match(r'bench chan (\S+) window (\d+): n=(\d+) p50=(\d+) us '
                      r'p99=(\d+) us rate=(\d+)/s', ln)
         if m:
@@ -184,10 +191,11 @@ def table(res):
     out.append('%-40s %10s %10s %10s' % ('latency', 'p50 us', 'p99 us',
                                          'msgs/s'))
     lat = res['latency']
-    for k in ('eventfd', 'doorbell'):
+    for k in ('eventfd', 'doorbell', 'doorbell2'):
         if k in lat:
             name = {'eventfd': 'eventfd round trip (2 threads, baseline)',
-                    'doorbell': 'doorbell round trip (2 peers)'}[k]
+                    'doorbell': 'doorbell round trip (2 peers, 1 guest)',
+                    'doorbell2': 'doorbell round trip (2 guests)'}[k]
             out.append('%-40s %10.1f %10.1f %10s' % (
                 name, lat[k]['p50_us'], lat[k]['p99_us'], '-'))
     for k, v in sorted(res['chan'].items()):
@@ -203,9 +211,13 @@ def table(res):
                        for k, v in sorted(res['chan'].items())
                        if k.endswith('window 1')))
     ev = lat.get('eventfd')
-    if db and ev:
-        out.append('doorbell / eventfd: p50 %.2fx, p99 %.2fx' % (
-            db['p50_us'] / ev['p50_us'], db['p99_us'] / ev['p99_us']))
+    for k in ('doorbell', 'doorbell2'):
+        if k in lat and ev:
+            out.append('%s / eventfd: p50 %.2fx, p99 %.2fx' % (
+                {'doorbell': 'doorbell (1 guest)',
+                 'doorbell2': 'doorbell (2 guests)'}[k],
+                lat[k]['p50_us'] / ev['p50_us'],
+                lat[k]['p99_us'] / ev['p99_us']))
     out.append('')
     out.append('other benchmarks (build/bench/extra/*.json):')
     rows = res['extra'] or [['page faults per 2 MiB touched', None, '',
@@ -249,7 +261,8 @@ def plots(res):
                      for i, k in enumerate(methods))
     lat = os.path.join(OUT, 'latency.dat')
     with open(lat, 'w') as f:
-        rows = [(k, v) for k, v in sorted(res['latency'].items())] + \
+        rows = [({'doorbell2': 'doorbell 2 guests'}.get(k, k), v)
+                for k, v in sorted(res['latency'].items())] + \
             [('chan ' + k, v) for k, v in sorted(res['chan'].items())
              if k.endswith('window 1')]
         for k, v in rows:
@@ -297,10 +310,24 @@ def main():
     g.start()
     results = g.wait()
     results.append(srv.stop())
+    lines = list(g.bench)
+    # Two guests on one server: the doorbell round trip across VMs.
+    wd2 = tempfile.mkdtemp(prefix='ivt-bench2-')
+    srv2 = ivt.Server(wd2, size='4M', vectors=2)
+    pair = []
+    for role in ('pong', 'ping'):
+        pair.append(ivt.Guest(fl, 'bench_' + role, '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
+''' % (role, TRIPS), srv2.device(role), timeout=900, workdir=wd2).start())
+    for p in pair:
+        results += p.wait()
+        lines += p.bench
+    results.append(srv2.stop())
     failed = [d for ok, d in results if ok is False]
     for d in failed:
         print('not ok - bench: ' + d)
-    copy, lat, chan = parse(g.bench)
+    copy, lat, chan = parse(lines)
     res = {'machine': machine(),
            'kernel': os.path.basename(fl.kernel)[len('vmlinuz-'):],
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
