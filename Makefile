@@ -8,6 +8,10 @@
 #   make check           install what is missing, build, run all tests
 #   make lint            checkpatch --strict, sparse, W=1: all at zero
 #   make demo            boot a QEMU guest and show data crossing over
+#   make docs            Documentation/ as HTML in build/docs/html (Sphinx,
+#                        every warning an error)
+#   make bench           boot stock-kernel guests, print the benchmark
+#                        table; JSON and plots in build/bench/
 #   make install         modules (updates/), uapi headers, udev rules;
 #                        DESTDIR=/stage for a staged install
 #   make uninstall       remove what make install installed
@@ -44,6 +48,24 @@ lint:
 
 demo:
 	./tests/demo.sh
+
+# Sphinx from Debian (python3-sphinx): -W turns warnings into errors,
+# --keep-going reports all of them, -n also warns on references that
+# resolve to nothing. -E rereads every file: no stale environment hides
+# a warning. tests/lint.sh runs this too.
+SPHINXBUILD ?= sphinx-build
+DOCS_OUT    := build/docs
+
+# Benchmarks on Debian's stock 6.1 kernel: one table on stdout, JSON and
+# plots in build/bench/ (tests/bench.py). QEMU_ACCEL=kvm on a KVM host.
+bench:
+	./tests/deps.sh
+	python3 tests/bench.py
+
+docs:
+	$(SPHINXBUILD) -b html -W --keep-going -n -E -q \
+		-d $(DOCS_OUT)/doctrees Documentation $(DOCS_OUT)/html
+	@echo "  DOCS    $(DOCS_OUT)/html/index.html"
 
 # ---------------------------------------------------------------------------
 # Installing. The release defaults to KDIR's; the modules go to
@@ -187,7 +209,7 @@ deb: version-check
 deb-lint:
 	$(LINTIAN) --fail-on error,warning $(DEB_DIR)/ivshmem_$(IVSHMEM_VERSION)_*.changes
 
-.PHONY: all modules clean check lint demo install install-modules \
+.PHONY: all modules clean check lint demo docs bench install install-modules \
 	install-headers install-udev uninstall uninstall-modules \
 	uninstall-headers uninstall-udev version-check dkms-src dkms-install \
 	dkms-remove deb deb-lint

@@ -3,7 +3,7 @@
 # Install the Debian packages the build and the tests need, if missing:
 # the tools, and the kernel matrix of make check (6.1 and 6.12, each stock
 # and PREEMPT_RT, images and headers; the 6.1 and 6.12 sources for the
-# debug kernels).
+# debug kernels; Sphinx for make docs, gnuplot for make bench's plots).
 set -euo pipefail
 
 pkgs=(
@@ -15,6 +15,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	sparse coccinelle dkms udev
 	debhelper dh-dkms lintian help2man
+	python3-sphinx gnuplot-nox
 )
 
 updated=

@@ -13,6 +13,8 @@
 #               ships them
 #   kernel-doc  scripts/kernel-doc -none over the same files as checkpatch,
 #               with the kernel-doc of 6.1 and of 6.12
+#   docs        make docs: Sphinx over Documentation/, each warning a
+#               finding
 #
 # Builds happen in copies under build/lint/ so the work tree stays clean.
 # Prints every finding, one "ok"/"not ok" line per gate and a summary;
@@ -190,6 +192,19 @@ for k in "$kdir" "$kdir612"; do
 	fi
 done
 gate kernel-doc "kernel-doc comments of 6.1 and 6.12 (${#files[@]} files)" "$kd_found"
+
+# ---------------------------------------------------------------- docs --
+
+# make docs fails on the first warning (-W) but reports all of them
+# (--keep-going); each WARNING/ERROR line is one finding.
+docs_rc=0
+docs_out=$(make -s docs 2>&1) || docs_rc=$?
+docs_found=$(grep -cE 'WARNING|ERROR|CRITICAL' <<<"$docs_out" || true)
+if [ "$docs_rc" != 0 ] && [ "$docs_found" = 0 ]; then
+	docs_found=1
+fi
+[ "$docs_found" = 0 ] || echo "$docs_out"
+gate docs "Sphinx build of Documentation/ (make docs, -W -n)" "$docs_found"
 
 all=$(IFS=,; echo "${summary[*]}")
 echo "lint: $total finding(s): ${all//,/, }"

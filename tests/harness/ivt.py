@@ -144,7 +144,9 @@ class Flavor:
 # Test-only kernel modules, each its own Kbuild directory.
 TEST_MODULES = ['tests/dmabuf_importer']
 
-# Guest-side programs: (source, name in the guest's /usr/bin).
+# Guest-side programs: (source, name in the guest's /usr/bin, further
+# sources linked in).
+CHAN_LIB = 'samples/ivshmem-chan/ivshmem-chan.c'
 GUEST_PROGS = [
     ('tests/progs/ivshmem_test.c', 'ivshmem_test'),
     ('tests/progs/ivshmem_doorbell.c', 'ivshmem_doorbell'),
@@ -152,6 +154,10 @@ GUEST_PROGS = [
     ('tests/host/bench_region.c', 'bench_region'),
     ('samples/ivshmem-admin/ivshmem-admin.c', 'ivshmem-admin'),
     ('samples/ivshmem-msg/ivshmem-msg.c', 'ivshmem-msg'),
+    ('samples/ivshmem-chan/operator.c', 'ivshmem-chan-operator', CHAN_LIB),
+    ('samples/ivshmem-chan/responder.c', 'ivshmem-chan-responder', CHAN_LIB),
+    ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),
+    ('tests/progs/ivshmem_bench.c', 'ivshmem_bench'),
 ]
 GUEST_SCRIPTS = [('tests/host/e2e.sh', 'host_e2e.sh')]
 SERVER = os.path.join(BUILD, 'ivshmem-server')
@@ -162,13 +168,14 @@ def build_progs():
     out = os.path.join(BUILD, 'progs')
     os.makedirs(out, exist_ok=True)
     progs = []
-    for src, name in GUEST_PROGS:
+    for src, name, *more in GUEST_PROGS:
         src = os.path.join(ROOT, src)
         if not os.path.exists(src):
             continue
         exe = os.path.join(out, name)
         run(['gcc', '-static', '-O2', '-Wall', '-Wextra', '-Werror',
-             '-pthread', '-I' + os.path.join(ROOT, 'uapi'), '-o', exe, src])
+             '-pthread', '-I' + os.path.join(ROOT, 'uapi'), '-o', exe, src] +
+            [os.path.join(ROOT, m) for m in more])
         progs.append(exe)
     for src, name in GUEST_SCRIPTS:
         if os.path.exists(os.path.join(ROOT, src)):
@@ -1221,11 +1228,12 @@ def main():
     return 1 if failed or not passed else 0
 
 
-# Doorbell tests and packaging tests (udev, install, DKMS) register
-# themselves here.
+# Doorbell tests, packaging tests (udev, install, DKMS) and the channel
+# tests register themselves here.
 import ivt_doorbell  # noqa: E402,F401
 import splat_texts  # noqa: E402,F401
 import ivt_packaging  # noqa: E402,F401
+import ivt_chan  # noqa: E402,F401
 
 
 if __name__ == '__main__':

@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench: boot one guest on Debian's stock 6.1 kernel and measure.
+
+Prints one table and writes build/bench/bench.json, build/bench/copy.svg
+and build/bench/latency.svg (gnuplot):
+
+* copy bandwidth, 4 KiB to 64 MiB, guest RAM to the target (write) and
+  back (read): guest RAM memcpy (the baseline), mmap of /dev/ivshmemN,
+  pread()/pwrite() on /dev/ivshmemN, and the sysfs resource2 and
+  resource2_wc files of a device bound to uio_pci_generic (the seeds'
+  documented way), each as a ratio to guest RAM in the same run;
+* doorbell round trip between two peers in one guest, and between two
+  guests, against an eventfd round trip between two threads
+  (tests/progs/ivshmem_doorbell.c bench and pingpong);
+* samples/ivshmem-chan: request latency p50/p99 (one in flight) and
+  messages per second (16 in flight), doorbell and polling, against the
+  raw doorbell round trip;
+* rows other benchmarks leave in build/bench/extra/*.json
+  ({"rows": [[name, value, unit, note], ...]}): page faults per 2 MiB,
+  host region creation, ...
+
+Under TCG (the default) memory types do not change speed: the copy ratios
+measure software overhead only. QEMU_ACCEL=kvm make bench on a KVM host
+measures the real thing.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, 'harness'))
+import ivt  # noqa: E402
+
+OUT = os.path.join(ivt.ROOT, 'build', 'bench')
+TRIPS = int(os.environ.get('BENCH_TRIPS', '2000'))
+MSGS = int(os.environ.get('BENCH_MSGS', '20000'))
+
+SCRIPT = r'''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=$(dev_by_size 4194304 | head -1)
+B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+C=$(dev_by_size 67108864 | head -1)
+U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done)
+UP=$(pci_of $U)
+# The seeds' way: uio_pci_generic and the sysfs resource files.
+echo $UP > /sys/bus/pci/drivers/ivshmem/unbind
+t "insmod uio.ko" insmod /lib/uio/uio.ko
+t "insmod uio_pci_generic.ko" insmod /lib/uio/uio_pci_generic.ko
+echo "1af4 1110" > /sys/bus/pci/drivers/uio_pci_generic/new_id
+eq "uio_pci_generic bound to $UP" "$(basename $(readlink /sys/bus/pci/devices/$UP/driver))" uio_pci_generic
+R=/sys/bus/pci/devices/$UP
+ls -l $R/resource2 $R/resource2_wc
+run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
+run ivshmem_doorbell bench $A $B %(trips)d "idle"
+OP=ivshmem-chan-operator
+RS=ivshmem-chan-responder
+for mode in doorbell poll; do
+	F=
+	[ $mode = poll ] && F=-p
+	$RS $F $B > /tmp/r.log 2>&1 &
+	R=$!
+	run $OP $F -n %(trips)d $A | grep '^bench'
+	run $OP $F -w 16 -n %(msgs)d $A | grep '^bench'
+	kill $R
+	wait $R
+done
+'''
+
+
+class BenchGuest(ivt.Guest):
+    """A guest whose initrd also carries uio.ko and uio_pci_generic.ko."""
+
+    def _initrd(self):
+        release = os.path.basename(self.flavor.kernel)[len('vmlinuz-'):]
+        uio = os.path.join(self.workdir, 'extra-' + self.name, 'lib', 'uio')
+        os.makedirs(uio, exist_ok=True)
+        for m in ('uio', 'uio_pci_generic'):
+            base = '/lib/modules/%s/kernel/drivers/uio/%s.ko' % (release, m)
+            for ext, unpack in (('', None), ('.xz', ['xz', '-dc']),
+                                ('.zst', ['zstd', '-dc'])):
+                if os.path.exists(base + ext):
+                    dst = os.path.join(uio, m + '.ko')
+                    if unpack:
+                        with open(dst, 'wb') as f:
+                            subprocess.run(unpack + [base + ext], stdout=f,
+                                           check=True)
+                    else:
+                        shutil.copy(base, dst)
+                    break
+            else:
+                raise SystemExit('bench: %s.ko not in Debian\'s %s image' %
+                                 (m, release))
+        return super()._initrd()
+
+
+def machine():
+    cpu = ''
+    try:
+        with open('/proc/cpuinfo') as f:
+            cpu = next((ln.split(':', 1)[1].strip() for ln in f
+                        if ln.startswith('model name')), '')
+    except OSError:
+        pass
+    return {'host': platform.node(), 'cpu': cpu,
+            'cpus': os.cpu_count(),
+            'accel': os.environ.get('QEMU_ACCEL', 'tcg'),
+            'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
+
+
+def parse(lines):
+    copy, lat, chan = {}, {}, {}
+    for ln in lines:
+        m = re.match(r'bench copy (\S+) (write|read) (\d+) ([\d.]+)', ln)
+        if m:
+            copy.setdefault(m.group(1), {}).setdefault(m.group(2), {})[
+                int(m.group(3))] = float(m.group(4))
+            continue
+        m = re.match(r'bench \[[^]]*\] (doorbell|eventfd) round trip.*'
+                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
+        if m:
+            lat[m.group(1)] = {'p50_us': float(m.group(2)),
+                               'p99_us': float(m.group(3))}
+            continue
+        m = re.match(r'bench two-guest doorbell round trip: n=\d+ '
+                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
+        if m:
+            lat['doorbell2'] = {'p50_us': float(m.group(1)),
+                                'p99_us': float(m.group(2))}
+            continue
+        m = re.match(r'bench chan (\S+) window (\d+): n=(\d+) p50=(\d+) us '
+                     r'p99=(\d+) us rate=(\d+)/s', ln)
+        if m:
+            chan['%s window %s' % (m.group(1), m.group(2))] = {
+                'n': int(m.group(3)), 'p50_us': float(m.group(4)),
+                'p99_us': float(m.group(5)), 'rate': float(m.group(6))}
+    return copy, lat, chan
+
+
+def extra_rows():
+    rows = []
+    d = os.path.join(OUT, 'extra')
+    if os.path.isdir(d):
+        for name in sorted(os.listdir(d)):
+            if name.endswith('.json'):
+                with open(os.path.join(d, name)) as f:
+                    rows += json.load(f).get('rows', [])
+    return rows
+
+
+def size_name(s):
+    return '%d MiB' % (s >> 20) if s >= 1 << 20 else '%d KiB' % (s >> 10)
+
+
+def table(res):
+    out = []
+    m = res['machine']
+    out.append('make bench: %s, %s (%d CPUs), QEMU accel %s, guest kernel '
+               '%s, %s' % (m['host'], m['cpu'], m['cpus'], m['accel'],
+                           res['kernel'], m['date']))
+    if m['accel'] == 'tcg':
+        out.append('TCG: memory types do not change speed; the copy ratios '
+                   'measure software overhead only (QEMU_ACCEL=kvm on a KVM '
+                   'host for the real thing)')
+    copy = res['copy']
+    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
+               if k in copy]
+    out.append('')
+    out.append('copy bandwidth: guest RAM MB/s, others as ratio to it '
+               '(write / read)')
+    head = '%-8s %17s' % ('size', 'ram MB/s') + ''.join(
+        ' %15s' % k for k in methods)
+    out.append(head)
+    ram = copy.get('ram', {})
+    for s in sorted(ram.get('write', {})):
+        w, r = ram['write'][s], ram['read'].get(s, 0)
+        row = '%-8s %8.0f/%-8.0f' % (size_name(s), w, r)
+        for k in methods:
+            kw = copy[k]['write'].get(s, 0) / w if w else 0
+            kr = copy[k]['read'].get(s, 0) / r if r else 0
+            row += ' %7.2f/%-7.2f' % (kw, kr)
+        out.append(row)
+    out.append('')
+    out.append('%-40s %10s %10s %10s' % ('latency', 'p50 us', 'p99 us',
+                                         'msgs/s'))
+    lat = res['latency']
+    for k in ('eventfd', 'doorbell', 'doorbell2'):
+        if k in lat:
+            name = {'eventfd': 'eventfd round trip (2 threads, baseline)',
+                    'doorbell': 'doorbell round trip (2 peers, 1 guest)',
+                    'doorbell2': 'doorbell round trip (2 guests)'}[k]
+            out.append('%-40s %10.1f %10.1f %10s' % (
+                name, lat[k]['p50_us'], lat[k]['p99_us'], '-'))
+    for k, v in sorted(res['chan'].items()):
+        out.append('%-40s %10.0f %10.0f %10.0f' % (
+            'ivshmem-chan request, ' + k, v['p50_us'], v['p99_us'],
+            v['rate']))
+    db = lat.get('doorbell')
+    if db:
+        out.append('ratios to the doorbell round trip (p50 / p99): ' +
+                   ', '.join('%s %.2f / %.2f' % (
+                       k, v['p50_us'] / db['p50_us'],
+                       v['p99_us'] / db['p99_us'])
+                       for k, v in sorted(res['chan'].items())
+                       if k.endswith('window 1')))
+    ev = lat.get('eventfd')
+    for k in ('doorbell', 'doorbell2'):
+        if k in lat and ev:
+            out.append('%s / eventfd: p50 %.2fx, p99 %.2fx' % (
+                {'doorbell': 'doorbell (1 guest)',
+                 'doorbell2': 'doorbell (2 guests)'}[k],
+                lat[k]['p50_us'] / ev['p50_us'],
+                lat[k]['p99_us'] / ev['p99_us']))
+    out.append('')
+    out.append('other benchmarks (build/bench/extra/*.json):')
+    rows = res['extra'] or [['page faults per 2 MiB touched', None, '',
+                             'not measured here: hook for the mmap '
+                             'benchmark'],
+                            ['host region creation vs memset', None, '',
+                             'not measured here: hook for the host '
+                             'module benchmark']]
+    for r in rows:
+        name, val, unit = r[0], r[1], r[2] if len(r) > 2 else ''
+        note = r[3] if len(r) > 3 else ''
+        out.append('  %-38s %12s %s %s' % (
+            name, '-' if val is None else val, unit, note))
+    return '\n'.join(out)
+
+
+def plots(res):
+    gp = shutil.which('gnuplot')
+    if not gp:
+        return 'gnuplot not found: no plots'
+    copy = res['copy']
+    ram = copy.get('ram', {})
+    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
+               if k in copy]
+    dat = os.path.join(OUT, 'copy.dat')
+    with open(dat, 'w') as f:
+        f.write('# size ' + ' '.join('%s_w %s_r' % (k, k) for k in methods)
+                + '\n')
+        for s in sorted(ram.get('write', {})):
+            f.write('%d' % s)
+            for k in methods:
+                f.write(' %.4f %.4f' % (
+                    copy[k]['write'].get(s, 0) / ram['write'][s],
+                    copy[k]['read'].get(s, 0) / ram['read'][s]))
+            f.write('\n')
+    note = ('TCG: memory types do not change speed; ratios = software '
+            'overhead' if res['machine']['accel'] == 'tcg' else
+            'accel ' + res['machine']['accel'])
+    cols = ', '.join("'%s' u 1:%d w lp t '%s write', '' u 1:%d w lp dt 2 "
+                     "t '%s read'" % (dat, 2 + 2 * i, k, 3 + 2 * i, k)
+                     for i, k in enumerate(methods))
+    lat = os.path.join(OUT, 'latency.dat')
+    with open(lat, 'w') as f:
+        rows = [({'doorbell2': 'doorbell 2 guests'}.get(k, k), v)
+                for k, v in sorted(res['latency'].items())] + \
+            [('chan ' + k, v) for k, v in sorted(res['chan'].items())
+             if k.endswith('window 1')]
+        for k, v in rows:
+            f.write('"%s" %.1f %.1f\n' % (k, v['p50_us'], v['p99_us']))
+    script = '''
+set terminal svg size 900,500 dynamic noenhanced
+set output '%(out)s/copy.svg'
+set title "copy bandwidth as a ratio to guest RAM memcpy\\n%(note)s"
+set logscale x 2
+set format x '%%.0b %%BB'
+set xlabel 'bytes per copy'
+set ylabel 'ratio to guest RAM'
+set key outside right
+set grid
+plot %(cols)s
+set output '%(out)s/latency.svg'
+unset logscale x
+set title "round trip latency (us)\\n%(note)s"
+set format x '%%g'
+set style data histograms
+set style fill solid 0.6
+set xtics rotate by -30
+set xlabel ''
+set ylabel 'us'
+plot '%(lat)s' u 2:xtic(1) t 'p50', '' u 3 t 'p99'
+''' % {'out': OUT, 'note': note, 'cols': cols, 'lat': lat}
+    r = subprocess.run([gp], input=script, text=True,
+                       stderr=subprocess.PIPE)
+    if r.returncode:
+        return 'gnuplot failed: ' + r.stderr.strip()
+    return 'plots: %s/copy.svg, %s/latency.svg' % (OUT, OUT)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    fl = ivt.stock_flavor()
+    fl.build(ivt.build_progs())
+    workdir = tempfile.mkdtemp(prefix='ivt-bench-')
+    srv = ivt.Server(workdir, size='4M', vectors=1)
+    _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
+    _, u = ivt.plain_device(workdir, 'uio', 64 << 20, addr=7)
+    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u
+    g = BenchGuest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
+                   devs, mem='1G', timeout=1800, workdir=workdir)
+    g.start()
+    results = g.wait()
+    results.append(srv.stop())
+    lines = list(g.bench)
+    # Two guests on one server: the doorbell round trip across VMs.
+    wd2 = tempfile.mkdtemp(prefix='ivt-bench2-')
+    srv2 = ivt.Server(wd2, size='4M', vectors=2)
+    pair = []
+    for role in ('pong', 'ping'):
+        pair.append(ivt.Guest(fl, 'bench_' + role, '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
+''' % (role, TRIPS), srv2.device(role), timeout=900, workdir=wd2).start())
+    for p in pair:
+        results += p.wait()
+        lines += p.bench
+    results.append(srv2.stop())
+    failed = [d for ok, d in results if ok is False]
+    for d in failed:
+        print('not ok - bench: ' + d)
+    copy, lat, chan = parse(lines)
+    res = {'machine': machine(),
+           'kernel': os.path.basename(fl.kernel)[len('vmlinuz-'):],
+           'copy': {k: {d: {str(s): v for s, v in dv.items()}
+                        for d, dv in kv.items()} for k, kv in copy.items()},
+           'latency': lat, 'chan': chan, 'extra': extra_rows()}
+    with open(os.path.join(OUT, 'bench.json'), 'w') as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+        f.write('\n')
+    res['copy'] = copy
+    text = table(res)
+    with open(os.path.join(OUT, 'table.txt'), 'w') as f:
+        f.write(text + '\n')
+    print(text)
+    print(plots(res))
+    print('json: %s/bench.json; console: %s' % (OUT, g.console))
+    return 1 if failed or not copy else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
