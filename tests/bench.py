@@ -16,9 +16,11 @@ and build/bench/latency.svg (gnuplot):
 * samples/ivshmem-chan: request latency p50/p99 (one in flight) and
   messages per second (16 in flight), doorbell and polling, against the
   raw doorbell round trip;
+* page faults per 2 MiB touched of a fresh 64 MiB mapping against an
+  anonymous MADV_HUGEPAGE mapping, and the host module's 512 MiB region
+  creation (ADD + ATTACH) against mmap + memset, both in the same guest;
 * rows other benchmarks leave in build/bench/extra/*.json
-  ({"rows": [[name, value, unit, note], ...]}): page faults per 2 MiB,
-  host region creation, ...
+  ({"rows": [[name, value, unit, note], ...]}).
 
 Under TCG (the default) memory types do not change speed: the copy ratios
 measure software overhead only. QEMU_ACCEL=kvm make bench on a KVM host
@@ -58,6 +60,11 @@ echo "1af4 1110" > /sys/bus/pci/drivers/uio_pci_generic/new_id
 eq "uio_pci_generic bound to $UP" "$(basename $(readlink /sys/bus/pci/devices/$UP/driver))" uio_pci_generic
 R=/sys/bus/pci/devices/$UP
 ls -l $R/resource2 $R/resource2_wc
+# Page faults per 2 MiB of a fresh mapping, against anonymous THP.
+run ivshmem_test bench $C
+# The host module's region creation (ADD + ATTACH) against memset.
+t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
+run bench_region 512 3
 run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
 run ivshmem_doorbell bench $A $B %(trips)d "idle"
 OP=ivshmem-chan-operator
@@ -144,6 +151,26 @@ def parse(lines):
     return copy, lat, chan
 
 
+def measured_rows(lines):
+    """The rows of the mmap fault benchmark and the host region one."""
+    rows = []
+    for ln in lines:
+        m = re.match(r'bench faults per 2 MiB touched, fresh 64 MiB '
+                     r'mapping: \S+ ([\d.]+), anonymous MADV_HUGEPAGE '
+                     r'([\d.]+), ratio ([\d.]+)', ln)
+        if m:
+            rows.append(['page faults per 2 MiB touched', m.group(1), '',
+                         'anonymous THP %s in the same run: ratio %s' %
+                         (m.group(2), m.group(3))])
+        m = re.match(r'bench ratio create/memset-fresh ([\d.]+), '
+                     r'create/memset-warm ([\d.]+)', ln)
+        if m:
+            rows.append(['host region 512 MiB: create / memset', m.group(1),
+                         'x', 'ADD + ATTACH against mmap + first-touch '
+                         'memset (%s against a warm memset)' % m.group(2)])
+    return rows
+
+
 def extra_rows():
     rows = []
     d = os.path.join(OUT, 'extra')
@@ -219,13 +246,8 @@ def table(res):
                 lat[k]['p50_us'] / ev['p50_us'],
                 lat[k]['p99_us'] / ev['p99_us']))
     out.append('')
-    out.append('other benchmarks (build/bench/extra/*.json):')
-    rows = res['extra'] or [['page faults per 2 MiB touched', None, '',
-                             'not measured here: hook for the mmap '
-                             'benchmark'],
-                            ['host region creation vs memset', None, '',
-                             'not measured here: hook for the host '
-                             'module benchmark']]
+    out.append('mappings and the host module (and build/bench/extra/*.json):')
+    rows = res['extra']
     for r in rows:
         name, val, unit = r[0], r[1], r[2] if len(r) > 2 else ''
         note = r[3] if len(r) > 3 else ''
@@ -306,7 +328,7 @@ def main():
     _, u = ivt.plain_device(workdir, 'uio', 64 << 20, addr=7)
     devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u
     g = BenchGuest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
-                   devs, mem='1G', timeout=1800, workdir=workdir)
+                   devs, mem='2G', timeout=1800, workdir=workdir)
     g.start()
     results = g.wait()
     results.append(srv.stop())
@@ -332,7 +354,8 @@ run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
            'kernel': os.path.basename(fl.kernel)[len('vmlinuz-'):],
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
-           'latency': lat, 'chan': chan, 'extra': extra_rows()}
+           'latency': lat, 'chan': chan,
+           'extra': measured_rows(lines) + extra_rows()}
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
         json.dump(res, f, indent=1, sort_keys=True)
         f.write('\n')
