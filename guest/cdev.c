@@ -24,6 +24,19 @@
 #include "ivshmem_drv.h"
 #include "util.h"
 
+/*
+ * 2 MiB entries are opt-in: mbind(MPOL_MF_STRICT) walks a VM_PFNMAP VMA's
+ * huge entries and reads the struct page of the PFN (queue_folios_pmd()
+ * in 6.1 and 6.12), which BAR2 does not have: an oops any user with a
+ * read-only fd could cause. With 4 KiB entries (vm_normal_folio() is NULL
+ * for special PTEs) it is safe, and a fault fills a whole page table, so
+ * a fresh mapping still takes one fault per 2 MiB.
+ */
+bool ivshmem_huge_pmd;
+module_param_named(huge_pmd, ivshmem_huge_pmd, bool, 0444);
+MODULE_PARM_DESC(huge_pmd,
+		 "map BAR2 with 2 MiB entries where possible (default off: mbind(MPOL_MF_STRICT) on such a mapping oopses the kernel, see Documentation/guest.rst)");
+
 /* Copy in chunks so that a huge read or write can be interrupted. */
 #define IVSHMEM_RW_CHUNK	SZ_1M
 
@@ -233,7 +246,8 @@ static vm_fault_t ivshmem_vm_huge_fault(struct vm_fault *vmf,
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	int idx;
 
-	if (ivshmem_fault_order(size) != PMD_SHIFT - PAGE_SHIFT ||
+	if (!ivshmem_huge_pmd ||
+	    ivshmem_fault_order(size) != PMD_SHIFT - PAGE_SHIFT ||
 	    addr < vma->vm_start || vma->vm_end - addr < PMD_SIZE ||
 	    !IS_ALIGNED(phys, PMD_SIZE))
 		return VM_FAULT_FALLBACK;
@@ -390,7 +404,7 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 		return ivshmem_ioctl_wait(ifile, argp);
 	case IVSHMEM_IOCTL_DMABUF:
 		/* Copies user memory outside SRCU by itself. */
-		return ivshmem_dmabuf_export(idev, argp);
+		return ivshmem_dmabuf_export(idev, file, argp);
 	case IVSHMEM_IOCTL_SET_EVENTFD:
 		if (copy_from_user(&u.efd, argp, sizeof(u.efd)))
 			return -EFAULT;

@@ -213,6 +213,9 @@ static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
 {
 	struct ivshmem_export *exp = dmabuf->priv;
 
+	/* dma_map_resource() WARNs for a device without a DMA mask. */
+	if (!attach->dev->dma_mask)
+		return -EINVAL;
 	return READ_ONCE(exp->idev->alive) ? 0 : -ENODEV;
 }
 
@@ -366,6 +369,11 @@ static int ivshmem_dmabuf_mmap(struct dma_buf *dmabuf,
 	if (!READ_ONCE(exp->idev->alive)) {
 		ret = -ENODEV;
 	} else {
+		/*
+		 * An importer's dma_buf_mmap() may hand over a VMA it marked
+		 * VM_MIXEDMAP; vmf_insert_pfn() BUG()s on both.
+		 */
+		ivshmem_vm_flags_clear(vma, VM_MIXEDMAP);
 		ivshmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				     VM_DONTDUMP);
 		vma->vm_ops = &ivshmem_dmabuf_vm_ops;
@@ -528,6 +536,8 @@ static bool ivshmem_dmabuf_req_ok(struct ivshmem_dev *idev,
 /**
  * ivshmem_dmabuf_export() - IVSHMEM_IOCTL_DMABUF
  * @idev: the device
+ * @file: the caller's open file of @idev: a writable dma-buf needs a file
+ *	opened for writing, as a writable shared mapping does
  * @arg: the user's struct ivshmem_dmabuf
  *
  * Validates everything before creating anything; the fd is installed
@@ -536,9 +546,11 @@ static bool ivshmem_dmabuf_req_ok(struct ivshmem_dev *idev,
  *
  * Context: process context, may sleep; enters ivshmem_srcu and takes
  * dmabuf_lock; user memory is copied outside both.
- * Return: 0, or -EFAULT, -EINVAL, -EOPNOTSUPP, -ENODEV, -EMFILE, -ENOMEM.
+ * Return: 0, or -EFAULT, -EINVAL, -EACCES (IVSHMEM_DMABUF_RDWR on a file
+ * not opened for writing), -EOPNOTSUPP, -ENODEV, -EMFILE, -ENOMEM.
  */
-long ivshmem_dmabuf_export(struct ivshmem_dev *idev, void __user *arg)
+long ivshmem_dmabuf_export(struct ivshmem_dev *idev, struct file *file,
+			   void __user *arg)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct ivshmem_export *exp;
@@ -550,6 +562,8 @@ long ivshmem_dmabuf_export(struct ivshmem_dev *idev, void __user *arg)
 		return -EFAULT;
 	if (!ivshmem_dmabuf_req_ok(idev, &req))
 		return -EINVAL;
+	if ((req.flags & IVSHMEM_DMABUF_RDWR) && !(file->f_mode & FMODE_WRITE))
+		return -EACCES;
 	if (!ivshmem_dmabuf_supported(idev))
 		return -EOPNOTSUPP;
 

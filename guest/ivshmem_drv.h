@@ -44,6 +44,9 @@
 
 #include "util.h"
 
+/* Module parameter huge_pmd (guest/cdev.c). */
+extern bool ivshmem_huge_pmd;
+
 #define IVSHMEM_MAX_DEVICES	256
 /*
  * Eventfds the interrupt handler signals itself; a vector with more
@@ -201,7 +204,8 @@ static inline void ivshmem_dmabuf_init(struct ivshmem_dev *idev)
 
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
 bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev);
-long ivshmem_dmabuf_export(struct ivshmem_dev *idev, void __user *arg);
+long ivshmem_dmabuf_export(struct ivshmem_dev *idev, struct file *file,
+			   void __user *arg);
 void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev);
 #else
 static inline bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
@@ -210,7 +214,7 @@ static inline bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
 }
 
 static inline long ivshmem_dmabuf_export(struct ivshmem_dev *idev,
-					 void __user *arg)
+					 struct file *file, void __user *arg)
 {
 	return -EOPNOTSUPP;
 }

@@ -102,7 +102,8 @@ struct ivshmem_dev *ivshmem_dev_alloc(struct pci_dev *pdev)
 		goto put_dev;
 	}
 	/* Huge (2 MiB) user mappings where the kernel needs a hint (compat.h). */
-	ivshmem_inode_allow_huge(idev->inode);
+	if (ivshmem_huge_pmd)
+		ivshmem_inode_allow_huge(idev->inode);
 
 	cdev_init(&idev->cdev, &ivshmem_fops);
 	idev->cdev.owner = THIS_MODULE;

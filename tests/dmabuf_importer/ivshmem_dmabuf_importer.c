@@ -182,8 +182,17 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 				len += sg_dma_len(sg);
 			nents++;
 		}
-		for_each_sgtable_sg(imp_sgt, sg, i)
-			pages += !!sg_page(sg);
+		/*
+		 * CONFIG_DMABUF_DEBUG scrambles page_link for importers
+		 * (mangle_sg_table()): undo it to count the exporter's pages.
+		 */
+		for_each_sgtable_sg(imp_sgt, sg, i) {
+			unsigned long link = sg->page_link;
+
+			if (IS_ENABLED(CONFIG_DMABUF_DEBUG))
+				link ^= ~0xffUL;
+			pages += !!(link & ~SG_PAGE_LINK_MASK);
+		}
 	}
 	n = scnprintf(buf, sizeof(buf),
 		      "buf=%d size=%zu dma=%#llx len=%llu nents=%u pages=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_map=%d probe_cpu=%d revmap=%d\n",

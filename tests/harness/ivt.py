@@ -670,6 +670,11 @@ eq "read() sees what mmap wrote" \
 run ivshmem_test badinput $D
 run ivshmem_test memtype $D
 run ivshmem_test memmodel $D
+# Default: 4 KiB entries, one fault per 2 MiB, mbind is safe.
+run ivshmem_test huge $D 0
+# huge_pmd=1: 2 MiB entries where the kernel can (%(huge)d here).
+t "rmmod ivshmem" rmmod ivshmem
+t "insmod ivshmem.ko huge_pmd=1" insmod /lib/ivshmem/ivshmem.ko huge_pmd=1
 run ivshmem_test huge $D %(huge)d
 ''' % {'size': size, 'hash': sha256(data), 'huge': huge_pfnmap(ctx.flavor)}
     g = ctx.boot('shm_data', script, dev)
