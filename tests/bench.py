@@ -66,7 +66,7 @@ run ivshmem_test bench $C
 t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
 run bench_region 512 3
 run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
-run ivshmem_doorbell bench $A $B %(trips)d "idle"
+run env BENCH_HIST=1 ivshmem_doorbell bench $A $B %(trips)d "idle"
 OP=ivshmem-chan-operator
 RS=ivshmem-chan-responder
 for mode in doorbell poll; do
@@ -120,6 +120,21 @@ def machine():
             'cpus': os.cpu_count(),
             'accel': os.environ.get('QEMU_ACCEL', 'tcg'),
             'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}
+
+
+def parse_hist(lines):
+    """Round-trip histograms: {series: {log2 of the bucket's us: count}}."""
+    hist = {}
+    for ln in lines:
+        m = re.match(r'bench hist (.*?): ((?:\d+:\d+ ?)+)$', ln)
+        if not m:
+            continue
+        what = m.group(1)
+        key = 'eventfd' if 'eventfd' in what else \
+            'doorbell2' if 'two-guest' in what else 'doorbell'
+        hist[key] = {int(k): int(c) for k, c in
+                     (kv.split(':') for kv in m.group(2).split())}
+    return hist
 
 
 def parse(lines):
@@ -310,12 +325,47 @@ set xtics rotate by -30
 set xlabel ''
 set ylabel 'us'
 plot '%(lat)s' u 2:xtic(1) t 'p50', '' u 3 t 'p99'
-''' % {'out': OUT, 'note': note, 'cols': cols, 'lat': lat}
+%(hist)s''' % {'out': OUT, 'note': note, 'cols': cols, 'lat': lat,
+       'hist': hist_plot(res, note)}
     r = subprocess.run([gp], input=script, text=True,
                        stderr=subprocess.PIPE)
     if r.returncode:
         return 'gnuplot failed: ' + r.stderr.strip()
-    return 'plots: %s/copy.svg, %s/latency.svg' % (OUT, OUT)
+    return 'plots: %s/copy.svg, %s/latency.svg%s' % (
+        OUT, OUT, ', %s/roundtrip-hist.svg' % OUT if res['hist'] else '')
+
+
+def hist_plot(res, note):
+    """gnuplot lines for the round-trip histograms (fraction per bucket)."""
+    hist = res['hist']
+    if not hist:
+        return ''
+    names = {'eventfd': 'eventfd, 2 threads (baseline)',
+             'doorbell': 'doorbell, 2 peers in 1 guest',
+             'doorbell2': 'doorbell, 2 guests'}
+    keys = [k for k in ('eventfd', 'doorbell', 'doorbell2') if k in hist]
+    lo = min(min(hist[k]) for k in keys)
+    hi = max(max(hist[k]) for k in keys)
+    dat = os.path.join(OUT, 'hist.dat')
+    with open(dat, 'w') as f:
+        f.write('# bucket_us ' + ' '.join(keys) + '\n')
+        for b in range(lo, hi + 1):
+            f.write('%d' % (1 << b) + ''.join(
+                ' %.4f' % (hist[k].get(b, 0) / float(sum(hist[k].values())))
+                for k in keys) + '\n')
+    cols = ', '.join("'%s' u 1:%d w steps lw 2 t '%s'" % (dat, 2 + i,
+                                                          names[k])
+                     for i, k in enumerate(keys))
+    return '''set output '%s/roundtrip-hist.svg'
+set style data lines
+set logscale x 2
+set format x '%%g'
+set xtics auto norotate
+set title "round trip histogram: fraction per power-of-2 bucket (us)\\n%s"
+set xlabel 'round trip (us, bucket lower bound)'
+set ylabel 'fraction of round trips'
+plot %s
+''' % (OUT, note, cols)
 
 
 def main():
@@ -340,7 +390,7 @@ def main():
     for role in ('pong', 'ping'):
         pair.append(ivt.Guest(fl, 'bench_' + role, '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
-run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
+run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
 ''' % (role, TRIPS), srv2.device(role), timeout=900, workdir=wd2).start())
     for p in pair:
         results += p.wait()
@@ -350,16 +400,20 @@ run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
     for d in failed:
         print('not ok - bench: ' + d)
     copy, lat, chan = parse(lines)
+    hist = parse_hist(lines)
     res = {'machine': machine(),
            'kernel': os.path.basename(fl.kernel)[len('vmlinuz-'):],
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
-           'latency': lat, 'chan': chan,
+           'latency': lat, 'hist': {k: {str(b): c for b, c in v.items()}
+                                    for k, v in hist.items()},
+           'chan': chan,
            'extra': measured_rows(lines) + extra_rows()}
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
         json.dump(res, f, indent=1, sort_keys=True)
         f.write('\n')
     res['copy'] = copy
+    res['hist'] = hist
     text = table(res)
     with open(os.path.join(OUT, 'table.txt'), 'w') as f:
         f.write(text + '\n')

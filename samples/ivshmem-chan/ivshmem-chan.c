@@ -309,11 +309,13 @@ static int blame(struct ivc *c, int err)
 	return err;
 }
 
-/* One attempt to send; -EAGAIN: retry (full, or peer not ready). */
-static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
+/*
+ * What a send and a receive attempt check first: a restart of the peer
+ * seen earlier is reported once (-ECONNRESET), then the peer's control
+ * block is read. 0: go on; -EAGAIN with *why: retry; else the error.
+ */
+static int try_begin(struct ivc *c, int *why)
 {
-	struct ivc_slot *s;
-	uint32_t ptail, used;
 	int r;
 
 	if (c->reset_pending) {
@@ -327,6 +329,19 @@ static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
 	}
 	if (r)
 		return r == -EPROTO ? blame(c, r) : r;
+	return 0;
+}
+
+/* One attempt to send; -EAGAIN: retry (full, or peer not ready). */
+static int try_send(struct ivc *c, const void *buf, uint32_t len, int *why)
+{
+	struct ivc_slot *s;
+	uint32_t ptail, used;
+	int r;
+
+	r = try_begin(c, why);
+	if (r)
+		return r;
 	ptail = LD_ACQ(&c->peer->tail);
 	used = c->head - ptail;
 	if (used > c->cfg.slot_count)
@@ -359,17 +374,9 @@ static ssize_t try_recv(struct ivc *c, void *buf, int *why)
 	uint32_t phead, avail, seq, len, csum, gen;
 	int r;
 
-	if (c->reset_pending) {
-		c->reset_pending = 0;
-		return -ECONNRESET;
-	}
-	r = sync_peer(c);
-	if (r == -ENOTCONN) {
-		*why = r;
-		return -EAGAIN;
-	}
+	r = try_begin(c, why);
 	if (r)
-		return r == -EPROTO ? blame(c, r) : r;
+		return r;
 	phead = LD_ACQ(&c->peer->head);
 	avail = phead - c->tail;
 	if (avail > c->cfg.slot_count)

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ static const char usage[] =
 "                        response (default 10000)\n"
 "  -d, --duration=S      stop after S seconds even if requests remain\n"
 "  -P, --progress=N      print \"progress N\" every N requests\n"
+"  -S, --stop-at=N       after N answered requests print \"stopped N\" and\n"
+"                        stop (SIGSTOP) until continued: a test restarts\n"
+"                        the peer meanwhile\n"
 "  -w, --window=W        requests in flight at once (default 1: send,\n"
 "                        wait for the response, send the next)\n"
 "  -f, --fuzzed          the peer is hostile: report errors, exit 0\n"
@@ -75,11 +79,13 @@ int main(int argc, char **argv)
 		{ "slots", 1, NULL, 'c' }, { "timeout", 1, NULL, 't' },
 		{ "give-up", 1, NULL, 'g' }, { "duration", 1, NULL, 'd' },
 		{ "progress", 1, NULL, 'P' }, { "fuzzed", 0, NULL, 'f' },
+		{ "stop-at", 1, NULL, 'S' },
 		{ "window", 1, NULL, 'w' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 } };
 	struct ivc_config cfg = { .side = 0, .notify = IVC_NOTIFY_DOORBELL,
 				  .slot_size = 256, .slot_count = 64 };
 	unsigned long count = 1000, progress = 0, done = 0, nlat, nl;
+	unsigned long stop_at = 0;
 	uint64_t ok = 0, lost = 0, dup = 0, corrupt = 0, resets = 0;
 	uint64_t timeouts = 0, others = 0, t0, t_end, deadline = 0;
 	int timeout = 1000, give_up = 10000, fuzzed = 0, o, r;
@@ -91,7 +97,7 @@ int main(int argc, char **argv)
 	struct ivc c;
 	double secs;
 
-	while ((o = getopt_long(argc, argv, "n:pv:s:c:t:g:d:P:fw:h", opts,
+	while ((o = getopt_long(argc, argv, "n:pv:s:c:t:g:d:P:S:fw:h", opts,
 				NULL)) != -1) {
 		switch (o) {
 		case 'n': count = strtoul(optarg, NULL, 0); break;
@@ -104,6 +110,7 @@ int main(int argc, char **argv)
 		case 'd': deadline = now_ns() +
 			strtoull(optarg, NULL, 0) * 1000000000ULL; break;
 		case 'P': progress = strtoul(optarg, NULL, 0); break;
+		case 'S': stop_at = strtoul(optarg, NULL, 0); break;
 		case 'f': fuzzed = 1; break;
 		case 'w': window = strtoul(optarg, NULL, 0); break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -218,6 +225,11 @@ int main(int argc, char **argv)
 			printf("operator: progress %llu\n",
 			       (unsigned long long)(ok + lost));
 			fflush(stdout);
+		}
+		if (stop_at && ok == stop_at) {
+			printf("operator: stopped %lu\n", stop_at);
+			fflush(stdout);
+			raise(SIGSTOP);
 		}
 		continue;
 give_up:

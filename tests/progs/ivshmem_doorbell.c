@@ -1261,12 +1261,36 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * With BENCH_HIST=1 (make bench) also a histogram: "bench hist WHAT: K:C
+ * ..." counts C round trips of [2^K, 2^(K+1)) microseconds.
+ */
+static void print_hist(const char *what, const uint64_t *lat, int n)
+{
+	int count[40] = { 0 }, i, k;
+
+	for (i = 0; i < n; i++) {
+		uint64_t us = lat[i] / 1000;
+
+		for (k = 0; k < 39 && us >= 2; k++)
+			us >>= 1;
+		count[k]++;
+	}
+	printf("bench hist %s:", what);
+	for (k = 0; k < 40; k++)
+		if (count[k])
+			printf(" %d:%d", k, count[k]);
+	printf("\n");
+}
+
 static void print_lat(const char *what, uint64_t *lat, int n)
 {
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("bench %s: n=%d p50=%.1f us p99=%.1f us max=%.1f us\n", what, n,
 	       lat[n / 2] / 1000.0, lat[n * 99 / 100] / 1000.0,
 	       lat[n - 1] / 1000.0);
+	if (getenv("BENCH_HIST") && !strcmp(getenv("BENCH_HIST"), "1"))
+		print_hist(what, lat, n);
 }
 
 /*

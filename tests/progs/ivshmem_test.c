@@ -340,6 +340,31 @@ static int mapped_in_self(volatile void *p)
 }
 
 /*
+ * Ask the harness for a hot-unplug of DEV ("IVT-UNPLUG-NOW", QMP
+ * device_del) and wait up to 120 s for it. The PCI device's sysfs
+ * directory goes only after the driver's remove() returned (the /dev node
+ * goes earlier, while remove() still revokes the mappings). Returns 0 once
+ * it is gone.
+ */
+static int hot_unplug(const char *dev)
+{
+	char link[256], *pci;
+	int i;
+
+	snprintf(link, sizeof(link), "/sys/class/ivshmem/%s/device",
+		 strrchr(dev, '/') + 1);
+	pci = realpath(link, NULL);
+	if (!pci)
+		die(link);
+	printf("IVT-UNPLUG-NOW\n");
+	fflush(stdout);
+	for (i = 0; i < 1200 && !access(pci, F_OK); i++)
+		usleep(100000);
+	free(pci);
+	return i < 1200 ? 0 : -1;
+}
+
+/*
  * unbind DEV PCI-ADDRESS: unbind the driver while this process has the
  * device mapped, a child process sits in a read() loop on it and another
  * child shares the mapping (fork).
@@ -354,6 +379,7 @@ static int mapped_in_self(volatile void *p)
 static int cmd_unbind(const char *dev, const char *bdf, int remove)
 {
 	int fd = open_dev(dev, O_RDWR), status, pipefd[2], vsp[2], go[2];
+	int ready[2];
 	size_t size = get_info(fd).size;
 	volatile char *p = map_dev(fd, size, 0);
 	struct ivshmem_info info;
@@ -407,16 +433,27 @@ static int cmd_unbind(const char *dev, const char *bdf, int remove)
 		die("reader did not start");
 	if (pipe(go))
 		die("pipe");
+	if (pipe(ready))
+		die("pipe");
 	sharer = fork();
 	if (sharer == 0) {
 		/* Shares the mapping; after removal it must be revoked too. */
 		if (p[0] != 'A' || p[size - 1] != 'Z')
 			_exit(1);
+		/* Seen the data before the removal begins, not after. */
+		if (write(ready[1], "s", 1) != 1)
+			_exit(4);
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		_exit(touch(p) == SIGBUS ? 0 : 3);
 	}
 	close(go[0]);
+	close(ready[1]);
+	/* A sharer that died early must fail a check, not SIGPIPE us. */
+	signal(SIGPIPE, SIG_IGN);
+	if (read(ready[0], &c, 1) != 1)
+		die("the sharer did not see the data");
+	close(ready[0]);
 
 	if (bdf && remove) {
 		char path[128];
@@ -429,26 +466,8 @@ static int cmd_unbind(const char *dev, const char *bdf, int remove)
 		check(!write_file("/sys/bus/pci/drivers/ivshmem/unbind", bdf),
 		      "unbind %s while mapped and read", bdf);
 	} else {
-		char link[256], *pci;
-		int i;
-
-		/*
-		 * The PCI device's sysfs directory goes only after the
-		 * driver's remove() returned (the /dev node goes earlier,
-		 * while remove() still revokes the mappings).
-		 */
-		snprintf(link, sizeof(link), "/sys/class/ivshmem/%s/device",
-			 strrchr(dev, '/') + 1);
-		pci = realpath(link, NULL);
-		if (!pci)
-			die(link);
-		printf("IVT-UNPLUG-NOW\n");
-		fflush(stdout);
-		for (i = 0; i < 1200 && !access(pci, F_OK); i++)
-			usleep(100000);
-		check(i < 1200, "%s hot-unplugged while mapped and read (%s gone)",
-		      dev, pci);
-		free(pci);
+		check(!hot_unplug(dev), "%s hot-unplugged while mapped and read",
+		      dev);
 	}
 	check(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 	      WEXITSTATUS(status) == 0,
@@ -1332,20 +1351,8 @@ static int cmd_dmabuf(const char *dev, const char *bdf)
 		      "unbind %s with the dma-buf attached, mapped, vmapped and mmapped",
 		      bdf);
 	} else {
-		char link[256], *pci;
-
-		snprintf(link, sizeof(link), "/sys/class/ivshmem/%s/device",
-			 strrchr(dev, '/') + 1);
-		pci = realpath(link, NULL);
-		if (!pci)
-			die(link);
-		printf("IVT-UNPLUG-NOW\n");
-		fflush(stdout);
-		for (i = 0; i < 1200 && !access(pci, F_OK); i++)
-			usleep(100000);
-		check(i < 1200, "%s hot-unplugged with the dma-buf attached, mapped, vmapped and mmapped",
+		check(!hot_unplug(dev), "%s hot-unplugged with the dma-buf attached, mapped, vmapped and mmapped",
 		      dev);
-		free(pci);
 	}
 
 	sig = touch(buf);
