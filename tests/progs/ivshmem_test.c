@@ -200,8 +200,8 @@ static void on_sigbus(int sig)
 	siglongjmp(fault_jmp, sig);
 }
 
-/* Touch @p; return the signal it raised or 0. */
-static int touch(volatile char *p)
+/* Read (or, with @write, rewrite) @p's byte; return the signal or 0. */
+static int touch_rw(volatile char *p, int write)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
 	int sig;
@@ -209,27 +209,25 @@ static int touch(volatile char *p)
 	sigaction(SIGBUS, &sa, &old_bus);
 	sigaction(SIGSEGV, &sa, &old_segv);
 	sig = sigsetjmp(fault_jmp, 1);
-	if (!sig)
-		(void)*p;
+	if (!sig) {
+		if (write)
+			*p = *p;
+		else
+			(void)*p;
+	}
 	sigaction(SIGBUS, &old_bus, NULL);
 	sigaction(SIGSEGV, &old_segv, NULL);
 	return sig;
 }
 
-/* Write @p's own byte back to it; return the signal it raised or 0. */
+static int touch(volatile char *p)
+{
+	return touch_rw(p, 0);
+}
+
 static int touch_w(volatile char *p)
 {
-	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sig = sigsetjmp(fault_jmp, 1);
-	if (!sig)
-		*p = *p;
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
-	return sig;
+	return touch_rw(p, 1);
 }
 
 static const char *signame(int sig)
