@@ -54,8 +54,8 @@ U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##
 UP=$(pci_of $U)
 # The seeds' way: uio_pci_generic and the sysfs resource files.
 echo $UP > /sys/bus/pci/drivers/ivshmem/unbind
-t "insmod uio.ko" insmod /lib/uio/uio.ko
-t "insmod uio_pci_generic.ko" insmod /lib/uio/uio_pci_generic.ko
+t "insmod uio.ko" insmod /lib/kmods/uio.ko
+t "insmod uio_pci_generic.ko" insmod /lib/kmods/uio_pci_generic.ko
 echo "1af4 1110" > /sys/bus/pci/drivers/uio_pci_generic/new_id
 eq "uio_pci_generic bound to $UP" "$(basename $(readlink /sys/bus/pci/devices/$UP/driver))" uio_pci_generic
 R=/sys/bus/pci/devices/$UP
@@ -80,32 +80,6 @@ for mode in doorbell poll; do
 	wait $R
 done
 '''
-
-
-class BenchGuest(ivt.Guest):
-    """A guest whose initrd also carries uio.ko and uio_pci_generic.ko."""
-
-    def _initrd(self):
-        release = os.path.basename(self.flavor.kernel)[len('vmlinuz-'):]
-        uio = os.path.join(self.workdir, 'extra-' + self.name, 'lib', 'uio')
-        os.makedirs(uio, exist_ok=True)
-        for m in ('uio', 'uio_pci_generic'):
-            base = '/lib/modules/%s/kernel/drivers/uio/%s.ko' % (release, m)
-            for ext, unpack in (('', None), ('.xz', ['xz', '-dc']),
-                                ('.zst', ['zstd', '-dc'])):
-                if os.path.exists(base + ext):
-                    dst = os.path.join(uio, m + '.ko')
-                    if unpack:
-                        with open(dst, 'wb') as f:
-                            subprocess.run(unpack + [base + ext], stdout=f,
-                                           check=True)
-                    else:
-                        shutil.copy(base, dst)
-                    break
-            else:
-                raise SystemExit('bench: %s.ko not in Debian\'s %s image' %
-                                 (m, release))
-        return super()._initrd()
 
 
 def machine():
@@ -377,8 +351,9 @@ def main():
     _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
     _, u = ivt.plain_device(workdir, 'uio', 64 << 20, addr=7)
     devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u
-    g = BenchGuest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
-                   devs, mem='2G', timeout=1800, workdir=workdir)
+    g = ivt.Guest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
+                  devs, mem='2G', timeout=1800, workdir=workdir,
+                  kmods=['drivers/uio/uio', 'drivers/uio/uio_pci_generic'])
     g.start()
     results = g.wait()
     results.append(srv.stop())

@@ -669,7 +669,7 @@ static int open_direct_blockdev(char *name, size_t len)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/dev/%s", e->d_name);
-		fd = open(path, O_RDONLY | O_DIRECT);
+		fd = open(path, O_RDWR | O_DIRECT);
 		if (fd >= 0)
 			snprintf(name, len, "%s", path);
 	}
@@ -729,11 +729,28 @@ static int cmd_memmodel(const char *dev)
 	if (bfd < 0) {
 		skip("O_DIRECT read into the mapping", "the guest has no block device");
 	} else {
+		void *ram = NULL;
+
+		/* The device does take O_DIRECT from ordinary memory... */
+		errno = 0;
+		ret = posix_memalign(&ram, pg, pg) ? -1 :
+		      (int)pread(bfd, ram, pg, 0);
+		check(ret == (int)pg,
+		      "O_DIRECT read of %s into anonymous memory works (%d, %s)",
+		      name, ret, ret == (int)pg ? "ok" : strerror(errno));
+		free(ram);
+		/* ...but not from or into the mapping. */
 		errno = 0;
 		ret = pread(bfd, p, pg, 0);
 		err = errno;
 		check(ret < 0 && err == EFAULT,
 		      "O_DIRECT read of %s into the mapping fails with EFAULT (%d, %s)",
+		      name, ret, strerror(err));
+		errno = 0;
+		ret = pwrite(bfd, p, pg, 0);
+		err = errno;
+		check(ret < 0 && err == EFAULT,
+		      "O_DIRECT write of %s from the mapping fails with EFAULT (%d, %s)",
 		      name, ret, strerror(err));
 		close(bfd);
 	}
