@@ -410,6 +410,9 @@ static long ivshmem_ioctl(struct file *file, unsigned int cmd,
 			return -EFAULT;
 		break;
 	case IVSHMEM_IOCTL_RING:
+		/* Interrupting another VM is a write, as on the host. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
 		if (copy_from_user(&u.ring, argp, sizeof(u.ring)))
 			return -EFAULT;
 		break;

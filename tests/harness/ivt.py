@@ -677,7 +677,7 @@ eq "sysfs vectors (plain device)" "$(cat /sys/class/ivshmem/ivshmem0/vectors)" 0
 t "no region_id on a QEMU device" test ! -e /sys/class/ivshmem/ivshmem0/region_id
 run ivshmem_test info $D > /tmp/info
 eq "info size" "$(grep ^size= /tmp/info)" size=%(size)d
-eq "info abi_version" "$(grep ^abi_version= /tmp/info)" abi_version=1
+eq "info abi_version" "$(grep ^abi_version= /tmp/info)" abi_version=2
 MT=$(cat /sys/class/ivshmem/ivshmem0/memtype)
 # IVSHMEM_INFO_DMABUF (0x20) depends on the kernel: the dmabuf test checks it.
 eq "info flags (no doorbell, not ACRN, MAP_WB as the memory type '$MT' says)" "flags=$(printf 0x%%x $(( $(sed -n 's/^flags=//p' /tmp/info) & ~0x20 )))" "flags=$(map_wb_flag "$MT")"

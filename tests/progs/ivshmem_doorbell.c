@@ -302,7 +302,7 @@ static void api_bad_input(struct dev *a, struct dev *b, struct dev *plain,
 	struct ivshmem_ring rreq;
 	struct ivshmem_wait wreq;
 	uint64_t ca0, cb0, cb[IVSHMEM_MAX_VECTORS];
-	int pipefd[2], bx, keep, efd1, ret;
+	int pipefd[2], bx, keep, efd1, ret, ro;
 	uint32_t fired;
 
 	if (pipe(pipefd))
@@ -328,6 +328,13 @@ static void api_bad_input(struct dev *a, struct dev *b, struct dev *plain,
 	CHECK_ERR(ioctl(a->fd, IVSHMEM_IOCTL_RING, (void *)8), EFAULT,
 		  "ring with a bad pointer");
 	CHECK_ERR(ring(plain->fd, 0, 0), EOPNOTSUPP, "ring on a plain device");
+	/* Ringing interrupts another VM: it takes a file opened for writing. */
+	ro = open(pb, O_RDONLY);
+	if (ro < 0)
+		die("open read-only");
+	CHECK_ERR(ring(ro, a->info.peer_id, 0), EBADF,
+		  "ring from a file opened read-only");
+	close(ro);
 	CHECK_ERR(bind_efd(plain->fd, 0, efd1), EOPNOTSUPP,
 		  "bind an eventfd on a plain device");
 	CHECK_ERR(bind_efd(bx, 8, efd1), EINVAL, "bind vector 8");

@@ -23,7 +23,13 @@
 /*
  * Bumped whenever an ioctl or structure below changes incompatibly.
  *
- * Still 1: everything added since the first release is compatible and
+ * 2: IVSHMEM_IOCTL_RING needs a file opened for writing and fails with
+ * EBADF on one opened read-only. Ringing interrupts another VM, so a
+ * group that an administrator lets read a device must not gain that
+ * right (the host module's RING has the same rule). A program that
+ * rings opens the device O_RDWR; nothing else changed from 1.
+ *
+ * Since the first release, everything else added is compatible and
  * found without a version test. Programs built for the first release
  * run unchanged; newer ones test the INFO flags (IVSHMEM_INFO_RING,
  * IVSHMEM_INFO_RECEIVE, IVSHMEM_INFO_DMABUF), get ENOTTY for
@@ -38,7 +44,7 @@
  * ivshmem_wait); IVSHMEM_IOCTL_SET_EVENTFD no longer fails with ENOSPC
  * (there is no limit shared by all files any more).
  */
-#define IVSHMEM_ABI_VERSION	1
+#define IVSHMEM_ABI_VERSION	2
 
 /* The most MSI-X vectors the driver uses per device. */
 #define IVSHMEM_MAX_VECTORS	8
