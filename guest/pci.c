@@ -83,16 +83,22 @@ MODULE_PARM_DESC(memtype,
 		 "memory type of BAR2 for the kernel and user mappings: auto (default: write-back where PAT grants it, else write-combining), wb, wc or uc");
 
 #ifdef CONFIG_X86
-/* PAT's cache modes, named as /sys/kernel/debug/x86/pat_memtype_list does. */
+/*
+ * PAT's cache modes, named as /sys/kernel/debug/x86/pat_memtype_list does.
+ * With PAT every mode has its own PTE bits. Without it (nopat, or a CPU
+ * without PAT) write-combining and write-protected fall back to the bits
+ * of uncached-minus, which is what the hardware then does: the first
+ * match wins, so uncached-minus comes before them.
+ */
 static const struct {
 	enum page_cache_mode pcm;
 	const char *name;
 } ivshmem_cache_modes[] = {
 	{ _PAGE_CACHE_MODE_WB, "write-back" },
-	{ _PAGE_CACHE_MODE_WC, "write-combining" },
 	{ _PAGE_CACHE_MODE_UC_MINUS, "uncached-minus" },
 	{ _PAGE_CACHE_MODE_UC, "uncached" },
 	{ _PAGE_CACHE_MODE_WT, "write-through" },
+	{ _PAGE_CACHE_MODE_WC, "write-combining" },
 	{ _PAGE_CACHE_MODE_WP, "write-protected" },
 };
 
