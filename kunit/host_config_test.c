@@ -210,10 +210,11 @@ static void parse_list_order_test(struct kunit *test)
 					     "dm:/c" };
 	struct ivh_region_spec specs[4];
 	struct ivh_config_error err = {};
+	static const char list[] =
+		"dm:/a,2,1:2;dm:/b,2,1:2,0;dm:/c,2,1:2;dm:/d,2,1:2,7";
 	unsigned int nr = 0, i;
 
-	KUNIT_ASSERT_EQ(test, ivh_parse_regions("dm:/a,2,1:2;dm:/b,2,1:2,0;dm:/c,2,1:2;dm:/d,2,1:2,7",
-						specs, 4, &nr, &err), 0);
+	KUNIT_ASSERT_EQ(test, ivh_parse_regions(list, specs, 4, &nr, &err), 0);
 	KUNIT_ASSERT_EQ(test, nr, 4);
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_STREQ(test, specs[i].name, want[i]);

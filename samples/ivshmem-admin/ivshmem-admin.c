@@ -605,7 +605,7 @@ static int scn_open(const char *file)
 	scenario = file;
 	/* No network, no DTD, no entity expansion: data only. */
 	scn_doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-			      XML_PARSE_NOWARNING);
+			      XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
 	if (!scn_doc) {
 		e = xmlGetLastError();
 		fprintf(stderr, "%s:%d: not a well-formed XML file: %s%s", file,
@@ -622,7 +622,7 @@ static int scn_open(const char *file)
 /* The scenario's <vm id="N"><name>NAME</name>...: into vms[]. */
 static int scn_vms(void)
 {
-	xmlNodePtr root = xmlDocGetRootElement(scn_doc), n, c;
+	xmlNodePtr root = xmlDocGetRootElement(scn_doc), n, c, dup;
 	char name[VM_NAME_MAX + 2], type[32];
 	const struct vm *o;
 	struct vm v;
@@ -661,7 +661,7 @@ static int scn_vms(void)
 		if (nr_vms == MAX_VMS)
 			return scn_err(n, "more than %d VMs", MAX_VMS);
 		strcpy(v.name, name);
-		c = child(n, "vm_type", &c);
+		c = child(n, "vm_type", &dup);
 		v.rt = c && !text(c, type, sizeof(type)) && !strcmp(type, "RTVM");
 		vms[nr_vms++] = v;
 	}
@@ -674,7 +674,7 @@ static int scn_region(xmlNodePtr n, struct plan *p)
 		"IVSHMEM_SIZE", "IVSHMEM_REGION_ID", "IVSHMEM_VMS" };
 	char name[REGION_NAME_MAX + 2], prov[32], num[32];
 	struct ivshmem_host_region *r = &p->r;
-	xmlNodePtr c, d, vmsn;
+	xmlNodePtr c, d, dup, vmsn;
 	unsigned int i, nvm = 0;
 	const struct vm *v;
 	const char *why;
@@ -767,7 +767,7 @@ static int scn_region(xmlNodePtr n, struct plan *p)
 		if (v->rt)
 			r->rt_members |= 1ULL << v->id;
 		/* VBDF: optional here (acrn-dm's slot), but well-formed. */
-		d = child(c, "VBDF", &d);
+		d = child(c, "VBDF", &dup);
 		if (d) {
 			unsigned int b, dv, fn;
 			char end;
@@ -967,25 +967,55 @@ static int is_acrn_dm(const char *s)
 	       (n > 8 && !strcmp(s + n - 8, "/acrn-dm"));
 }
 
+/* A word that ends a simple command: | || && ; & */
+static int is_op(const char *s)
+{
+	return !strcmp(s, "|") || !strcmp(s, "||") || !strcmp(s, "&&") ||
+	       !strcmp(s, ";") || !strcmp(s, "&");
+}
+
+/* A redirection: [N]>FILE, [N]<FILE, N>&M; 2 if its target is the next word. */
+static int redir_words(const char *s)
+{
+	const char *p = s;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p != '>' && *p != '<')
+		return 0;
+	while (*p == '>' || *p == '<' || *p == '&')
+		p++;
+	return *p ? 1 : 2;
+}
+
 /*
  * acrn-dm's VM name, its one positional argument and so the last word of
- * its command line; for a generated script, whose acrn-dm line passes
- * "${dm_params[@]}", the last word of the dm_params=( ... ) array.
+ * its command (up to an operator, redirections skipped); for a generated
+ * script, whose acrn-dm line passes "${dm_params[@]}", the last word of
+ * the dm_params=( ... ) array.
  */
 static const char *script_vm(struct tok *t, int n)
 {
-	const char *vm = NULL;
-	int i, j;
+	const char *vm = NULL, *last;
+	int i, j, r;
 
 	for (i = 0; i < n; i++) {
-		if (!is_acrn_dm(t[i].s))
+		if (!is_acrn_dm(t[i].s) || t[i].eol)
 			continue;
-		for (j = i; j < n && !t[j].eol; j++)
-			;
-		if (j == i || j == n)
+		last = NULL;
+		for (j = i + 1; j < n && !is_op(t[j].s); j++) {
+			r = redir_words(t[j].s);
+			if (r == 2 && !t[j].eol)
+				j++;
+			else if (!r)
+				last = t[j].s;
+			if (t[j].eol)
+				break;
+		}
+		if (!last)
 			continue;
-		if (!strstr(t[j].s, "dm_params[@]")) {
-			vm = t[j].s;
+		if (!strstr(last, "dm_params[@]")) {
+			vm = last;
 			continue;
 		}
 		for (j = 0; j < n; j++) {
