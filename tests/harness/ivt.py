@@ -767,16 +767,20 @@ t "rmmod with nothing open" rmmod ivshmem
 
 def admin_host(ctx):
     """Run tests/host/admin_host.sh (ivshmem-admin load with libxml2, on
-    this machine). Return its results and the guest shell lines that put
+    this machine; the malformed files on flavour 6.1 only). Return its
+    results and the guest shell lines that put
     its plan, its -V options and tests/host/launch/*.sh into /tmp/adm."""
     out = os.path.join(ctx.workdir, 'admin_host')
-    p = subprocess.run([os.path.join(ROOT, 'tests', 'host', 'admin_host.sh'),
-                        out], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+    # The malformed files (4 s) do not depend on the kernel: one flavour.
+    full = ctx.flavor.name == '6.1'
+    p = subprocess.run([os.path.join(ROOT, 'tests', 'host', 'admin_host.sh')]
+                       + ([] if full else ['--plan-only']) + [out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
     with open(os.path.join(out + '.log'), 'w') as f:
         f.write(p.stdout)
     results = parse_results(p.stdout)
-    results.append((p.returncode == 0 and len(results) > 20,
+    results.append((p.returncode == 0 and len(results) > (20 if full else 2),
                     'admin_host.sh exits 0 (exit %d, %d checks)' %
                     (p.returncode, len(results))))
     files = {'plan': os.path.join(out, 'plan'),
