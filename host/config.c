@@ -22,10 +22,17 @@
  *   - the size is a power of two                             -EINVAL
  *   - VM IDs are 0..IVSHMEM_HOST_MAX_VMID                    -ERANGE
  *   - a region ID is a decimal number (-EINVAL) up to 65535  -ERANGE
+ *   - numbers are decimal (-EINVAL); one of any length beyond
+ *     a field's range (past U32_MAX too) is out of range     -ERANGE
  *   - no VM twice, at least two VMs                          -EINVAL
  *   - (ADD only) RT members are members                      -EINVAL
  *   - no name twice in one list                              -EEXIST
  *   - at most as many entries as the caller has room for    -ENOSPC
+ *
+ * A parsed list holds the entries with a region ID first, then those
+ * without, each group in list order: added in that order, an entry
+ * without an ID never takes the lowest free ID that a later entry names
+ * ("dm:/a,2,1:2;dm:/b,2,1:2,0" gives b ID 0 and a ID 1).
  */
 
 #include <linux/bitops.h>
@@ -33,6 +40,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/minmax.h>
 #include <linux/string.h>
 
 #include "../compat.h"
@@ -40,7 +48,6 @@
 
 #define IVH_PREFIX_LEN	4	/* "hv:/" and "dm:/" */
 #define IVH_NAME_MAX	27	/* after the prefix: ACRN's \w{1,27} */
-#define IVH_NUM_MAX	10	/* digits in a u32 */
 
 static bool ivh_blank(char c)
 {
@@ -58,19 +65,32 @@ static void ivh_trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+/**
+ * ivh_parse_u32() - parse a decimal number, saturating at U32_MAX
+ * @s:		the digits, not necessarily NUL-terminated.
+ * @len:	their number.
+ * @val:	the value, or U32_MAX for any larger number.
+ *
+ * A number too large for a u32 is not malformed, merely out of every
+ * field's range: saturating lets each field's range check refuse it with
+ * ERANGE, whatever its length (a u32 parse would make it EINVAL).
+ *
+ * Return: 0, or -EINVAL if @s is empty or holds a byte that is no digit.
+ */
 static int ivh_parse_u32(const char *s, size_t len, u32 *val)
 {
-	char buf[IVH_NUM_MAX + 1];
+	u64 v = 0;
 	size_t i;
 
-	if (!len || len > IVH_NUM_MAX)
+	if (!len)
 		return -EINVAL;
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		if (!isdigit(s[i]))
 			return -EINVAL;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return kstrtou32(buf, 10, val);
+		v = min_t(u64, v * 10 + (s[i] - '0'), U32_MAX);
+	}
+	*val = v;
+	return 0;
 }
 
 /**
@@ -247,6 +267,23 @@ int ivh_parse_region(const char *s, size_t len, struct ivh_region_spec *spec,
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_parse_region);
 
+/*
+ * Stable partition of @specs: those with a region ID first. Insertion by
+ * swaps, at most IVH_MAX_REGIONS^2 / 4 of them, at load only.
+ */
+static void ivh_ids_first(struct ivh_region_spec *specs, unsigned int nr)
+{
+	unsigned int done = 0, i, j;
+
+	for (i = 0; i < nr; i++) {
+		if (!specs[i].has_id)
+			continue;
+		for (j = i; j > done; j--)
+			swap(specs[j], specs[j - 1]);
+		done++;
+	}
+}
+
 /**
  * ivh_parse_regions() - parse a ";"-separated list of regions
  * @list:	NUL-terminated list (a module parameter), may be NULL.
@@ -255,8 +292,13 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_parse_region);
  * @nr:		set to the number of regions parsed.
  * @err:	where and why it failed.
  *
- * Return: 0 or the errno of the first failing entry; @specs then holds
- * nothing the caller should use.
+ * On success @specs holds the entries with a region ID first, then those
+ * without, each group in list order, so that adding them in that order
+ * gives no entry without an ID the ID a later entry asks for.
+ *
+ * Context: any; does not sleep.
+ * Return: 0 or the errno of the first failing entry (@err->entry counts
+ * entries as written); @specs then holds nothing the caller should use.
  */
 int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
 		      unsigned int max, unsigned int *nr,
@@ -295,8 +337,10 @@ int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
 			(*nr)++;
 		}
 		if (!semi)
-			return 0;
+			break;
 		s = semi + 1;
 	}
+	ivh_ids_first(specs, *nr);
+	return 0;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_parse_regions);

@@ -41,6 +41,13 @@ static const struct ivh_cfg_case ivh_cfg_cases[] = {
 	{ "hv:/r,2,1:2,65535", 0, NULL, "hv:/r", 2,
 	  BIT_ULL(1) | BIT_ULL(2), true, 65535 },
 	{ "hv:/r,2,1:2,65536", -ERANGE, "above 65535" },
+	/* Past U32_MAX, of any length: out of range, not malformed. */
+	{ "hv:/r,2,1:2,4294967296", -ERANGE, "above 65535" },
+	{ "hv:/r,2,1:2,0000000000000000000000000065536", -ERANGE,
+	  "above 65535" },
+	{ "hv:/r,2,1:2,99999999999999999999999999", -ERANGE, "above 65535" },
+	{ "hv:/r,2,1:2,00000000000000000000000000065535", 0, NULL, "hv:/r", 2,
+	  BIT_ULL(1) | BIT_ULL(2), true, 65535 },
 	{ "hv:/r,2,1:2,", -EINVAL, "region ID is not" },
 	{ "hv:/r,2,1:2,0x3", -EINVAL, "region ID is not" },
 	{ "hv:/r,2,1:2,-1", -EINVAL, "region ID is not" },
@@ -67,12 +74,14 @@ static const struct ivh_cfg_case ivh_cfg_cases[] = {
 	{ "hv:/a,-2,0:2", -EINVAL, "decimal" },
 	{ "hv:/a,0x2,0:2", -EINVAL, "decimal" },
 	{ "hv:/a,,0:2", -EINVAL, "decimal" },
-	{ "hv:/a,99999999999,0:2", -EINVAL, "decimal" },
-	{ "hv:/a,4294967296,0:2", -EINVAL, "decimal" },
+	{ "hv:/a,99999999999,0:2", -ERANGE, "2 to 512" },
+	{ "hv:/a,4294967296,0:2", -ERANGE, "2 to 512" },
+	{ "hv:/a,4294967298,0:2", -ERANGE, "2 to 512" },
 	/* Member rules. */
 	{ "hv:/a,2,0", -EINVAL, "two member" },
 	{ "hv:/a,2,0:0", -EINVAL, "twice" },
 	{ "hv:/a,2,0:64", -ERANGE, "above 63" },
+	{ "hv:/a,2,0:4294967296", -ERANGE, "above 63" },
 	{ "hv:/a,2,0:x", -EINVAL, "decimal" },
 	{ "hv:/a,2,0:", -EINVAL, "decimal" },
 	{ "hv:/a,2,", -EINVAL, "decimal" },
@@ -194,11 +203,38 @@ static void parse_list_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, err.entry, 1);
 }
 
+/* Entries with a region ID come first, each group in list order. */
+static void parse_list_order_test(struct kunit *test)
+{
+	static const char * const want[] = { "dm:/b", "dm:/d", "dm:/a",
+					     "dm:/c" };
+	struct ivh_region_spec specs[4];
+	struct ivh_config_error err = {};
+	static const char list[] =
+		"dm:/a,2,1:2;dm:/b,2,1:2,0;dm:/c,2,1:2;dm:/d,2,1:2,7";
+	unsigned int nr = 0, i;
+
+	KUNIT_ASSERT_EQ(test, ivh_parse_regions(list, specs, 4, &nr, &err), 0);
+	KUNIT_ASSERT_EQ(test, nr, 4);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_STREQ(test, specs[i].name, want[i]);
+	KUNIT_EXPECT_TRUE(test, specs[0].has_id);
+	KUNIT_EXPECT_EQ(test, specs[0].region_id, 0);
+	KUNIT_EXPECT_EQ(test, specs[1].region_id, 7);
+	KUNIT_EXPECT_FALSE(test, specs[2].has_id);
+	KUNIT_EXPECT_FALSE(test, specs[3].has_id);
+	/* A failing entry is still counted as written. */
+	KUNIT_EXPECT_EQ(test, ivh_parse_regions("dm:/a,2,1:2;dm:/b,2,1:2,0;dm:/c,3,1:2",
+						specs, 4, &nr, &err), -EINVAL);
+	KUNIT_EXPECT_EQ(test, err.entry, 2);
+}
+
 static struct kunit_case ivh_config_cases[] = {
 	KUNIT_CASE_PARAM(parse_region_test, ivh_cfg_gen_params),
 	KUNIT_CASE(parse_region_len_test),
 	KUNIT_CASE(spec_check_test),
 	KUNIT_CASE(parse_list_test),
+	KUNIT_CASE(parse_list_order_test),
 	{}
 };
 

@@ -109,6 +109,16 @@ grep -v '^running with root privileges' "$log/lintian" | sed 's/^/# lintian: /'
 eq "lintian: no error, no warning" "$rc" 0
 echo "# lintian took $(($(date +%s) - t0)) s"
 
+# ivshmem-admin reads scenarios with libxml2, linked dynamically: the
+# package depends on it (shlibs) and its man page has the scenario rules.
+tools_deb=$(ls "$debdir/ivshmem-tools_${ver}_"*.deb 2>/dev/null | head -1)
+eq "ivshmem-tools Depends on libxml2 (ivshmem-admin load, dynamic)" \
+	"$(dpkg-deb -f "$tools_deb" Depends 2>/dev/null | tr ',' '\n' | grep -c '^ *libxml2 ')" 1
+eq "ivshmem-admin(1) has the SCENARIO FILES section" \
+	"$(dpkg-deb --fsys-tarfile "$tools_deb" 2>/dev/null |
+		tar -xO ./usr/share/man/man1/ivshmem-admin.1.gz 2>/dev/null |
+		zcat | grep -c '^\.SH "SCENARIO FILES"')" 1
+
 # 3. Install on this machine.
 have=$( (dpkg-query -W -f='${Package} ${Status}\n' 'ivshmem*' 2>/dev/null |
 	grep -v not-installed; dkms status "$name" 2>/dev/null;

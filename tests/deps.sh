@@ -3,7 +3,8 @@
 # Install the Debian packages the build and the tests need, if missing:
 # the tools, and the kernel matrix of make check (6.1 and 6.12, each stock
 # and PREEMPT_RT, images and headers; the 6.1 and 6.12 sources for the
-# debug kernels; Sphinx for make docs, gnuplot for make bench's plots).
+# debug kernels; Sphinx for make docs, gnuplot for make bench's plots;
+# libxml2 for ivshmem-admin's scenario reader).
 set -euo pipefail
 
 pkgs=(
@@ -16,6 +17,7 @@ pkgs=(
 	sparse coccinelle dkms udev
 	debhelper dh-dkms lintian help2man
 	python3-sphinx gnuplot-nox
+	libxml2-dev pkg-config
 )
 
 updated=

@@ -798,16 +798,57 @@ t "rmmod with nothing open" rmmod ivshmem
     return g, g.wait()
 
 
+def admin_host(ctx):
+    """Run tests/host/admin_host.sh (ivshmem-admin load with libxml2, on
+    this machine; the malformed files on flavour 6.1 only). Return its
+    results and the guest shell lines that put
+    its plan, its -V options and tests/host/launch/*.sh into /tmp/adm."""
+    out = os.path.join(ctx.workdir, 'admin_host')
+    # The malformed files (4 s) do not depend on the kernel: one flavour.
+    full = ctx.flavor.name == '6.1'
+    p = subprocess.run([os.path.join(ROOT, 'tests', 'host', 'admin_host.sh')]
+                       + ([] if full else ['--plan-only']) + [out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    with open(os.path.join(out + '.log'), 'w') as f:
+        f.write(p.stdout)
+    results = parse_results(p.stdout)
+    results.append((p.returncode == 0 and len(results) > (20 if full else 2),
+                    'admin_host.sh exits 0 (exit %d, %d checks)' %
+                    (p.returncode, len(results))))
+    files = {'plan': os.path.join(out, 'plan'),
+             'vms': os.path.join(out, 'vms')}
+    launch = os.path.join(ROOT, 'tests', 'host', 'launch')
+    for f in sorted(os.listdir(launch)):
+        files['launch/' + f] = os.path.join(launch, f)
+    lines = ['mkdir -p /tmp/adm/launch']
+    for name, path in files.items():
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            text = f.read()
+        if 'IVT_ADM_EOF' in text:
+            raise RuntimeError(path + ' holds the heredoc delimiter')
+        lines.append("cat > /tmp/adm/%s <<'IVT_ADM_EOF'\n%sIVT_ADM_EOF"
+                     % (name, text if text.endswith('\n') else text + '\n'))
+    return results, '\n'.join(lines)
+
+
 @test()
 def host_module(ctx):
     """ivshmem_host.ko end to end in a guest acting as Service VM."""
     # The 512 MiB region benchmark runs on the 6.1 stock kernel (no KASAN).
     bench = ctx.flavor.name == '6.1' or \
         os.environ.get('IVT_HOST_BENCH') == '1'
+    # ivshmem-admin's scenario reader on the build machine (libxml2 is
+    # not in the guest); what it writes feeds e2e.sh's scenario phase.
+    admin, files = admin_host(ctx)
     g = ctx.boot('host_module', '''
+%s
 %s run sh /usr/bin/host_e2e.sh
-''' % ('IVSHMEM_BENCH=1' if bench else ''), mem='2G' if bench else '1G')
-    results = g.wait()
+''' % (files, 'IVSHMEM_BENCH=1' if bench else ''),
+                 mem='2G' if bench else '1G')
+    results = admin + g.wait()
     # ABI 2: the module issues no hypercall of its own; a guest VM's
     # doorbell is an eventfd its device model hands to HSM's irqfd.
     ko = os.path.join(ctx.flavor.out, 'src', 'host', 'ivshmem_host.ko')

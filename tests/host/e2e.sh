@@ -8,6 +8,12 @@
 # non-zero if any check failed or the script did not reach its end. Set
 # IVSHMEM_BENCH=1 to also run the 512 MiB benchmark (needs a 2 GiB guest).
 #
+# The scenario phase needs what tests/host/admin_host.sh wrote on the
+# build machine (the guest's ivshmem-admin has no libxml2): the harness
+# puts the plan of tests/host/scenarios/hybrid_rt.xml ("load -n"), its
+# -V VM options and tests/host/launch/*.sh into /tmp/adm; without them
+# that phase is skipped.
+#
 # The kernel log is never cleared (the harness scans all of it): each
 # phase writes a mark (IVT-MARK) and reads the log after it.
 
@@ -59,6 +65,126 @@ bad_param() {
 	fi
 }
 
+# regions_now: "ID NAME SIZE_MB VMS" of every region, sorted.
+regions_now() {
+	ivshmem-admin list | awk 'NR > 1 { print $1, $2, $3, $4 }' | sort -n
+}
+
+# check_out DESC WANT-EXIT WANT-TEXT ARGS...: ivshmem-admin ARGS exits
+# WANT-EXIT and its output holds every line of WANT-TEXT (fixed strings).
+check_out() {
+	desc=$1 want_rc=$2 want=$3
+	shift 3
+	out=$(ivshmem-admin "$@" 2>&1)
+	rc=$?
+	missing=$(printf '%s\n' "$want" | while IFS= read -r w; do
+		printf '%s\n' "$out" | grep -qF -- "$w" || printf '%s|' "$w"
+	done)
+	if [ "$rc" != "$want_rc" ]; then
+		nok "$desc: exit $rc, want $want_rc: $out"
+	elif [ -n "$missing" ]; then
+		nok "$desc: output lacks '$missing': $out"
+	else
+		ok "$desc"
+	fi
+}
+
+# The regions of tests/host/scenarios/hybrid_rt.xml, as the module must
+# hold them after the plan is applied ("=rt": RTVM, no dm-land doorbell).
+SCN_WANT='0 hv:/no_id 8 1:2
+1 hv:/shm_region_0 2 0=rt:2
+2 dm:/shm_dm_rt 4 2:5=rt
+300 dm:/data_path_3 16 1:2:5=rt'
+
+scenario_phase() {
+	mark "host_e2e [scenario]"
+	t "insmod with regions=\"dm:/a,2,1:2;dm:/b,2,1:2,0\" (implicit ID before an explicit 0)" \
+		insmod "$KO" "regions=dm:/a,2,1:2;dm:/b,2,1:2,0"
+	eq "... explicit IDs are taken first: b gets 0, a gets 1" \
+		"$(regions_now | tr '\n' ';')" "0 dm:/b 2 1:2;1 dm:/a 2 1:2;"
+	t "... remove both" sh -c 'ivshmem-admin remove dm:/a && ivshmem-admin remove dm:/b'
+	if [ ! -s /tmp/adm/plan ] || [ ! -s /tmp/adm/vms ]; then
+		skip "scenario plan and launch-script checks" "no /tmp/adm/plan (written by the harness from admin_host.sh)"
+		rmmod ivshmem_host
+		return
+	fi
+	plan=$(cat /tmp/adm/plan)
+	vmopt=$(cat /tmp/adm/vms)
+	L=/tmp/adm/launch
+	fails_with "load SCENARIO.xml in the guest: this build has no libxml2 (the split)" \
+		"built without libxml2" ivshmem-admin load /tmp/adm/plan
+
+	# All or nothing: an ADD that fails midway removes what was added.
+	t "blocker dm:/data_path_3 (the plan's third name)" ivshmem-admin create dm:/data_path_3,2,3:4
+	# shellcheck disable=SC2086
+	check_out "create the plan with a name taken: refused at the third ADD (EEXIST)" 1 \
+"ADD dm:/data_path_3: File exists
+nothing added (2 region(s) added before were removed)" create $plan
+	eq "... and the module holds the blocker only" "$(regions_now | awk '{ print $2 }' | tr '\n' ' ')" "dm:/data_path_3 "
+	t "... remove the blocker" ivshmem-admin remove dm:/data_path_3
+	t "blocker dm:/blk without an ID: takes ID 0, the plan's hv:/no_id's" ivshmem-admin create dm:/blk,2,3:4
+	# shellcheck disable=SC2086
+	check_out "create the plan with region ID 0 taken: refused at the fourth ADD" 1 \
+"ADD hv:/no_id: File exists
+nothing added (3 region(s) added before were removed)" create $plan
+	eq "... and the module holds the blocker only" "$(regions_now | tr '\n' ';')" "0 dm:/blk 2 3:4;"
+	t "... remove the blocker" ivshmem-admin remove dm:/blk
+
+	# shellcheck disable=SC2086
+	t "create the plan of hybrid_rt.xml (load -n on the build machine)" ivshmem-admin create $plan
+	eq "... the module holds the scenario's regions: IDs, sizes, members, RTVMs" \
+		"$(regions_now)" "$SCN_WANT"
+	fails_with "... RING toward the post-launched RTVM (VM 5): EHOSTUNREACH" \
+		"RING: No route to host" \
+		ivshmem-admin attach dm:/shm_dm_rt 2 -- ivshmem-admin attach dm:/shm_dm_rt 5 -- ivshmem-admin ring dm:/shm_dm_rt 2 5 0
+
+	# Members by VM name (-V, as the scenario names them).
+	# shellcheck disable=SC2086
+	t "create dm:/byname,2,POST_STD_VM1:POST_RT_VM2=rt (members by name)" \
+		ivshmem-admin $vmopt create dm:/byname,2,POST_STD_VM1:POST_RT_VM2=rt
+	eq "... VMs 2 and 5, 5 an RTVM" "$(regions_now | awk '$2 == "dm:/byname" { print $4 }')" "2:5=rt"
+	t "... remove dm:/byname" ivshmem-admin remove dm:/byname
+	# shellcheck disable=SC2086
+	check_out "create by an unknown VM name: refused before any ADD" 1 \
+		'no VM is named "POST_STD_VM_1"' $vmopt create dm:/ok1,2,1:2 dm:/bad,2,POST_STD_VM_1:2
+	eq "... nothing added" "$(regions_now)" "$SCN_WANT"
+
+	# check LAUNCH-SCRIPT against the registry.
+	# shellcheck disable=SC2086
+	check_out "check post_std_vm1.sh (the generator's shape): agrees" 0 \
+		"post_std_vm1.sh: 4 ivshmem device(s), 0 mismatch(es)" $vmopt check $L/post_std_vm1.sh
+	# shellcheck disable=SC2086
+	check_out "check post_rt_vm2.sh (hand-written, continued lines): agrees" 0 \
+		"post_rt_vm2.sh: 2 ivshmem device(s), 0 mismatch(es)" $vmopt check $L/post_rt_vm2.sh
+	# shellcheck disable=SC2086
+	check_out "check no_region_id.sh (ACRN #8645): two region IDs 0" 1 \
+"no_region_id.sh:10: ivshmem dm:/shm_dm_rt,4: region ID 0 (none given: acrn-dm's default), the registry's dm:/shm_dm_rt has 2
+no_region_id.sh:11: ivshmem dm:/data_path_3,16: region ID 0 (none given: acrn-dm's default), the registry's dm:/data_path_3 has 300
+no_region_id.sh: 3 ivshmem device(s), 2 mismatch(es)" $vmopt check $L/no_region_id.sh
+	# shellcheck disable=SC2086
+	check_out "check vm_name.sh (ACRN #8234): the script's VM name is not the scenario's" 1 \
+'vm_name.sh: VM "POST_STD_VM_1" is not a VM of the -V names
+vm_name.sh: 1 ivshmem device(s), 1 mismatch(es)' $vmopt check $L/vm_name.sh
+	# shellcheck disable=SC2086
+	check_out "check --vm POST_STD_VM1 vm_name.sh: agrees" 0 \
+		"vm_name.sh: 1 ivshmem device(s), 0 mismatch(es)" $vmopt check --vm POST_STD_VM1 $L/vm_name.sh
+	check_out "check --vm 5 vm_name.sh (by ID, no names): VM 5 is not a member" 1 \
+		"the script's VM 5 (ID 5) is not a member of hv:/shm_region_0 (VMs 0:2)" check --vm 5 $L/vm_name.sh
+	# shellcheck disable=SC2086
+	check_out "check mismatches.sh: member, size, two unknown names, prefix, region ID" 1 \
+"mismatches.sh:12: ivshmem hv:/shm_region_0,2,1: the script's VM POST_RT_VM2 (ID 5) is not a member of hv:/shm_region_0 (VMs 0:2)
+mismatches.sh:13: ivshmem dm:/shm_dm_rt,8,2: size 8 MiB, the registry's dm:/shm_dm_rt has 4
+mismatches.sh:14: ivshmem dm:/shm_region_9,2,9: dm:/shm_region_9 is not in the registry
+mismatches.sh:15: ivshmem hv:/data_path_3,16,300: hv:/data_path_3 is not in the registry (dm:/data_path_3 is)
+mismatches.sh:16: ivshmem shm_region_0,2: name shm_region_0 has no hv:/ or dm:/ prefix
+mismatches.sh:17: ivshmem dm:/shm_dm_rt,4,x: region ID \"x\" is not a number
+mismatches.sh: 6 ivshmem device(s), 6 mismatch(es)" $vmopt check $L/mismatches.sh
+	check_out "check without -s or -V: cannot map the script's VM name" 1 \
+		'VM "POST_STD_VM1" is not a VM of the -V names (none given: -s SCENARIO.xml or -V NAME=ID)' check $L/post_std_vm1.sh
+	fails_with "check a missing file" "No such file or directory" ivshmem-admin check /tmp/adm/none.sh
+	t "rmmod after the scenario phase" rmmod ivshmem_host
+}
+
 main() {
 	rmmod ivshmem_host 2>/dev/null
 	t "ivshmem_host not loaded at the start" test ! -e $SYS
@@ -71,8 +197,11 @@ main() {
 	bad_param "name too long" "dm:/1234567890123456789012345678,2,0:1" "name is longer than 27 characters after its prefix" -36 "too long"
 	bad_param "'-' in a name" "dm:/a-b,2,0:1" "letters, digits and '_' after its prefix" -22 "Invalid argument"
 	bad_param "region ID 65536" "dm:/a,2,0:1,65536" "region ID is above 65535" -34 "out of range"
+	bad_param "region ID 2^32 (past U32_MAX: out of range too)" "dm:/a,2,0:1,4294967296" "region ID is above 65535" -34 "out of range"
 	bad_param "region ID twice" "dm:/a,2,0:1,4;dm:/b,2,0:1,4" "region ID is already in use" -17 "File exists"
 	bad_param "second entry bad" "dm:/a,2,0:1;hv:/b,2,1:1" "entry 1: a VM ID is listed twice" -22 "Invalid argument"
+
+	scenario_phase
 
 	mark "host_e2e [load]"
 	t "insmod with regions=\"$PARAM\"" insmod "$KO" "regions=$PARAM"
@@ -95,11 +224,11 @@ main() {
 	t "ivshmem-admin create dm:/cli_id,2,3:4,77: region ID 77" sh -c \
 		'ivshmem-admin create dm:/cli_id,2,3:4,77 && ivshmem-admin list | grep -qE "^77 +dm:/cli_id +2 +3:4 "'
 	fails_with "ivshmem-admin create with region ID 77 again: EEXIST" \
-		"ADD (see dmesg for the rule): File exists" \
+		"ADD dm:/cli_id2: File exists (see dmesg for the rule)" \
 		ivshmem-admin create dm:/cli_id2,2,3:4,77
 	t "ivshmem-admin remove dm:/cli_id" ivshmem-admin remove dm:/cli_id
 	fails_with "ivshmem-admin create refuses size 3 (EINVAL)" \
-		"ADD (see dmesg for the rule): Invalid argument" \
+		"ADD dm:/cli3: Invalid argument (see dmesg for the rule)" \
 		ivshmem-admin create dm:/cli3,3,3:4
 	eq "... and dm:/cli3 is not in the list" "$(attached dm:/cli3)" none
 	eq "ivshmem-admin attach runs a command with the fd and the size" \
