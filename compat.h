@@ -237,4 +237,32 @@ static inline int ivshmem_follow_pfn(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * The host module's filesystem (host/fs.c).
+ *
+ * Since 6.3 inode operations and setattr_prepare()/setattr_copy() take a
+ * struct mnt_idmap *; 6.1 passes a struct user_namespace * (the mount's
+ * idmapping either way). ivshmem_idmap_t names the type.
+ */
+#if IVSHMEM_KERNEL_GE(6, 3, 0)
+#define ivshmem_idmap_t struct mnt_idmap
+#else
+#define ivshmem_idmap_t struct user_namespace
+#endif
+
+/*
+ * 6.7 hid inode->i_atime/i_mtime (and 6.6 i_ctime) behind accessors and
+ * added simple_inode_init_ts(), which sets all three to the current time;
+ * 6.1 assigns the fields.
+ */
+#include <linux/fs.h>
+static inline void ivshmem_inode_init_ts(struct inode *inode)
+{
+#if IVSHMEM_KERNEL_GE(6, 7, 0)
+	simple_inode_init_ts(inode);
+#else
+	inode->i_atime = inode->i_mtime = inode->i_ctime = current_time(inode);
+#endif
+}
+
 #endif /* IVSHMEM_COMPAT_H */
