@@ -261,7 +261,11 @@ static inline void ivshmem_inode_init_ts(struct inode *inode)
 #if IVSHMEM_KERNEL_GE(6, 7, 0)
 	simple_inode_init_ts(inode);
 #else
-	inode->i_atime = inode->i_mtime = inode->i_ctime = current_time(inode);
+	struct timespec64 now = current_time(inode);
+
+	inode->i_atime = now;
+	inode->i_mtime = now;
+	inode->i_ctime = now;
 #endif
 }
 

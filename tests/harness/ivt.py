@@ -154,6 +154,7 @@ GUEST_PROGS = [
     ('tests/host/bench_region.c', 'bench_region'),
     ('samples/ivshmem-admin/ivshmem-admin.c', 'ivshmem-admin'),
     ('samples/ivshmem-msg/ivshmem-msg.c', 'ivshmem-msg'),
+    ('tests/host/acrn_dm_fs.c', 'ivshmem-acrn-dm'),
     ('samples/ivshmem-chan/operator.c', 'ivshmem-chan-operator', CHAN_LIB),
     ('samples/ivshmem-chan/responder.c', 'ivshmem-chan-responder', CHAN_LIB),
     ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),
