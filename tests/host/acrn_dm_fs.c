@@ -713,9 +713,21 @@ static int cmd_hostile(void)
 	      !strcmp(names, ". .. fs_a test "),
 	      "readdir of VM 1's mount: its dm-land regions only (no fs_b of VMs 2:3, no hv:/): %s",
 	      names);
-	check(stat(SHM "/fs_a", &st) == 0 && st.st_mode == (S_IFREG | 0600) &&
-	      st.st_uid == 0 && st.st_gid == 0 && st.st_size == 4 * MB,
-	      "stat fs_a: 0600 root:root (the defaults), 4 MiB");
+	{
+		struct ivshmem_host_region r;
+
+		memset(&r, 0, sizeof(r));
+		strcpy(r.name, "dm:/fs_a");
+		memset(&st, 0, sizeof(st));
+		if (ioctl(ctl, IVSHMEM_HOST_IOCTL_LOOKUP, &r))
+			die("LOOKUP dm:/fs_a");
+		stat(SHM "/fs_a", &st);
+		check(st.st_mode == (S_IFREG | 0600) && st.st_uid == 0 &&
+		      st.st_gid == 0 && st.st_size == 4 * MB &&
+		      st.st_ino == r.region_id + 2,
+		      "stat fs_a: 0600 root:root (the defaults), 4 MiB, inode %lu = region ID %u + 2",
+		      (unsigned long)st.st_ino, r.region_id);
+	}
 	memset(&sfs, 0, sizeof(sfs));
 	statfs(SHM, &sfs);
 	check(sfs.f_type == IVH_FS_MAGIC &&
