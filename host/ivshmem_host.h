@@ -25,6 +25,19 @@
  * set of VMs to the next. All memory counts against ivh_host.mem_limit_mb
  * and is charged to the allocating task's memory cgroup.
  *
+ * The filesystem (fs.c): each mount is a superblock, which holds the
+ * module (file_system_type.owner) and the VM ID every open attaches as.
+ * A region file's inode holds a reference on its ivh_region (i_private)
+ * from the lookup that made it to its eviction; dentries are not kept
+ * after their last use and are revalidated against the registry at every
+ * use, so a removed region's name is looked up again (and is gone, or is
+ * another region with another inode). An open file owns one ivh_peer
+ * (private_data) exactly as an attachment fd does; its release detaches.
+ * A mapping holds the file (vm_file) and, as any mapping, the session
+ * memory. So: VMA -> file -> { peer -> region; dentry -> inode -> region;
+ * vfsmount -> superblock -> module }, and a region removed from the
+ * registry lives on in the inodes and peers that still hold it.
+ *
  * Lock order
  * ----------
  *   mmap_lock (held by the mm around ->mmap and faults)
@@ -32,6 +45,17 @@
  *       -> ivh_region.lock (peers, session memory, vectors, triggers)
  *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
+ * The filesystem adds, above these:
+ *   sb->s_umount (remount) -> ivh_fs_info.lock (a leaf spinlock),
+ *                          -> the root inode's i_rwsem
+ *   the root directory's i_rwsem (lookup, create, readdir)
+ *     -> ivh_host.lock (registry look-ups, revalidation, ivh_list())
+ *       -> ivh_region.lock
+ *   a region file's i_rwsem (ftruncate, chmod: setattr): nothing of ours
+ * ->open, ->release and evict run with no VFS lock the module cares
+ * about and take ivh_host.lock then ivh_region.lock as ATTACH does.
+ * readdir and statfs copy the registry first (ivh_list()) and emit
+ * names with no module lock held: dir_emit() writes user memory.
  * At most one ivh_region.lock is held at a time. No user memory is
  * copied and no region memory is allocated while holding ivh_host.lock
  * or ivh_region.lock. Trigger work items take ivh_region.lock, so
@@ -61,6 +85,9 @@
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 /* mmap offsets, lengths and splits are multiples of this (2 MiB). */
 #define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
+
+/* statfs() f_type of the ivshmem_host filesystem ("IVHF"). */
+#define IVH_FS_MAGIC		0x49564846
 
 struct eventfd_ctx;
 struct vm_area_struct;
@@ -266,6 +293,8 @@ int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	     unsigned int capacity, unsigned int *count);
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 			    u32 vmid, const char **why);
+struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
+				   const char **why);
 int ivh_detach(struct ivh_peer *peer);
 int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
 void ivh_peer_get(struct ivh_peer *peer);
@@ -305,5 +334,9 @@ bool ivh_acrn_service_vm(void);
 /* ioctl.c: the misc device and the attachment fds */
 int ivh_misc_register(struct ivh_host *host);
 void ivh_misc_deregister(void);
+
+/* fs.c: the per-VM filesystem acrn-dm's shm_open() lands on */
+int ivh_fs_register(struct ivh_host *host);
+void ivh_fs_unregister(void);
 
 #endif /* IVSHMEM_HOST_INT_H */

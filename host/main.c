@@ -5,7 +5,9 @@
  * Extends ACRN's HSM with a registry of named shared-memory regions
  * ("hv:/" emulated by the hypervisor, "dm:/" by the device model), memory
  * for dm-land regions and dm-land doorbells (eventfds, which a guest VM's
- * device model hands to HSM's irqfd). It issues no hypercall. See
+ * device model hands to HSM's irqfd), through /dev/ivshmem_host and
+ * through the per-VM filesystem "ivshmem_host" that lets unmodified
+ * acrn-dm's shm_open() land on it (fs.c). It issues no hypercall. See
  * Documentation/host.rst.
  */
 
@@ -73,9 +75,14 @@ static int __init ivh_init(void)
 	ret = ivh_misc_register(&ivh_host);
 	if (ret)
 		goto destroy_host;
+	ret = ivh_fs_register(&ivh_host);
+	if (ret)
+		goto deregister_misc;
 	pr_info("ready%s\n", ivh_host.acrn ? " in ACRN's Service VM" : "");
 	return 0;
 
+deregister_misc:
+	ivh_misc_deregister();
 destroy_host:
 	ivh_host_destroy(&ivh_host);
 	return ret;
@@ -83,6 +90,7 @@ destroy_host:
 
 static void __exit ivh_exit(void)
 {
+	ivh_fs_unregister();
 	ivh_misc_deregister();
 	ivh_host_destroy(&ivh_host);
 }

@@ -565,54 +565,49 @@ struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
 }
 
 /**
- * ivh_attach() - attach a VM to a dm-land region
- * @host:	the registry.
- * @name:	the region's name.
+ * ivh_attach_region() - attach a VM to a dm-land region it holds
+ * @region:	the region; the caller holds a reference (the peer takes
+ *		its own).
  * @vmid:	the VM, which must be a member and not attached yet.
  * @why:	set to the reason on failure.
  *
  * The first VM of a session gets new, zeroed memory; later ones share it.
  * The memory is allocated with no lock held and installed after checking
- * again that the session still needs it.
+ * again that the session still needs it. Used by ivh_attach() and by the
+ * filesystem's open, which attaches to the region its inode was looked
+ * up as, never to whatever has the name by the time of the open.
  *
  * Context: process context; takes ivh_region.lock, later ivh_host.lock
  * then ivh_region.lock.
  * Return: the new peer with one reference, owned by the caller
- * (ivh_peer_release()), or ERR_PTR(): -ENOENT (no such region, or it was
- * removed), -EINVAL (hv-land region), -EACCES (not a member), -EBUSY
- * (already attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
+ * (ivh_peer_release()), or ERR_PTR(): -ENOENT (the region was removed),
+ * -EINVAL (hv-land region), -EACCES (not a member), -EBUSY (already
+ * attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
  */
-struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, const char **why)
+struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
+				   const char **why)
 {
+	struct ivh_host *host = region->host;
 	struct ivh_mem *mem = NULL;
-	struct ivh_region *region;
 	struct ivh_peer *peer;
 	bool need;
 	int ret;
 
-	region = ivh_region_get(host, name);
-	if (!region) {
-		*why = "no such region";
-		return ERR_PTR(-ENOENT);
-	}
 	if (region->spec.hv) {
 		*why = "hv-land memory belongs to the hypervisor";
-		ret = -EINVAL;
-		goto put_region;
+		return ERR_PTR(-EINVAL);
 	}
 	if (vmid > IVSHMEM_HOST_MAX_VMID ||
 	    !(region->spec.members & BIT_ULL(vmid))) {
 		*why = "VM is not a member of the region";
-		ret = -EACCES;
-		goto put_region;
+		return ERR_PTR(-EACCES);
 	}
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
 	if (!peer) {
 		*why = "out of memory";
-		ret = -ENOMEM;
-		goto put_region;
+		return ERR_PTR(-ENOMEM);
 	}
+	kref_get(&region->ref);
 	kref_init(&peer->ref);
 	peer->region = region;
 	peer->vmid = vmid;
@@ -673,9 +668,36 @@ unlock_host:
 	ivh_mem_put(mem);
 free_peer:
 	kfree(peer);
-put_region:
 	ivh_region_put(region);
 	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_attach_region);
+
+/**
+ * ivh_attach() - attach a VM to a dm-land region by name
+ * @host:	the registry.
+ * @name:	the region's name.
+ * @vmid:	the VM, which must be a member and not attached yet.
+ * @why:	set to the reason on failure.
+ *
+ * Context: process context; takes ivh_host.lock, then as
+ * ivh_attach_region().
+ * Return: as ivh_attach_region(); -ENOENT also for no such region.
+ */
+struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
+			    u32 vmid, const char **why)
+{
+	struct ivh_region *region;
+	struct ivh_peer *peer;
+
+	region = ivh_region_get(host, name);
+	if (!region) {
+		*why = "no such region";
+		return ERR_PTR(-ENOENT);
+	}
+	peer = ivh_attach_region(region, vmid, why);
+	ivh_region_put(region);
+	return peer;
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_attach);
 

@@ -142,7 +142,7 @@ class Flavor:
 
 
 # Test-only kernel modules, each its own Kbuild directory.
-TEST_MODULES = ['tests/dmabuf_importer']
+TEST_MODULES = ['tests/dmabuf_importer', 'tests/hsm_double']
 
 # Guest-side programs: (source, name in the guest's /usr/bin, further
 # sources linked in).
@@ -154,6 +154,7 @@ GUEST_PROGS = [
     ('tests/host/bench_region.c', 'bench_region'),
     ('samples/ivshmem-admin/ivshmem-admin.c', 'ivshmem-admin'),
     ('samples/ivshmem-msg/ivshmem-msg.c', 'ivshmem-msg'),
+    ('tests/host/acrn_dm_fs.c', 'ivshmem-acrn-dm'),
     ('samples/ivshmem-chan/operator.c', 'ivshmem-chan-operator', CHAN_LIB),
     ('samples/ivshmem-chan/responder.c', 'ivshmem-chan-responder', CHAN_LIB),
     ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),

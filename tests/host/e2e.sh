@@ -185,6 +185,93 @@ mismatches.sh: 6 ivshmem device(s), 6 mismatch(es)" $vmopt check $L/mismatches.s
 	t "rmmod after the scenario phase" rmmod ivshmem_host
 }
 
+# in_vm N PROGRAM ARGS...: PROGRAM in a new mount namespace whose /dev/shm
+# is VM N's mount of the host module's filesystem: the launch line of
+# Documentation/host.rst ("Starting acrn-dm unchanged"), acrn-dm replaced
+# by PROGRAM.
+in_vm() {
+	_vm=$1
+	shift
+	unshare --mount sh -c "mount -t ivshmem_host -o vm=$_vm none /dev/shm && exec $*"
+}
+
+# vm_says N: prefix VM N to the check lines of its program.
+vm_says() {
+	sed -E "s/^(ok|not ok|skip) - /\1 - VM $1: /"
+}
+
+# acrn-dm's dm-land sequence against the filesystem, in one mount
+# namespace per VM, then what else reaches the filesystem.
+fs_phase() {
+	_t0=$(cut -d' ' -f1 /proc/uptime)
+	HD=$MODDIR/ivshmem_hsm_double.ko
+	hd_here=0
+	if [ -e /dev/acrn_hsm_double ]; then
+		hd_here=1
+	elif [ -e "$HD" ]; then
+		t "insmod ivshmem_hsm_double.ko (HSM's SET_MEMSEG for acrn-dm's sequence)" insmod "$HD"
+	else
+		skip "SET_MEMSEG in acrn-dm's sequence" "no HSM double ($HD)"
+	fi
+	mkdir -p /dev/shm
+	t "busybox unshare has --mount (the documented launch line works here)" \
+		sh -c 'unshare --help 2>&1 | grep -q -- "--mount"'
+	t "ivshmem-admin create dm:/fs_a,4,1:2 and dm:/fs_b,2,2:3" sh -c \
+		'ivshmem-admin create dm:/fs_a,4,1:2 && ivshmem-admin create dm:/fs_b,2,2:3'
+	eq "$SYS/refcnt before any mount" "$(cat $SYS/refcnt)" 0
+
+	# VMs 1 and 2 of dm:/fs_a at once, each in its own namespace.
+	rm -rf /tmp/fs_sync
+	mkdir /tmp/fs_sync
+	( run in_vm 1 ivshmem-acrn-dm dm fs_a 4 ok 1 2 /tmp/fs_sync > /tmp/fs_vm1.out 2>&1 ) &
+	_p1=$!
+	run in_vm 2 ivshmem-acrn-dm dm fs_a 4 ok 2 1 /tmp/fs_sync 2>&1 | vm_says 2
+	wait $_p1
+	vm_says 1 < /tmp/fs_vm1.out
+	eq "after both deinits: dm:/fs_a has no VM attached" "$(attached dm:/fs_a)" 0
+	t "... and its memory is freed" sh -c \
+		'ivshmem-admin info | grep -q " 0 bytes in 0 dm-land memories"'
+	t "the Service VM's own namespace has no ivshmem_host mount" sh -c \
+		'! grep -q " ivshmem_host " /proc/mounts'
+	eq "$SYS/refcnt once the namespaces are gone" "$(cat $SYS/refcnt)" 0
+
+	# Each refused at the step acrn-dm fails at.
+	run in_vm 1 ivshmem-acrn-dm dm fs_b 2 shm_open:EACCES | vm_says 1
+	run in_vm 3 ivshmem-acrn-dm dm fs_a 4 shm_open:EACCES | vm_says 3
+	run in_vm 1 ivshmem-acrn-dm dm nosuch 2 shm_open:EACCES | vm_says 1
+	run in_vm 2 ivshmem-acrn-dm dm shm_region_0 2 shm_open:EACCES | vm_says 2
+	run in_vm 2 ivshmem-acrn-dm dm fs_a 8 fstat:size | vm_says 2
+	run in_vm 2 ivshmem-acrn-dm dm fs_a 2 fstat:size | vm_says 2
+	eq "... none left dm:/fs_a attached" "$(attached dm:/fs_a)" 0
+
+	mark "host_e2e [fs hostile]"
+	run in_vm 1 ivshmem-acrn-dm hostile | vm_says 1
+	t "log: a second open names the mount's VM and the reason" \
+		log_has "host_e2e [fs hostile]" 'open "dm:/fs_a" as VM 1 (the mount'"'"'s): VM is already attached (-16)'
+	t "log: a read-only open is refused with its reason" \
+		log_has "host_e2e [fs hostile]" "only read-write (-13)"
+
+	# rmmod while mounted.
+	mkdir -p /tmp/ivfs
+	t "mount -t ivshmem_host -o vm=1 none /tmp/ivfs" mount -t ivshmem_host -o vm=1 none /tmp/ivfs
+	eq "... the mount holds the module" "$(cat $SYS/refcnt)" 1
+	fails_with "rmmod refused while mounted (EAGAIN)" \
+		"Resource temporarily unavailable" rmmod ivshmem_host
+	t "... umount" umount /tmp/ivfs
+	eq "... $SYS/refcnt 0 again" "$(cat $SYS/refcnt)" 0
+	mark "host_e2e [fs no vm]"
+	t "mount without vm= is refused" sh -c \
+		'! mount -t ivshmem_host none /tmp/ivfs 2>/dev/null'
+	t "... the log says vm= is required" \
+		log_has "host_e2e [fs no vm]" "vm=<VM ID> is required"
+	t "ivshmem-admin remove dm:/fs_a and dm:/fs_b" sh -c \
+		'ivshmem-admin remove dm:/fs_a && ivshmem-admin remove dm:/fs_b'
+	if [ "$hd_here" = 0 ] && [ -e /dev/acrn_hsm_double ]; then
+		t "rmmod ivshmem_hsm_double (every pin released)" rmmod ivshmem_hsm_double
+	fi
+	echo "# fs_phase: $_t0 s to $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
+}
+
 main() {
 	rmmod ivshmem_host 2>/dev/null
 	t "ivshmem_host not loaded at the start" test ! -e $SYS
@@ -255,6 +342,8 @@ main() {
 		'ivshmem-admin info | grep -q " 2/64 regions" && ivshmem-admin list | grep -q " dm:/test "'
 	fails_with "ivshmem-admin remove dm:/cli again: ENOENT" \
 		"REMOVE: No such file or directory" ivshmem-admin remove dm:/cli
+
+	fs_phase
 
 	if [ "${IVSHMEM_BENCH:-0}" = 1 ]; then
 		run bench_region 512 3
