@@ -42,7 +42,8 @@ ko=$(ko_suffix "/lib/modules/$k/build")
 name=ivshmem
 ver=$(cat VERSION)
 pkgs=(ivshmem-dkms ivshmem-tools ivshmem-dev)
-tools=(ivshmem-server ivshmem-admin ivshmem-msg)
+tools=(ivshmem-server/ivshmem-server ivshmem-admin/ivshmem-admin ivshmem-msg/ivshmem-msg
+	ivshmem-chan/ivshmem-chan-operator ivshmem-chan/ivshmem-chan-responder)
 debdir=build/deb
 log=$(mktemp -d /tmp/ivshmem-deb.XXXXXX)
 installed=
@@ -218,12 +219,13 @@ else
 fi
 
 # The tools: --help and the man page say the same.
-for t in "${tools[@]}"; do
+for p in "${tools[@]}"; do
+	t=${p#*/}
 	ok_if "$t --help exits 0" quiet "$log/$t.help" "/usr/bin/$t" --help
 	man=/usr/share/man/man1/$t.1.gz
 	ok_if "$t: man page $man" test -s "$man"
 	help2man --no-info --section=1 --version-string="$ver" \
-		--include="samples/$t/$t.h2m" "/usr/bin/$t" 2>/dev/null |
+		--include="samples/$p.h2m" "/usr/bin/$t" 2>/dev/null |
 		grep -v '^\.\(TH\|\\"\)' > "$log/$t.want"
 	zcat "$man" 2>/dev/null | grep -v '^\.\(TH\|\\"\)' > "$log/$t.got"
 	ok_if "$t: the man page is its --help (help2man)" \
@@ -231,6 +233,16 @@ for t in "${tools[@]}"; do
 	ok_if "$t: man renders the page without warnings" sh -c \
 		"! MANWIDTH=80 man --warnings -l '$man' 2>&1 >/dev/null | grep -q ."
 done
+
+# The ivshmem-chan example builds from its installed copy and the
+# installed headers alone.
+ex=/usr/share/doc/ivshmem-dev/examples
+mkdir -p "$log/chan"
+cp "$ex"/*.c "$ex"/*.h "$log/chan/" 2>/dev/null
+ok_if "ivshmem-dev: the ivshmem-chan example builds from $ex and /usr/include" \
+	quiet "$log/chan.build" sh -c "cd '$log/chan' &&
+		gcc -Wall -Werror -o op operator.c ivshmem-chan.c &&
+		gcc -Wall -Werror -o resp responder.c ivshmem-chan.c"
 
 # The uapi headers, from /usr/include alone.
 printf '%s\n' '#include <linux/ivshmem.h>' '#include <linux/ivshmem_host.h>' \
