@@ -199,4 +199,42 @@ static inline void ivshmem_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 }
 #endif
 
+/*
+ * One entry of a VM_PFNMAP mapping, read as HSM's acrn_vm_ram_map() reads
+ * it (tests/hsm_double): 6.1 has follow_pte() on the mm, for PTEs only;
+ * 6.12 replaced it by follow_pfnmap_start()/_end(), which also read huge
+ * PFN entries (6.10 and 6.11, where follow_pte() took the VMA, are not
+ * supported). mmap_lock held for reading.
+ */
+static inline int ivshmem_follow_pfn(struct vm_area_struct *vma,
+				     unsigned long addr, unsigned long *pfn,
+				     bool *writable)
+{
+#if IVSHMEM_KERNEL_GE(6, 12, 0)
+	struct follow_pfnmap_args args = { .vma = vma, .address = addr };
+	int ret = follow_pfnmap_start(&args);
+
+	if (ret)
+		return ret;
+	*pfn = args.pfn;
+	*writable = args.writable;
+	follow_pfnmap_end(&args);
+	return 0;
+#else
+	spinlock_t *ptl;	/* the PTE lock follow_pte() took */
+	pte_t *ptep;
+	int ret;
+
+	ret = follow_pte(vma->vm_mm, addr, &ptep, &ptl);
+	if (ret)
+		return ret;
+	/* follow_pte() returns with *ptl held; sparse cannot see it. */
+	__acquire(ptl);
+	*pfn = pte_pfn(ptep_get(ptep));
+	*writable = pte_write(ptep_get(ptep));
+	pte_unmap_unlock(ptep, ptl);
+	return 0;
+#endif
+}
+
 #endif /* IVSHMEM_COMPAT_H */

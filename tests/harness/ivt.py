@@ -142,7 +142,7 @@ class Flavor:
 
 
 # Test-only kernel modules, each its own Kbuild directory.
-TEST_MODULES = ['tests/dmabuf_importer']
+TEST_MODULES = ['tests/dmabuf_importer', 'tests/hsm_double']
 
 # Guest-side programs: (source, name in the guest's /usr/bin, further
 # sources linked in).
