@@ -85,6 +85,17 @@ main() {
 	run ivshmem-host-e2e
 	eq "$SYS/refcnt after ivshmem-host-e2e: no file left open" "$(cat $SYS/refcnt)" 0
 
+	# HSM's pins, with the HSM test double (tests/hsm_double).
+	HD=$MODDIR/ivshmem_hsm_double.ko
+	if [ -e "$HD" ]; then
+		t "insmod ivshmem_hsm_double.ko" insmod "$HD"
+		t "/dev/acrn_hsm_double exists" test -c /dev/acrn_hsm_double
+		run ivshmem-host-pins smoke
+		t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
+	else
+		skip "HSM double" "no $HD"
+	fi
+
 	# The admin CLI.
 	t "ivshmem-admin info: ABI, not ACRN, 2 regions, no memory" sh -c \
 		'ivshmem-admin info | grep -qxE "abi 2, not ACRN, 2/64 regions, 0 bytes in 0 dm-land memories"'
