@@ -72,6 +72,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/ivshmem_host.h>
 
@@ -87,6 +88,16 @@
 #define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
 /* How often the reaper checks lingering memory for pins. */
 #define IVH_REAP_PERIOD		HZ
+/*
+ * Region ops HSM's SET_MEMSEG can allocate at most: one kzalloc() of a
+ * 24-byte struct vm_memory_region_batch and a 32-byte struct
+ * vm_memory_region_op per folio (drivers/virt/acrn/acrn_drv.h and mm.c,
+ * 6.1 and 6.12), at most KMALLOC_MAX_SIZE bytes.
+ */
+#define IVH_HSM_BATCH_SIZE	24
+#define IVH_HSM_OP_SIZE		32
+#define IVH_HSM_MAX_OPS		((KMALLOC_MAX_SIZE - IVH_HSM_BATCH_SIZE) / \
+				 IVH_HSM_OP_SIZE)
 
 struct eventfd_ctx;
 struct vm_area_struct;
@@ -184,6 +195,7 @@ struct ivh_efd {
  * @nr_pages:	size in pages.
  * @nr_filled:	pages allocated so far (== @nr_pages once complete).
  * @nr_folios:	folios backing the pages (HSM's region ops).
+ * @nr_large:	of which 2 MiB folios.
  * @pages:	every page, in order (subpages of large folios included).
  */
 struct ivh_mem {
@@ -193,6 +205,7 @@ struct ivh_mem {
 	unsigned long nr_pages;
 	unsigned long nr_filled;
 	unsigned int nr_folios;
+	unsigned int nr_large;
 	struct page **pages;
 };
 
@@ -325,6 +338,7 @@ void ivh_mem_map_get(struct ivh_mem *mem);
 void ivh_mem_map_put(struct ivh_mem *mem);
 bool ivh_mem_held(struct ivh_mem *mem);
 void ivh_host_reap(struct ivh_host *host);
+bool ivh_hsm_fits(unsigned long nr_folios);
 struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
 
 /* doorbell.c: vectors, routing, eventfd triggers */

@@ -103,6 +103,31 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_destroy);
 /* ------------------------------------------------------------------ */
 /* dm-land memory                                                      */
 
+/*
+ * Test only (tests/host/e2e.sh): this many of the next 2 MiB folio
+ * allocations fail as if the allocator had no free 2 MiB block; counts
+ * down to 0. A module parameter, so no kernel configuration (fault
+ * injection) is needed.
+ */
+static int ivh_fail_folios;
+module_param_named(test_fail_folios, ivh_fail_folios, int, 0600);
+MODULE_PARM_DESC(test_fail_folios,
+		 "test only: fail this many of the next 2 MiB folio allocations, as if none were free (counts down; default 0)");
+
+static bool ivh_folio_fault(void)
+{
+	int n = READ_ONCE(ivh_fail_folios);
+
+	while (n > 0) {
+		int old = cmpxchg(&ivh_fail_folios, n, n - 1);
+
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 static void ivh_mem_free_pages(struct ivh_mem *mem)
 {
 	unsigned long i = 0;
@@ -120,10 +145,11 @@ static void ivh_mem_free_pages(struct ivh_mem *mem)
  * @host:	for the statistics.
  * @size:	bytes, a multiple of 2 MiB.
  *
- * Each 2 MiB chunk is one large folio where the allocator has one, else
- * 512 pages of 4 KiB; after the first large allocation fails the rest
- * uses 4 KiB pages without retrying. The memory is not movable and never
- * on an LRU list: it stays put while the module holds it. The allocator zeroes it (__GFP_ZERO) and charges it to the
+ * Each 2 MiB chunk is one large folio where the allocator has one (asked
+ * without retrying or warning), else 512 pages of 4 KiB; a failure costs
+ * that chunk only, the next one asks for a large folio again. The memory
+ * is not movable and never on an LRU list: it stays put while the module
+ * holds it. The allocator zeroes it (__GFP_ZERO) and charges it to the
  * caller's memory cgroup (__GFP_ACCOUNT). @size is reserved against
  * @host->mem_limit_mb first; when that fails, lingering memory nothing
  * holds any more is reaped and the reservation tried once more.
@@ -138,7 +164,6 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 {
 	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
 	u64 limit = (u64)READ_ONCE(host->mem_limit_mb) << 20;
-	bool large = true;
 	struct ivh_mem *mem;
 	int ret;
 
@@ -170,11 +195,14 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		struct folio *folio = NULL;
 		unsigned long i;
 
-		if (large && IS_ALIGNED(mem->nr_filled, 1UL << IVH_FOLIO_ORDER) &&
-		    mem->nr_pages - mem->nr_filled >= 1UL << IVH_FOLIO_ORDER) {
+		/* @size is a multiple of 2 MiB: each chunk starts aligned. */
+		if (IS_ALIGNED(mem->nr_filled, 1UL << IVH_FOLIO_ORDER) &&
+		    mem->nr_pages - mem->nr_filled >= 1UL << IVH_FOLIO_ORDER &&
+		    !ivh_folio_fault()) {
 			folio = folio_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
 					    IVH_FOLIO_ORDER);
-			large = folio;
+			if (folio)
+				mem->nr_large++;
 		}
 		if (!folio)
 			folio = folio_alloc(gfp, 0);
@@ -398,6 +426,24 @@ static void ivh_linger_abandon(struct ivh_host *host)
 		ivh_region_put(region);
 	}
 }
+
+/**
+ * ivh_hsm_fits() - whether HSM's SET_MEMSEG can take memory of this layout
+ * @nr_folios:	folios of the memory, each one region op of HSM's.
+ *
+ * acrn_vm_ram_map() (drivers/virt/acrn/mm.c, 6.1 and 6.12) sends one
+ * struct vm_memory_region_op (32 bytes) per folio, after a 24-byte
+ * struct vm_memory_region_batch, in one kzalloc(): beyond KMALLOC_MAX_SIZE
+ * (4 MiB on x86-64, both kernels) it fails. 512 MiB of 4 KiB pages needs
+ * 131072 ops, one more than fits.
+ *
+ * Return: true if the op array fits.
+ */
+bool ivh_hsm_fits(unsigned long nr_folios)
+{
+	return nr_folios <= IVH_HSM_MAX_OPS;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_hsm_fits);
 
 /* ------------------------------------------------------------------ */
 /* mmap of an attachment fd                                            */
@@ -797,14 +843,17 @@ struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
  * region if a mapping or a pin holds it (a VM coming back after a reset,
  * HSM still pinning the pages: data intact), else new, zeroed memory;
  * later VMs share it. New memory is allocated with no lock held and
- * installed after checking again that the session still needs it.
+ * installed after checking again that the session still needs it. It is
+ * refused when its folios are more region ops than HSM's SET_MEMSEG can
+ * allocate (ivh_hsm_fits()).
  *
  * Context: process context; takes ivh_region.lock, later ivh_host.lock
  * then ivh_region.lock.
  * Return: the new peer with one reference, owned by the caller
  * (ivh_peer_release()), or ERR_PTR(): -ENOENT (no such region, or it was
  * removed), -EINVAL (hv-land region), -EACCES (not a member), -EBUSY
- * (already attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
+ * (already attached), -ENOSPC (module memory limit), -ENOMEM (also: too
+ * few 2 MiB folios for HSM, logged), -EINTR.
  */
 struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 			    u32 vmid, const char **why)
@@ -854,6 +903,14 @@ again:
 			*why = "cannot allocate the region's memory";
 			ret = PTR_ERR(mem);
 			goto free_peer;
+		}
+		if (!ivh_hsm_fits(mem->nr_folios)) {
+			pr_warn("region \"%s\": %u folios (%u of 2 MiB) are more region ops than HSM's SET_MEMSEG can allocate (%lu): refused\n",
+				region->spec.name, mem->nr_folios,
+				mem->nr_large, (unsigned long)IVH_HSM_MAX_OPS);
+			*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
+			ret = -ENOMEM;
+			goto put_mem;
 		}
 	}
 
@@ -913,6 +970,7 @@ unlock_region:
 	mutex_unlock(&region->lock);
 unlock_host:
 	mutex_unlock(&host->lock);
+put_mem:
 	ivh_mem_put(mem);
 free_peer:
 	kfree(peer);

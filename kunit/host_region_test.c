@@ -683,6 +683,24 @@ static void linger_destroy_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, ivh_host_init(&fx->host, false), 0);
 }
 
+/* HSM's region-op array: one op per folio, at most KMALLOC_MAX_SIZE. */
+static void hsm_fits_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, IVH_HSM_MAX_OPS,
+			(KMALLOC_MAX_SIZE - 24) / 32);
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(IVH_HSM_MAX_OPS));
+	KUNIT_EXPECT_FALSE(test, ivh_hsm_fits(IVH_HSM_MAX_OPS + 1));
+	/* 512 MiB in 2 MiB folios, with one chunk in 4 KiB pages. */
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(256));
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(255 + 512));
+	if (KMALLOC_MAX_SIZE != SZ_4M || PAGE_SIZE != SZ_4K)
+		kunit_skip(test, "KMALLOC_MAX_SIZE is %lu, not 4 MiB",
+			   (unsigned long)KMALLOC_MAX_SIZE);
+	/* 512 MiB of 4 KiB pages is one op too many, one chunk less fits. */
+	KUNIT_EXPECT_FALSE(test, ivh_hsm_fits(SZ_512M / SZ_4K));
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(SZ_512M / SZ_4K - 511));
+}
+
 static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(registry_test),
 	KUNIT_CASE(region_id_test),
@@ -699,6 +717,7 @@ static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(linger_stale_test),
 	KUNIT_CASE(linger_limit_test),
 	KUNIT_CASE(linger_destroy_test),
+	KUNIT_CASE(hsm_fits_test),
 	{}
 };
 
