@@ -17,13 +17,33 @@
  * under a trigger's wake-up or work item. "Attached" ends on explicit
  * detach or on release of the fd; the last reference frees the peer.
  *
- * struct ivh_mem is the memory of one session of a dm-land region
- * (from the first attach after all VMs had left to the last detach).
- * References: the region while the session lasts, each peer while it is
- * attached, each VMA mapping it. The last put frees the folios. A new
- * session always gets new, zeroed memory, so no data survives from one
- * set of VMs to the next. All memory counts against ivh_host.mem_limit_mb
- * and is charged to the allocating task's memory cgroup.
+ * struct ivh_mem is the memory of a dm-land region from the first attach
+ * after all VMs had left (or after the memory was freed) until nothing
+ * holds it. References: the region (ivh_region.mem) while a session lasts
+ * or the memory lingers, each peer while it is attached, each VMA mapping
+ * it (also counted in ivh_mem.nr_vmas). The last put frees the folios.
+ * All memory, lingering memory too, counts against ivh_host.mem_limit_mb
+ * and in INFO's mem_bytes, and is charged to the allocating task's memory
+ * cgroup.
+ *
+ * Lingering. HSM's SET_MEMSEG pins the pages (FOLL_LONGTERM) and unpins
+ * them only when the VM is destroyed; a guest reset closes and reopens the
+ * region and calls SET_MEMSEG again meanwhile. So when the last VM
+ * detaches while a mapping or a pin holds the memory (ivh_mem_held()),
+ * the region keeps it and the next attach gets that same memory, data
+ * intact; the region is then put on ivh_host.lingering, which holds a
+ * reference on it (a removed region stays alive there until its memory
+ * is freed). The kernel has no callback when a page is unpinned, so the
+ * reaper (ivh_host.reap_work) checks again every IVH_REAP_PERIOD while
+ * anything lingers, and at once when the last mapping goes; INFO, an
+ * attach and a reservation over the limit check too. Memory nothing holds
+ * any more is freed, so a new set of VMs gets new, zeroed memory only
+ * once nothing pins or maps the old. Pins are read with
+ * folio_maybe_dma_pinned(): exact for the 2 MiB folios, a reference-count
+ * guess for 4 KiB ones (1024 references look like a pin), which can only
+ * make memory linger longer. At unload memory still pinned is left to its
+ * pins: the module drops its references and the last unpin frees the
+ * folios (a mapping would hold the module, a pin does not).
  *
  * The filesystem (fs.c): each mount is a superblock, which holds the
  * module (file_system_type.owner) and the VM ID every open attaches as.
@@ -40,8 +60,9 @@
  *
  * Lock order
  * ----------
+ *   ivh_host.reap_lock (one reaper pass at a time; never under mmap_lock)
  *   mmap_lock (held by the mm around ->mmap and faults)
- *     -> ivh_host.lock (registry)
+ *     -> ivh_host.lock (registry, lingering list)
  *       -> ivh_region.lock (peers, session memory, vectors, triggers)
  *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
@@ -56,10 +77,13 @@
  * about and take ivh_host.lock then ivh_region.lock as ATTACH does.
  * readdir and statfs copy the registry first (ivh_list()) and emit
  * names with no module lock held: dir_emit() writes user memory.
- * At most one ivh_region.lock is held at a time. No user memory is
- * copied and no region memory is allocated while holding ivh_host.lock
- * or ivh_region.lock. Trigger work items take ivh_region.lock, so
- * cancel_work_sync() on them is only called without it.
+ * reap_lock and mmap_lock are never held together. At most one
+ * ivh_region.lock is held at a time. No user memory is copied and no
+ * region memory is allocated or freed while holding ivh_host.lock or
+ * ivh_region.lock. Trigger work items take ivh_region.lock, so
+ * cancel_work_sync() on them is only called without it; the reaper takes
+ * reap_lock, so cancel_delayed_work_sync() on it is only called without.
+ * vm_ops->close (under mmap_lock) only queues the reaper.
  */
 #ifndef IVSHMEM_HOST_INT_H
 #define IVSHMEM_HOST_INT_H
@@ -72,6 +96,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/poll.h>
+#include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/ivshmem_host.h>
 
@@ -85,6 +110,18 @@
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 /* mmap offsets, lengths and splits are multiples of this (2 MiB). */
 #define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
+/* How often the reaper checks lingering memory for pins. */
+#define IVH_REAP_PERIOD		HZ
+/*
+ * Region ops HSM's SET_MEMSEG can allocate at most: one kzalloc() of a
+ * 24-byte struct vm_memory_region_batch and a 32-byte struct
+ * vm_memory_region_op per folio (drivers/virt/acrn/acrn_drv.h and mm.c,
+ * 6.1 and 6.12), at most KMALLOC_MAX_SIZE bytes.
+ */
+#define IVH_HSM_BATCH_SIZE	24
+#define IVH_HSM_OP_SIZE		32
+#define IVH_HSM_MAX_OPS		((KMALLOC_MAX_SIZE - IVH_HSM_BATCH_SIZE) / \
+				 IVH_HSM_OP_SIZE)
 
 /* statfs() f_type of the ivshmem_host filesystem ("IVHF"). */
 #define IVH_FS_MAGIC		0x49564846
@@ -124,12 +161,18 @@ struct ivh_config_error {
 
 /**
  * struct ivh_host - one registry of regions
- * @lock:	protects @regions, @nr_regions and ivh_region.removed.
+ * @reap_lock:	one pass of the reaper at a time (ivh_region.reaped,
+ *		ivh_region.reap_node).
+ * @lock:	protects @regions, @nr_regions, @lingering and
+ *		ivh_region.removed.
  * @regions:	the registry, in order of addition.
+ * @lingering:	regions whose memory may linger (ivh_region.linger_node),
+ *		each with a reference of the list's.
+ * @reap_work:	the reaper, see "Lingering"; on @wq.
  * @nr_regions:	entries in @regions.
  * @ids:	region IDs.
  * @acrn:	running in ACRN's Service VM (reported by INFO only).
- * @wq:		runs doorbell triggers.
+ * @wq:		runs doorbell triggers and the reaper.
  * @efd_lock:	protects @efds.
  * @efds:	eventfds in use as vectors or triggers (struct ivh_efd).
  * @mem_bytes:	dm-land memory allocated (or being allocated) now.
@@ -138,8 +181,11 @@ struct ivh_config_error {
  * @nr_mems:	live struct ivh_mem.
  */
 struct ivh_host {
+	struct mutex reap_lock;	/* the reaper; before ivh_host.lock */
 	struct mutex lock;	/* the registry; before ivh_region.lock */
 	struct list_head regions;
+	struct list_head lingering;
+	struct delayed_work reap_work;
 	unsigned int nr_regions;
 	struct ida ids;
 	bool acrn;
@@ -169,20 +215,24 @@ struct ivh_efd {
 };
 
 /**
- * struct ivh_mem - dm-land memory of one session
+ * struct ivh_mem - dm-land memory of a region
  * @ref:	see "Objects and lifetime".
- * @host:	for the statistics.
+ * @nr_vmas:	VMAs mapping it (each also holds a reference).
+ * @host:	for the statistics and the reaper.
  * @nr_pages:	size in pages.
  * @nr_filled:	pages allocated so far (== @nr_pages once complete).
- * @nr_folios:	folios backing the pages.
+ * @nr_folios:	folios backing the pages (HSM's region ops).
+ * @nr_large:	of which 2 MiB folios.
  * @pages:	every page, in order (subpages of large folios included).
  */
 struct ivh_mem {
 	struct kref ref;
+	atomic_t nr_vmas;
 	struct ivh_host *host;
 	unsigned long nr_pages;
 	unsigned long nr_filled;
 	unsigned int nr_folios;
+	unsigned int nr_large;
 	struct page **pages;
 };
 
@@ -197,7 +247,11 @@ struct ivh_mem {
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
  * @nr_attached: entries in @peers.
- * @mem:	memory of the current session, NULL between sessions.
+ * @mem:	memory of the current session, or lingering with no peer
+ *		attached; NULL when there is none.
+ * @linger_node: in ivh_host.lingering (ivh_host.lock); empty if not listed.
+ * @reap_node:	in one reaper pass's list (ivh_host.reap_lock).
+ * @reaped:	memory that pass took out (ivh_host.reap_lock).
  */
 struct ivh_region {
 	struct kref ref;
@@ -210,6 +264,9 @@ struct ivh_region {
 	struct list_head peers;
 	unsigned int nr_attached;
 	struct ivh_mem *mem;
+	struct list_head linger_node;
+	struct list_head reap_node;
+	struct ivh_mem *reaped;
 };
 
 /**
@@ -306,6 +363,11 @@ int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
 void ivh_mem_get(struct ivh_mem *mem);
 void ivh_mem_put(struct ivh_mem *mem);
+void ivh_mem_map_get(struct ivh_mem *mem);
+void ivh_mem_map_put(struct ivh_mem *mem);
+bool ivh_mem_held(struct ivh_mem *mem);
+void ivh_host_reap(struct ivh_host *host);
+bool ivh_hsm_fits(unsigned long nr_folios);
 struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
 
 /* doorbell.c: vectors, routing, eventfd triggers */

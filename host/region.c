@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The region registry, dm-land memory and its lifetime, attach and detach.
+ * The region registry, dm-land memory and its lifetime (lingering while
+ * HSM pins it, the reaper), attach and detach.
  *
  * See ivshmem_host.h for the objects, their references and the lock
- * order.
+ * order, and Documentation/host.rst for why memory lingers.
  */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/eventfd.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "../compat.h"
 #include "ivshmem_host.h"
+
+static void ivh_reap_work(struct work_struct *work);
+static bool ivh_reap(struct ivh_host *host);
+static void ivh_linger_abandon(struct ivh_host *host);
 
 /**
  * ivh_host_init() - initialise an empty registry
@@ -26,8 +35,11 @@
  */
 int ivh_host_init(struct ivh_host *host, bool acrn)
 {
+	mutex_init(&host->reap_lock);
 	mutex_init(&host->lock);
 	INIT_LIST_HEAD(&host->regions);
+	INIT_LIST_HEAD(&host->lingering);
+	INIT_DELAYED_WORK(&host->reap_work, ivh_reap_work);
 	host->nr_regions = 0;
 	ida_init(&host->ids);
 	host->acrn = acrn;
@@ -49,13 +61,22 @@ EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_init);
  * ivh_host_destroy() - remove every region and free the registry
  * @host:	the registry.
  *
- * Context: no peer of @host may exist any more (their fds hold the
- * module, their owners in KUnit release them first).
+ * Memory still lingering for a pin is left to its pins: the module drops
+ * its references (logged), and the last unpin frees the folios; nothing
+ * of the module is needed for that.
+ *
+ * Context: no peer and no mapping of @host may exist any more (their fds
+ * and VMAs hold the module, their owners in KUnit release them first).
  */
 void ivh_host_destroy(struct ivh_host *host)
 {
 	struct ivh_region *region, *tmp;
 	LIST_HEAD(dead);
+
+	/* Nothing can queue the reaper any more: no peer, no mapping. */
+	cancel_delayed_work_sync(&host->reap_work);
+	ivh_reap(host);
+	ivh_linger_abandon(host);
 
 	mutex_lock(&host->lock);
 	list_for_each_entry_safe(region, tmp, &host->regions, node) {
@@ -75,11 +96,37 @@ void ivh_host_destroy(struct ivh_host *host)
 	WARN_ON(atomic_read(&host->nr_mems));
 	WARN_ON(!list_empty(&host->efds));
 	mutex_destroy(&host->efd_lock);
+	mutex_destroy(&host->reap_lock);
 }
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_destroy);
 
 /* ------------------------------------------------------------------ */
 /* dm-land memory                                                      */
+
+/*
+ * Test only (tests/host/e2e.sh): this many of the next 2 MiB folio
+ * allocations fail as if the allocator had no free 2 MiB block; counts
+ * down to 0. A module parameter, so no kernel configuration (fault
+ * injection) is needed.
+ */
+static int ivh_fail_folios;
+module_param_named(test_fail_folios, ivh_fail_folios, int, 0600);
+MODULE_PARM_DESC(test_fail_folios,
+		 "test only: fail this many of the next 2 MiB folio allocations, as if none were free (counts down; default 0)");
+
+static bool ivh_folio_fault(void)
+{
+	int n = READ_ONCE(ivh_fail_folios);
+
+	while (n > 0) {
+		int old = cmpxchg(&ivh_fail_folios, n, n - 1);
+
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
 
 static void ivh_mem_free_pages(struct ivh_mem *mem)
 {
@@ -98,15 +145,18 @@ static void ivh_mem_free_pages(struct ivh_mem *mem)
  * @host:	for the statistics.
  * @size:	bytes, a multiple of 2 MiB.
  *
- * Each 2 MiB chunk is one large folio where the allocator has one, else
- * 512 pages of 4 KiB; after the first large allocation fails the rest
- * uses 4 KiB pages without retrying. The memory is not movable and never
- * on an LRU list: it stays put while the module holds it. The allocator
- * zeroes it (__GFP_ZERO) and charges it to the caller's memory cgroup
- * (__GFP_ACCOUNT). @size is reserved against @host->mem_limit_mb first.
+ * Each 2 MiB chunk is one large folio where the allocator has one (asked
+ * without retrying or warning), else 512 pages of 4 KiB; a failure costs
+ * that chunk only, the next one asks for a large folio again. The memory
+ * is not movable and never on an LRU list: it stays put while the module
+ * holds it. The allocator zeroes it (__GFP_ZERO) and charges it to the
+ * caller's memory cgroup (__GFP_ACCOUNT). @size is reserved against
+ * @host->mem_limit_mb first; when that fails, lingering memory nothing
+ * holds any more is reaped and the reservation tried once more.
  *
- * Context: process context, no ivh_host.lock or ivh_region.lock held; may
- * sleep for long; stops early with -EINTR on a fatal signal.
+ * Context: process context, no ivh_host.reap_lock, ivh_host.lock or
+ * ivh_region.lock held; may sleep for long; stops early with -EINTR on a
+ * fatal signal.
  * Return: the memory with one reference, or an ERR_PTR(): -ENOSPC (the
  * module's limit would be exceeded), -ENOMEM or -EINTR.
  */
@@ -114,13 +164,16 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 {
 	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
 	u64 limit = (u64)READ_ONCE(host->mem_limit_mb) << 20;
-	bool large = true;
 	struct ivh_mem *mem;
 	int ret;
 
 	if (atomic64_add_return(size, &host->mem_bytes) > limit) {
 		atomic64_sub(size, &host->mem_bytes);
-		return ERR_PTR(-ENOSPC);
+		ivh_host_reap(host);
+		if (atomic64_add_return(size, &host->mem_bytes) > limit) {
+			atomic64_sub(size, &host->mem_bytes);
+			return ERR_PTR(-ENOSPC);
+		}
 	}
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem) {
@@ -128,6 +181,7 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		goto unreserve;
 	}
 	kref_init(&mem->ref);
+	atomic_set(&mem->nr_vmas, 0);
 	mem->host = host;
 	mem->nr_pages = size >> PAGE_SHIFT;
 	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages),
@@ -141,11 +195,14 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		struct folio *folio = NULL;
 		unsigned long i;
 
-		if (large && IS_ALIGNED(mem->nr_filled, 1UL << IVH_FOLIO_ORDER) &&
-		    mem->nr_pages - mem->nr_filled >= 1UL << IVH_FOLIO_ORDER) {
+		/* @size is a multiple of 2 MiB: each chunk starts aligned. */
+		if (IS_ALIGNED(mem->nr_filled, 1UL << IVH_FOLIO_ORDER) &&
+		    mem->nr_pages - mem->nr_filled >= 1UL << IVH_FOLIO_ORDER &&
+		    !ivh_folio_fault()) {
 			folio = folio_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
 					    IVH_FOLIO_ORDER);
-			large = folio;
+			if (folio)
+				mem->nr_large++;
 		}
 		if (!folio)
 			folio = folio_alloc(gfp, 0);
@@ -214,16 +271,225 @@ void ivh_mem_put(struct ivh_mem *mem)
 EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_put);
 
 /* ------------------------------------------------------------------ */
+/* lingering memory                                                    */
+
+/**
+ * ivh_mem_held() - whether anything besides the module holds the memory
+ * @mem:	the memory.
+ *
+ * A mapping (@mem->nr_vmas) or a pin of any of its folios: HSM's
+ * SET_MEMSEG pins them with FOLL_LONGTERM until the VM is destroyed, and
+ * the kernel tells nobody when a pin goes (unpin_user_page() only drops a
+ * count), so callers ask again later. For a large folio
+ * folio_maybe_dma_pinned() reads its exact pin count; for a 4 KiB folio
+ * it guesses from the reference count (a pin adds 1024), so 1024 other
+ * references also look like a pin. Such a false positive only makes the
+ * memory linger longer, which is safe; a pin is never missed.
+ *
+ * Context: the caller keeps new mappings and pins from starting, by
+ * holding ivh_region.lock with no peer attached (a new mapping needs an
+ * attached peer or an existing mapping; a pin needs a mapping).
+ * Return: true if a mapping or a pin holds @mem.
+ */
+bool ivh_mem_held(struct ivh_mem *mem)
+{
+	unsigned long i = 0;
+
+	if (atomic_read(&mem->nr_vmas))
+		return true;
+	while (i < mem->nr_filled) {
+		struct folio *folio = page_folio(mem->pages[i]);
+
+		if (folio_maybe_dma_pinned(folio))
+			return true;
+		i += folio_nr_pages(folio);
+	}
+	return false;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_held);
+
+/*
+ * Put @region on the list the reaper checks, with a reference of the
+ * list's, and make sure the reaper runs. Being listed only means "may
+ * linger": the reaper decides under the region's lock.
+ */
+static void ivh_linger_add(struct ivh_region *region)
+{
+	struct ivh_host *host = region->host;
+
+	mutex_lock(&host->lock);
+	if (list_empty(&region->linger_node)) {
+		kref_get(&region->ref);
+		list_add_tail(&region->linger_node, &host->lingering);
+	}
+	mutex_unlock(&host->lock);
+	queue_delayed_work(host->wq, &host->reap_work, IVH_REAP_PERIOD);
+}
+
+/*
+ * One pass over the lingering regions: memory no mapping and no pin holds
+ * any more is freed, a region with peers again or without memory leaves
+ * the list. Return: whether some region still lingers.
+ */
+static bool ivh_reap(struct ivh_host *host)
+{
+	struct ivh_region *region, *tmp;
+	LIST_HEAD(done);
+	bool pending;
+
+	mutex_lock(&host->reap_lock);
+	mutex_lock(&host->lock);
+	list_for_each_entry_safe(region, tmp, &host->lingering, linger_node) {
+		mutex_lock(&region->lock);
+		if (region->mem && !region->nr_attached &&
+		    ivh_mem_held(region->mem)) {
+			mutex_unlock(&region->lock);
+			continue;
+		}
+		region->reaped = NULL;
+		if (!region->nr_attached) {
+			region->reaped = region->mem;
+			region->mem = NULL;
+		}
+		mutex_unlock(&region->lock);
+		list_del_init(&region->linger_node);
+		list_add_tail(&region->reap_node, &done);
+	}
+	pending = !list_empty(&host->lingering);
+	mutex_unlock(&host->lock);
+
+	/* Freeing up to 512 MiB each, with no registry lock held. */
+	list_for_each_entry_safe(region, tmp, &done, reap_node) {
+		list_del(&region->reap_node);
+		ivh_mem_put(region->reaped);
+		region->reaped = NULL;
+		ivh_region_put(region);
+	}
+	mutex_unlock(&host->reap_lock);
+	return pending;
+}
+
+/**
+ * ivh_host_reap() - free lingering memory nothing holds any more
+ * @host:	the registry.
+ *
+ * Runs from the reaper every IVH_REAP_PERIOD while memory lingers, at
+ * once when a lingering region's last mapping goes, and from INFO and a
+ * reservation over the limit, so what they report or refuse is current.
+ *
+ * Context: process context; takes ivh_host.reap_lock, ivh_host.lock and
+ * each lingering region's ivh_region.lock.
+ */
+void ivh_host_reap(struct ivh_host *host)
+{
+	if (ivh_reap(host))
+		queue_delayed_work(host->wq, &host->reap_work,
+				   IVH_REAP_PERIOD);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_reap);
+
+static void ivh_reap_work(struct work_struct *work)
+{
+	ivh_host_reap(container_of(to_delayed_work(work), struct ivh_host,
+				   reap_work));
+}
+
+/*
+ * At unload: memory still pinned is left to its pins. The module's
+ * references go; the folios stay allocated while pinned and the last
+ * unpin frees them, which needs nothing of this module.
+ */
+static void ivh_linger_abandon(struct ivh_host *host)
+{
+	struct ivh_region *region;
+	struct ivh_mem *mem;
+
+	for (;;) {
+		mutex_lock(&host->lock);
+		region = list_first_entry_or_null(&host->lingering,
+						  struct ivh_region,
+						  linger_node);
+		if (region)
+			list_del_init(&region->linger_node);
+		mutex_unlock(&host->lock);
+		if (!region)
+			return;
+		mutex_lock(&region->lock);
+		mem = region->nr_attached ? NULL : region->mem;
+		if (mem)
+			region->mem = NULL;
+		mutex_unlock(&region->lock);
+		if (mem)
+			pr_warn("region \"%s\": %lu MiB still pinned at unload: left to the pins, the last unpin frees it\n",
+				region->spec.name, mem->nr_pages >> (20 - PAGE_SHIFT));
+		ivh_mem_put(mem);
+		ivh_region_put(region);
+	}
+}
+
+/**
+ * ivh_hsm_fits() - whether HSM's SET_MEMSEG can take memory of this layout
+ * @nr_folios:	folios of the memory, each one region op of HSM's.
+ *
+ * acrn_vm_ram_map() (drivers/virt/acrn/mm.c, 6.1 and 6.12) sends one
+ * struct vm_memory_region_op (32 bytes) per folio, after a 24-byte
+ * struct vm_memory_region_batch, in one kzalloc(): beyond KMALLOC_MAX_SIZE
+ * (4 MiB on x86-64, both kernels) it fails. 512 MiB of 4 KiB pages needs
+ * 131072 ops, one more than fits.
+ *
+ * Return: true if the op array fits.
+ */
+bool ivh_hsm_fits(unsigned long nr_folios)
+{
+	return nr_folios <= IVH_HSM_MAX_OPS;
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_hsm_fits);
+
+/* ------------------------------------------------------------------ */
 /* mmap of an attachment fd                                            */
+
+/**
+ * ivh_mem_map_get() - count a mapping of dm-land memory
+ * @mem:	memory the caller holds a reference on.
+ *
+ * A reference and one of @mem->nr_vmas, which keeps the memory lingering
+ * for the region after its last VM detached (see ivh_mem_held()).
+ */
+void ivh_mem_map_get(struct ivh_mem *mem)
+{
+	ivh_mem_get(mem);
+	atomic_inc(&mem->nr_vmas);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_map_get);
+
+/**
+ * ivh_mem_map_put() - a mapping of dm-land memory went away
+ * @mem:	the memory.
+ *
+ * The last mapping wakes the reaper at once, in case the memory lingers
+ * only for it.
+ *
+ * Context: may sleep (with the last reference it frees the memory);
+ * called with mmap_lock held by vm_ops->close.
+ */
+void ivh_mem_map_put(struct ivh_mem *mem)
+{
+	struct ivh_host *host = mem->host;
+
+	if (atomic_dec_and_test(&mem->nr_vmas))
+		mod_delayed_work(host->wq, &host->reap_work, 0);
+	ivh_mem_put(mem);
+}
+EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_map_put);
 
 static void ivh_vma_open(struct vm_area_struct *vma)
 {
-	ivh_mem_get(vma->vm_private_data);
+	ivh_mem_map_get(vma->vm_private_data);
 }
 
 static void ivh_vma_close(struct vm_area_struct *vma)
 {
-	ivh_mem_put(vma->vm_private_data);
+	ivh_mem_map_put(vma->vm_private_data);
 }
 
 static vm_fault_t ivh_vma_fault(struct vm_fault *vmf)
@@ -318,7 +584,7 @@ int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma)
 	ivshmem_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &ivh_vm_ops;
 	vma->vm_private_data = peer->mem;
-	ivh_mem_get(peer->mem);
+	ivh_mem_map_get(peer->mem);
 unlock:
 	mutex_unlock(&region->lock);
 	return ret;
@@ -331,7 +597,8 @@ static void ivh_region_release(struct kref *ref)
 {
 	struct ivh_region *region = container_of(ref, struct ivh_region, ref);
 
-	WARN_ON(!list_empty(&region->peers) || region->mem);
+	WARN_ON(!list_empty(&region->peers) || region->mem ||
+		!list_empty(&region->linger_node));
 	mutex_destroy(&region->lock);
 	kfree(region);
 }
@@ -412,6 +679,7 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 	region->host = host;
 	mutex_init(&region->lock);
 	INIT_LIST_HEAD(&region->peers);
+	INIT_LIST_HEAD(&region->linger_node);
 
 	mutex_lock(&host->lock);
 	if (ivh_region_find(host, region->spec.name)) {
@@ -571,9 +839,13 @@ struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
  * @vmid:	the VM, which must be a member and not attached yet.
  * @why:	set to the reason on failure.
  *
- * The first VM of a session gets new, zeroed memory; later ones share it.
- * The memory is allocated with no lock held and installed after checking
- * again that the session still needs it. Used by ivh_attach() and by the
+ * The first VM of a session gets the memory still lingering for the
+ * region if a mapping or a pin holds it (a VM coming back after a reset,
+ * HSM still pinning the pages: data intact), else new, zeroed memory;
+ * later VMs share it. New memory is allocated with no lock held and
+ * installed after checking again that the session still needs it. It is
+ * refused when its folios are more region ops than HSM's SET_MEMSEG can
+ * allocate (ivh_hsm_fits()). Used by ivh_attach() and by the
  * filesystem's open, which attaches to the region its inode was looked
  * up as, never to whatever has the name by the time of the open.
  *
@@ -582,15 +854,16 @@ struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid)
  * Return: the new peer with one reference, owned by the caller
  * (ivh_peer_release()), or ERR_PTR(): -ENOENT (the region was removed),
  * -EINVAL (hv-land region), -EACCES (not a member), -EBUSY (already
- * attached), -ENOSPC (module memory limit), -ENOMEM, -EINTR.
+ * attached), -ENOSPC (module memory limit), -ENOMEM (also: too few 2 MiB
+ * folios for HSM, logged), -EINTR.
  */
 struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 				   const char **why)
 {
 	struct ivh_host *host = region->host;
-	struct ivh_mem *mem = NULL;
+	struct ivh_mem *mem = NULL, *stale;
 	struct ivh_peer *peer;
-	bool need;
+	bool need, unlisted;
 	int ret;
 
 	if (region->spec.hv) {
@@ -626,6 +899,14 @@ again:
 			ret = PTR_ERR(mem);
 			goto free_peer;
 		}
+		if (!ivh_hsm_fits(mem->nr_folios)) {
+			pr_warn("region \"%s\": %u folios (%u of 2 MiB) are more region ops than HSM's SET_MEMSEG can allocate (%lu): refused\n",
+				region->spec.name, mem->nr_folios,
+				mem->nr_large, (unsigned long)IVH_HSM_MAX_OPS);
+			*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
+			ret = -ENOMEM;
+			goto put_mem;
+		}
 	}
 
 	mutex_lock(&host->lock);
@@ -640,11 +921,27 @@ again:
 		ret = -EBUSY;
 		goto unlock_region;
 	}
+	stale = NULL;
+	unlisted = false;
+	if (region->mem && !region->nr_attached &&
+	    !ivh_mem_held(region->mem)) {
+		/* It lingered, nothing holds it now: new VMs get new memory. */
+		stale = region->mem;
+		region->mem = NULL;
+		if (!list_empty(&region->linger_node)) {
+			list_del_init(&region->linger_node);
+			unlisted = true;
+		}
+	}
 	if (!region->mem) {
 		if (!mem) {
-			/* The session ended since we looked: allocate. */
+			/* No memory to share or reuse: allocate. */
 			mutex_unlock(&region->lock);
 			mutex_unlock(&host->lock);
+			ivh_mem_put(stale);
+			/* Not the last: the caller's and the peer's are left. */
+			if (unlisted)
+				ivh_region_put(region);
 			goto again;
 		}
 		region->mem = mem;
@@ -659,12 +956,16 @@ again:
 	mutex_unlock(&host->lock);
 	/* Allocated for a session another attach started meanwhile. */
 	ivh_mem_put(mem);
+	ivh_mem_put(stale);
+	if (unlisted)
+		ivh_region_put(region);
 	return peer;
 
 unlock_region:
 	mutex_unlock(&region->lock);
 unlock_host:
 	mutex_unlock(&host->lock);
+put_mem:
 	ivh_mem_put(mem);
 free_peer:
 	kfree(peer);
@@ -707,6 +1008,7 @@ struct ivh_teardown {
 	struct eventfd_ctx *eventfds[IVSHMEM_HOST_MAX_VECTORS];
 	struct ivh_mem *session;
 	struct ivh_mem *mem;
+	struct ivh_region *linger;
 };
 
 static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
@@ -718,9 +1020,15 @@ static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
 	list_del_init(&peer->node);
 	INIT_LIST_HEAD(&td->triggers);
 	td->session = NULL;
+	td->linger = NULL;
 	if (--region->nr_attached == 0) {
-		td->session = region->mem;
-		region->mem = NULL;
+		if (ivh_mem_held(region->mem)) {
+			/* Mapped or pinned: it stays for the next session. */
+			td->linger = region;
+		} else {
+			td->session = region->mem;
+			region->mem = NULL;
+		}
 	}
 	/* Mappings hold their own references; a detached fd holds none. */
 	td->mem = peer->mem;
@@ -731,12 +1039,15 @@ static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
 /*
  * Free what a detach took out. The caller still holds a reference on the
  * peer: freeing its triggers drops theirs, and their work may still run.
+ * The peer's reference keeps the region for ivh_linger_add().
  */
 static void ivh_detach_finish(struct ivh_teardown *td)
 {
 	ivh_doorbells_free(&td->triggers, td->eventfds);
 	ivh_mem_put(td->mem);
 	ivh_mem_put(td->session);
+	if (td->linger)
+		ivh_linger_add(td->linger);
 }
 
 /**
@@ -745,7 +1056,8 @@ static void ivh_detach_finish(struct ivh_teardown *td)
  *
  * Unregisters its vectors and eventfd triggers and drops its reference on
  * the memory (existing mappings keep theirs and stay valid); the last
- * peer of a session ends it (the next attach gets new memory).
+ * peer of a session ends it: the memory is freed, or lingers for the next
+ * attach while a mapping or a pin holds it (ivh_mem_held()).
  *
  * Context: process context; takes ivh_region.lock, then waits for the
  * peer's trigger work items without it.

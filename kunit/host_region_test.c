@@ -514,6 +514,193 @@ static void mmap_check_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivh_mmap_check(0, 0, n), -EINVAL);
 }
 
+/*
+ * Memory a mapping (or a pin) holds lingers for the region when the last
+ * VM detaches: the next attach gets it back, data intact; the reaper
+ * frees it once nothing holds it, and a new set of VMs gets new memory.
+ */
+static void linger_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivshmem_host_region info;
+	struct ivh_region *region;
+	struct ivh_peer *a, *b;
+	struct ivh_mem *mem;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/g,2,1:2");
+	region = ivh_region_get(&fx->host, "dm:/g");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	a = ivh_att(fx, "dm:/g", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	mem = a->mem;
+	ivh_fill(mem, 0x3c);
+	KUNIT_EXPECT_FALSE(test, ivh_mem_held(mem));
+	ivh_mem_map_get(mem);		/* what ->mmap does */
+	KUNIT_EXPECT_TRUE(test, ivh_mem_held(mem));
+
+	ivh_peer_release(a);
+	KUNIT_EXPECT_PTR_EQ(test, region->mem, mem);
+	KUNIT_EXPECT_FALSE(test, list_empty(&region->linger_node));
+	ivh_region_info(region, &info);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_HOST_REGION_MEM);
+	KUNIT_EXPECT_EQ(test, info.nr_attached, 0);
+	ivh_host_reap(&fx->host);
+	KUNIT_EXPECT_PTR_EQ(test, region->mem, mem);
+
+	/* Any member coming back gets the same memory. */
+	b = ivh_att(fx, "dm:/g", 2, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_PTR_EQ(test, b->mem, mem);
+	KUNIT_EXPECT_FALSE(test, ivh_all_zero(mem));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	ivh_host_reap(&fx->host);
+	/* Attached again: the reaper let the region go off its list. */
+	KUNIT_EXPECT_TRUE(test, list_empty(&region->linger_node));
+	ivh_peer_release(b);
+	KUNIT_EXPECT_FALSE(test, list_empty(&region->linger_node));
+
+	/* The "mapping" goes: the next pass frees the memory. */
+	ivh_mem_map_put(mem);
+	ivh_host_reap(&fx->host);
+	KUNIT_EXPECT_NULL(test, region->mem);
+	KUNIT_EXPECT_TRUE(test, list_empty(&region->linger_node));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+
+	a = ivh_att(fx, "dm:/g", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(a->mem));
+	ivh_peer_release(a);
+	KUNIT_EXPECT_NULL(test, region->mem);
+	ivh_region_put(region);
+}
+
+/*
+ * An attach finds lingering memory nothing holds any more before the
+ * reaper did: new, zeroed memory, the old is freed.
+ */
+static void linger_stale_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_peer *a;
+	struct ivh_mem *mem;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/s,2,1:2");
+	a = ivh_att(fx, "dm:/s", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	mem = a->mem;
+	ivh_fill(mem, 0x77);
+	ivh_mem_map_get(mem);
+	ivh_peer_release(a);
+	/* Only the "mapping's" count goes; its reference stays for now. */
+	atomic_dec(&mem->nr_vmas);
+	a = ivh_att(fx, "dm:/s", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_PTR_NE(test, a->mem, mem);
+	KUNIT_EXPECT_TRUE(test, ivh_all_zero(a->mem));
+	KUNIT_EXPECT_TRUE(test, list_empty(&a->region->linger_node));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 2);
+	ivh_mem_put(mem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+}
+
+/*
+ * Lingering memory stays counted against the limit, also after its region
+ * is removed; a reservation over the limit reaps what nothing holds.
+ */
+static void linger_limit_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_region *old;
+	struct ivh_peer *a;
+	struct ivh_mem *mem;
+	const char *why;
+
+	fx->host.mem_limit_mb = 2;
+	ivh_fixture_add(test, "dm:/h,2,1:2");
+	ivh_fixture_add(test, "dm:/o,2,1:2");
+	a = ivh_att(fx, "dm:/h", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	mem = a->mem;
+	old = a->region;
+	ivh_mem_map_get(mem);
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/h"), 0);
+	/* The removed region lives on the lingering list, counted. */
+	KUNIT_EXPECT_PTR_EQ(test, old->mem, mem);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ivh_att(fx, "dm:/o", 1, &why)), -ENOSPC);
+	ivh_host_reap(&fx->host);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+
+	/* Drop only the count: the reservation over the limit reaps it. */
+	atomic_dec(&mem->nr_vmas);
+	ivh_mem_put(mem);
+	a = ivh_att(fx, "dm:/o", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+}
+
+/*
+ * Unload with memory lingering for a pin: the module lets go of it, the
+ * pin's reference keeps the folio, and its put frees it; nothing leaks.
+ */
+static void linger_destroy_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct folio *folio;
+	struct ivh_peer *a;
+	struct ivh_mem *mem;
+	const char *why;
+
+	ivh_fixture_add(test, "dm:/d,2,1:2");
+	a = ivh_att(fx, "dm:/d", 1, &why);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	mem = a->mem;
+	folio = page_folio(mem->pages[0]);
+	/*
+	 * A pin stands in: a folio reference (what a pin adds) and, since
+	 * KUnit cannot pin, "held" by the mapping count, without the
+	 * reference a mapping would hold (a pin holds no ivh_mem).
+	 */
+	folio_get(folio);
+	atomic_inc(&mem->nr_vmas);
+	ivh_peer_release(a);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+	ivh_host_destroy(&fx->host);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+	/* The "pin" is the folio's last reference. */
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), 1);
+	folio_put(folio);
+	/* The fixture's exit destroys again: give it a fresh registry. */
+	KUNIT_ASSERT_EQ(test, ivh_host_init(&fx->host, false), 0);
+}
+
+/* HSM's region-op array: one op per folio, at most KMALLOC_MAX_SIZE. */
+static void hsm_fits_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, IVH_HSM_MAX_OPS,
+			(KMALLOC_MAX_SIZE - 24) / 32);
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(IVH_HSM_MAX_OPS));
+	KUNIT_EXPECT_FALSE(test, ivh_hsm_fits(IVH_HSM_MAX_OPS + 1));
+	/* 512 MiB in 2 MiB folios, with one chunk in 4 KiB pages. */
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(256));
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(255 + 512));
+	if (KMALLOC_MAX_SIZE != SZ_4M || PAGE_SIZE != SZ_4K)
+		kunit_skip(test, "KMALLOC_MAX_SIZE is %lu, not 4 MiB",
+			   (unsigned long)KMALLOC_MAX_SIZE);
+	/* 512 MiB of 4 KiB pages is one op too many, one chunk less fits. */
+	KUNIT_EXPECT_FALSE(test, ivh_hsm_fits(SZ_512M / SZ_4K));
+	KUNIT_EXPECT_TRUE(test, ivh_hsm_fits(SZ_512M / SZ_4K - 511));
+}
+
 static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(registry_test),
 	KUNIT_CASE(region_id_test),
@@ -526,6 +713,11 @@ static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(mem_limit_test),
 	KUNIT_CASE(peer_ref_test),
 	KUNIT_CASE(mmap_check_test),
+	KUNIT_CASE(linger_test),
+	KUNIT_CASE(linger_stale_test),
+	KUNIT_CASE(linger_limit_test),
+	KUNIT_CASE(linger_destroy_test),
+	KUNIT_CASE(hsm_fits_test),
 	{}
 };
 

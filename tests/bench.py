@@ -62,9 +62,12 @@ R=/sys/bus/pci/devices/$UP
 ls -l $R/resource2 $R/resource2_wc
 # Page faults per 2 MiB of a fresh mapping, against anonymous THP.
 run ivshmem_test bench $C
-# The host module's region creation (ADD + ATTACH) against memset.
+# The host module's region creation (ADD + ATTACH) against memset, and
+# with the HSM test double, acrn-dm's open + first SET_MEMSEG.
 t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
+t "insmod ivshmem_hsm_double.ko" insmod /lib/ivshmem/ivshmem_hsm_double.ko
 run bench_region 512 3
+t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
 run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
 run env BENCH_HIST=1 ivshmem_doorbell bench $A $B %(trips)d "idle"
 OP=ivshmem-chan-operator
@@ -157,6 +160,13 @@ def measured_rows(lines):
             rows.append(['host region 512 MiB: create / memset', m.group(1),
                          'x', 'ADD + ATTACH against mmap + first-touch '
                          'memset (%s against a warm memset)' % m.group(2)])
+        m = re.match(r'bench ratio open\+set_memseg/memset-fresh ([\d.]+) '
+                     r'\((.*)\)', ln)
+        if m:
+            rows.append(['host region 512 MiB: open + SET_MEMSEG / memset',
+                         m.group(1), 'x', 'ATTACH, mmap and the HSM '
+                         'double\'s SET_MEMSEG against mmap + first-touch '
+                         'memset: ' + m.group(2)])
     return rows
 
 

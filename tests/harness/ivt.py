@@ -152,6 +152,7 @@ GUEST_PROGS = [
     ('tests/progs/ivshmem_doorbell.c', 'ivshmem_doorbell'),
     ('tests/host/e2e_host.c', 'ivshmem-host-e2e'),
     ('tests/host/bench_region.c', 'bench_region'),
+    ('tests/host/hsm_pins.c', 'ivshmem-host-pins'),
     ('samples/ivshmem-admin/ivshmem-admin.c', 'ivshmem-admin'),
     ('samples/ivshmem-msg/ivshmem-msg.c', 'ivshmem-msg'),
     ('tests/host/acrn_dm_fs.c', 'ivshmem-acrn-dm'),

@@ -10,8 +10,13 @@
  *   memset-warm   memset(0) again on the same, faulted buffer
  *   create        ADD + ATTACH: the module allocates and zeroes the region
  *   map-touch     mmap the attachment and read one byte per 4 KiB page
+ *   set-memseg    with the HSM test double loaded (/dev/acrn_hsm_double,
+ *                 tests/hsm_double): a new mmap and HSM's SET_MEMSEG of it
+ *                 (GUP faults, FOLL_LONGTERM pins, vmap, region ops), as
+ *                 acrn-dm does after opening the region; then DESTROY_VM
  *   free          munmap + close + REMOVE (the memory is freed)
- * and the folio count the module reports (LOOKUP nr_folios).
+ * and the folio count the module reports (LOOKUP nr_folios) and, with the
+ * double, the region ops HSM would send and how many map 2 MiB folios.
  * Prints the best round of each and the ratios create/memset-* as
  * "bench ..." lines, and checks ("ok - " / "not ok - ") that every
  * round's fresh region reads all zeros (each round dirties it after the
@@ -38,6 +43,7 @@
 
 #include <linux/ivshmem_host.h>
 
+#include "../hsm_double/hsm_double.h"
 #include "../progs/check.h"
 
 #define NAME	"dm:/bench"
@@ -76,9 +82,12 @@ int main(int argc, char **argv)
 	unsigned int size_mb = argc > 1 ? atoi(argv[1]) : 512;
 	int rounds = argc > 2 ? atoi(argv[2]) : 3;
 	double fresh = 0, warm = 0, create = 0, touch = 0, release = 0, t;
+	double memseg = 0;
 	size_t size = (size_t)size_mb << 20;
 	unsigned int folios = 0, want_folios = size_mb / 2;
 	int dev, r, zero_ok = 1, folios_ok = 1, size_ok = 1, freed_ok = 1;
+	int hsm_ok = 1, have_hsm = access("/dev/acrn_hsm_double", F_OK) == 0;
+	unsigned long long ops = 0, ops_large = 0;
 	unsigned char sink = 0;
 	size_t nz;
 
@@ -161,6 +170,44 @@ int main(int argc, char **argv)
 		}
 		memset(p, 0xa5, size);
 
+		if (have_hsm) {
+			struct acrn_vm_creation c;
+			struct acrn_vm_memmap m;
+			struct hsm_double_info hi;
+			unsigned char *q;
+			int hsm;
+
+			hsm = open("/dev/acrn_hsm_double", O_RDWR | O_CLOEXEC);
+			memset(&c, 0, sizeof(c));
+			if (hsm < 0 || ioctl(hsm, ACRN_IOCTL_CREATE_VM, &c))
+				die("bench: CREATE_VM of the HSM double");
+			t = now();
+			q = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 a.fd, 0);
+			if (q == MAP_FAILED)
+				die("bench: mmap the attachment for SET_MEMSEG");
+			memset(&m, 0, sizeof(m));
+			m.type = ACRN_MEMMAP_RAM;
+			m.attr = ACRN_MEM_ACCESS_RWX;
+			m.vma_base = (uintptr_t)q;
+			m.len = size;
+			if (ioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m))
+				die("bench: SET_MEMSEG of the HSM double");
+			minf(&memseg, now() - t);
+			memset(&hi, 0, sizeof(hi));
+			if (ioctl(hsm, HSM_DOUBLE_IOCTL_INFO, &hi))
+				die("bench: INFO of the HSM double");
+			ops = hi.nr_regions;
+			ops_large = hi.nr_large;
+			if (ops != folios || ops_large != want_folios) {
+				hsm_ok = 0;
+				printf("# round %d: HSM %llu ops, %llu of 2 MiB\n",
+				       r, ops, ops_large);
+			}
+			munmap(q, size);
+			close(hsm);
+		}
+
 		t = now();
 		munmap(p, size);
 		close(a.fd);
@@ -185,12 +232,23 @@ int main(int argc, char **argv)
 	printf("bench memset-warm   %8.1f ms  (memset of faulted memory)\n", warm * 1e3);
 	printf("bench create        %8.1f ms  (ADD + ATTACH: allocate + zero)\n", create * 1e3);
 	printf("bench map-touch     %8.1f ms  (mmap + read 1 byte per page)\n", touch * 1e3);
+	if (have_hsm)
+		printf("bench set-memseg    %8.1f ms  (mmap + HSM double's SET_MEMSEG: faults, pins, vmap)\n",
+		       memseg * 1e3);
 	printf("bench free          %8.1f ms  (munmap + close + REMOVE)\n", release * 1e3);
 	printf("bench folios        %u (%s)\n", folios,
 	       folios == size_mb / 2 ? "all 2 MiB" :
 	       folios == size_mb * 256 ? "all 4 KiB" : "mixed");
 	printf("bench ratio create/memset-fresh %.2f, create/memset-warm %.2f\n",
 	       create / fresh, create / warm);
+	if (have_hsm) {
+		printf("bench hsm ops %llu (%llu of 2 MiB)\n", ops, ops_large);
+		printf("bench ratio open+set_memseg/memset-fresh %.2f (ATTACH %.1f ms + SET_MEMSEG %.1f ms against %.1f ms; %u folios, %llu HSM ops)\n",
+		       (create + memseg) / fresh, create * 1e3, memseg * 1e3,
+		       fresh * 1e3, folios, ops);
+		check(hsm_ok, "bench: HSM's SET_MEMSEG sends %u ops, all 2 MiB, every round",
+		      want_folios);
+	}
 	check(zero_ok, "bench: a fresh %u MiB region reads all zeros, %d rounds",
 	      size_mb, rounds);
 	check(folios_ok, "bench: it is %u folios of 2 MiB, every round",

@@ -272,6 +272,31 @@ fs_phase() {
 	echo "# fs_phase: $_t0 s to $(cut -d' ' -f1 /proc/uptime) s of guest uptime"
 }
 
+# Unload ivshmem_host while HSM (the double) still pins a region's memory:
+# the module leaves the memory to the pins; HSM reads and writes it after
+# the unload, and destroying the VM frees it. Then load it again.
+pinned_unload() {
+	mark "host_e2e [unload while pinned]"
+	ivshmem-host-pins hold > /tmp/hold 2>&1 &
+	hold=$!
+	n=0
+	while ! grep -q '^# held' /tmp/hold && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	t "a region's memory pinned, nothing of ivshmem_host open" grep -q '^# held' /tmp/hold
+	t "rmmod ivshmem_host while HSM pins the memory" rmmod ivshmem_host
+	t "log: the pinned memory is left to its pins" log_has \
+		"host_e2e [unload while pinned]" \
+		'region "dm:/pins_hold": 4 MiB still pinned at unload: left to the pins'
+	kill -USR1 $hold
+	wait $hold
+	rc=$?
+	grep -E '^(not )?ok - |^skip - ' /tmp/hold
+	eq "ivshmem-host-pins hold exits 0" "$rc" 0
+	t "insmod again with regions=\"$PARAM\"" insmod "$KO" "regions=$PARAM"
+}
+
 main() {
 	rmmod ivshmem_host 2>/dev/null
 	t "ivshmem_host not loaded at the start" test ! -e $SYS
@@ -300,6 +325,27 @@ main() {
 
 	run ivshmem-host-e2e
 	eq "$SYS/refcnt after ivshmem-host-e2e: no file left open" "$(cat $SYS/refcnt)" 0
+
+	# HSM's pins, with the HSM test double (tests/hsm_double).
+	HD=$MODDIR/ivshmem_hsm_double.ko
+	if [ -e "$HD" ]; then
+		t "insmod ivshmem_hsm_double.ko" insmod "$HD"
+		t "/dev/acrn_hsm_double exists" test -c /dev/acrn_hsm_double
+		run ivshmem-host-pins smoke
+		# 512 MiB where the guest has 2 GiB and no KASAN (stock 6.1).
+		if [ "${IVSHMEM_BENCH:-0}" = 1 ]; then
+			run ivshmem-host-pins resets 512 8
+			run ivshmem-host-pins inject 16 big
+		else
+			run ivshmem-host-pins resets 32 8
+			run ivshmem-host-pins inject 16
+		fi
+		run ivshmem-host-pins abuse
+		pinned_unload
+		t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
+	else
+		skip "HSM double" "no $HD"
+	fi
 
 	# The admin CLI.
 	t "ivshmem-admin info: ABI, not ACRN, 2 regions, no memory" sh -c \
@@ -346,7 +392,10 @@ main() {
 	fs_phase
 
 	if [ "${IVSHMEM_BENCH:-0}" = 1 ]; then
+		# With the HSM double: open + first SET_MEMSEG too.
+		[ -e "$HD" ] && t "insmod ivshmem_hsm_double.ko" insmod "$HD"
 		run bench_region 512 3
+		[ -e "$HD" ] && t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
 	else
 		skip "bench_region 512 MiB" "IVSHMEM_BENCH is not 1 (needs a 2 GiB guest, no KASAN)"
 	fi
