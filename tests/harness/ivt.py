@@ -275,6 +275,12 @@ def make_initramfs(flavor, kos, progs):
               'etc'):
         os.makedirs(os.path.join(stage, d))
     shutil.copy('/bin/busybox', os.path.join(stage, 'bin', 'busybox'))
+    # The applet links, made here rather than by "busybox --install" in
+    # every guest (about a second of each debug boot under TCG).
+    for applet in run(['/bin/busybox', '--list']).split():
+        link = os.path.join(stage, 'bin', applet)
+        if not os.path.lexists(link):
+            os.symlink('busybox', link)
     shutil.copy(os.path.join(HARNESS, 'guest_init.sh'),
                 os.path.join(stage, 'init'))
     os.chmod(os.path.join(stage, 'init'), 0o755)
