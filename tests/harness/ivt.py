@@ -1304,7 +1304,7 @@ class Scheduler:
     the longest test it unlocks), so that the long tests of every flavour
     start early and the run does not end on one long test; on a cold
     cache the stock and RT flavours' tests run while the debug kernels
-    build.
+    build. Tests that share a lock (fn.exclusive) run one at a time.
     """
 
     def __init__(self, runs, jobs, durations, kdirs):
@@ -1333,6 +1333,7 @@ class Scheduler:
         self.kernel_busy = False
         self.built = set()          # flavour runs whose build is done
         self.failed = set()         # ... whose build failed
+        self.held = set()           # exclusive resources in use
         self.finished = []          # flavour runs done, in order
 
     def _ready(self, task):
@@ -1340,7 +1341,12 @@ class Scheduler:
         if kind == 'build':
             return fr.name.partition('-')[0] not in self.kernels or \
                 not fr.name.endswith('-debug')
-        return fr in self.built
+        # A test whose function says .exclusive = NAME (the packaging
+        # tests: one lock for dpkg, DKMS and make install) waits while
+        # another holds NAME, instead of blocking a thread on the lock.
+        exclusive = getattr(task[3][1], 'exclusive', None)
+        return fr in self.built and (exclusive is None or
+                                     exclusive not in self.held)
 
     def _take(self):
         """The next task (called with self.cond held), or None when all
@@ -1353,6 +1359,9 @@ class Scheduler:
             if ready:
                 task = max(ready, key=lambda t: t[0])
                 self.tasks.remove(task)
+                if task[1] == 'test' and \
+                        getattr(task[3][1], 'exclusive', None):
+                    self.held.add(task[3][1].exclusive)
                 return tuple(task[1:])
             if not self.tasks and not self.kernels:
                 return None
@@ -1401,8 +1410,10 @@ class Scheduler:
                     self._done(fr)
                     self.cond.notify_all()
                 continue
+            exclusive = getattr(test[1], 'exclusive', None)
             fr.run_test(*test)
             with self.cond:
+                self.held.discard(exclusive)
                 self._done(fr)
                 self.cond.notify_all()
 
