@@ -9,7 +9,7 @@ set -euo pipefail
 
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio gzip kmod
-	rsync python3 xz-utils
+	rsync python3 xz-utils zstd
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
 	linux-image-rt-amd64 linux-headers-rt-amd64
 	linux-source-6.12

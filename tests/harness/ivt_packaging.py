@@ -218,3 +218,10 @@ else
 fi
 ''' % {'ver': version, 'size': size, 'hash': ivt.sha256(data)}, dev)
     return g, results + g.wait()
+
+
+# tests/deb.sh, dkms.sh and install.sh share one lock (dpkg, DKMS, make
+# install): the scheduler runs one of them at a time rather than leave a
+# thread waiting on the lock.
+for _fn in (install, dkms, deb):
+    _fn.exclusive = 'packaging'
