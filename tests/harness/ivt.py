@@ -1561,15 +1561,19 @@ def main():
         if failed:
             log('not updating %s: %d failed' % (EXPECTED, failed))
         else:
-            expected.update(counts)
+            # Read again: another run may have recorded other tests
+            # meanwhile; only the tests of this run change.
+            now = load_expected()
+            now.update(counts)
             with open(EXPECTED, 'w') as f:
-                json.dump(expected, f, indent=1, sort_keys=True)
+                json.dump(now, f, indent=1, sort_keys=True)
                 f.write('\n')
             log('recorded the result counts of %d tests in %s' %
                 (len(counts), EXPECTED))
-            durations.update({k: round(v) for k, v in seconds.items()})
+            now = load_durations()
+            now.update({k: round(v) for k, v in seconds.items()})
             with open(DURATIONS, 'w') as f:
-                json.dump(durations, f, indent=1, sort_keys=True)
+                json.dump(now, f, indent=1, sort_keys=True)
                 f.write('\n')
     # Where the time went: thread-seconds per flavour (its build and its
     # tests), and how busy the CPUs were (all of QEMU, make and gcc).
