@@ -295,7 +295,12 @@ bool ivh_mem_held(struct ivh_mem *mem)
 {
 	unsigned long i = 0;
 
-	if (atomic_read(&mem->nr_vmas))
+	/*
+	 * Acquire: a pin that GUP took through the last mapping comes before
+	 * the zap and vm_ops->close's decrement; the pin counts read after
+	 * this must see it (free on x86, needed where reads may pass reads).
+	 */
+	if (atomic_read_acquire(&mem->nr_vmas))
 		return true;
 	while (i < mem->nr_filled) {
 		struct folio *folio = page_folio(mem->pages[i]);
