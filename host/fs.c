@@ -121,7 +121,10 @@ static void ivh_fs_attr_apply(struct inode *inode, const struct ivh_fs_attr *att
 static bool ivh_fs_attr_current(struct inode *inode,
 				const struct ivh_fs_attr *attr)
 {
-	return (inode->i_mode & 07777) == attr->mode &&
+	umode_t mode = S_ISDIR(inode->i_mode) ? ivh_fs_dir_mode(attr->mode) :
+						attr->mode;
+
+	return (inode->i_mode & 07777) == mode &&
 	       uid_eq(inode->i_uid, attr->uid) &&
 	       gid_eq(inode->i_gid, attr->gid);
 }
@@ -336,12 +339,43 @@ static int ivh_fs_setattr(ivshmem_idmap_t *idmap, struct dentry *dentry,
 	return 0;
 }
 
+/**
+ * ivh_fs_permission() - check an access against the mount's current options
+ * @idmap:	the mount's idmapping.
+ * @inode:	a region file or the directory.
+ * @mask:	MAY_* bits.
+ *
+ * An inode copies mode=, uid= and gid= when it is made; a remount changes
+ * them later. ->d_revalidate() only guards path walks, so an inode
+ * reached without one (open("/proc/self/fd/N") of an O_PATH fd, an
+ * openat() below an open directory) would still be checked against the
+ * old options. Every permission check refreshes the inode from the
+ * mount first, so a remount applies to every later open.
+ *
+ * Context: any, also RCU path walk (MAY_NOT_BLOCK): takes ivh_fs_info.lock
+ * (a spinlock, a leaf) only.
+ * Return: 0 or the error of generic_permission() (-EACCES, -ECHILD).
+ */
+static int ivh_fs_permission(ivshmem_idmap_t *idmap, struct inode *inode,
+			     int mask)
+{
+	struct ivh_fs_info *fsi = inode->i_sb->s_fs_info;
+
+	spin_lock(&fsi->lock);
+	if (!ivh_fs_attr_current(inode, &fsi->attr))
+		ivh_fs_attr_apply(inode, &fsi->attr);
+	spin_unlock(&fsi->lock);
+	return generic_permission(idmap, inode, mask);
+}
+
 static const struct inode_operations ivh_fs_dir_iops = {
 	.lookup		= ivh_fs_lookup,
+	.permission	= ivh_fs_permission,
 	.setattr	= ivh_fs_setattr,
 };
 
 static const struct inode_operations ivh_fs_file_iops = {
+	.permission	= ivh_fs_permission,
 	.setattr	= ivh_fs_setattr,
 };
 
@@ -527,8 +561,10 @@ static int ivh_fs_get_tree(struct fs_context *fc)
 }
 
 /*
- * A remount may change mode=, uid= and gid= (for the next lookups: open
- * files keep what they were opened with) but never the VM.
+ * A remount may change mode=, uid= and gid= (for every later open and
+ * lookup, ivh_fs_permission(): open files keep what they were opened
+ * with) but never the VM. The root is updated under ivh_fs_info.lock, as
+ * ivh_fs_permission() does, so the last of the two writes the newest.
  */
 static int ivh_fs_reconfigure(struct fs_context *fc)
 {
@@ -536,7 +572,6 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 	struct ivh_fs_info *fsi = sb->s_fs_info;
 	struct ivh_fs_ctx *ctx = fc->fs_private;
 	struct inode *root = d_inode(sb->s_root);
-	struct ivh_fs_attr attr;
 
 	if (ctx->has_vm && ctx->vmid != fsi->vmid)
 		return invalfc(fc, "vm= cannot change; mount again for VM %u",
@@ -548,12 +583,8 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 		fsi->attr.uid = ctx->attr.uid;
 	if (ctx->has_gid)
 		fsi->attr.gid = ctx->attr.gid;
-	attr = fsi->attr;
+	ivh_fs_attr_apply(root, &fsi->attr);
 	spin_unlock(&fsi->lock);
-
-	inode_lock(root);
-	ivh_fs_attr_apply(root, &attr);
-	inode_unlock(root);
 	return 0;
 }
 

@@ -469,6 +469,16 @@ static int open_rdwr(void *path)
 	return 0;
 }
 
+static int open_dir(void *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
 static int do_mount(void *opts)
 {
 	mkdir("/tmp/ivfs_user", 0777);
@@ -498,11 +508,11 @@ static void test_mount_options(void)
 		"vm=1,mode=04600", "vm=1,mode=01666", "vm=1,uid=4294967295",
 		"vm=1,gid=4294967295", "vm=1,size=2M", "vm=1,mode=abc",
 	};
-	char line[512], want[64];
+	char line[512], want[64], fdp[64];
 	struct stat st;
 	unsigned int i;
 	FILE *f;
-	int found = 0, pid, status;
+	int found = 0, pid, status, opath, dpath, r;
 
 	mkdir(dir, 0755);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -562,8 +572,23 @@ static void test_mount_options(void)
 	CHECK_ERR(chmod("/tmp/ivfs_opt/fs_a", 0666), EPERM, "chmod of a file (mode comes from mode=)");
 	CHECK_ERR(chown("/tmp/ivfs_opt/fs_a", 4321, 4321), EPERM, "chown of a file (owner comes from uid=/gid=)");
 	CHECK_ERR(chmod(dir, 0777), EPERM, "chmod of the directory");
+	opath = open("/tmp/ivfs_opt/fs_a", O_PATH);
+	dpath = open(dir, O_PATH | O_DIRECTORY);
+	check(opath >= 0 && dpath >= 0, "O_PATH fds of fs_a and of the directory, before the remount");
 	check(mount("none", dir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "mode=0600") == 0,
 	      "remount -o mode=0600");
+	/* No path walk reaches these inodes: they must see the remount anyway. */
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", opath);
+	r = as_user(4321, 1234, open_rdwr, fdp);
+	check(r == EACCES,
+	      "... the group reopening the earlier O_PATH fd of fs_a via /proc/self/fd: EACCES (%s)",
+	      r ? errname(r) : "opened, VM 2 attached");
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", dpath);
+	r = as_user(4321, 1234, open_dir, fdp);
+	check(r == EACCES,
+	      "... and the directory's (now 0500): EACCES (%s)", r ? errname(r) : "opened");
+	close(opath);
+	close(dpath);
 	memset(&st, 0, sizeof(st));
 	stat("/tmp/ivfs_opt/fs_a", &st);
 	check(st.st_mode == (S_IFREG | 0600) && st.st_gid == 1234,
