@@ -590,17 +590,39 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 
 enum { IVH_OPT_VM, IVH_OPT_MODE, IVH_OPT_UID, IVH_OPT_GID };
 
+/* IDs in base 10 (fsparam_u32() is base 0: "010" would be 8, "0x1" 1). */
+#define ivh_fsparam_u32dec(NAME, OPT) \
+	__fsparam(fs_param_is_u32, NAME, OPT, 0, (void *)10)
+
 static const struct fs_parameter_spec ivh_fs_params[] = {
-	fsparam_u32("vm", IVH_OPT_VM),
+	ivh_fsparam_u32dec("vm", IVH_OPT_VM),
 	fsparam_u32oct("mode", IVH_OPT_MODE),
-	fsparam_u32("uid", IVH_OPT_UID),
-	fsparam_u32("gid", IVH_OPT_GID),
+	ivh_fsparam_u32dec("uid", IVH_OPT_UID),
+	ivh_fsparam_u32dec("gid", IVH_OPT_GID),
 	{}
 };
 
 /*
- * Unknown options are refused (fs_parse()), "source" is the VFS's. IDs
- * are taken in the mounter's user namespace, which is the initial one
+ * An ID is plain decimal digits without a leading zero: "010" is neither
+ * 8 nor 10 but refused, as are a sign ("+1") and anything kstrtouint()
+ * would otherwise take.
+ */
+static bool ivh_fs_is_decimal(const char *s)
+{
+	const char *p;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Unknown options are refused (fs_parse()), "source" is the VFS's;
+ * fs_parse() only returns an option it converted from a string. IDs are
+ * decimal and taken in the mounter's user namespace, the initial one
  * (only its CAP_SYS_ADMIN mounts), and must map to a valid kuid/kgid.
  */
 static int ivh_fs_parse_param(struct fs_context *fc, struct fs_parameter *param)
@@ -614,6 +636,9 @@ static int ivh_fs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	opt = fs_parse(fc, ivh_fs_params, param, &result);
 	if (opt < 0)
 		return opt;
+	if (opt != IVH_OPT_MODE && !ivh_fs_is_decimal(param->string))
+		return invalfc(fc, "%s=%s: a decimal number without leading zeros",
+			       param->key, param->string);
 	switch (opt) {
 	case IVH_OPT_VM:
 		if (result.uint_32 > IVSHMEM_HOST_MAX_VMID)

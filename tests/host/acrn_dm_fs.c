@@ -507,6 +507,9 @@ static void test_mount_options(void)
 		"", "vm=64", "vm=-1", "vm=1,vm=2", "vm=1,mode=0755",
 		"vm=1,mode=04600", "vm=1,mode=01666", "vm=1,uid=4294967295",
 		"vm=1,gid=4294967295", "vm=1,size=2M", "vm=1,mode=abc",
+		/* IDs are decimal: not octal, hex, signed or zero-padded. */
+		"vm=010", "vm=0x1", "vm=+1", "vm=01", "vm=1,uid=0x10",
+		"vm=1,gid=010", "vm=1,uid=+0",
 	};
 	char line[512], want[64], fdp[64];
 	struct stat st;
