@@ -399,7 +399,7 @@ static const struct file_operations ivh_fs_dir_fops = {
  * map it for the VM.
  *
  * Context: process context, no VFS lock held; as ivh_attach_region().
- * Return: 0, -EACCES (not read-write), or an errno of
+ * Return: 0, -EACCES (not read-write), -EINVAL (O_TRUNC), or an errno of
  * ivh_attach_region(): -ENOENT (the region was removed since the
  * lookup), -EBUSY (the VM is attached already), -ENOSPC, -ENOMEM, -EINTR.
  */
@@ -414,6 +414,17 @@ static int ivh_fs_open(struct inode *inode, struct file *file)
 	if ((file->f_flags & O_ACCMODE) != O_RDWR) {
 		why = "an open attaches the VM, so only read-write";
 		ret = -EACCES;
+		goto refuse;
+	}
+	/*
+	 * The VFS truncates after ->open(), and a size other than the
+	 * region's fails (ivh_fs_setattr()): refuse it before attaching, so
+	 * that a doomed open neither allocates the memory nor holds the VM's
+	 * place meanwhile.
+	 */
+	if (file->f_flags & O_TRUNC) {
+		why = "O_TRUNC (truncating to 0 is another size)";
+		ret = -EINVAL;
 		goto refuse;
 	}
 	peer = ivh_attach_region(region, fsi->vmid, &why);

@@ -21,6 +21,9 @@
  *	dm:/fs_a,4,1:2, dm:/test,2,1:2, dm:/fs_b,2,2:3 and
  *	hv:/shm_region_0,2,0:2 in the registry: the decisions of
  *	Documentation/host.rst ("Starting acrn-dm unchanged") one by one.
+ *   ivshmem-acrn-dm trunc
+ *	In such a namespace: O_TRUNC opens of fs_a next to legitimate ones
+ *	never attach (each is EINVAL, the other opener never EBUSY).
  *
  * Prints "ok - ..." / "not ok - ..." / "skip - ..." lines (check.h) and
  * exits with the number of failures.
@@ -724,6 +727,57 @@ static void test_umount_busy(void)
 	check(refcnt() == r0, "... munmap releases the last of it (refcnt %ld)", refcnt());
 }
 
+static int attached_fs_a(void)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.name, "dm:/fs_a");
+	if (ioctl(ctl, IVSHMEM_HOST_IOCTL_LOOKUP, &r))
+		return -1;
+	return r.nr_attached;
+}
+
+/*
+ * O_TRUNC opens in a loop next to legitimate ones: a refused O_TRUNC
+ * open must never attach, not even until the VFS's truncate fails, so
+ * the legitimate opener never gets EBUSY and each O_TRUNC open EINVAL.
+ */
+static void test_trunc_race(void)
+{
+	int i, fd, busy = 0, other = 0, status;
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		int bad = 0;
+
+		for (i = 0; i < 500; i++) {
+			fd = shm_open("fs_a", O_RDWR | O_TRUNC, 0600);
+			if (fd >= 0 || errno != EINVAL)
+				bad++;
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	for (i = 0; i < 500; i++) {
+		fd = shm_open("fs_a", O_RDWR, 0600);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == EBUSY)
+			busy++;
+		else
+			other++;
+	}
+	waitpid(pid, &status, 0);
+	check(!busy && !other && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "500 O_TRUNC opens next to 500 legitimate ones: all EINVAL, the others never EBUSY (%d EBUSY, %d other, child %d)",
+	      busy, other, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	check(attached_fs_a() == 0, "... and fs_a has no VM attached after them (%d)",
+	      attached_fs_a());
+}
+
 static int cmd_hostile(void)
 {
 	char names[256], c = 0;
@@ -795,6 +849,9 @@ static int cmd_hostile(void)
 	check(fd >= 0, "open O_RDWR attaches VM 1");
 	if (fd < 0)
 		return failures;
+	/* Refused before attaching: not EBUSY while VM 1 holds it. */
+	CHECK_ERR(shm_open("fs_a", O_RDWR | O_TRUNC, 0600), EINVAL,
+		  "open O_TRUNC while VM 1 is attached: EINVAL, not an attach attempt (EBUSY)");
 	CHECK_ERR(shm_open("fs_a", O_RDWR, 0600), EBUSY, "a second open by the same VM");
 	{
 		char path[64];
@@ -846,6 +903,17 @@ static int cmd_hostile(void)
 	return failures;
 }
 
+/* Its own run: its 500 refusals use up the open's ratelimited log. */
+static int cmd_trunc(void)
+{
+	ctl = open("/dev/ivshmem_host", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		die("/dev/ivshmem_host");
+	test_trunc_race();
+	close(ctl);
+	return failures;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -853,7 +921,9 @@ int main(int argc, char **argv)
 		return cmd_dm(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "hostile"))
 		return cmd_hostile();
-	fprintf(stderr, "usage: %s dm NAME SIZE_MB EXPECT [ME OTHER SYNCDIR] | hostile\n",
+	if (argc == 2 && !strcmp(argv[1], "trunc"))
+		return cmd_trunc();
+	fprintf(stderr, "usage: %s dm NAME SIZE_MB EXPECT [ME OTHER SYNCDIR] | hostile | trunc\n",
 		argv[0]);
 	return 2;
 }
