@@ -563,8 +563,13 @@ static int ivh_fs_get_tree(struct fs_context *fc)
 {
 	struct ivh_fs_ctx *ctx = fc->fs_private;
 
-	/* sget_fc() checks this too (no FS_USERNS_MOUNT); said here first. */
-	if (!capable(CAP_SYS_ADMIN))
+	/*
+	 * sget_fc() checks this too (no FS_USERNS_MOUNT); said here first.
+	 * capable() is about whoever runs FSCONFIG_CMD_CREATE, fc->user_ns
+	 * (in which uid=/gid= were read) about whoever called fsopen():
+	 * both must be the initial namespace's.
+	 */
+	if (fc->user_ns != &init_user_ns || !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!ctx->has_vm)
 		return invalfc(fc, "vm=<VM ID> is required: every open attaches as that VM");
@@ -584,6 +589,12 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 	struct ivh_fs_ctx *ctx = fc->fs_private;
 	struct inode *root = d_inode(sb->s_root);
 
+	/*
+	 * For a remount fc->user_ns is the superblock's, the initial one
+	 * (ivh_fs_get_tree()); uid=/gid= are read in it. Kept as a check.
+	 */
+	if (fc->user_ns != &init_user_ns)
+		return -EPERM;
 	if (ctx->has_vm && ctx->vmid != fsi->vmid)
 		return invalfc(fc, "vm= cannot change; mount again for VM %u",
 			       ctx->vmid);

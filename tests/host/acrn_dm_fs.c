@@ -43,7 +43,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -503,6 +505,74 @@ static int userns_mount(void *unused)
 	return do_mount("vm=1");
 }
 
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING	1
+#define FSCONFIG_CMD_CREATE	6
+#endif
+
+/*
+ * fsopen() by root of a new user namespace, the context passed to the
+ * initial namespace's root (SCM_RIGHTS), which sets vm=1 and runs
+ * FSCONFIG_CMD_CREATE: the superblock would belong to that user
+ * namespace. Return: CREATE's errno (0: created), or 209 without AF_UNIX,
+ * 210 without user namespaces, 211 to 217 where the setup failed.
+ */
+static int userns_fsopen_create(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], c = 0;
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	int sv[2], fd, status, r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return errno == EAFNOSUPPORT ? 209 : 211;
+	pid = fork();
+	if (!pid) {
+		close(sv[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+			_exit(errno == EINVAL ? 210 : 212);
+		fd = open("/proc/self/uid_map", O_WRONLY);
+		if (fd < 0 || write(fd, "0 0 1", 5) != 5)
+			_exit(213);
+		close(fd);
+		fd = syscall(SYS_fsopen, "ivshmem_host", 0);
+		if (fd < 0)
+			_exit(214);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 215);
+	}
+	close(sv[1]);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	r = recvmsg(sv[0], &msg, 0);
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 211;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (r != 1 || !cm)
+		return 216;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, "vm", "1", 0))
+		r = 217;
+	else
+		r = syscall(SYS_fsconfig, fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) ? errno : 0;
+	close(fd);
+	return r;
+}
+
 static void test_mount_options(void)
 {
 	const char *dir = "/tmp/ivfs_opt";
@@ -545,6 +615,18 @@ static void test_mount_options(void)
 		check(WIFEXITED(status) && WEXITSTATUS(status) == EPERM,
 		      "mount by root of a new user namespace (all its capabilities): EPERM (%d)",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+	r = userns_fsopen_create();
+	if (r == 210)
+		skip("fsopen() in a new user namespace: this kernel has no user namespaces (CONFIG_USER_NS)");
+	else if (r >= 209 && r <= 216)
+		skip("fsopen() in a new user namespace: setup step %d failed (209: no AF_UNIX; the debug kernels have neither it nor CONFIG_USER_NS)",
+		     r);
+	else
+		check(r == EPERM,
+		      "fsopen() by root of a new user namespace, CMD_CREATE by the initial namespace's root: EPERM (%d: %s)",
+		      r, r == 217 ? "fsconfig vm=1 failed" :
+		      r ? errname(r) : "created");
 
 	/* A group granted access: mode=0660,gid=1234. */
 	check(mount("none", dir, "ivshmem_host", MS_NOSUID | MS_NODEV,
