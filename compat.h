@@ -251,9 +251,9 @@ static inline int ivshmem_follow_pfn(struct vm_area_struct *vma,
 #endif
 
 /*
- * 6.7 hid inode->i_atime/i_mtime (and 6.6 i_ctime) behind accessors and
- * added simple_inode_init_ts(), which sets all three to the current time;
- * 6.1 assigns the fields.
+ * 6.6 renamed inode->i_ctime to __i_ctime behind inode_set_ctime_to_ts();
+ * 6.7 hid i_atime/i_mtime the same way and added simple_inode_init_ts(),
+ * which sets all three to the current time. 6.1 assigns the fields.
  */
 #include <linux/fs.h>
 static inline void ivshmem_inode_init_ts(struct inode *inode)
@@ -265,7 +265,11 @@ static inline void ivshmem_inode_init_ts(struct inode *inode)
 
 	inode->i_atime = now;
 	inode->i_mtime = now;
+#if IVSHMEM_KERNEL_GE(6, 6, 0)
+	inode_set_ctime_to_ts(inode, now);
+#else
 	inode->i_ctime = now;
+#endif
 #endif
 }
 

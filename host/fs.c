@@ -121,7 +121,10 @@ static void ivh_fs_attr_apply(struct inode *inode, const struct ivh_fs_attr *att
 static bool ivh_fs_attr_current(struct inode *inode,
 				const struct ivh_fs_attr *attr)
 {
-	return (inode->i_mode & 07777) == attr->mode &&
+	umode_t mode = S_ISDIR(inode->i_mode) ? ivh_fs_dir_mode(attr->mode) :
+						attr->mode;
+
+	return (inode->i_mode & 07777) == mode &&
 	       uid_eq(inode->i_uid, attr->uid) &&
 	       gid_eq(inode->i_gid, attr->gid);
 }
@@ -336,12 +339,43 @@ static int ivh_fs_setattr(ivshmem_idmap_t *idmap, struct dentry *dentry,
 	return 0;
 }
 
+/**
+ * ivh_fs_permission() - check an access against the mount's current options
+ * @idmap:	the mount's idmapping.
+ * @inode:	a region file or the directory.
+ * @mask:	MAY_* bits.
+ *
+ * An inode copies mode=, uid= and gid= when it is made; a remount changes
+ * them later. ->d_revalidate() only guards path walks, so an inode
+ * reached without one (open("/proc/self/fd/N") of an O_PATH fd, an
+ * openat() below an open directory) would still be checked against the
+ * old options. Every permission check refreshes the inode from the
+ * mount first, so a remount applies to every later open.
+ *
+ * Context: any, also RCU path walk (MAY_NOT_BLOCK): takes ivh_fs_info.lock
+ * (a spinlock, a leaf) only.
+ * Return: 0 or the error of generic_permission() (-EACCES, -ECHILD).
+ */
+static int ivh_fs_permission(ivshmem_idmap_t *idmap, struct inode *inode,
+			     int mask)
+{
+	struct ivh_fs_info *fsi = inode->i_sb->s_fs_info;
+
+	spin_lock(&fsi->lock);
+	if (!ivh_fs_attr_current(inode, &fsi->attr))
+		ivh_fs_attr_apply(inode, &fsi->attr);
+	spin_unlock(&fsi->lock);
+	return generic_permission(idmap, inode, mask);
+}
+
 static const struct inode_operations ivh_fs_dir_iops = {
 	.lookup		= ivh_fs_lookup,
+	.permission	= ivh_fs_permission,
 	.setattr	= ivh_fs_setattr,
 };
 
 static const struct inode_operations ivh_fs_file_iops = {
+	.permission	= ivh_fs_permission,
 	.setattr	= ivh_fs_setattr,
 };
 
@@ -365,7 +399,7 @@ static const struct file_operations ivh_fs_dir_fops = {
  * map it for the VM.
  *
  * Context: process context, no VFS lock held; as ivh_attach_region().
- * Return: 0, -EACCES (not read-write), or an errno of
+ * Return: 0, -EACCES (not read-write), -EINVAL (O_TRUNC), or an errno of
  * ivh_attach_region(): -ENOENT (the region was removed since the
  * lookup), -EBUSY (the VM is attached already), -ENOSPC, -ENOMEM, -EINTR.
  */
@@ -380,6 +414,17 @@ static int ivh_fs_open(struct inode *inode, struct file *file)
 	if ((file->f_flags & O_ACCMODE) != O_RDWR) {
 		why = "an open attaches the VM, so only read-write";
 		ret = -EACCES;
+		goto refuse;
+	}
+	/*
+	 * The VFS truncates after ->open(), and a size other than the
+	 * region's fails (ivh_fs_setattr()): refuse it before attaching, so
+	 * that a doomed open neither allocates the memory nor holds the VM's
+	 * place meanwhile.
+	 */
+	if (file->f_flags & O_TRUNC) {
+		why = "O_TRUNC (truncating to 0 is another size)";
+		ret = -EINVAL;
 		goto refuse;
 	}
 	peer = ivh_attach_region(region, fsi->vmid, &why);
@@ -518,8 +563,13 @@ static int ivh_fs_get_tree(struct fs_context *fc)
 {
 	struct ivh_fs_ctx *ctx = fc->fs_private;
 
-	/* sget_fc() checks this too (no FS_USERNS_MOUNT); said here first. */
-	if (!capable(CAP_SYS_ADMIN))
+	/*
+	 * sget_fc() checks this too (no FS_USERNS_MOUNT); said here first.
+	 * capable() is about whoever runs FSCONFIG_CMD_CREATE, fc->user_ns
+	 * (in which uid=/gid= were read) about whoever called fsopen():
+	 * both must be the initial namespace's.
+	 */
+	if (fc->user_ns != &init_user_ns || !capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	if (!ctx->has_vm)
 		return invalfc(fc, "vm=<VM ID> is required: every open attaches as that VM");
@@ -527,8 +577,10 @@ static int ivh_fs_get_tree(struct fs_context *fc)
 }
 
 /*
- * A remount may change mode=, uid= and gid= (for the next lookups: open
- * files keep what they were opened with) but never the VM.
+ * A remount may change mode=, uid= and gid= (for every later open and
+ * lookup, ivh_fs_permission(): open files keep what they were opened
+ * with) but never the VM. The root is updated under ivh_fs_info.lock, as
+ * ivh_fs_permission() does, so the last of the two writes the newest.
  */
 static int ivh_fs_reconfigure(struct fs_context *fc)
 {
@@ -536,8 +588,13 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 	struct ivh_fs_info *fsi = sb->s_fs_info;
 	struct ivh_fs_ctx *ctx = fc->fs_private;
 	struct inode *root = d_inode(sb->s_root);
-	struct ivh_fs_attr attr;
 
+	/*
+	 * For a remount fc->user_ns is the superblock's, the initial one
+	 * (ivh_fs_get_tree()); uid=/gid= are read in it. Kept as a check.
+	 */
+	if (fc->user_ns != &init_user_ns)
+		return -EPERM;
 	if (ctx->has_vm && ctx->vmid != fsi->vmid)
 		return invalfc(fc, "vm= cannot change; mount again for VM %u",
 			       ctx->vmid);
@@ -548,28 +605,46 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 		fsi->attr.uid = ctx->attr.uid;
 	if (ctx->has_gid)
 		fsi->attr.gid = ctx->attr.gid;
-	attr = fsi->attr;
+	ivh_fs_attr_apply(root, &fsi->attr);
 	spin_unlock(&fsi->lock);
-
-	inode_lock(root);
-	ivh_fs_attr_apply(root, &attr);
-	inode_unlock(root);
 	return 0;
 }
 
 enum { IVH_OPT_VM, IVH_OPT_MODE, IVH_OPT_UID, IVH_OPT_GID };
 
+/* IDs in base 10 (fsparam_u32() is base 0: "010" would be 8, "0x1" 1). */
+#define ivh_fsparam_u32dec(NAME, OPT) \
+	__fsparam(fs_param_is_u32, NAME, OPT, 0, (void *)10)
+
 static const struct fs_parameter_spec ivh_fs_params[] = {
-	fsparam_u32("vm", IVH_OPT_VM),
+	ivh_fsparam_u32dec("vm", IVH_OPT_VM),
 	fsparam_u32oct("mode", IVH_OPT_MODE),
-	fsparam_u32("uid", IVH_OPT_UID),
-	fsparam_u32("gid", IVH_OPT_GID),
+	ivh_fsparam_u32dec("uid", IVH_OPT_UID),
+	ivh_fsparam_u32dec("gid", IVH_OPT_GID),
 	{}
 };
 
 /*
- * Unknown options are refused (fs_parse()), "source" is the VFS's. IDs
- * are taken in the mounter's user namespace, which is the initial one
+ * An ID is plain decimal digits without a leading zero: "010" is neither
+ * 8 nor 10 but refused, as are a sign ("+1") and anything kstrtouint()
+ * would otherwise take.
+ */
+static bool ivh_fs_is_decimal(const char *s)
+{
+	const char *p;
+
+	if (!*s || (s[0] == '0' && s[1]))
+		return false;
+	for (p = s; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/*
+ * Unknown options are refused (fs_parse()), "source" is the VFS's;
+ * fs_parse() only returns an option it converted from a string. IDs are
+ * decimal and taken in the mounter's user namespace, the initial one
  * (only its CAP_SYS_ADMIN mounts), and must map to a valid kuid/kgid.
  */
 static int ivh_fs_parse_param(struct fs_context *fc, struct fs_parameter *param)
@@ -583,6 +658,9 @@ static int ivh_fs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	opt = fs_parse(fc, ivh_fs_params, param, &result);
 	if (opt < 0)
 		return opt;
+	if (opt != IVH_OPT_MODE && !ivh_fs_is_decimal(param->string))
+		return invalfc(fc, "%s=%s: a decimal number without leading zeros",
+			       param->key, param->string);
 	switch (opt) {
 	case IVH_OPT_VM:
 		if (result.uint_32 > IVSHMEM_HOST_MAX_VMID)

@@ -21,6 +21,9 @@
  *	dm:/fs_a,4,1:2, dm:/test,2,1:2, dm:/fs_b,2,2:3 and
  *	hv:/shm_region_0,2,0:2 in the registry: the decisions of
  *	Documentation/host.rst ("Starting acrn-dm unchanged") one by one.
+ *   ivshmem-acrn-dm trunc
+ *	In such a namespace: O_TRUNC opens of fs_a next to legitimate ones
+ *	never attach (each is EINVAL, the other opener never EBUSY).
  *
  * Prints "ok - ..." / "not ok - ..." / "skip - ..." lines (check.h) and
  * exits with the number of failures.
@@ -40,7 +43,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -469,6 +474,16 @@ static int open_rdwr(void *path)
 	return 0;
 }
 
+static int open_dir(void *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
 static int do_mount(void *opts)
 {
 	mkdir("/tmp/ivfs_user", 0777);
@@ -490,6 +505,74 @@ static int userns_mount(void *unused)
 	return do_mount("vm=1");
 }
 
+#ifndef FSCONFIG_SET_STRING
+#define FSCONFIG_SET_STRING	1
+#define FSCONFIG_CMD_CREATE	6
+#endif
+
+/*
+ * fsopen() by root of a new user namespace, the context passed to the
+ * initial namespace's root (SCM_RIGHTS), which sets vm=1 and runs
+ * FSCONFIG_CMD_CREATE: the superblock would belong to that user
+ * namespace. Return: CREATE's errno (0: created), or 209 without AF_UNIX,
+ * 210 without user namespaces, 211 to 217 where the setup failed.
+ */
+static int userns_fsopen_create(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], c = 0;
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	int sv[2], fd, status, r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return errno == EAFNOSUPPORT ? 209 : 211;
+	pid = fork();
+	if (!pid) {
+		close(sv[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+			_exit(errno == EINVAL ? 210 : 212);
+		fd = open("/proc/self/uid_map", O_WRONLY);
+		if (fd < 0 || write(fd, "0 0 1", 5) != 5)
+			_exit(213);
+		close(fd);
+		fd = syscall(SYS_fsopen, "ivshmem_host", 0);
+		if (fd < 0)
+			_exit(214);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		_exit(sendmsg(sv[1], &msg, 0) == 1 ? 0 : 215);
+	}
+	close(sv[1]);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	r = recvmsg(sv[0], &msg, 0);
+	waitpid(pid, &status, 0);
+	close(sv[0]);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 211;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (r != 1 || !cm)
+		return 216;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, "vm", "1", 0))
+		r = 217;
+	else
+		r = syscall(SYS_fsconfig, fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) ? errno : 0;
+	close(fd);
+	return r;
+}
+
 static void test_mount_options(void)
 {
 	const char *dir = "/tmp/ivfs_opt";
@@ -497,12 +580,15 @@ static void test_mount_options(void)
 		"", "vm=64", "vm=-1", "vm=1,vm=2", "vm=1,mode=0755",
 		"vm=1,mode=04600", "vm=1,mode=01666", "vm=1,uid=4294967295",
 		"vm=1,gid=4294967295", "vm=1,size=2M", "vm=1,mode=abc",
+		/* IDs are decimal: not octal, hex, signed or zero-padded. */
+		"vm=010", "vm=0x1", "vm=+1", "vm=01", "vm=1,uid=0x10",
+		"vm=1,gid=010", "vm=1,uid=+0",
 	};
-	char line[512], want[64];
+	char line[512], want[64], fdp[64];
 	struct stat st;
 	unsigned int i;
 	FILE *f;
-	int found = 0, pid, status;
+	int found = 0, pid, status, opath, dpath, r;
 
 	mkdir(dir, 0755);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -529,6 +615,18 @@ static void test_mount_options(void)
 		check(WIFEXITED(status) && WEXITSTATUS(status) == EPERM,
 		      "mount by root of a new user namespace (all its capabilities): EPERM (%d)",
 		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+	r = userns_fsopen_create();
+	if (r == 210)
+		skip("fsopen() in a new user namespace: this kernel has no user namespaces (CONFIG_USER_NS)");
+	else if (r >= 209 && r <= 216)
+		skip("fsopen() in a new user namespace: setup step %d failed (209: no AF_UNIX; the debug kernels have neither it nor CONFIG_USER_NS)",
+		     r);
+	else
+		check(r == EPERM,
+		      "fsopen() by root of a new user namespace, CMD_CREATE by the initial namespace's root: EPERM (%d: %s)",
+		      r, r == 217 ? "fsconfig vm=1 failed" :
+		      r ? errname(r) : "created");
 
 	/* A group granted access: mode=0660,gid=1234. */
 	check(mount("none", dir, "ivshmem_host", MS_NOSUID | MS_NODEV,
@@ -562,8 +660,23 @@ static void test_mount_options(void)
 	CHECK_ERR(chmod("/tmp/ivfs_opt/fs_a", 0666), EPERM, "chmod of a file (mode comes from mode=)");
 	CHECK_ERR(chown("/tmp/ivfs_opt/fs_a", 4321, 4321), EPERM, "chown of a file (owner comes from uid=/gid=)");
 	CHECK_ERR(chmod(dir, 0777), EPERM, "chmod of the directory");
+	opath = open("/tmp/ivfs_opt/fs_a", O_PATH);
+	dpath = open(dir, O_PATH | O_DIRECTORY);
+	check(opath >= 0 && dpath >= 0, "O_PATH fds of fs_a and of the directory, before the remount");
 	check(mount("none", dir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "mode=0600") == 0,
 	      "remount -o mode=0600");
+	/* No path walk reaches these inodes: they must see the remount anyway. */
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", opath);
+	r = as_user(4321, 1234, open_rdwr, fdp);
+	check(r == EACCES,
+	      "... the group reopening the earlier O_PATH fd of fs_a via /proc/self/fd: EACCES (%s)",
+	      r ? errname(r) : "opened, VM 2 attached");
+	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", dpath);
+	r = as_user(4321, 1234, open_dir, fdp);
+	check(r == EACCES,
+	      "... and the directory's (now 0500): EACCES (%s)", r ? errname(r) : "opened");
+	close(opath);
+	close(dpath);
 	memset(&st, 0, sizeof(st));
 	stat("/tmp/ivfs_opt/fs_a", &st);
 	check(st.st_mode == (S_IFREG | 0600) && st.st_gid == 1234,
@@ -696,6 +809,57 @@ static void test_umount_busy(void)
 	check(refcnt() == r0, "... munmap releases the last of it (refcnt %ld)", refcnt());
 }
 
+static int attached_fs_a(void)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.name, "dm:/fs_a");
+	if (ioctl(ctl, IVSHMEM_HOST_IOCTL_LOOKUP, &r))
+		return -1;
+	return r.nr_attached;
+}
+
+/*
+ * O_TRUNC opens in a loop next to legitimate ones: a refused O_TRUNC
+ * open must never attach, not even until the VFS's truncate fails, so
+ * the legitimate opener never gets EBUSY and each O_TRUNC open EINVAL.
+ */
+static void test_trunc_race(void)
+{
+	int i, fd, busy = 0, other = 0, status;
+	pid_t pid;
+
+	pid = fork();
+	if (!pid) {
+		int bad = 0;
+
+		for (i = 0; i < 500; i++) {
+			fd = shm_open("fs_a", O_RDWR | O_TRUNC, 0600);
+			if (fd >= 0 || errno != EINVAL)
+				bad++;
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	for (i = 0; i < 500; i++) {
+		fd = shm_open("fs_a", O_RDWR, 0600);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == EBUSY)
+			busy++;
+		else
+			other++;
+	}
+	waitpid(pid, &status, 0);
+	check(!busy && !other && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "500 O_TRUNC opens next to 500 legitimate ones: all EINVAL, the others never EBUSY (%d EBUSY, %d other, child %d)",
+	      busy, other, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	check(attached_fs_a() == 0, "... and fs_a has no VM attached after them (%d)",
+	      attached_fs_a());
+}
+
 static int cmd_hostile(void)
 {
 	char names[256], c = 0;
@@ -767,6 +931,9 @@ static int cmd_hostile(void)
 	check(fd >= 0, "open O_RDWR attaches VM 1");
 	if (fd < 0)
 		return failures;
+	/* Refused before attaching: not EBUSY while VM 1 holds it. */
+	CHECK_ERR(shm_open("fs_a", O_RDWR | O_TRUNC, 0600), EINVAL,
+		  "open O_TRUNC while VM 1 is attached: EINVAL, not an attach attempt (EBUSY)");
 	CHECK_ERR(shm_open("fs_a", O_RDWR, 0600), EBUSY, "a second open by the same VM");
 	{
 		char path[64];
@@ -818,6 +985,17 @@ static int cmd_hostile(void)
 	return failures;
 }
 
+/* Its own run: its 500 refusals use up the open's ratelimited log. */
+static int cmd_trunc(void)
+{
+	ctl = open("/dev/ivshmem_host", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		die("/dev/ivshmem_host");
+	test_trunc_race();
+	close(ctl);
+	return failures;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -825,7 +1003,9 @@ int main(int argc, char **argv)
 		return cmd_dm(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "hostile"))
 		return cmd_hostile();
-	fprintf(stderr, "usage: %s dm NAME SIZE_MB EXPECT [ME OTHER SYNCDIR] | hostile\n",
+	if (argc == 2 && !strcmp(argv[1], "trunc"))
+		return cmd_trunc();
+	fprintf(stderr, "usage: %s dm NAME SIZE_MB EXPECT [ME OTHER SYNCDIR] | hostile | trunc\n",
 		argv[0]);
 	return 2;
 }
