@@ -387,7 +387,7 @@ run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
     copy, lat, chan = parse(lines)
     hist = parse_hist(lines)
     res = {'machine': machine(),
-           'kernel': os.path.basename(fl.kernel)[len('vmlinuz-'):],
+           'kernel': fl.release,
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
            'latency': lat, 'hist': {k: {str(b): c for b, c in v.items()}

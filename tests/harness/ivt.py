@@ -325,7 +325,8 @@ class Guest:
         self.started = None
 
     def _copy_kmods(self, stage):
-        release = os.path.basename(self.flavor.kernel)[len('vmlinuz-'):]
+        # The flavour's uname -r (its kernel may be a PVH vmlinux by now).
+        release = self.flavor.release
         dest = os.path.join(stage, 'lib', 'kmods')
         os.makedirs(dest, exist_ok=True)
         for m in self.kmods:
@@ -1310,7 +1311,9 @@ class FlavorRun:
         started = time.time()
         try:
             g, res = fn(ctx)
-        except Exception as e:      # a harness error: one failure
+        # A harness error, also SystemExit (which the harness's helpers
+        # raise and a thread would otherwise die of silently): one failure.
+        except (Exception, SystemExit) as e:
             g, res = None, [(False, 'the test ran to its end: %s: %s' %
                              (type(e).__name__, e))]
         self.seconds[key] = time.time() - started
@@ -1486,11 +1489,15 @@ class Scheduler:
                     self.cond.notify_all()
                 continue
             exclusive = getattr(test[1], 'exclusive', None)
-            fr.run_test(*test)
-            with self.cond:
-                self.held.discard(exclusive)
-                self._done(fr)
-                self.cond.notify_all()
+            try:
+                fr.run_test(*test)
+            finally:
+                # Whatever happened, the flavour's count goes down, so it
+                # is printed and the run ends.
+                with self.cond:
+                    self.held.discard(exclusive)
+                    self._done(fr)
+                    self.cond.notify_all()
 
     def run(self):
         threads = [threading.Thread(target=self.worker)
