@@ -33,6 +33,7 @@
 #include <linux/ivshmem_host.h>
 
 #include "../progs/check.h"
+#include "host_util.h"
 
 #define DEV	"/dev/ivshmem_host"
 #define MB	(1024UL * 1024)
@@ -55,18 +56,6 @@ struct abi1_vdev {
 };
 #define ABI1_IOCTL_CREATE_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x48, struct abi1_vdev)
 #define ABI1_IOCTL_DESTROY_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x49, struct abi1_vdev)
-
-/* ioctl that returns -errno, so checks can compare against -EINVAL etc. */
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static void set_name(char *dst, const char *name)
-{
-	memset(dst, 0, IVSHMEM_HOST_NAME_LEN);
-	memcpy(dst, name, strnlen(name, IVSHMEM_HOST_NAME_LEN));
-}
 
 static struct ivshmem_host_info info(void)
 {

@@ -53,6 +53,7 @@
 
 #include "../hsm_double/hsm_double.h"
 #include "../progs/check.h"
+#include "host_util.h"
 
 #define DEV	"/dev/ivshmem_host"
 #define HSM	"/dev/acrn_hsm_double"
@@ -65,17 +66,6 @@
 #define BAR2	0x4000000000ULL	/* a guest-physical BAR2 address */
 
 static int dev;
-
-static int xioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static void set_name(char *dst, const char *name)
-{
-	memset(dst, 0, IVSHMEM_HOST_NAME_LEN);
-	memcpy(dst, name, strnlen(name, IVSHMEM_HOST_NAME_LEN));
-}
 
 static struct ivshmem_host_info info(void)
 {
