@@ -641,8 +641,13 @@ def wait_console(guest, pattern, timeout=300):
 TESTS = []
 
 
-def test(flavors=KINDS):
+def test(flavors=KINDS, share=False):
+    """Register a test for @flavors (kinds or flavour names). @share: it
+    boots all its guests before it waits for one, then reads only their
+    consoles and its host files (no QMP, no watching a console while it
+    runs), so its boots can be segments of shared ones (ivt_shared.py)."""
     def deco(fn):
+        fn.share = share
         TESTS.append((fn.__name__, flavors, fn))
         return fn
     return deco
@@ -685,7 +690,7 @@ def kunit_cases(group, path=()):
         yield from kunit_cases(sub, here)
 
 
-@test(flavors=('debug',))
+@test(flavors=('debug',), share=True)
 def kunit(ctx):
     """Load every KUnit module; parse each module's KTAP with kunit.py.
 
@@ -752,7 +757,7 @@ mark "kunit-module end"
     return g, results
 
 
-@test()
+@test(share=True)
 def shm_data(ctx):
     """16 MiB of host random bytes through read() and mmap, both ways."""
     size = 16 << 20
@@ -822,7 +827,7 @@ run ivshmem_test huge $D %(huge)d
     return g, results
 
 
-@test()
+@test(share=True)
 def two_devices(ctx):
     """A 2 MiB and a 64 MiB device in one guest, each with its own data."""
     devs, sums, script = [], {}, '''
@@ -847,7 +852,7 @@ eq "$D: mmap sees its own host file" "$(run ivshmem_test mmap-cat $D | sha)" %(h
     return g, g.wait()
 
 
-@test()
+@test(share=True)
 def unbind_rmmod(ctx):
     """Unbind while mapped and read; rmmod refused while open or mapped."""
     size = 16 << 20
@@ -970,7 +975,7 @@ class Context:
         return g.start()
 
 
-@test()
+@test(share=True)
 def pfn_path(ctx):
     """A 1 MiB BAR2 (no 2 MiB entries): removal paths and memtype values."""
     size = 1 << 20
@@ -1296,18 +1301,26 @@ class FlavorRun:
         self.fl = fl
         return True
 
-    def run_test(self, name, fn):
-        lines, results = [], []
-        self.per_test[name] = (lines, results)
+    def tasks(self):
+        """The scheduler's tasks: (name, fn) for a test of its own, or
+        ('[shared]', [(name, fn), ...]) for the tests that share one boot
+        (ivt_shared.py; two or more, unless IVT_SHARE=0)."""
+        tests = self.tests()
+        shared = [t for t in tests if t[1].share]
+        if len(shared) < 2 or not ivt_shared.enabled():
+            return tests
+        return [t for t in tests if not t[1].share] + \
+            [('[shared]', shared)]
 
-        def report(ok, desc):
-            lines.append(('skip' if ok is SKIP else 'ok' if ok else
-                          'not ok') + ' - ' + desc)
-            results.append((ok, desc))
-        fl, args = self.fl, self.args
+    def run_task(self, name, fn):
+        if name == '[shared]':
+            return ivt_shared.run_group(self, fn)
+        return self.run_test(name, fn)
+
+    def run_test(self, name, fn):
+        fl = self.fl
         workdir = tempfile.mkdtemp(prefix='ivt-%s-%s-' % (fl.name, name))
         ctx = Context(fl, workdir)
-        key = '%s/%s' % (fl.name, name)
         started = time.time()
         try:
             g, res = fn(ctx)
@@ -1316,10 +1329,28 @@ class FlavorRun:
         except (Exception, SystemExit) as e:
             g, res = None, [(False, 'the test ran to its end: %s: %s' %
                              (type(e).__name__, e))]
-        self.seconds[key] = time.time() - started
+        if not self.report_test(name, ctx, g, res, time.time() - started) \
+                and not self.args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def report_test(self, name, ctx, g, res, seconds, shared=None):
+        """Record test @name's results @res (its guests in @ctx, @g the
+        main one) and the @seconds it took; True if one failed. @shared:
+        the work directory of the shared boot it ran in."""
+        lines, results = [], []
+        self.per_test[name] = (lines, results)
+
+        def report(ok, desc):
+            lines.append(('skip' if ok is SKIP else 'ok' if ok else
+                          'not ok') + ' - ' + desc)
+            results.append((ok, desc))
+        fl, args = self.fl, self.args
+        key = '%s/%s' % (fl.name, name)
+        self.seconds[key] = seconds
         cpu = sum(getattr(each, 'cpu', 0) for each in ctx.guests)
-        log('%s: %d results in %.0fs (QEMU %.0f CPU-s)' % (
-            key, len(res), self.seconds[key], cpu))
+        log('%s: %d results in %.0fs (%s)' % (
+            key, len(res), seconds, 'QEMU %.0f CPU-s' % cpu if not shared
+            else 'in the shared boot'))
         self.counts[key] = len(res)
         res.append((SKIP, 'result count %d is being recorded' % len(res))
                    if args.update_expected else
@@ -1335,12 +1366,13 @@ class FlavorRun:
             for each in ctx.guests or [g]:
                 if each is None:
                     continue
-                lines.append('--- console tail of %s/%s (%s) ---' %
-                             (fl.name, each.name, each.console))
+                lines.append('--- console tail of %s/%s (%s%s) ---' %
+                             (fl.name, each.name, each.console,
+                              ', its segment of a shared boot' if shared
+                              else ''))
                 lines.append(each.tail())
                 lines.append('--- end of console tail ---')
-        elif not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
+        return bad
 
     def finish(self):
         """Put the build's and the tests' lines and results together."""
@@ -1372,6 +1404,17 @@ def estimate(durations, key, debug):
     return 60 if debug else 30
 
 
+def task_estimate(durations, flavor, name, fn, debug):
+    """Expected thread-seconds of a task of FlavorRun.tasks(): a test,
+    or a shared boot (its members' recorded times, which include their
+    part of the one boot; a member timed in a boot of its own loses the
+    boot and kmemleak scan it no longer needs)."""
+    if name != '[shared]':
+        return estimate(durations, '%s/%s' % (flavor, name), debug)
+    return sum(estimate(durations, '%s/%s' % (flavor, n), debug)
+               for n, _ in fn)
+
+
 class Scheduler:
     """Runs a make check's tasks on --jobs threads, longest first.
 
@@ -1395,16 +1438,15 @@ class Scheduler:
         kernels = []
         for fr in runs:
             debug = fr.name.endswith('-debug')
-            tests = fr.tests()
-            longest = max([estimate(durations, '%s/%s' % (fr.name, n),
-                                    debug) for n, _ in tests] or [0])
+            tests = fr.tasks()
+            cost = [task_estimate(durations, fr.name, n, fn, debug)
+                    for n, fn in tests]
             build = estimate(durations, fr.name + '/[build]', False)
             if debug and fr.name.partition('-')[0] not in kdirs:
                 kernels.append(fr)
-            self.tasks.append([build + longest, 'build', fr, None])
-            for name, fn in tests:
-                self.tasks.append([estimate(durations, '%s/%s' % (
-                    fr.name, name), debug), 'test', fr, (name, fn)])
+            self.tasks.append([build + max(cost or [0]), 'build', fr, None])
+            for (name, fn), c in zip(tests, cost):
+                self.tasks.append([c, 'test', fr, (name, fn)])
             self.left[fr] = 1 + len(tests)
         # The kernels first: on a cold cache they are the longest path.
         self.kernels = [fr.name.partition('-')[0] for fr in kernels]
@@ -1490,7 +1532,7 @@ class Scheduler:
                 continue
             exclusive = getattr(test[1], 'exclusive', None)
             try:
-                fr.run_test(*test)
+                fr.run_task(*test)
             finally:
                 # Whatever happened, the flavour's count goes down, so it
                 # is printed and the run ends.
@@ -1611,6 +1653,7 @@ import ivt_doorbell  # noqa: E402,F401
 import splat_texts  # noqa: E402,F401
 import ivt_packaging  # noqa: E402,F401
 import ivt_chan  # noqa: E402,F401
+import ivt_shared  # noqa: E402
 
 
 if __name__ == '__main__':

@@ -112,3 +112,48 @@ pci_of() {
 map_wb_flag() {
 	if [ "$1" = write-back ]; then echo 0x4; else echo 0x0; fi
 }
+
+# Shared boots (tests/harness/ivt_shared.py): several tests in one guest,
+# one segment each. ivt_share_begin notes the mounts of the boot;
+# ivt_seg N NAME "BDF..." runs /seg-N.sh with only those ivshmem devices
+# bindable, then removes what the test left: its processes, its mounts,
+# every module (one that does not unload is a "not ok" of that test).
+ivt_share_begin() {
+	cut -d' ' -f2 /proc/mounts > /.ivt-mounts
+}
+
+ivt_seg() {
+	echo "IVT-SEG-BEGIN $1 at $(cut -d' ' -f1 /proc/uptime) s"
+	echo "IVT-MARK segment $1" > /dev/kmsg
+	find /tmp -mindepth 1 -delete
+	for _p in /sys/bus/pci/devices/*; do
+		[ "$(cat "$_p/vendor"):$(cat "$_p/device")" = 0x1af4:0x1110 ] ||
+			continue
+		case " $3 " in
+		*" ${_p##*/} "*) echo > "$_p/driver_override" ;;
+		*) echo ivt-other-test > "$_p/driver_override" ;;
+		esac
+	done
+	sh "/seg-$1.sh"
+	echo "IVT-SEG-EXIT $1 $?"
+	for _p in /proc/[0-9]*; do
+		_p=${_p#/proc/}
+		[ "$_p" = 1 ] || [ "$_p" = $$ ] && continue
+		# Kernel threads have no executable.
+		readlink "/proc/$_p/exe" > /dev/null 2>&1 && kill -9 "$_p" 2>/dev/null
+	done
+	awk 'NR == FNR { seen[$1] = 1; next } !($2 in seen) { print $2 }' \
+		/.ivt-mounts /proc/mounts | sort -r | while read -r _m; do
+		umount -l "$_m"
+	done
+	for _i in 1 2 3 4 5; do
+		[ -n "$(cat /proc/modules)" ] || break
+		for _m in $(cut -d' ' -f1 /proc/modules); do
+			rmmod "$_m" 2>/dev/null
+		done
+	done
+	if [ -n "$(cut -d' ' -f1 /proc/modules)" ]; then
+		echo "not ok - $2: the modules it left loaded unload after it: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+	fi
+	echo "IVT-SEG-END $1 at $(cut -d' ' -f1 /proc/uptime) s"
+}
