@@ -627,7 +627,10 @@ class Server:
 
 
 def wait_console(guest, pattern, timeout=300):
-    """Wait until @pattern appears on @guest's console; True if it did."""
+    """Wait until @pattern appears on @guest's console; True if it did.
+    In a shared boot the time counts from the start of @guest's segment."""
+    if hasattr(guest, 'wait_begun'):
+        guest.wait_begun()
     deadline = time.time() + timeout
     while time.time() < deadline and guest.proc.poll() is None:
         if re.search(pattern, guest.text()):
@@ -645,7 +648,9 @@ def test(flavors=KINDS, share=False):
     """Register a test for @flavors (kinds or flavour names). @share: it
     boots all its guests before it waits for one, then reads only their
     consoles and its host files (no QMP, no watching a console while it
-    runs), so its boots can be segments of shared ones (ivt_shared.py)."""
+    runs; QMP and ivt.wait_console on its own segment work), so its
+    boots can be segments of shared ones (ivt_shared.py). A callable
+    @share decides at run time."""
     def deco(fn):
         fn.share = share
         TESTS.append((fn.__name__, flavors, fn))
@@ -929,7 +934,7 @@ def admin_host(ctx):
     return results, '\n'.join(lines)
 
 
-@test()
+@test(share=True)
 def host_module(ctx):
     """ivshmem_host.ko end to end in a guest acting as Service VM."""
     # The 512 MiB region benchmark runs on the 6.1 stock kernel (no KASAN).
@@ -1022,7 +1027,7 @@ eq "... and the module is not loaded" "$(grep -c '^ivshmem ' /proc/modules)" 0
     return g, g.wait()
 
 
-@test()
+@test(share=True)
 def hot_unplug(ctx):
     """ACPI hot-unplug (QMP device_del) while mapped and read."""
     size = 2 << 20
@@ -1041,7 +1046,7 @@ t "rmmod after the device is gone" rmmod ivshmem
     return g, g.wait() + results
 
 
-@test()
+@test(share=True)
 def dmabuf(ctx):
     """DMA-BUF export: userspace mmap and a real in-kernel importer
     (tests/dmabuf_importer), both live across a sysfs unbind (device A)
@@ -1306,10 +1311,11 @@ class FlavorRun:
         ('[shared]', [(name, fn), ...]) for the tests that share one boot
         (ivt_shared.py; two or more, unless IVT_SHARE=0)."""
         tests = self.tests()
-        shared = [t for t in tests if t[1].share]
+        shared = [t for t in tests if t[1].share is True or
+                  (callable(t[1].share) and t[1].share())]
         if len(shared) < 2 or not ivt_shared.enabled():
             return tests
-        return [t for t in tests if not t[1].share] + \
+        return [t for t in tests if t not in shared] + \
             [('[shared]', shared)]
 
     def run_task(self, name, fn):

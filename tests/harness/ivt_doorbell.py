@@ -165,7 +165,10 @@ run ivshmem_doorbell visit /dev/ivshmem0
     return g1, results
 
 
-@ivt.test(flavors=('stock', 'rt'))
+# One boot, shared with other tests; the opt-in threadirqs guest boots
+# after the first has ended (two at once would disturb the figures).
+@ivt.test(flavors=('stock', 'rt'),
+          share=lambda: os.environ.get('IVT_BENCH_THREADIRQS') != '1')
 def doorbell_bench(ctx):
     """Benchmark: doorbell round trip vs an eventfd round trip, idle, with
     a CPU hog on each vCPU, and with the hogs but the benchmark threads at

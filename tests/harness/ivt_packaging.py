@@ -68,6 +68,8 @@ def _stage_udev(stage):
         f.write('passwd: files\ngroup: files\n')
 
 
+# Not shared: it stages udevd in its own initramfs and names the PCI
+# addresses it gave its devices.
 @ivt.test(flavors=('6.1',))
 def udev_names(ctx):
     """udev/90-ivshmem.rules with the real udevd in a guest."""

@@ -124,8 +124,42 @@ class Segment(ivt.Guest):
         self.timed_out = self.host is not None and self.host.timed_out
         return self.parse()
 
+    def wait_begun(self):
+        """Block until this segment has begun or its guest has ended
+        (ivt.wait_console calls it first: its timeout counts from the
+        segment's start, not from the boot)."""
+        self.hub.member_ready(self.ctx)
+        self.hub.started.wait()
+        if self.host is None:
+            return
+        self.proc = self.host.proc
+        begin = 'IVT-SEG-BEGIN %d at ' % self.index
+        while self.host.proc.poll() is None and begin not in self._live():
+            time.sleep(0.2)
+
+    def _live(self):
+        """The segment's part of its guest's console so far."""
+        try:
+            text = self.host.text()
+        except (OSError, AttributeError):
+            return ''
+        m = re.search(r'IVT-SEG-BEGIN %d at [\d.]+ s\n' % self.index, text)
+        if not m:
+            return ''
+        part = text[m.start():]
+        end = re.search(r'IVT-SEG-END %d at ' % self.index, part)
+        return part[:end.start()] if end else part
+
     def text(self, raw=False):
-        return self.synthetic.encode() if raw else self.synthetic
+        text = self.synthetic if self.hub.done.is_set() else self._live()
+        return text.encode() if raw else text
+
+    def qmp(self, command, **arguments):
+        """QMP on the shared guest, the member's device ids renamed as
+        relabel() renamed them."""
+        if 'id' in arguments:
+            arguments['id'] = 's%d-%s' % (self.index, arguments['id'])
+        return self.host.qmp(command, **arguments)
 
 
 class Hub:
@@ -145,6 +179,7 @@ class Hub:
         self.waiting = n            # members not ready yet
         self.segments = []
         self.done = threading.Event()
+        self.started = threading.Event()
         self.guests = []
         self.times = {}             # segment index: guest-clock seconds
 
@@ -174,6 +209,7 @@ class Hub:
         try:
             self._boot()
         finally:
+            self.started.set()
             self.done.set()
 
     def _plan(self):
@@ -203,6 +239,10 @@ class Hub:
                 args, bdfs, slot = relabel(seg.devices, 's%d-' % seg.index,
                                            slot)
                 devices += args
+                if os.path.isdir(os.path.join(seg.workdir,
+                                              'extra-' + seg.name)):
+                    raise RuntimeError(seg.name + ': stages files in an '
+                                       'initramfs of its own')
                 if 'IVT_SEG_EOF' in seg.script:
                     raise RuntimeError(seg.name + ': script holds '
                                        'IVT_SEG_EOF')
@@ -227,6 +267,7 @@ class Hub:
                 fl.name, g.name, ', '.join(s.name for s in segs)))
         for g in self.guests:
             g.start()
+        self.started.set()
         for g in self.guests:
             g.wait()
             self._split(g)
@@ -321,14 +362,15 @@ def run_group(fr, members):
     cpu = sum(getattr(g, 'cpu', 0.0) for g in hub.guests)
     # Thread-seconds per member: its segment plus an equal part of the
     # boot and kmemleak (what durations.json keeps for the scheduler).
-    # Thread-seconds per member: its segments plus an equal part of the
-    # rest (boots, kmemleak; what durations.json keeps for the scheduler).
+    # Thread-seconds per member (what durations.json keeps for the
+    # scheduler): the task's wall time, shared out in proportion to the
+    # members' segments (guest clock; segments of parallel guests overlap).
     segs = {}
     for seg in hub.segments:
         segs[seg.name] = hub.times.get(seg.index, 0.0)
     per = {name: sum(hub.times.get(seg.index, 0.0)
                      for seg in ctxs[name].guests) for name, _ in members}
-    rest = max(0.0, wall - sum(per.values())) / max(1, len(members))
+    total = sum(per.values())
     ivt.log('%s: %d tests in %d shared guests in %.0fs (QEMU %.0f CPU-s): '
             '%s' % (fl.name, len(members), len(hub.guests), wall, cpu,
                     ', '.join('%s %.0fs' % kv for kv in segs.items())))
@@ -337,7 +379,7 @@ def run_group(fr, members):
         g_m, res = outcome.get(name, (None, []))
         if error:
             res = res + [(False, 'the shared boot ran: ' + error)]
-        seconds = per[name] + rest
+        seconds = wall * (per[name] / total if total else 1 / len(members))
         failed = fr.report_test(name, ctxs[name], g_m, res, seconds,
                                 shared=workdir)
         if not failed and not fr.args.keep:
