@@ -323,6 +323,7 @@ class Guest:
         self.retried = False
         self.proc = None
         self.started = None
+        self.splats = []            # parse() finds them; tail() shows them
 
     def _copy_kmods(self, stage):
         # The flavour's uname -r (its kernel may be a PVH vmlinux by now).

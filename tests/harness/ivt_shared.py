@@ -10,9 +10,10 @@ reads what it printed and what it wrote to its host files: no QMP, no
 waiting on the console while it runs. Such tests of one flavour run as
 the segments of one guest (ivt.FlavorRun.tasks() makes the groups):
 
+* the segments run in the members' (the tests') order;
 * the guest has every member's devices from boot, each renamed (its QEMU
-  ids prefixed "sN-") and given a PCI slot of its own, in the order the
-  member asked for, so that /dev/ivshmemN numbers the same way;
+  ids prefixed "sN-") and given a PCI slot of its own, in the order of
+  the slots of a boot of its own, so that /dev/ivshmemN numbers the same;
 * before a segment, lib.sh's ivt_seg() sets driver_override of every
   other member's ivshmem device to a driver that does not exist, so the
   member's insmod binds only its own devices; it empties /tmp;
@@ -26,7 +27,10 @@ kmemleak report and the kernel log of the boot plus its segment (between
 the "IVT-MARK segment N" lines): its checks, splats and exit status are
 counted as in a boot of its own. A kernel report during the boot or a
 kmemleak report fails every member; one during a segment fails only
-that member. One test alone (--only), or IVT_SHARE=0, boots as before.
+that member. A guest that dies or times out dumps no kernel log: the
+members whose segments ended fail their kernel report check (it could
+not run), naming the member it died in. One test alone (--only), or
+IVT_SHARE=0, boots as before.
 """
 
 import os
@@ -65,8 +69,10 @@ def mebibytes(mem):
 def relabel(devices, prefix, next_slot):
     """@devices (QEMU arguments) with each id and reference prefixed by
     @prefix and each -device put in a slot of its own from @next_slot on,
-    in the member's order (explicit addr= first by address, as QEMU would
-    place them, then the others as given). Returns (args, bdfs, slot)."""
+    in the order of the slots QEMU gives them in a boot of their own: an
+    explicit addr= its own, a device without one the lowest slot from
+    FIRST_SLOT on that no device before it took and no addr= names (QEMU
+    refuses a later addr= of a taken slot). Returns (args, bdfs, slot)."""
     pairs = [(devices[i], devices[i + 1]) for i in range(0, len(devices), 2)]
     if len(devices) % 2:
         raise ValueError('device arguments not in pairs: %r' % devices)
@@ -84,12 +90,17 @@ def relabel(devices, prefix, next_slot):
                 p = '%s=%s%s' % (key, prefix, val)
             kept.append(p)
         if flag == '-device':
-            placed.append((addr is None, addr or 0, len(out), head, kept))
+            placed.append([addr, len(out), head, kept])
             out.append(None)        # filled in below
         else:
             out.append((flag, ','.join([head] + kept)))
+    taken = {p[0] for p in placed if p[0] is not None}
+    free = (n for n in range(FIRST_SLOT, LAST_SLOT + 1) if n not in taken)
+    for p in placed:
+        if p[0] is None:
+            p[0] = next(free, LAST_SLOT + 1)
     bdfs = []
-    for _, _, pos, head, kept in sorted(placed):
+    for _, pos, head, kept in sorted(placed):
         if next_slot > LAST_SLOT:
             raise ValueError('shared boot: more devices than PCI slots')
         out[pos] = ('-device', ','.join([head] + kept +
@@ -112,6 +123,10 @@ class Segment(ivt.Guest):
         self.synthetic = ''
         self.cpu = 0.0
         self.host = None            # the shared Guest it runs in
+        # Set by Hub._split when the shared guest never dumped its kernel
+        # log (it died or timed out): why, and in whose segment.
+        self.lost = None
+        self.ended = False          # its segment reached IVT-SEG-END
 
     def start(self):
         self.started = time.time()
@@ -160,6 +175,24 @@ class Segment(ivt.Guest):
         if 'id' in arguments:
             arguments['id'] = 's%d-%s' % (self.index, arguments['id'])
         return self.host.qmp(command, **arguments)
+
+    def parse(self):
+        """Guest.parse() of the member's console; when the shared guest
+        died or timed out (no kernel log dump), say where: a segment that
+        ended had its kernel log checked nowhere (reports at WARNING
+        level and below are not on the console), so its kernel report
+        check fails too, as it would not have run."""
+        results = super().parse()
+        if self.lost is None:
+            return results
+        for i, (ok, desc) in enumerate(results):
+            if not self.ended and desc.startswith('guest ran to the end: '):
+                results[i] = (False, desc + ' (%s)' % self.lost)
+        if self.ended:
+            ok, desc = results[-1]          # the kernel report check
+            results[-1] = (False, desc + ' (not checked: its kernel log '
+                           'was never dumped: %s)' % self.lost)
+        return results
 
 
 class Hub:
@@ -221,6 +254,9 @@ class Hub:
         for seg in self.segments:
             if seg.ctx not in ctxs:
                 ctxs.append(seg.ctx)
+        # The members' order, not the order their threads got to boot():
+        # the same segments in the same order in every run.
+        ctxs.sort(key=lambda c: c.order)
         multi = [c for c in ctxs if len(c.guests) > 1]
         multi.sort(key=lambda c: not any(g.append for g in c.guests))
         order = multi + [c for c in ctxs if len(c.guests) == 1]
@@ -231,8 +267,22 @@ class Hub:
         return list(plan.values())
 
     def _boot(self):
+        plan = self._plan()
+        # IVT-SEG numbers (and QEMU id prefixes) in the order they run.
+        for i, seg in enumerate(seg for segs in plan for seg in segs):
+            seg.index = i
+        try:
+            self._start(plan)
+        finally:
+            # A harness error half-way: no QEMU of ours runs on.
+            for g in self.guests:
+                if g.proc is not None and g.proc.poll() is None:
+                    g.proc.kill()
+                    g.proc.wait()
+
+    def _start(self, plan):
         fl = self.flavor
-        for n, segs in enumerate(self._plan()):
+        for n, segs in enumerate(plan):
             devices, script, slot = [], ['ivt_share_begin'], FIRST_SLOT
             mem, smp, timeout, kmods = 0, 1, 0, []
             for seg in segs:
@@ -275,6 +325,22 @@ class Hub:
     def _split(self, g):
         text = g.text()
         body, _, tail = text.partition('IVT-DMESG-BEGIN')
+        lost = None
+        if not tail:
+            hung = [s.name for s in g.segments
+                    if re.search(r'IVT-SEG-BEGIN %d at ' % s.index, body) and
+                    not re.search(r'IVT-SEG-END %d at ' % s.index, body)]
+            lost = 'the shared guest %s %s %s' % (
+                g.name, 'timed out' if g.timed_out else 'died',
+                'in the segment of ' + hung[0] if hung else
+                'before the first segment began' if not
+                re.search(r'IVT-SEG-BEGIN ', body) else
+                'after the last segment')
+        # A first boot that crashed before the test (Guest.wait retried
+        # it): each member notes it, as a boot of its own would.
+        notes = ''.join(b + ' (shared guest %s)\n' % g.name
+                        for b in getattr(g, 'bench', [])
+                        if b.startswith('note boot retried'))
         dmesg = g.section('DMESG') or ''
         first = re.search(r'IVT-SEG-BEGIN ', body)
         boot = body[:first.start()] if first else body
@@ -303,7 +369,9 @@ class Hub:
             later = [pos for i, pos in marks if mine and pos > mine[0]]
             dm = dm_boot + (dmesg[mine[0]:later[0] if later else None]
                             if mine else '')
-            seg.synthetic = (boot + part +
+            seg.ended = m is not None
+            seg.lost = lost
+            seg.synthetic = (notes + boot + part +
                              (kmemleak.group(0) if kmemleak else '') +
                              exit_line +
                              ('IVT-DMESG-BEGIN\n%sIVT-DMESG-END\n' % dm
@@ -313,9 +381,10 @@ class Hub:
 
 
 class SharedContext(ivt.Context):
-    def __init__(self, flavor, workdir, hub):
+    def __init__(self, flavor, workdir, hub, order):
         super().__init__(flavor, workdir)
         self.hub = hub
+        self.order = order          # the member's place in the group
         self.ready = False
 
     def boot(self, name, script, devices=(), **kw):
@@ -344,13 +413,14 @@ def run_group(fr, members):
             hub.member_ready(ctx)
 
     started = time.time()
-    threads = []
-    for name, fn in members:
+    # Every context before any thread: a thread started before a later
+    # mkdtemp() failed would wait for the hub for ever.
+    for i, (name, fn) in enumerate(members):
         ctxs[name] = SharedContext(fl, tempfile.mkdtemp(
-            prefix='ivt-%s-%s-' % (fl.name, name)), hub)
-        t = threading.Thread(target=member, args=(name, fn))
+            prefix='ivt-%s-%s-' % (fl.name, name)), hub, i)
+    threads = [threading.Thread(target=member, args=m) for m in members]
+    for t in threads:
         t.start()
-        threads.append(t)
     error = None
     try:
         hub.run()
@@ -360,8 +430,6 @@ def run_group(fr, members):
         t.join()
     wall = time.time() - started
     cpu = sum(getattr(g, 'cpu', 0.0) for g in hub.guests)
-    # Thread-seconds per member: its segment plus an equal part of the
-    # boot and kmemleak (what durations.json keeps for the scheduler).
     # Thread-seconds per member (what durations.json keeps for the
     # scheduler): the task's wall time, shared out in proportion to the
     # members' segments (guest clock; segments of parallel guests overlap).

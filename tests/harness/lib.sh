@@ -125,7 +125,11 @@ ivt_share_begin() {
 ivt_seg() {
 	echo "IVT-SEG-BEGIN $1 at $(cut -d' ' -f1 /proc/uptime) s"
 	echo "IVT-MARK segment $1" > /dev/kmsg
-	find /tmp -mindepth 1 -delete
+	# (Debian's busybox find has no -delete.) What a member before left
+	# here, its $IVT_RUNFAIL above all, is not this member's.
+	find /tmp -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+	[ -z "$(ls -A /tmp)" ] ||
+		echo "not ok - $2: /tmp is empty before it: $(find /tmp -mindepth 1 -maxdepth 1 | tr '\n' ' ')"
 	for _p in /sys/bus/pci/devices/*; do
 		[ "$(cat "$_p/vendor"):$(cat "$_p/device")" = 0x1af4:0x1110 ] ||
 			continue
@@ -146,8 +150,11 @@ ivt_seg() {
 		/.ivt-mounts /proc/mounts | sort -r | while read -r _m; do
 		umount -l "$_m"
 	done
-	for _i in 1 2 3 4 5; do
+	# A process killed above may still be exiting (its files and
+	# mappings hold the module): later rounds wait a little first.
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
 		[ -n "$(cat /proc/modules)" ] || break
+		[ "$_i" = 1 ] || sleep 0.5
 		for _m in $(cut -d' ' -f1 /proc/modules); do
 			rmmod "$_m" 2>/dev/null
 		done
