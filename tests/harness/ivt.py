@@ -645,15 +645,17 @@ def wait_console(guest, pattern, timeout=300):
 TESTS = []
 
 
-def test(flavors=KINDS, share=False):
+def test(flavors=KINDS, share=False, guests=1):
     """Register a test for @flavors (kinds or flavour names). @share: it
     boots all its guests before it waits for one, then reads only their
     consoles and its host files (no QMP, no watching a console while it
     runs; QMP and ivt.wait_console on its own segment work), so its
     boots can be segments of shared ones (ivt_shared.py). A callable
-    @share decides at run time."""
+    @share decides at run time. @guests: how many guests it boots side by
+    side (the shared boots keep such tests in one task)."""
     def deco(fn):
         fn.share = share
+        fn.guests = guests
         TESTS.append((fn.__name__, flavors, fn))
         return fn
     return deco
@@ -1307,21 +1309,22 @@ class FlavorRun:
         self.fl = fl
         return True
 
-    def tasks(self):
+    def tasks(self, durations):
         """The scheduler's tasks: (name, fn) for a test of its own, or
-        ('[shared]', [(name, fn), ...]) for the tests that share one boot
-        (ivt_shared.py; two or more, unless IVT_SHARE=0)."""
+        ('[shared N]', [(name, fn), ...]) for tests that share boots
+        (ivt_shared.py; two or more, unless IVT_SHARE=0), in a few tasks
+        of about equal expected time (ivt_shared.chains)."""
         tests = self.tests()
         shared = [t for t in tests if t[1].share is True or
                   (callable(t[1].share) and t[1].share())]
         if len(shared) < 2 or not ivt_shared.enabled():
             return tests
         return [t for t in tests if t not in shared] + \
-            [('[shared]', shared)]
+            ivt_shared.chains(self.name, shared, durations)
 
     def run_task(self, name, fn):
-        if name == '[shared]':
-            return ivt_shared.run_group(self, fn)
+        if name.startswith('[shared'):
+            return ivt_shared.run_group(self, fn, name)
         return self.run_test(name, fn)
 
     def run_test(self, name, fn):
@@ -1416,7 +1419,7 @@ def task_estimate(durations, flavor, name, fn, debug):
     or a shared boot (its members' recorded times, which include their
     part of the one boot; a member timed in a boot of its own loses the
     boot and kmemleak scan it no longer needs)."""
-    if name != '[shared]':
+    if not name.startswith('[shared'):
         return estimate(durations, '%s/%s' % (flavor, name), debug)
     return sum(estimate(durations, '%s/%s' % (flavor, n), debug)
                for n, _ in fn)
@@ -1445,7 +1448,7 @@ class Scheduler:
         kernels = []
         for fr in runs:
             debug = fr.name.endswith('-debug')
-            tests = fr.tasks()
+            tests = fr.tasks(durations)
             cost = [task_estimate(durations, fr.name, n, fn, debug)
                     for n, fn in tests]
             build = estimate(durations, fr.name + '/[build]', False)

@@ -65,7 +65,7 @@ def per_flavor(ctx, env, full, other):
     return full if ctx.flavor.name == '6.1' else other
 
 
-@ivt.test(share=True)
+@ivt.test(share=True, guests=2)
 def two_guests(ctx):
     """10,000 round trips between two guests on one server (2,000 on the
     other flavours)."""
@@ -86,7 +86,7 @@ run ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
     return guests[-1], results
 
 
-@ivt.test(share=True)
+@ivt.test(share=True, guests=2)
 def wait_threads(ctx):
     """Two threads WAIT(FOREVER) on one file; each ring reported once
     (2,000 rings; 1,000 on the other flavours)."""
@@ -105,7 +105,7 @@ run ivshmem_doorbell wait-threads %s /dev/ivshmem0 %d
     return guests[0], results
 
 
-@ivt.test(share=True)
+@ivt.test(share=True, guests=2)
 def doorbell_partial(ctx):
     """pci=nomsi still rings; a device granted 2 of 8 vectors receives."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=8)

@@ -59,6 +59,41 @@ def enabled():
     return os.environ.get('IVT_SHARE', '1') != '0'
 
 
+def chains(flavor, shared, durations):
+    """Split @shared ((name, fn) of @flavor's shareable tests) into the
+    scheduler's tasks: each a chain of segments in shared guests.
+
+    One chain would be one long serial task (13 segments took 700-800 s
+    on a busy debug run) that the run waits for at its end; more chains
+    cost a boot and a kmemleak scan each. IVT_SHARE_CHAINS (default 3 on
+    the debug kernels, 2 elsewhere) sets how many. The tests that boot
+    several guests side by side stay in the first chain (split up, each
+    chain would need their extra guests); the others go, longest first
+    by durations.json, to the chain with the least expected time. A
+    chain of one test is a task of its own."""
+    debug = flavor.endswith('-debug')
+    k = max(1, int(os.environ.get('IVT_SHARE_CHAINS') or
+                   (3 if debug else 2)))
+
+    def est(t):
+        return ivt.estimate(durations, '%s/%s' % (flavor, t[0]), debug)
+    groups = [[] for _ in range(k)]
+    load = [0.0] * k
+    groups[0] = [t for t in shared if t[1].guests > 1]
+    load[0] = sum(est(t) for t in groups[0])
+    for t in sorted((t for t in shared if t[1].guests == 1),
+                    key=est, reverse=True):
+        i = load.index(min(load))
+        groups[i].append(t)
+        load[i] += est(t)
+    order = [name for name, _ in shared]
+    tasks = []
+    for n, g in enumerate(x for x in groups if x):
+        g.sort(key=lambda t: order.index(t[0]))
+        tasks.append(g[0] if len(g) == 1 else ('[shared %d]' % n, g))
+    return tasks
+
+
 def mebibytes(mem):
     m = re.fullmatch(r'(\d+)([MG])', mem)
     if not m:
@@ -205,7 +240,8 @@ class Hub:
     guests or ends; the guests start together once every member is.
     """
 
-    def __init__(self, flavor, workdir, n):
+    def __init__(self, flavor, workdir, n, chain=0):
+        self.chain = chain          # which of the flavour's chains
         self.flavor = flavor
         self.workdir = workdir
         self.cond = threading.Condition()
@@ -305,7 +341,8 @@ class Hub:
                 smp = max(smp, seg.smp)
                 timeout += seg.timeout
                 kmods += [m for m in seg.kmods if m not in kmods]
-            g = ivt.Guest(fl, 'shared%d' % n, '\n'.join(script), devices,
+            g = ivt.Guest(fl, 'shared%d.%d' % (self.chain, n),
+                          '\n'.join(script), devices,
                           mem='%dM' % mem, smp=smp, timeout=timeout,
                           workdir=self.workdir, append=segs[0].append,
                           kmods=kmods)
@@ -393,12 +430,13 @@ class SharedContext(ivt.Context):
         return g.start()
 
 
-def run_group(fr, members):
+def run_group(fr, members, task='[shared 0]'):
     """Run @members ((name, fn) of FlavorRun @fr) in one guest; report
     each as FlavorRun.run_test would."""
     fl = fr.fl
-    workdir = tempfile.mkdtemp(prefix='ivt-%s-shared-' % fl.name)
-    hub = Hub(fl, workdir, len(members))
+    chain = int(re.sub(r'\D', '', task) or 0)
+    workdir = tempfile.mkdtemp(prefix='ivt-%s-shared%d-' % (fl.name, chain))
+    hub = Hub(fl, workdir, len(members), chain)
     outcome = {}
     ctxs = {}
 
@@ -439,8 +477,9 @@ def run_group(fr, members):
     per = {name: sum(hub.times.get(seg.index, 0.0)
                      for seg in ctxs[name].guests) for name, _ in members}
     total = sum(per.values())
-    ivt.log('%s: %d tests in %d shared guests in %.0fs (QEMU %.0f CPU-s): '
-            '%s' % (fl.name, len(members), len(hub.guests), wall, cpu,
+    ivt.log('%s %s: %d tests in %d shared guests in %.0fs (QEMU %.0f '
+            'CPU-s): %s' % (fl.name, task, len(members), len(hub.guests),
+                            wall, cpu,
                     ', '.join('%s %.0fs' % kv for kv in segs.items())))
     bad = False
     for name, _ in members:
