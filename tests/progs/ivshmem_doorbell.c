@@ -1237,6 +1237,14 @@ static struct board *map_board(int fd)
 	return p;
 }
 
+/*
+ * Flags in the shared board that another guest sets: polled every 10 ms.
+ * They order start and stop, never a measured latency; a finer poll only
+ * takes CPU from the guests beside it (a debug guest under TCG waits for
+ * a partner that may still be booting, or for a whole ring phase).
+ */
+#define FLAG_POLL_US 10000
+
 static int wait_flag(volatile uint32_t *flag, int secs)
 {
 	uint64_t end = now_ns() + secs * 1000000000ull;
@@ -1244,7 +1252,7 @@ static int wait_flag(volatile uint32_t *flag, int secs)
 	while (!*flag) {
 		if (now_ns() > end)
 			return -1;
-		usleep(1000);
+		usleep(FLAG_POLL_US);
 	}
 	return 0;
 }
@@ -1256,7 +1264,7 @@ static int wait_u64(volatile uint64_t *v, uint64_t want, int secs)
 	while (*v < want) {
 		if (now_ns() > end)
 			return -1;
-		usleep(1000);
+		usleep(FLAG_POLL_US);
 	}
 	return 0;
 }
