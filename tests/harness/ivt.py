@@ -837,7 +837,9 @@ run ivshmem_test huge $D %(huge)d
 
 @test(share=True)
 def two_devices(ctx):
-    """A 2 MiB and a 64 MiB device in one guest, each with its own data."""
+    """A 2 MiB and a 64 MiB device in one guest, each with its own data
+    (MD5, not SHA-256: random bytes, no adversary, and busybox's MD5
+    hashed 64 MiB in 6.9 s against 11.5 s on a debug guest)."""
     devs, sums, script = [], {}, '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 eq "two device nodes" "$(ls /dev/ivshmem* | wc -l)" 2
@@ -850,9 +852,9 @@ eq "two device nodes" "$(ls /dev/ivshmem* | wc -l)" 2
         script += '''
 D=$(dev_by_size %(size)d)
 t "a device of %(size)d bytes" test -n "$D"
-eq "$D: read() sees its own host file" "$(sha < $D)" %(hash)s
-eq "$D: mmap sees its own host file" "$(run ivshmem_test mmap-cat $D | sha)" %(hash)s
-''' % {'size': size, 'hash': sha256(data)}
+eq "$D: read() sees its own host file" "$(md5sum < $D | cut -d' ' -f1)" %(hash)s
+eq "$D: mmap sees its own host file" "$(run ivshmem_test mmap-cat $D | md5sum | cut -d' ' -f1)" %(hash)s
+''' % {'size': size, 'hash': hashlib.md5(data).hexdigest()}
     if ctx.flavor.name == '6.1':
         # The fault benchmark (stock 6.1 only): 64 MiB, against anon THP.
         script += 'run ivshmem_test bench $(dev_by_size %d)\n' % (64 << 20)
