@@ -133,7 +133,9 @@ run ivshmem_doorbell nomsi /dev/ivshmem0
     return rx, results
 
 
-@ivt.test()
+# Shared: its churn guest is a segment; the visitor, booted once that
+# segment runs, boots on its own.
+@ivt.test(share=True)
 def peer_churn(ctx):
     """A peer leaves and a new one joins while two others keep working."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=2)
