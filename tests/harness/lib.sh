@@ -77,6 +77,13 @@ since_mark() {
 	dmesg | awk -v m="IVT-MARK $*" 'index($0, m) { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
 }
 
+# log_has MARK PATTERN: the kernel log since "mark MARK" has a line that
+# matches PATTERN (grep -E): a test's own messages, not those of a test
+# that ran before it in a shared boot.
+log_has() {
+	since_mark "$1" | grep -qE -- "$2"
+}
+
 # ivt_done: the end of the script (appended by the harness).
 ivt_done() {
 	_n=0
