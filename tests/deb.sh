@@ -5,21 +5,36 @@
 # - make deb builds ivshmem-dkms, ivshmem-tools and ivshmem-dev in
 #   build/deb/ and leaves the work tree as it was; lintian reports no
 #   error and no warning; every version is VERSION's;
-# - dpkg -i installs them on this machine: DKMS builds both modules,
-#   without a compiler or modpost warning, for every installed kernel with
-#   headers (here Debian's 6.1 and 6.12, stock and PREEMPT_RT), each
-#   checked in detail, and again for a kernel whose headers arrive later
-#   (DKMS's header_postinst.d hook, as linux-headers-* runs it); the
-#   modules' MODULE_VERSION is VERSION; each tool's --help exits
-#   0 and its man page is that --help (help2man); the uapi headers compile
-#   from /usr/include; the udev rule is in /lib/udev/rules.d;
+# - dpkg -i installs them on this machine with the headers of one kernel
+#   only in sight ($k, below): the postinst's DKMS builds both modules
+#   for it, without a compiler or modpost warning, and skips, without
+#   failing, each installed kernel whose headers it does not find (the
+#   others: their headers are hidden from dpkg -i, see "Which kernels");
+#   then the headers of another kernel "arrive" (DKMS's
+#   header_postinst.d hook, as linux-headers-* runs it) and DKMS builds
+#   for that one too; each build is checked in detail; the modules'
+#   MODULE_VERSION is VERSION; each tool's --help exits 0 and its man
+#   page is that --help (help2man); the uapi headers compile from
+#   /usr/include; the udev rule is in /lib/udev/rules.d;
 # - dpkg --purge leaves no file of ours: the file lists of the places a
 #   package or DKMS writes to are the same as before the install.
 #
-# DEB_KERNEL=<release> (default: linux-image-amd64's) is the kernel whose
-# headers "arrive later" and, with a directory argument, whose installed
-# modules and the installed ivshmem-msg are copied there before the
-# purge: ivt_packaging.py's "deb" test loads them in a 6.1 QEMU guest.
+# Which kernels. DEB_KERNEL=<release> (default: linux-image-amd64's) is
+# the one whose headers dpkg -i sees; with a directory argument, its
+# installed modules and the installed ivshmem-msg are copied there before
+# the purge: ivt_packaging.py's "deb" test loads them in a 6.1 QEMU
+# guest. DEB_LATE_KERNEL=<release> (default: the newest other kernel with
+# headers that is not PREEMPT_RT) is the one whose headers arrive after
+# the package; without one, DKMS's build for $DEB_KERNEL is undone and
+# the hook redoes it. The headers of every other kernel (here Debian's
+# PREEMPT_RT 6.1 and 6.12) stay hidden from DKMS: a build for them would
+# run the same dkms.conf and make as the stock kernels' builds do (no
+# line of dkms.conf depends on the kernel's flavour), and make check's
+# 6.1-rt and 6.12-rt flavours build the same modules W=1 against their
+# headers and load them in a guest. The package itself builds for every
+# kernel with headers (debian/ivshmem-dkms.postinst); the hiding is a
+# private mount namespace of dpkg -i's (unshare -m), nothing on the
+# machine changes.
 #
 # Prints "ok"/"not ok"/"skip" lines; exits non-zero on a failure. Needs
 # root; leaves no dpkg or DKMS state behind (also when interrupted).
@@ -29,7 +44,11 @@ cd "$(dirname "$0")/.." || exit 1
 # One packaging test at a time on this machine (shared DKMS and
 # /lib/modules state).
 exec 9>/tmp/ivshmem-packaging.lock
+lock_wait=$(date +%s)
 flock 9
+lock_wait=$(($(date +%s) - lock_wait))
+[ "$lock_wait" -lt 2 ] ||
+	echo "# waited $lock_wait s for the packaging lock (another run's test)"
 
 export_dir=${1:-}
 if [ -z "${DEB_KERNEL:-}" ]; then
@@ -39,6 +58,21 @@ if [ -z "${DEB_KERNEL:-}" ]; then
 fi
 k=$DEB_KERNEL
 ko=$(ko_suffix "/lib/modules/$k/build")
+# The installed kernels with headers; every one but $k is out of dpkg -i's
+# sight; $late's headers "arrive" afterwards (see "Which kernels" above).
+with_headers=()
+for d in /lib/modules/*/; do
+	[ -e "$d/build/include" ] && with_headers+=("$(basename "$d")")
+done
+hidden=()
+for kk in "${with_headers[@]}"; do
+	[ "$kk" = "$k" ] || hidden+=("$kk")
+done
+if [ -z "${DEB_LATE_KERNEL+set}" ]; then
+	DEB_LATE_KERNEL=$(printf '%s\n' "${hidden[@]}" | grep -v -- '-rt-' |
+		sort -V | tail -1)
+fi
+late=$DEB_LATE_KERNEL
 name=ivshmem
 ver=$(cat VERSION)
 pkgs=(ivshmem-dkms ivshmem-tools ivshmem-dev)
@@ -143,14 +177,60 @@ debs=()
 for p in "${pkgs[@]}"; do
 	debs+=("$(ls "$debdir/${p}_${ver}_"*.deb | head -1)")
 done
+# dpkg -i in a mount namespace of its own in which the headers of every
+# kernel but $k are an empty directory: the postinst finds
+# /lib/modules/<release>/build/include for $k alone, as on a machine
+# where only $k's headers are installed.
+no_headers=$log/no-headers
+mkdir "$no_headers"
+seeing_k_only() {
+	# shellcheck disable=SC2016 # expanded by the sh in the namespace
+	HIDDEN="${hidden[*]}" unshare --mount --propagation private sh -c '
+		e=$1
+		shift
+		for kk in $HIDDEN; do
+			mount --bind "$e" "$(readlink -f "/lib/modules/$kk/build")" ||
+				exit 1
+		done
+		exec "$@"' sh "$no_headers" "$@"
+}
 t0=$(date +%s)
-ok_if "dpkg -i ${pkgs[*]}" quiet "$log/dpkg-i" dpkg -i "${debs[@]}"
+ok_if "dpkg -i ${pkgs[*]} (the headers of $k alone in sight)" \
+	quiet "$log/dpkg-i" seeing_k_only dpkg -i "${debs[@]}"
 echo "# dpkg -i (DKMS build included) took $(($(date +%s) - t0)) s"
 sed -n 's/^\(Building for .*\)/# postinst: \1/p' "$log/dpkg-i"
+for kk in "${hidden[@]}"; do
+	eq "postinst: no build for $kk (no headers in sight), no failure" \
+		"$(dkms status "$name/$ver" -k "$kk" 2>/dev/null | grep -cF ", $kk, ")" 0
+done
 
-# Every installed kernel with headers (Debian 6.1 and 6.12, stock and
-# PREEMPT_RT here) has the modules, each built without a warning, with
-# the package's version and that kernel's vermagic.
+# A kernel whose headers come later: linux-headers-<k>'s postinst runs
+# /etc/kernel/header_postinst.d/dkms <k> (AUTOINSTALL="yes").
+hook=/etc/kernel/header_postinst.d/dkms
+built=("$k")
+if [ ! -x "$hook" ]; then
+	skip "header_postinst.d/dkms builds for a later kernel" "no $hook"
+elif [ -n "$late" ]; then
+	t0=$(date +%s)
+	ok_if "header_postinst.d/dkms $late (its headers arrive after the package)" \
+		quiet "$log/hook" "$hook" "$late"
+	echo "# the hook's DKMS build took $(($(date +%s) - t0)) s"
+	built+=("$late")
+else
+	# No other kernel with headers: as if $k's came later.
+	ok_if "dkms unbuild -k $k (as if $k were new)" \
+		quiet "$log/unbuild-k" dkms unbuild "$name/$ver" -k "$k"
+	eq "... $name/$ver stays added, not built for $k" \
+		"$(dkms status "$name/$ver" 2>/dev/null)" "$name/$ver: added"
+	t0=$(date +%s)
+	ok_if "header_postinst.d/dkms $k (a later kernel's headers)" \
+		quiet "$log/hook" "$hook" "$k"
+	echo "# the hook's DKMS build took $(($(date +%s) - t0)) s"
+fi
+
+# Each kernel DKMS built for (by the postinst, by the hook) has the
+# modules, each built without a warning, with the package's version and
+# that kernel's vermagic.
 check_module() {
 	local kk=$1 m=$2 kko=$3 dest=/lib/modules/$1/updates/dkms
 	eq "$kk: $m: modinfo finds it in $dest" \
@@ -160,9 +240,8 @@ check_module() {
 	eq "$kk: $m: vermagic is $kk" \
 		"$(modinfo -k "$kk" -F vermagic "$m" 2>/dev/null | cut -d' ' -f1)" "$kk"
 }
-for d in /lib/modules/*/; do
-	kk=$(basename "$d")
-	[ -e "$d/build/include" ] || continue
+for kk in "${built[@]}"; do
+	d=/lib/modules/$kk
 	eq "DKMS built and installed $name/$ver for $kk" \
 		"$(dkms status "$name/$ver" -k "$kk" 2>/dev/null)" \
 		"$name/$ver, $kk, $(uname -m): installed"
@@ -178,7 +257,7 @@ for d in /lib/modules/*/; do
 	ok_if "$kk: modprobe resolves ivshmem in updates/dkms" sh -c \
 		"modprobe -S '$kk' --show-depends ivshmem | grep -q 'updates/dkms/ivshmem$kko'"
 	eq "$kk: no KUnit module installed" \
-		"$(find "/lib/modules/$kk" -path '*/updates/*' -name '*kunit*' | head -1)" ""
+		"$(find "$d" -path '*/updates/*' -name '*kunit*' | head -1)" ""
 done
 
 # For the guest test (what dpkg -i installed)
@@ -194,28 +273,6 @@ if [ -n "$export_dir" ]; then
 		.ko.gz) gzip -dc "$f" > "$export_dir/$(basename "$f" .gz)" ;;
 		esac
 	done
-fi
-
-# A kernel whose headers come later: linux-headers-<k>'s postinst runs
-# /etc/kernel/header_postinst.d/dkms <k> (AUTOINSTALL="yes").
-if [ -x /etc/kernel/header_postinst.d/dkms ]; then
-	ok_if "dkms unbuild -k $k (as if $k were new)" \
-		quiet "$log/unbuild-k" dkms unbuild "$name/$ver" -k "$k"
-	# Other kernels keep their builds; none is left for $k.
-	st=$(dkms status "$name/$ver" 2>/dev/null)
-	eq "... $name/$ver stays added, not built for $k" \
-		"${st:-not added}" \
-		"$(printf '%s\n' "$st" | grep -vF ", $k, " | grep . || echo "$name/$ver: added")"
-	t0=$(date +%s)
-	ok_if "header_postinst.d/dkms $k (a later kernel's headers)" \
-		quiet "$log/hook" /etc/kernel/header_postinst.d/dkms "$k"
-	echo "# the hook's DKMS build took $(($(date +%s) - t0)) s"
-	eq "... builds and installs $name/$ver for $k again" \
-		"$(dkms status "$name/$ver" -k "$k" 2>/dev/null)" \
-		"$name/$ver, $k, $(uname -m): installed"
-else
-	skip "header_postinst.d/dkms rebuilds for a later kernel" \
-		"no /etc/kernel/header_postinst.d/dkms"
 fi
 
 # The tools: --help and the man page say the same.
@@ -257,8 +314,10 @@ t0=$(date +%s)
 ok_if "dpkg --purge ${pkgs[*]}" quiet "$log/purge" dpkg --purge "${pkgs[@]}"
 echo "# dpkg --purge took $(($(date +%s) - t0)) s"
 eq "dkms status $name is empty" "$(dkms status "$name" 2>/dev/null)" ""
-eq "modinfo no longer finds ivshmem for $k" \
-	"$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ""
+for kk in "${built[@]}"; do
+	eq "modinfo no longer finds ivshmem for $kk" \
+		"$(modinfo -k "$kk" -n ivshmem 2>/dev/null)" ""
+done
 # DKMS's signing key (/var/lib/dkms/mok.*) is DKMS's, made on its first
 # use and kept for later builds: not a file of ours.
 snapshot | grep -vx '/var/lib/dkms/mok\.\(key\|pub\)' > "$log/files.after"

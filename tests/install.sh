@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make install / make uninstall test, in a copy of the tree under
-# build/install/ so the work tree stays clean:
+# build/ so the work tree stays clean:
 #
 # - staged (DESTDIR) installs for Debian's kernel and the debug kernel,
 #   each chosen by KDIR alone (the debug kernel has KUnit, so this also
@@ -14,6 +14,25 @@
 #   when an ivshmem module is already installed for that kernel (it would
 #   be replaced).
 #
+# INSTALL_DEBUG_KDIR=none and INSTALL_LIVE=none leave out the debug and
+# the live install: ivt_packaging.py runs both with 6.1 only. The live
+# install differs from the staged one by its destination and its
+# depmod -a, which the kernel's tools do alike for 6.1 and 6.12 (the
+# staged install already runs depmod and modprobe on 6.12's xz-compressed
+# modules), and depmod -a takes 8-17 s on 6.12 (it decompresses all
+# of the kernel's modules), twice per live install.
+#
+# The copy: INSTALL_SRC=<dir> names one already built against
+# $INSTALL_KERNEL's headers with W=1 (ivt_packaging.py passes its
+# flavour's build, build/<flavour>/src, made with the same Makefile and
+# Kbuild files): Debian's kernel's installs run there with W=1, the make
+# command of that build, so make install's "make modules" finds every
+# object up to date (it rebuilds what is not) and this tests what make
+# install adds to the build: where the files go, what is left out, the
+# uninstall. Without it, and always for the debug kernel, a copy in
+# build/install/src built from scratch: the live install reuses the
+# staged one's objects, the debug install (last) builds its own.
+#
 # Prints "ok"/"not ok" lines; exits non-zero on a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -21,7 +40,11 @@ cd "$(dirname "$0")/.." || exit 1
 # One packaging test at a time on this machine (shared DKMS and
 # /lib/modules state).
 exec 9>/tmp/ivshmem-packaging.lock
+lock_wait=$(date +%s)
 flock 9
+lock_wait=$(($(date +%s) - lock_wait))
+[ "$lock_wait" -lt 2 ] ||
+	echo "# waited $lock_wait s for the packaging lock (another run's test)"
 root=$PWD
 out=$root/build/install
 src=$out/src
@@ -35,25 +58,38 @@ fi
 # INSTALL_DEBUG_KDIR=none: the staged debug install ran elsewhere.
 debug_kdir=${INSTALL_DEBUG_KDIR:-$(./tests/kernel/build.sh 2>/dev/null)}
 
-mkdir -p "$src"
-rsync -a --delete --delete-excluded \
-	--exclude /build --exclude /.git --exclude /tests --exclude /samples \
-	--exclude '*.o' --exclude '*.ko' --exclude '*.mod' --exclude '*.mod.c' \
-	--exclude '.*.cmd' --exclude modules.order --exclude Module.symvers \
-	"$root/" "$src/"
+# fresh_copy: the tree's build files and sources in $src, no objects
+fresh_copy() {
+	mkdir -p "$src"
+	rsync -a --delete --delete-excluded \
+		--exclude /build --exclude /.git --exclude /tests \
+		--exclude /samples --exclude '*.o' --exclude '*.ko' \
+		--exclude '*.mod' --exclude '*.mod.c' --exclude '.*.cmd' \
+		--exclude modules.order --exclude Module.symvers \
+		"$root/" "$src/"
+}
+if [ -n "${INSTALL_SRC:-}" ]; then
+	stock_src=$INSTALL_SRC
+	stock_args=(W=1)
+else
+	fresh_copy
+	stock_src=$src
+	stock_args=()
+fi
 headers=$(cd uapi/linux && echo *.h)
 has_host=
 case "$(uname -m)" in x86_64|i?86) [ -e host/Kbuild ] && has_host=1 ;; esac
 
-# staged NAME REL MAKE-ARGS...: install into $stage, check, uninstall
+# staged NAME REL TREE MAKE-ARGS...: make -C TREE install into $stage,
+# check, uninstall
 staged() {
-	local name=$1 rel=$2 mods f left a kd= ko
-	shift 2
+	local name=$1 rel=$2 tree=$3 mods f left a kd= ko
+	shift 3
 	for a; do case $a in KDIR=*) kd=${a#KDIR=} ;; esac; done
 	ko=$(ko_suffix "$kd")
 	rm -rf "$stage"
 	ok_if "$name: make install DESTDIR=... $*" \
-		quiet "$out/$name-install.log" make -C "$src" install \
+		quiet "$out/$name-install.log" make -C "$tree" install \
 		DESTDIR="$stage" "$@"
 	mods=$stage/lib/modules/$rel/updates
 	ok_if "$name: ivshmem$ko in /lib/modules/$rel/updates/guest" \
@@ -80,7 +116,7 @@ staged() {
 		"modprobe -d '$stage' -S '$rel' --show-depends ivshmem 2>&1 |
 		 grep -q 'updates/guest/ivshmem$ko'"
 	ok_if "$name: make uninstall DESTDIR=... $*" \
-		quiet "$out/$name-uninstall.log" make -C "$src" uninstall \
+		quiet "$out/$name-uninstall.log" make -C "$tree" uninstall \
 		DESTDIR="$stage" "$@"
 	# What depmod -b generated above is the test's, not make install's.
 	left=$(cd "$stage" && find . -type f ! -name 'modules.*' | head -3)
@@ -89,40 +125,49 @@ staged() {
 
 # KDIR alone: Debian's headers answer "make kernelrelease" with the
 # upstream version, the release must come from UTS_RELEASE.
-staged stock "$INSTALL_KERNEL" KDIR="$(readlink -f "/lib/modules/$INSTALL_KERNEL/build")"
-if [ "$debug_kdir" = none ]; then
-	skip "debug: staged make install" "runs with the 6.1 flavour only"
-elif [ -n "$debug_kdir" ]; then
-	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
-	staged debug "$debug_rel" KDIR="$debug_kdir"
-else
-	skip "debug: staged make install" "no debug kernel (tests/kernel/build.sh failed)"
-fi
+staged stock "$INSTALL_KERNEL" "$stock_src" "${stock_args[@]}" \
+	KDIR="$(readlink -f "/lib/modules/$INSTALL_KERNEL/build")"
 
 # A live install for Debian's kernel: the modules only.
 k=$INSTALL_KERNEL
 ko=$(ko_suffix "/lib/modules/$k/build")
-if [ "$(id -u)" != 0 ]; then
+if [ "${INSTALL_LIVE:-}" = none ]; then
+	skip "live: make install-modules KERNELRELEASE=$k" \
+		"runs with the 6.1 flavour only"
+elif [ "$(id -u)" != 0 ]; then
 	skip "live: make install-modules KERNELRELEASE=$k" "not root"
 elif [ -n "$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ]; then
 	skip "live: make install-modules KERNELRELEASE=$k" \
 		"ivshmem already installed for $k ($(modinfo -k "$k" -n ivshmem))"
 else
 	ok_if "live: make install-modules KERNELRELEASE=$k" \
-		quiet "$out/live-install.log" make -C "$src" install-modules \
-		KERNELRELEASE="$k"
+		quiet "$out/live-install.log" make -C "$stock_src" install-modules \
+		"${stock_args[@]}" KERNELRELEASE="$k"
 	eq "live: modinfo finds ivshmem" "$(modinfo -k "$k" -n ivshmem 2>&1)" \
 		"/lib/modules/$k/updates/guest/ivshmem$ko"
 	ok_if "live: modprobe resolves ivshmem" sh -c \
 		"modprobe -S '$k' --show-depends ivshmem |
 		 grep -q '/lib/modules/$k/updates/guest/ivshmem$ko'"
 	ok_if "live: make uninstall-modules KERNELRELEASE=$k" \
-		quiet "$out/live-uninstall.log" make -C "$src" uninstall-modules \
-		KERNELRELEASE="$k"
+		quiet "$out/live-uninstall.log" make -C "$stock_src" uninstall-modules \
+		"${stock_args[@]}" KERNELRELEASE="$k"
 	eq "live: modinfo no longer finds ivshmem" \
 		"$(modinfo -k "$k" -n ivshmem 2>/dev/null)" ""
 	eq "live: no ivshmem file left in /lib/modules/$k/updates" \
 		"$(find "/lib/modules/$k/updates" -name 'ivshmem*' 2>/dev/null)" ""
+fi
+
+# The debug kernel, last (its build replaces the stock objects in $src).
+if [ "$debug_kdir" = none ]; then
+	skip "debug: staged make install" "runs with the 6.1 flavour only"
+elif [ -n "$debug_kdir" ]; then
+	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
+	if [ -n "${INSTALL_SRC:-}" ]; then
+		fresh_copy
+	fi
+	staged debug "$debug_rel" "$src" KDIR="$debug_kdir"
+else
+	skip "debug: staged make install" "no debug kernel (tests/kernel/build.sh failed)"
 fi
 
 finish install
