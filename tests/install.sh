@@ -49,6 +49,7 @@ root=$PWD
 out=$root/build/install
 src=$out/src
 stage=$out/stage
+mkdir -p "$out"
 
 if [ -z "${INSTALL_KERNEL:-}" ]; then
 	pkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 |
@@ -119,7 +120,11 @@ staged() {
 		quiet "$out/$name-uninstall.log" make -C "$tree" uninstall \
 		DESTDIR="$stage" "$@"
 	# What depmod -b generated above is the test's, not make install's.
-	left=$(cd "$stage" && find . -type f ! -name 'modules.*' | head -3)
+	if [ -d "$stage" ]; then
+		left=$(cd "$stage" && find . -type f ! -name 'modules.*' | head -3)
+	else
+		left="(no $stage: make install made none)"
+	fi
 	eq "$name: make uninstall leaves no installed file" "$left" ""
 }
 
