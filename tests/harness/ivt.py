@@ -402,13 +402,45 @@ class Guest:
             return reply
 
     def start(self):
+        """Boot; a thread of its own waits for the guest from now on
+        (_wait), so that a boot that crashes before the test is booted
+        again at once, not when the test gets to wait() for it: a
+        partner guest (two_guests' pong beside its ping) would wait for
+        it in vain meanwhile."""
+        self._launch()
+        self._finished = threading.Event()
+        self._waiter = threading.Thread(target=self._watch, daemon=True)
+        self._waiter.start()
+        return self
+
+    def _launch(self):
         log('booting %s guest "%s"' % (self.flavor.name, self.name))
         self.started = time.time()
         self._out = open(self.console, 'wb')
         self.proc = subprocess.Popen(self.cmdline(), stdin=subprocess.DEVNULL,
                                      stdout=self._out,
                                      stderr=subprocess.STDOUT)
-        return self
+
+    def _watch(self):
+        try:
+            self._result = (True, self._wait())
+        except BaseException as e:      # wait() raises it in the test
+            self._result = (False, e)
+        finally:
+            self._finished.set()
+
+    def running(self):
+        """True until the guest (and a second boot, if the first crashed)
+        has ended."""
+        return not self._finished.is_set()
+
+    def wait(self):
+        """The guest's results (parse()) once it has ended."""
+        self._waiter.join()
+        ok, value = self._result
+        if not ok:
+            raise value
+        return value
 
     def _reap(self):
         """QEMU's exit status once it ended (else None); its CPU time
@@ -423,7 +455,7 @@ class Guest:
                 self.cpu = ru.ru_utime + ru.ru_stime
         return self.proc.returncode
 
-    def wait(self):
+    def _wait(self):
         booted = False
         deadline = self.started + self.timeout
         self.cpu = 0.0
@@ -466,8 +498,8 @@ class Guest:
             log('  %s/%s: the kernel crashed before the test began (%s); '
                 'booting it once more' % (self.flavor.name, self.name,
                                           report.strip()))
-            self.start()
-            results = self.wait()
+            self._launch()
+            results = self._wait()
             self.bench.append('note boot retried: the first boot crashed '
                               'before the test began: %s (console in %s)'
                               % (report.strip(),
@@ -633,7 +665,7 @@ def wait_console(guest, pattern, timeout=300):
     if hasattr(guest, 'wait_begun'):
         guest.wait_begun()
     deadline = time.time() + timeout
-    while time.time() < deadline and guest.proc.poll() is None:
+    while time.time() < deadline and guest.running():
         if re.search(pattern, guest.text()):
             return True
         time.sleep(0.2)

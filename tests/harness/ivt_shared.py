@@ -5,9 +5,10 @@ flavour run one after the other in one guest.
 On the debug kernels a boot (about 10 s of guest clock alone, 25-45 s
 beside other guests) and its kmemleak scans (11 s alone, up to 40 s)
 cost several times the script of most tests. A test marked
-@test(share=True) boots exactly one guest, waits for it and then only
-reads what it printed and what it wrote to its host files: no QMP, no
-waiting on the console while it runs. Such tests of one flavour run as
+@test(share=True) boots all its guests before it waits for one, then
+reads what they printed and wrote to its host files; its QMP commands
+(Segment.qmp renames its ids) and its waits on the console
+(ivt.wait_console) are on its own segments. Such tests of one flavour run as
 the segments of one guest (ivt.FlavorRun.tasks() makes the groups):
 
 * the segments run in the members' (the tests') order;
@@ -162,6 +163,7 @@ class Segment(ivt.Guest):
         # log (it died or timed out): why, and in whose segment.
         self.lost = None
         self.ended = False          # its segment reached IVT-SEG-END
+        self.notes = []             # "note boot retried" of its guest
 
     def start(self):
         self.started = time.time()
@@ -184,8 +186,13 @@ class Segment(ivt.Guest):
             return
         self.proc = self.host.proc
         begin = 'IVT-SEG-BEGIN %d at ' % self.index
-        while self.host.proc.poll() is None and begin not in self._live():
+        while self.host.running() and begin not in self._live():
             time.sleep(0.2)
+
+    def running(self):
+        """True until its shared guest has ended (ivt.wait_console); False
+        when there is none (the shared boot failed)."""
+        return self.host is not None and self.host.running()
 
     def _live(self):
         """The segment's part of its guest's console so far."""
@@ -205,10 +212,11 @@ class Segment(ivt.Guest):
         return text.encode() if raw else text
 
     def qmp(self, command, **arguments):
-        """QMP on the shared guest, the member's device ids renamed as
-        relabel() renamed them."""
-        if 'id' in arguments:
-            arguments['id'] = 's%d-%s' % (self.index, arguments['id'])
+        """QMP on the shared guest, the member's ids and references to
+        them (id, memdev, chardev) renamed as relabel() renamed them."""
+        for key in REFS:
+            if key in arguments:
+                arguments[key] = 's%d-%s' % (self.index, arguments[key])
         return self.host.qmp(command, **arguments)
 
     def parse(self):
@@ -218,6 +226,7 @@ class Segment(ivt.Guest):
         level and below are not on the console), so its kernel report
         check fails too, as it would not have run."""
         results = super().parse()
+        self.bench += self.notes
         if self.lost is None:
             return results
         for i, (ok, desc) in enumerate(results):
@@ -371,10 +380,12 @@ class Hub:
                 re.search(r'IVT-SEG-BEGIN ', body) else
                 'after the last segment')
         # A first boot that crashed before the test (Guest.wait retried
-        # it): each member notes it, as a boot of its own would.
-        notes = ''.join(b + ' (shared guest %s)\n' % g.name
-                        for b in getattr(g, 'bench', [])
-                        if b.startswith('note boot retried'))
+        # it): each member notes it, as a boot of its own would; a note,
+        # not a line of the console, where the report it quotes would
+        # count as the member's.
+        notes = [b + ' (shared guest %s)' % g.name
+                 for b in getattr(g, 'bench', [])
+                 if b.startswith('note boot retried')]
         dmesg = g.section('DMESG') or ''
         first = re.search(r'IVT-SEG-BEGIN ', body)
         boot = body[:first.start()] if first else body
@@ -405,7 +416,8 @@ class Hub:
                             if mine else '')
             seg.ended = m is not None
             seg.lost = lost
-            seg.synthetic = (notes + boot + part +
+            seg.notes = notes
+            seg.synthetic = (boot + part +
                              (kmemleak.group(0) if kmemleak else '') +
                              exit_line +
                              ('IVT-DMESG-BEGIN\n%sIVT-DMESG-END\n' % dm
@@ -423,8 +435,8 @@ class SharedContext(ivt.Context):
 
     def boot(self, name, script, devices=(), **kw):
         if self.ready:
-            # A boot after the member watched its segment (peer_churn's
-            # visitor): the shared guests run already; one of its own.
+            # A boot after the member watched its segment: the shared
+            # guests run already; one of its own.
             return super().boot(name, script, devices, **kw)
         g = self.hub.boot(self, name, script, devices, kw)
         self.guests.append(g)
