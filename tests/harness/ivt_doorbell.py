@@ -135,30 +135,52 @@ run ivshmem_doorbell nomsi /dev/ivshmem0
     return rx, results
 
 
-# Shared: its churn guest is a segment; the visitor, booted once that
-# segment runs, boots on its own.
-@ivt.test(share=True)
+# Both guests boot at the start (shared: the churn guest in the first
+# shared guest, the visitor in the second); the visitor's device is
+# hot-added (QMP chardev-add, device_add) once a third peer has joined
+# and left, so the visitor joins the server last, in a guest that runs.
+@ivt.test(share=True, guests=2)
 def peer_churn(ctx):
-    """A peer leaves and a new one joins while two others keep working."""
+    """A peer leaves and a new one joins (a device hot-added to another
+    running guest) while two others keep working."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=2)
     g1 = ctx.boot('churn', '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 run ivshmem_doorbell churn /dev/ivshmem0 /dev/ivshmem1
 ''', srv.device('a', addr=4) + srv.device('b', addr=5), timeout=600, smp=1)
+    g2 = ctx.boot('churn_visitor', '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+echo IVT-VISITOR-READY
+i=0
+while [ ! -e /dev/ivshmem0 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+t "the hot-added doorbell device is probed: /dev/ivshmem0" test -e /dev/ivshmem0
+run ivshmem_doorbell visit /dev/ivshmem0
+t "rmmod ivshmem" rmmod ivshmem
+''', timeout=600)
     results = []
     started = ivt.wait_console(g1, r'churn: A is peer')
     results.append((started, 'churn guest started its ping-pong'))
-    if started:
+    ready = started and ivt.wait_console(g2, r'IVT-VISITOR-READY')
+    results.append((ready, 'visitor guest ready for its device'))
+    if ready:
         bare = srv.bare_peer()
         time.sleep(3)
         bare.terminate()
         bare.wait()
         time.sleep(1)
-        g2 = ctx.boot('churn_visitor', '''
-t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
-run ivshmem_doorbell visit /dev/ivshmem0
-''', srv.device('v'))
-        results += [(ok, 'visitor: ' + d) for ok, d in g2.wait()]
+        for cmd, args in (
+                ('chardev-add', {'id': 'v', 'backend': {
+                    'type': 'socket', 'data': {
+                        'addr': {'type': 'unix',
+                                 'data': {'path': srv.sock}},
+                        'server': False}}}),
+                ('device_add', {'driver': 'ivshmem-doorbell', 'id': 'dev-v',
+                                'chardev': 'v', 'vectors': srv.vectors})):
+            reply = g2.qmp(cmd, **args)
+            results.append(('return' in reply,
+                            'QMP %s of the visitor\'s device: %s'
+                            % (cmd, reply)))
+    results += [(ok, 'visitor: ' + d) for ok, d in g2.wait()]
     results += g1.wait()
     log_text = srv.text()
     results.append(('peer 2 connected' in log_text and
