@@ -322,6 +322,11 @@ class Guest:
         self.console = os.path.join(self.workdir, name + '.console')
         self.retried = False
         self.proc = None
+        # start() makes these anew; a guest never started has ended.
+        self._waiter = None
+        self._finished = threading.Event()
+        self._finished.set()
+        self._stopping = False
         self.started = None
         self.splats = []            # parse() finds them; tail() shows them
 
@@ -407,8 +412,9 @@ class Guest:
         again at once, not when the test gets to wait() for it: a
         partner guest (two_guests' pong beside its ping) would wait for
         it in vain meanwhile."""
-        self._launch()
         self._finished = threading.Event()
+        self._stopping = False
+        self._launch()
         self._waiter = threading.Thread(target=self._watch, daemon=True)
         self._waiter.start()
         return self
@@ -434,8 +440,19 @@ class Guest:
         has ended."""
         return not self._finished.is_set()
 
+    def stop(self):
+        """Kill QEMU (and keep a crashed first boot from booting again);
+        wait for the waiter thread. For a harness error half-way."""
+        self._stopping = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self._waiter is not None:
+            self._waiter.join()
+
     def wait(self):
         """The guest's results (parse()) once it has ended."""
+        if self._waiter is None:
+            raise RuntimeError('guest %s was never started' % self.name)
         self._waiter.join()
         ok, value = self._result
         if not ok:
@@ -487,6 +504,7 @@ class Guest:
         log('  %s/%s: guest finished in %.0fs, QEMU used %.0f CPU-s%s' % (
             self.flavor.name, self.name, self.elapsed, self.cpu, split))
         if not self.retried and not self.timed_out and \
+                not self._stopping and \
                 'IVT-BOOTED' not in first and SPLAT_RE.search(first):
             # The kernel died before /init ran anything of ours (seen
             # with 6.12 under TCG: "Oops: int3" while the kernel patches

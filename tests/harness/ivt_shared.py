@@ -318,9 +318,7 @@ class Hub:
         finally:
             # A harness error half-way: no QEMU of ours runs on.
             for g in self.guests:
-                if g.proc is not None and g.proc.poll() is None:
-                    g.proc.kill()
-                    g.proc.wait()
+                g.stop()
 
     def _start(self, plan):
         fl = self.flavor

@@ -1495,13 +1495,17 @@ static int cmd_bench(const char *pa, const char *pb, int n, const char *label)
 /*
  * churn A B: ping-pong between A and B until the board's stop flag is
  * set, while peers come and go; count visitor rings on A's vector 1.
+ * Gives up after CHURN_MAX_S: a visitor that never came fails a check
+ * rather than keeping the guest (and a shared guest's later tests) to
+ * its timeout.
  */
+#define CHURN_MAX_S 400
 static int cmd_churn(const char *pa, const char *pb)
 {
 	struct dev a, b;
 	struct board *bd;
 	int trips = 0, lost = 0;
-	uint64_t visits = 0;
+	uint64_t visits = 0, deadline = now_ns() + CHURN_MAX_S * 1000000000ull;
 
 	dev_open(&a, pa);
 	dev_open(&b, pb);
@@ -1513,7 +1517,7 @@ static int cmd_churn(const char *pa, const char *pb)
 	printf("churn: A is peer %u, B is peer %u\n", a.info.peer_id,
 	       b.info.peer_id);
 	fflush(stdout);
-	while (!bd->stop && lost < 10) {
+	while (!bd->stop && lost < 10 && now_ns() < deadline) {
 		ring(a.fd, b.info.peer_id, 0);
 		if (!efd_wait(b.efd[0], 5000)) {
 			lost++;
@@ -1531,7 +1535,8 @@ static int cmd_churn(const char *pa, const char *pb)
 	}
 	usleep(100000);
 	visits += efd_take(a.efd[1]);
-	check(bd->stop, "the visitor set the stop flag");
+	check(bd->stop, "the visitor set the stop flag (within %d s)",
+	      CHURN_MAX_S);
 	check(trips > 0 && lost == 0,
 	      "A and B kept working while peers came and went: %d round trips, %d lost",
 	      trips, lost);
