@@ -184,7 +184,6 @@ class Segment(ivt.Guest):
         self.hub.started.wait()
         if self.host is None:
             return
-        self.proc = self.host.proc
         begin = 'IVT-SEG-BEGIN %d at ' % self.index
         while self.host.running() and begin not in self._live():
             time.sleep(0.2)
