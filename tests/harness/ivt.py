@@ -1450,6 +1450,10 @@ class FlavorRun:
             self.results += results
 
 
+# How many failures the end of the run repeats (the rest are above).
+FAILURES_SHOWN = 16
+
+
 # Each test's thread-seconds in the last --update-expected run, for the
 # scheduler's longest-first order (a test not in it gets a guess).
 DURATIONS = os.path.join(HARNESS, 'durations.json')
@@ -1690,6 +1694,15 @@ def main():
             with open(DURATIONS, 'w') as f:
                 json.dump(now, f, indent=1, sort_keys=True)
                 f.write('\n')
+    # The failures again, just above the last lines: a CI log that keeps
+    # only its head and its tail still names them.
+    bad = [d for ok, d in results if ok is False]
+    if bad:
+        log('%d failed, repeated from above:' % len(bad))
+        for d in bad[:FAILURES_SHOWN]:
+            print('# failed: ' + d)
+        if len(bad) > FAILURES_SHOWN:
+            print('# ... and %d more above' % (len(bad) - FAILURES_SHOWN))
     # Where the time went: thread-seconds per flavour (its build and its
     # tests), and how busy the CPUs were (all of QEMU, make and gcc).
     per = {fr.name: sum(v for k, v in fr.seconds.items()) for fr in runs}
