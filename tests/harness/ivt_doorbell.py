@@ -164,11 +164,14 @@ t "rmmod ivshmem" rmmod ivshmem
     ready = started and ivt.wait_console(g2, r'IVT-VISITOR-READY')
     results.append((ready, 'visitor guest ready for its device'))
     if ready:
+        # A peer that joins and leaves: as soon as the server saw it
+        # join (QEMU's start can take seconds on a loaded host), and the
+        # next one only once it saw it leave.
         bare = srv.bare_peer()
-        time.sleep(3)
+        srv.wait_log('peer 2 connected')
         bare.terminate()
         bare.wait()
-        time.sleep(1)
+        srv.wait_log('peer 2 left')
         # Only into a visitor that still waits (it gives up after 450 s):
         # a device added later would be another segment's.
         waits = g2.running() and 'IVT-VISITOR-GAVE-UP' not in g2.text()
