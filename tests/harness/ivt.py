@@ -678,12 +678,7 @@ class Server:
 
     def wait_log(self, text, timeout=120):
         """Wait until the server's log has @text; True if it did."""
-        deadline = time.time() + timeout
-        while text not in self.text():
-            if time.time() > deadline:
-                return False
-            time.sleep(0.2)
-        return True
+        return wait_for(lambda: text in self.text(), timeout)
 
     def stop(self):
         """SIGTERM; return a result: the server exits 0 and cleans up."""
@@ -696,6 +691,15 @@ class Server:
         self._logf.close()
         return (rc == 0 and not os.path.exists(self.sock),
                 'ivshmem server stops cleanly on SIGTERM (exit %s)' % rc)
+
+
+def wait_for(pred, timeout):
+    """Call @pred every 0.2 s until it returns true or @timeout s have
+    passed; return its last value."""
+    deadline = time.time() + timeout
+    while not pred() and time.time() < deadline:
+        time.sleep(0.2)
+    return pred()
 
 
 def wait_console(guest, pattern, timeout=300):

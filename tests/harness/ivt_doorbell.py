@@ -16,7 +16,6 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 import os
 import re
 import sys
-import time
 
 # ivt.py runs as __main__; register with that module, not a second copy.
 _main = sys.modules.get('__main__')
@@ -175,9 +174,7 @@ t "rmmod ivshmem" rmmod ivshmem
         # next one only once it saw it leave.
         before = len(joined(srv))
         bare = srv.bare_peer()
-        deadline = time.time() + 120
-        while len(joined(srv)) == before and time.time() < deadline:
-            time.sleep(0.2)
+        ivt.wait_for(lambda: len(joined(srv)) > before, 120)
         bare_id = (joined(srv)[before:] or [None])[0]
         bare.terminate()
         bare.wait()

@@ -864,7 +864,7 @@ static int cmd_api(const char *pa, const char *pb, const char *pplain)
 	w = (struct waiter){ .fd = b.fd, .mask = 0x04,
 			     .timeout_ns = 10000000000ull };
 	pthread_create(&th[0], NULL, waiter_thread, &w);
-	i = waiter_blocked(&w, event_ms);
+	i = waiter_blocked(&w, 10000);
 	ring(a.fd, b.info.peer_id, 2);
 	pthread_join(th[0], NULL);
 	check(i && w.ret == 0 && w.fired == 0x04,
@@ -1134,7 +1134,6 @@ out:
 	close(pfd[0]);
 	return ok;
 }
-
 
 static const char *ename(int err)
 {
