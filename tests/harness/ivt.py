@@ -315,8 +315,9 @@ class Guest:
         self.smp = smp
         self.timeout = timeout
         self.append = append        # extra kernel command line
-        # Modules of the flavour's own Debian image, e.g. 'drivers/block/brd',
-        # copied (uncompressed) to /lib/kmods/ in the guest.
+        # Modules of the flavour's own kernel, e.g. 'drivers/block/brd',
+        # copied (uncompressed) to /lib/kmods/ in the guest: from Debian's
+        # image, or from a debug kernel's build tree.
         self.kmods = list(kmods)
         self.workdir = workdir or tempfile.mkdtemp(prefix='ivt-')
         self.console = os.path.join(self.workdir, name + '.console')
@@ -336,7 +337,10 @@ class Guest:
         dest = os.path.join(stage, 'lib', 'kmods')
         os.makedirs(dest, exist_ok=True)
         for m in self.kmods:
-            base = '/lib/modules/%s/kernel/%s.ko' % (release, m)
+            if self.flavor.debug:
+                base = os.path.join(self.flavor.kdir, m + '.ko')
+            else:
+                base = '/lib/modules/%s/kernel/%s.ko' % (release, m)
             dst = os.path.join(dest, os.path.basename(m) + '.ko')
             for ext, unpack in (('', None), ('.xz', ['xz', '-dc']),
                                 ('.zst', ['zstd', '-dc'])):
@@ -350,7 +354,7 @@ class Guest:
                     shutil.copy(base, dst)
                 break
             else:
-                raise SystemExit('%s: %s.ko not in Debian\'s %s image' %
+                raise SystemExit('%s: %s.ko not in the %s kernel' %
                                  (self.name, m, release))
 
     def _initrd(self):
@@ -874,11 +878,9 @@ eq "read() sees what mmap wrote" \
 	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
 run ivshmem_test badinput $D
 run ivshmem_test memtype $D
-# A RAM disk gives memmodel a block device for O_DIRECT (stock kernels: the
-# debug kernels have no block layer).
-if [ -e /lib/kmods/brd.ko ]; then
-	t "insmod brd.ko (O_DIRECT target)" insmod /lib/kmods/brd.ko rd_nr=1 rd_size=1024
-fi
+# A RAM disk gives memmodel a block device for O_DIRECT (brd is a module
+# on every kernel of the matrix).
+t "insmod brd.ko (O_DIRECT target)" insmod /lib/kmods/brd.ko rd_nr=1 rd_size=1024
 run ivshmem_test memmodel $D
 # Default: 4 KiB entries, one fault per 2 MiB, mbind is safe.
 run ivshmem_test huge $D 0
@@ -887,8 +889,7 @@ t "rmmod ivshmem" rmmod ivshmem
 t "insmod ivshmem.ko huge_pmd=1" insmod /lib/ivshmem/ivshmem.ko huge_pmd=1
 run ivshmem_test huge $D %(huge)d
 ''' % {'size': size, 'hash': sha256(data), 'huge': huge_pfnmap(ctx.flavor)}
-    g = ctx.boot('shm_data', script, dev,
-                 kmods=() if ctx.flavor.debug else ['drivers/block/brd'])
+    g = ctx.boot('shm_data', script, dev, kmods=['drivers/block/brd'])
     results = g.wait()
     hashes = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})', g.text()))
     with open(path, 'rb') as f:
