@@ -29,7 +29,9 @@ src=$cache/src-$ver/linux-source-$series
 out=$cache/kernel-$key
 
 mkdir -p "$cache"
-exec 9>"$cache/.lock"
+# One lock per series and source version: the 6.1 and 6.12 kernels
+# build side by side, two runs of one series take turns.
+exec 9>"$cache/.lock-$series-$ver"
 flock 9
 
 if [ -f "$out/.done" ]; then
