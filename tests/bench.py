@@ -49,17 +49,23 @@ SCRIPT = r'''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 A=$(dev_by_size 4194304 | head -1)
 B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+AP=$(pci_of $A)
+BP=$(pci_of $B)
 C=$(dev_by_size 67108864 | head -1)
-U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done)
+U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done | head -1)
+V=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ $d != $U ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done | head -1)
 UP=$(pci_of $U)
+VP=$(pci_of $V)
+%(bind)s
 # The seeds' way: uio_pci_generic and the sysfs resource files.
-echo $UP > /sys/bus/pci/drivers/ivshmem/unbind
 t "insmod uio.ko" insmod /lib/kmods/uio.ko
 t "insmod uio_pci_generic.ko" insmod /lib/kmods/uio_pci_generic.ko
-echo "1af4 1110" > /sys/bus/pci/drivers/uio_pci_generic/new_id
-eq "uio_pci_generic bound to $UP" "$(basename $(readlink /sys/bus/pci/devices/$UP/driver))" uio_pci_generic
+rebind uio_pci_generic $UP
 R=/sys/bus/pci/devices/$UP
 ls -l $R/resource2 $R/resource2_wc
+# vfio-pci: BAR2 mmap through the device fd.
+rebind vfio-pci $VP
+ls -l /dev/vfio/
 # Page faults per 2 MiB of a fresh mapping, against anonymous THP.
 run ivshmem_test bench $C
 # The host module's region creation (ADD + ATTACH) against memset, and
@@ -68,8 +74,11 @@ t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
 t "insmod ivshmem_hsm_double.ko" insmod /lib/ivshmem/ivshmem_hsm_double.ko
 run bench_region 512 3
 t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
-run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
-run env BENCH_HIST=1 ivshmem_doorbell bench $A $B %(trips)d "idle"
+run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc vfio=vfio:$VP
+%(doorbells)s
+rebind ivshmem $AP $BP
+A=$(dev_of $AP)
+B=$(dev_of $BP)
 OP=ivshmem-chan-operator
 RS=ivshmem-chan-responder
 for mode in doorbell poll; do
@@ -83,6 +92,99 @@ for mode in doorbell poll; do
 	wait $R
 done
 '''
+
+# Shell helpers of every bench guest: load vfio-pci, move devices between
+# drivers (driver_override), find a device's /dev/ivshmemN.
+BIND = r'''
+for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci; do
+	[ -e /lib/kmods/$m.ko ] && t "insmod $m.ko" insmod /lib/kmods/$m.ko
+done
+# rebind DRIVER BDF...: unbind each device, bind it to DRIVER.
+rebind() {
+	_drv=$1
+	shift
+	for _p; do
+		echo $_drv > /sys/bus/pci/devices/$_p/driver_override
+		[ -e /sys/bus/pci/devices/$_p/driver ] &&
+			echo $_p > /sys/bus/pci/devices/$_p/driver/unbind
+		echo $_p > /sys/bus/pci/drivers_probe
+		eq "$_p bound to $_drv" "$(basename $(readlink /sys/bus/pci/devices/$_p/driver))" $_drv
+	done
+}
+# dev_of BDF: the /dev/ivshmemN of a device bound to ivshmem.
+dev_of() {
+	for _s in /sys/class/ivshmem/ivshmem*; do
+		[ "$(basename $(readlink $_s/device))" = $1 ] && echo /dev/${_s##*/}
+	done
+}
+hog() {
+	while :; do :; done
+}
+# The doorbell round trip: the driver and vfio-pci take turns on the
+# same two devices, %(rounds)d rounds, idle and then with two CPU hogs
+# (the round-trip threads at SCHED_FIFO 50).
+doorbells() {
+	for r in $(seq %(rounds)d); do
+		rebind ivshmem $AP $BP
+		A=$(dev_of $AP)
+		B=$(dev_of $BP)
+		run env $2 BENCH_HIST=$3 ivshmem_doorbell bench $A $B %(trips)d "$1 r$r"
+		rebind vfio-pci $AP $BP
+		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r" mmap
+	done
+}
+'''
+
+KMODS = ['drivers/uio/uio', 'drivers/uio/uio_pci_generic', 'virt/lib/irqbypass',
+         'drivers/vfio/vfio', 'drivers/vfio/vfio_iommu_type1',
+         'drivers/vfio/pci/vfio-pci-core', 'drivers/vfio/pci/vfio-pci']
+
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
+
+DOORBELLS = '''
+doorbells idle "" 1
+hog &
+H1=$!
+hog &
+H2=$!
+doorbells hogs-fifo BENCH_FIFO=50 0
+kill $H1 $H2
+'''
+
+PINGPONG = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+%(bind)s
+P=$(pci_of /dev/ivshmem0)
+run env BENCH_HIST=1 ivshmem_doorbell pingpong %(role)s /dev/ivshmem0 %(trips)d
+rebind vfio-pci $P
+run ivshmem_vfio_bench pingpong %(role)s $P %(trips)d
+'''
+
+RT_SCRIPT = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+%(bind)s
+AP=$(pci_of $(ls /dev/ivshmem* | head -1))
+BP=$(pci_of $(ls /dev/ivshmem* | sed -n 2p))
+%(doorbells)s
+'''
+
+
+def kmods(fl):
+    """uio and vfio-pci's modules of @fl's kernel (6.1 has vfio_virqfd
+    apart, 6.12 in vfio.ko)."""
+    have = lambda m: any(os.path.exists('/lib/modules/%s/kernel/%s.ko%s' % (
+        fl.release, m, x)) for x in ('', '.xz', '.zst'))
+    return [m for m in KMODS[:4] + ['drivers/vfio/vfio_virqfd'] + KMODS[4:]
+            if have(m)]
+
+
+def fill(script, **kw):
+    """@script with the shell helpers and the counts filled in."""
+    kw.update(trips=TRIPS, msgs=MSGS, rounds=ROUNDS)
+    kw['doorbells'] = DOORBELLS
+    return (script.replace('%(bind)s', BIND).replace(
+        '%(doorbells)s', DOORBELLS)) % kw
 
 
 def machine():
@@ -114,25 +216,73 @@ def parse_hist(lines):
     return hist
 
 
+COPY_METHODS = ('mmap', 'read-write', 'vfio', 'resource2', 'resource2_wc')
+KINDS = ('doorbell', 'vfio-pwrite', 'vfio-mmap', 'eventfd')
+KIND_NAMES = {'doorbell': 'driver (/dev/ivshmemN ioctl + eventfd)',
+              'vfio-pwrite': 'vfio-pci (BAR0 pwrite + MSI-X eventfd)',
+              'vfio-mmap': 'vfio-pci (BAR0 mmap + MSI-X eventfd)',
+              'eventfd': 'eventfd, 2 threads (baseline)'}
+
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] +
+                                              v[len(v) // 2]) / 2.0
+
+
+def parse_lat(lines, kernel):
+    """Round trips: {condition: {kind: [{p50_us, p99_us, max_us}, ...]}},
+    one entry per round; @kernel prefixes the condition."""
+    lat = {}
+    fig = r': n=\d+ p50=([\d.]+) us p99=([\d.]+) us max=([\d.]+) us'
+    for ln in lines:
+        m = re.match(r'bench \[(\S+) r\d+\] (doorbell|eventfd|vfio-pwrite|'
+                     r'vfio-mmap) round trip .*' + fig, ln)
+        if m:
+            cond, kind, v = m.group(1), m.group(2), m.groups()[2:]
+        else:
+            m = re.match(r'bench two-guest (doorbell|vfio) round trip' + fig,
+                         ln)
+            if not m:
+                continue
+            cond, v = 'two-guest', m.groups()[1:]
+            kind = 'vfio-pwrite' if m.group(1) == 'vfio' else 'doorbell'
+        lat.setdefault('%s %s' % (kernel, cond), {}).setdefault(
+            kind, []).append({'p50_us': float(v[0]), 'p99_us': float(v[1]),
+                              'max_us': float(v[2])})
+    return lat
+
+
+def lat_summary(lat):
+    """Per condition and kind the median over rounds of p50, p99, max;
+    the ratios driver/vfio and driver/eventfd, each the median of the
+    ratios of one round (the figures nearest in time)."""
+    out = {}
+    for cond, kinds in lat.items():
+        o = out[cond] = {}
+        for kind, rounds in kinds.items():
+            o[kind] = {k: median([r[k] for r in rounds])
+                       for k in ('p50_us', 'p99_us', 'max_us')}
+            o[kind]['rounds'] = rounds
+        db = kinds.get('doorbell')
+        for base in ('vfio-pwrite', 'vfio-mmap', 'eventfd'):
+            other = kinds.get(base)
+            if not db or not other:
+                continue
+            n = min(len(db), len(other))
+            o['doorbell/' + base] = {
+                k: median([db[i][k] / other[i][k] for i in range(n)])
+                for k in ('p50_us', 'p99_us', 'max_us')}
+    return out
+
+
 def parse(lines):
-    copy, lat, chan = {}, {}, {}
+    copy, chan = {}, {}
     for ln in lines:
         m = re.match(r'bench copy (\S+) (write|read) (\d+) ([\d.]+)', ln)
         if m:
             copy.setdefault(m.group(1), {}).setdefault(m.group(2), {})[
                 int(m.group(3))] = float(m.group(4))
-            continue
-        m = re.match(r'bench \[[^]]*\] (doorbell|eventfd) round trip.*'
-                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
-        if m:
-            lat[m.group(1)] = {'p50_us': float(m.group(2)),
-                               'p99_us': float(m.group(3))}
-            continue
-        m = re.match(r'bench two-guest doorbell round trip: n=\d+ '
-                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
-        if m:
-            lat['doorbell2'] = {'p50_us': float(m.group(1)),
-                                'p99_us': float(m.group(2))}
             continue
         m = re.match(r'bench chan (\S+) window (\d+): n=(\d+) p50=(\d+) us '
                      r'p99=(\d+) us rate=(\d+)/s', ln)
@@ -140,7 +290,7 @@ def parse(lines):
             chan['%s window %s' % (m.group(1), m.group(2))] = {
                 'n': int(m.group(3)), 'p50_us': float(m.group(4)),
                 'p99_us': float(m.group(5)), 'rate': float(m.group(6))}
-    return copy, lat, chan
+    return copy, chan
 
 
 def measured_rows(lines):
@@ -185,6 +335,25 @@ def size_name(s):
     return '%d MiB' % (s >> 20) if s >= 1 << 20 else '%d KiB' % (s >> 10)
 
 
+# What each alternative asks of its user (tests/bench.py sets each up as
+# written here; README's make bench section repeats it).
+NEEDS = [
+    ('ivshmem driver', 'a /dev/ivshmemN with the permissions udev gives '
+     'it (no root, no taint but the out-of-tree O until merged); the '
+     'device stays shared: many processes, read/write/mmap/doorbell, '
+     'kernel users (dma-buf)'),
+    ('vfio-pci', 'root to bind (driver_override) and /dev/vfio/N access; '
+     'an IOMMU in the guest (here QEMU q35 + intel-iommu, '
+     'intel_iommu=on); without one CONFIG_VFIO_NOIOMMU, which Debian\'s '
+     '6.1 and 6.12 kernels do not build, and enable_unsafe_noiommu_mode=1, '
+     'which taints (TAINT_USER) and needs CAP_SYS_RAWIO; one process owns '
+     'the device (one container; the group fd is exclusive)'),
+    ('uio_pci_generic', 'root to bind (new_id) and for sysfs resource2; '
+     'legacy INTx only (ivshmem has none in use: no doorbell), no taint; '
+     'resource2 mmap by anyone root lets in, no revocation on unbind'),
+]
+
+
 def table(res):
     out = []
     m = res['machine']
@@ -196,8 +365,7 @@ def table(res):
                    'measure software overhead only (QEMU_ACCEL=kvm on a KVM '
                    'host for the real thing)')
     copy = res['copy']
-    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
-               if k in copy]
+    methods = [k for k in COPY_METHODS if k in copy]
     out.append('')
     out.append('copy bandwidth: guest RAM MB/s, others as ratio to it '
                '(write / read)')
@@ -214,21 +382,32 @@ def table(res):
             row += ' %7.2f/%-7.2f' % (kw, kr)
         out.append(row)
     out.append('')
-    out.append('%-40s %10s %10s %10s' % ('latency', 'p50 us', 'p99 us',
+    out.append('doorbell round trip, median of %d rounds in which the '
+               'driver and vfio-pci take turns on the same two devices '
+               '(us):' % res['rounds'])
+    out.append('%-44s %9s %9s %9s' % ('', 'p50', 'p99', 'max'))
+    for cond, o in sorted(res['latency'].items()):
+        out.append('[%s]' % cond)
+        for k in KINDS:
+            if k in o:
+                out.append('  %-42s %9.1f %9.1f %9.1f' % (
+                    KIND_NAMES[k], o[k]['p50_us'], o[k]['p99_us'],
+                    o[k]['max_us']))
+        for k in ('vfio-pwrite', 'vfio-mmap', 'eventfd'):
+            r = o.get('doorbell/' + k)
+            if r:
+                out.append('  %-42s %8.2fx %8.2fx %8.2fx' % (
+                    'ratio driver/' + k, r['p50_us'], r['p99_us'],
+                    r['max_us']))
+    out.append('')
+    out.append('%-40s %10s %10s %10s' % ('ivshmem-chan (%s idle)' %
+                                         res['kernel'], 'p50 us', 'p99 us',
                                          'msgs/s'))
-    lat = res['latency']
-    for k in ('eventfd', 'doorbell', 'doorbell2'):
-        if k in lat:
-            name = {'eventfd': 'eventfd round trip (2 threads, baseline)',
-                    'doorbell': 'doorbell round trip (2 peers, 1 guest)',
-                    'doorbell2': 'doorbell round trip (2 guests)'}[k]
-            out.append('%-40s %10.1f %10.1f %10s' % (
-                name, lat[k]['p50_us'], lat[k]['p99_us'], '-'))
     for k, v in sorted(res['chan'].items()):
         out.append('%-40s %10.0f %10.0f %10.0f' % (
             'ivshmem-chan request, ' + k, v['p50_us'], v['p99_us'],
             v['rate']))
-    db = lat.get('doorbell')
+    db = res['latency'].get('%s idle' % res['kernel'], {}).get('doorbell')
     if db:
         out.append('ratios to the doorbell round trip (p50 / p99): ' +
                    ', '.join('%s %.2f / %.2f' % (
@@ -236,14 +415,10 @@ def table(res):
                        v['p99_us'] / db['p99_us'])
                        for k, v in sorted(res['chan'].items())
                        if k.endswith('window 1')))
-    ev = lat.get('eventfd')
-    for k in ('doorbell', 'doorbell2'):
-        if k in lat and ev:
-            out.append('%s / eventfd: p50 %.2fx, p99 %.2fx' % (
-                {'doorbell': 'doorbell (1 guest)',
-                 'doorbell2': 'doorbell (2 guests)'}[k],
-                lat[k]['p50_us'] / ev['p50_us'],
-                lat[k]['p99_us'] / ev['p99_us']))
+    out.append('')
+    out.append('what each way needs from the user:')
+    for r in NEEDS:
+        out.append('  %-16s %s' % r)
     out.append('')
     out.append('mappings and the host module (and build/bench/extra/*.json):')
     rows = res['extra']
@@ -261,8 +436,7 @@ def plots(res):
         return 'gnuplot not found: no plots'
     copy = res['copy']
     ram = copy.get('ram', {})
-    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
-               if k in copy]
+    methods = [k for k in COPY_METHODS if k in copy]
     dat = os.path.join(OUT, 'copy.dat')
     with open(dat, 'w') as f:
         f.write('# size ' + ' '.join('%s_w %s_r' % (k, k) for k in methods)
@@ -282,14 +456,17 @@ def plots(res):
                      for i, k in enumerate(methods))
     lat = os.path.join(OUT, 'latency.dat')
     with open(lat, 'w') as f:
-        rows = [({'doorbell2': 'doorbell 2 guests'}.get(k, k), v)
-                for k, v in sorted(res['latency'].items())] + \
-            [('chan ' + k, v) for k, v in sorted(res['chan'].items())
-             if k.endswith('window 1')]
-        for k, v in rows:
-            f.write('"%s" %.1f %.1f\n' % (k, v['p50_us'], v['p99_us']))
+        for cond, o in sorted(res['latency'].items()):
+            for k in KINDS:
+                if k in o:
+                    f.write('"%s %s" %.1f %.1f\n' % (
+                        cond, k, o[k]['p50_us'], o[k]['p99_us']))
+        for k, v in sorted(res['chan'].items()):
+            if k.endswith('window 1'):
+                f.write('"chan %s" %.1f %.1f\n' % (k, v['p50_us'],
+                                                   v['p99_us']))
     script = '''
-set terminal svg size 900,500 dynamic noenhanced
+set terminal svg size 1100,600 dynamic noenhanced
 set output '%(out)s/copy.svg'
 set title "copy bandwidth as a ratio to guest RAM memcpy\\n%(note)s"
 set logscale x 2
@@ -352,46 +529,85 @@ plot %s
 ''' % (OUT, note, cols)
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    fl = ivt.stock_flavor()
-    fl.build(ivt.build_progs())
+def bench_guests(fl, rt=None):
+    """Boot @fl's bench guest and its two-guest pair, and @rt's guest (a
+    PREEMPT_RT flavour) if given; return (results, bench lines by
+    kernel release, console)."""
+    results, lines = [], {}
     workdir = tempfile.mkdtemp(prefix='ivt-bench-')
     srv = ivt.Server(workdir, size='4M', vectors=1)
     _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
     _, u = ivt.plain_device(workdir, 'uio', 64 << 20, addr=7)
-    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u
-    g = ivt.Guest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
-                  devs, mem='2G', timeout=1800, workdir=workdir,
-                  kmods=['drivers/uio/uio', 'drivers/uio/uio_pci_generic'])
+    _, v = ivt.plain_device(workdir, 'vfio', 64 << 20, addr=8)
+    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u + v
+    g = ivt.Guest(fl, 'bench', fill(SCRIPT), devs, mem='2G', timeout=2400,
+                  workdir=workdir, kmods=kmods(fl), viommu=True)
     g.start()
-    results = g.wait()
+    results += g.wait()
     results.append(srv.stop())
-    lines = list(g.bench)
-    # Two guests on one server: the doorbell round trip across VMs.
+    lines[fl.release] = list(g.bench)
+    # Two guests on one server: the doorbell round trip across VMs, the
+    # driver's and then vfio-pci's on the same devices.
     wd2 = tempfile.mkdtemp(prefix='ivt-bench2-')
     srv2 = ivt.Server(wd2, size='4M', vectors=2)
     pair = []
     for role in ('pong', 'ping'):
-        pair.append(ivt.Guest(fl, 'bench_' + role, '''
-t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
-run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
-''' % (role, TRIPS), srv2.device(role), timeout=900, workdir=wd2).start())
+        pair.append(ivt.Guest(fl, 'bench_' + role,
+                              fill(PINGPONG, role=role), srv2.device(role),
+                              timeout=900, workdir=wd2, kmods=kmods(fl),
+                              viommu=True).start())
     for p in pair:
         results += p.wait()
-        lines += p.bench
+        lines[fl.release] += p.bench
     results.append(srv2.stop())
+    if rt:
+        wd3 = tempfile.mkdtemp(prefix='ivt-bench-rt-')
+        srv3 = ivt.Server(wd3, size='4M', vectors=1)
+        g3 = ivt.Guest(rt, 'bench_rt', fill(RT_SCRIPT),
+                       srv3.device('a', addr=4) + srv3.device('b', addr=5),
+                       timeout=1800, workdir=wd3, kmods=kmods(rt),
+                       viommu=True)
+        g3.start()
+        results += g3.wait()
+        results.append(srv3.stop())
+        lines[rt.release] = list(g3.bench)
+    return results, lines, g.console
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    progs = ivt.build_progs()
+    fl = ivt.stock_flavor()
+    fl.build(progs)
+    rt = None
+    if os.environ.get('BENCH_RT', '1') != '0':
+        try:
+            rt = ivt.make_flavor('6.1-rt', {})
+            rt.build(progs)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            print('note: no PREEMPT_RT rows: %s' % e)
+            rt = None
+    results, bylines, console = bench_guests(fl, rt)
+    lines = [ln for v in bylines.values() for ln in v]
     failed = [d for ok, d in results if ok is False]
     for d in failed:
         print('not ok - bench: ' + d)
-    copy, lat, chan = parse(lines)
-    hist = parse_hist(lines)
+    copy, chan = parse(bylines[fl.release])
+    lat = {}
+    for rel, v in bylines.items():
+        lat.update(parse_lat(v, rel))
+    hist = parse_hist(bylines[fl.release])
     res = {'machine': machine(),
            'kernel': fl.release,
+           'kernels': sorted(bylines),
+           'rounds': ROUNDS, 'trips': TRIPS,
+           'guest': 'QEMU q35 + intel-iommu (intremap=on), intel_iommu=on, '
+                    '2 vCPUs',
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
-           'latency': lat, 'hist': {k: {str(b): c for b, c in v.items()}
-                                    for k, v in hist.items()},
+           'latency': lat_summary(lat),
+           'hist': {k: {str(b): c for b, c in v.items()}
+                    for k, v in hist.items()},
            'chan': chan,
            'extra': measured_rows(lines) + extra_rows()}
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
@@ -404,7 +620,7 @@ run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
         f.write(text + '\n')
     print(text)
     print(plots(res))
-    print('json: %s/bench.json; console: %s' % (OUT, g.console))
+    print('json: %s/bench.json; console: %s' % (OUT, console))
     return 1 if failed or not copy else 0
 
 

@@ -11,7 +11,8 @@
  * for METHOD "ram" (memcpy between two malloc'ed buffers, the baseline)
  * and each NAME: PATH is mmap'ed shared (a /dev/ivshmemN, a sysfs
  * resource2 or resource2_wc file), or with ":rw" used with
- * pwrite()/pread() instead. Every size moves at least 64 MiB (or runs
+ * pwrite()/pread() instead; PATH "vfio:BDF" is BAR2 of a device bound to
+ * vfio-pci, mapped through its device fd (vfio_util.h). Every size moves at least 64 MiB (or runs
  * 0.2 s); the mapping is touched once before timing, so page faults are
  * not counted. Figures only: exits 0 unless a target cannot be opened.
  */
@@ -26,6 +27,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "vfio_util.h"
 
 #define MIN_SIZE	(4UL << 10)
 #define MAX_SIZE	(64UL << 20)
@@ -113,6 +116,19 @@ int main(int argc, char **argv)
 		if (rw)
 			*rw = 0;
 		tg[n].name = spec;
+		if (!strncmp(eq + 1, "vfio:", 5)) {
+			static struct vdev vd[8];
+
+			if (vdev_open(&vd[n], eq + 6, 0) ||
+			    vd[n].bar2.size < MAX_SIZE)
+				return 1;
+			tg[n].fd = vd[n].fd;
+			tg[n].size = vd[n].bar2.size;
+			tg[n].map = vd[n].shm;
+			memset(tg[n].map, 0, MAX_SIZE);
+			n++;
+			continue;
+		}
 		tg[n].fd = open(eq + 1, O_RDWR);
 		if (tg[n].fd < 0 || fstat(tg[n].fd, &st)) {
 			fprintf(stderr, "%s: %s\n", eq + 1, strerror(errno));
