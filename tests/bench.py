@@ -140,7 +140,7 @@ KMODS = ['drivers/uio/uio', 'drivers/uio/uio_pci_generic', 'virt/lib/irqbypass',
          'drivers/vfio/vfio', 'drivers/vfio/vfio_iommu_type1',
          'drivers/vfio/pci/vfio-pci-core', 'drivers/vfio/pci/vfio-pci']
 
-ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
 
 DOORBELLS = '''
 doorbells idle "" 1
@@ -381,6 +381,15 @@ def table(res):
             kr = copy[k]['read'].get(s, 0) / r if r else 0
             row += ' %7.2f/%-7.2f' % (kw, kr)
         out.append(row)
+    if 'mmap' in copy and 'read-write' in copy:
+        out.append('read()/write() as a ratio to the mmap copy (write / '
+                   'read): ' + ', '.join('%s %.2f/%.2f' % (
+                       size_name(sz),
+                       copy['read-write']['write'].get(sz, 0) /
+                       copy['mmap']['write'][sz],
+                       copy['read-write']['read'].get(sz, 0) /
+                       copy['mmap']['read'][sz])
+                       for sz in sorted(copy['mmap']['write'])))
     out.append('')
     out.append('doorbell round trip, median of %d rounds in which the '
                'driver and vfio-pci take turns on the same two devices '
