@@ -93,6 +93,11 @@ for mode in doorbell poll; do
 done
 '''
 
+# Every bench guest has one vCPU: under TCG on a shared host, waking a
+# second, halted vCPU costs a host thread wakeup (milliseconds when the
+# host is busy), which drowned every round trip in noise; with one vCPU
+# both ends of a round trip and the interrupt meet on one CPU.
+#
 # Shell helpers of every bench guest: load vfio-pci, move devices between
 # drivers (driver_override), find a device's /dev/ivshmemN.
 BIND = r'''
@@ -129,9 +134,12 @@ doorbells() {
 		A=$(dev_of $AP)
 		B=$(dev_of $BP)
 		run env $2 BENCH_HIST=$3 ivshmem_doorbell bench $A $B %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench ringcost $A %(trips)d "$1 r$r"
 		rebind vfio-pci $AP $BP
 		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r"
 		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r" mmap
+		run env $2 ivshmem_vfio_bench ringcost vfio:$AP %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench ringcost vfio:$AP:mmap %(trips)d "$1 r$r"
 	done
 }
 '''
@@ -218,7 +226,10 @@ def parse_hist(lines):
 
 COPY_METHODS = ('mmap', 'read-write', 'vfio', 'resource2', 'resource2_wc')
 KINDS = ('doorbell', 'vfio-pwrite', 'vfio-mmap', 'eventfd')
-KIND_NAMES = {'doorbell': 'driver (/dev/ivshmemN ioctl + eventfd)',
+RING_KINDS = ('ring driver', 'ring vfio-pwrite', 'ring vfio-mmap')
+KIND_NAMES = {'ring driver': 'send only: driver ioctl',
+              'ring vfio-pwrite': 'send only: vfio-pci pwrite',
+              'ring vfio-mmap': 'send only: vfio-pci BAR0 store','doorbell': 'driver (/dev/ivshmemN ioctl + eventfd)',
               'vfio-pwrite': 'vfio-pci (BAR0 pwrite + MSI-X eventfd)',
               'vfio-mmap': 'vfio-pci (BAR0 mmap + MSI-X eventfd)',
               'eventfd': 'eventfd, 2 threads (baseline)'}
@@ -238,8 +249,15 @@ def parse_lat(lines, kernel):
     for ln in lines:
         m = re.match(r'bench \[(\S+) r\d+\] (doorbell|eventfd|vfio-pwrite|'
                      r'vfio-mmap) round trip .*' + fig, ln)
+        if not m:
+            m = re.match(r'bench \[(\S+) r\d+\] (ring) cost (\S+)' + fig,
+                         ln)
+            if m:
+                m = (m.group(1), 'ring ' + m.group(3), m.groups()[3:])
+        else:
+            m = (m.group(1), m.group(2), m.groups()[2:])
         if m:
-            cond, kind, v = m.group(1), m.group(2), m.groups()[2:]
+            cond, kind, v = m
         else:
             m = re.match(r'bench two-guest (doorbell|vfio) round trip' + fig,
                          ln)
@@ -264,13 +282,15 @@ def lat_summary(lat):
             o[kind] = {k: median([r[k] for r in rounds])
                        for k in ('p50_us', 'p99_us', 'max_us')}
             o[kind]['rounds'] = rounds
-        db = kinds.get('doorbell')
-        for base in ('vfio-pwrite', 'vfio-mmap', 'eventfd'):
-            other = kinds.get(base)
+        for a, base in (('doorbell', 'vfio-pwrite'),
+                        ('doorbell', 'vfio-mmap'), ('doorbell', 'eventfd'),
+                        ('ring driver', 'ring vfio-pwrite'),
+                        ('ring driver', 'ring vfio-mmap')):
+            db, other = kinds.get(a), kinds.get(base)
             if not db or not other:
                 continue
             n = min(len(db), len(other))
-            o['doorbell/' + base] = {
+            o[a + '/' + base] = {
                 k: median([db[i][k] / other[i][k] for i in range(n)])
                 for k in ('p50_us', 'p99_us', 'max_us')}
     return out
@@ -397,16 +417,20 @@ def table(res):
     out.append('%-44s %9s %9s %9s' % ('', 'p50', 'p99', 'max'))
     for cond, o in sorted(res['latency'].items()):
         out.append('[%s]' % cond)
-        for k in KINDS:
+        for k in KINDS + RING_KINDS:
             if k in o:
                 out.append('  %-42s %9.1f %9.1f %9.1f' % (
                     KIND_NAMES[k], o[k]['p50_us'], o[k]['p99_us'],
                     o[k]['max_us']))
-        for k in ('vfio-pwrite', 'vfio-mmap', 'eventfd'):
-            r = o.get('doorbell/' + k)
+        for k in ('doorbell/vfio-pwrite', 'doorbell/vfio-mmap',
+                  'doorbell/eventfd', 'ring driver/ring vfio-pwrite',
+                  'ring driver/ring vfio-mmap'):
+            r = o.get(k)
             if r:
                 out.append('  %-42s %8.2fx %8.2fx %8.2fx' % (
-                    'ratio driver/' + k, r['p50_us'], r['p99_us'],
+                    'ratio ' + k.replace('doorbell', 'driver').replace(
+                        'ring driver', 'send driver').replace(
+                        'ring vfio', 'vfio'), r['p50_us'], r['p99_us'],
                     r['max_us']))
     out.append('')
     out.append('%-40s %10s %10s %10s' % ('ivshmem-chan (%s idle)' %
@@ -550,7 +574,7 @@ def bench_guests(fl, rt=None):
     _, v = ivt.plain_device(workdir, 'vfio', 64 << 20, addr=8)
     devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u + v
     g = ivt.Guest(fl, 'bench', fill(SCRIPT), devs, mem='2G', timeout=2400,
-                  workdir=workdir, kmods=kmods(fl), viommu=True)
+                  workdir=workdir, kmods=kmods(fl), viommu=True, smp=1)
     g.start()
     results += g.wait()
     results.append(srv.stop())
@@ -564,7 +588,7 @@ def bench_guests(fl, rt=None):
         pair.append(ivt.Guest(fl, 'bench_' + role,
                               fill(PINGPONG, role=role), srv2.device(role),
                               timeout=900, workdir=wd2, kmods=kmods(fl),
-                              viommu=True).start())
+                              viommu=True, smp=1).start())
     for p in pair:
         results += p.wait()
         lines[fl.release] += p.bench
@@ -575,7 +599,7 @@ def bench_guests(fl, rt=None):
         g3 = ivt.Guest(rt, 'bench_rt', fill(RT_SCRIPT),
                        srv3.device('a', addr=4) + srv3.device('b', addr=5),
                        timeout=1800, workdir=wd3, kmods=kmods(rt),
-                       viommu=True)
+                       viommu=True, smp=1)
         g3.start()
         results += g3.wait()
         results.append(srv3.stop())
@@ -611,7 +635,7 @@ def main():
            'kernels': sorted(bylines),
            'rounds': ROUNDS, 'trips': TRIPS,
            'guest': 'QEMU q35 + intel-iommu (intremap=on), intel_iommu=on, '
-                    '2 vCPUs',
+                    '1 vCPU',
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
            'latency': lat_summary(lat),

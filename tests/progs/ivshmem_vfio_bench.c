@@ -18,6 +18,12 @@
  *	the same across two guests on one server; peers meet on a board 2 MiB
  *	into BAR2. Ping prints "bench two-guest vfio round trip: ...".
  *
+ *   ivshmem_vfio_bench ringcost DEV|vfio:BDF[:mmap] N LABEL
+ *	the sending side alone: N doorbell writes to peer 0xffff, which
+ *	no device has (QEMU drops them), through /dev/ivshmemN's
+ *	IVSHMEM_IOCTL_RING or vfio-pci's pwrite()/BAR0 mapping; prints
+ *	  bench [LABEL] ring cost KIND: n=N p50=X us p99=Y us max=Z us
+ *
  * BENCH_FIFO=PRIO runs the threads at SCHED_FIFO PRIO. Exits non-zero if
  * the device cannot be set up or an interrupt is lost.
  */
@@ -26,6 +32,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
+
+#include <linux/ivshmem.h>
 
 #include "vfio_util.h"
 
@@ -218,16 +226,60 @@ static int cmd_pingpong(const char *role, const char *bdf, int n)
 	return lost || bad;
 }
 
+static int cmd_ringcost(const char *target, int n, const char *label)
+{
+	uint64_t *lat = calloc(n, sizeof(*lat));
+	struct ivshmem_ring req = { .peer = 0xffff };
+	const char *kind = "driver";
+	char what[160], bdf[64];
+	struct vdev v;
+	int fd = -1, i;
+
+	set_fifo();
+	if (!strncmp(target, "vfio:", 5)) {
+		int use_mmap;
+
+		snprintf(bdf, sizeof(bdf), "%s", target + 5);
+		use_mmap = strstr(bdf, ":mmap") != NULL;
+		if (use_mmap)
+			*strstr(bdf, ":mmap") = 0;
+		if (vdev_open(&v, bdf, use_mmap))
+			return 1;
+		if (use_mmap && !v.regs)
+			return 0;
+		kind = use_mmap ? "vfio-mmap" : "vfio-pwrite";
+	} else {
+		fd = open(target, O_RDWR);
+		if (fd < 0)
+			return perror(target), 1;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t t0 = now_ns();
+		int r = fd >= 0 ? ioctl(fd, IVSHMEM_IOCTL_RING, &req) :
+				  vdev_ring(&v, 0xffff, 0);
+
+		lat[i] = now_ns() - t0;
+		if (r)
+			return perror("ring"), 1;
+	}
+	snprintf(what, sizeof(what), "[%s] ring cost %s", label, kind);
+	print_lat(what, lat, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc >= 6 && !strcmp(argv[1], "doorbell"))
 		return cmd_doorbell(argv[2], argv[3], atoi(argv[4]), argv[5],
 				    argc > 6 && !strcmp(argv[6], "mmap"));
+	if (argc == 5 && !strcmp(argv[1], "ringcost"))
+		return cmd_ringcost(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 5 && !strcmp(argv[1], "pingpong"))
 		return cmd_pingpong(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr,
 		"usage: ivshmem_vfio_bench doorbell BDF_A BDF_B N LABEL [mmap]\n"
-		"       ivshmem_vfio_bench pingpong ping|pong BDF N\n");
+		"       ivshmem_vfio_bench pingpong ping|pong BDF N\n"
+		"       ivshmem_vfio_bench ringcost DEV|vfio:BDF[:mmap] N LABEL\n");
 	return 2;
 }
