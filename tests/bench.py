@@ -585,14 +585,18 @@ set grid
 plot %(cols)s
 set output '%(out)s/latency.svg'
 unset logscale x
-set title "round trip latency (us)\\n%(note)s"
+set title "round trip latency (us, log scale): driver, vfio-pci, eventfd, per kernel and load\\n%(note)s"
 set format x '%%g'
+set logscale y
+set yrange [1:*]
 set style data histograms
 set style fill solid 0.6
 set xtics rotate by -30
 set xlabel ''
 set ylabel 'us'
 plot '%(lat)s' u 2:xtic(1) t 'p50', '' u 3 t 'p99'
+unset logscale y
+set yrange [*:*]
 %(hist)s''' % {'out': OUT, 'note': note, 'cols': cols, 'lat': lat,
        'hist': hist_plot(res, note)}
     r = subprocess.run([gp], input=script, text=True,
