@@ -225,6 +225,7 @@ GUEST_PROGS = [
     ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),
     ('tests/progs/ivshmem_bench.c', 'ivshmem_bench'),
     ('tests/progs/ivshmem_vfio_bench.c', 'ivshmem_vfio_bench'),
+    ('tests/progs/ivshmem_rwfault.c', 'ivshmem_rwfault'),
 ]
 GUEST_SCRIPTS = [('tests/host/e2e.sh', 'host_e2e.sh')]
 SERVER = os.path.join(BUILD, 'ivshmem-server')
@@ -888,6 +889,8 @@ eq "mmap sees what write() wrote" \
 eq "read() sees what mmap wrote" \
 	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
 run ivshmem_test badinput $D
+# read()/write() with buffers that fault (guest/cdev.c's direct copy).
+run ivshmem_rwfault $D
 run ivshmem_test memtype $D
 # A RAM disk gives memmodel a block device for O_DIRECT (brd is a module
 # on every kernel of the matrix).
