@@ -96,22 +96,100 @@ static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
 	return fixed_size_llseek(file, offset, whence, idev->shm_size);
 }
 
+/**
+ * ivshmem_rw_direct() - copy between user memory and BAR2 without faulting
+ * @shm: BAR2's kernel mapping at the file offset
+ * @ubuf: user memory, checked with access_ok()
+ * @n: bytes to copy
+ * @to_user: true to copy from @shm to @ubuf
+ *
+ * The fast path of read() and write(): one copy, no bounce buffer. Page
+ * faults are disabled, so a user page that is not present (swapped out,
+ * never touched, userfaultfd, FUSE, another device's mapping not yet
+ * faulted in) stops the copy short instead of sleeping in the fault with
+ * the caller inside ivshmem_srcu. The _inatomic copies do not zero-fill
+ * what they could not copy: toward BAR2 only the caller's own bytes are
+ * stored, each at its own offset, never zeroes.
+ *
+ * Context: inside ivshmem_srcu; does not sleep.
+ * Return: bytes copied, from 0 to @n.
+ */
+static size_t ivshmem_rw_direct(void *shm, char __user *ubuf, size_t n,
+				bool to_user)
+{
+	unsigned long left;
+
+	pagefault_disable();
+	if (to_user)
+		left = __copy_to_user_inatomic(ubuf, shm, n);
+	else
+		left = __copy_from_user_inatomic(shm, ubuf, n);
+	pagefault_enable();
+	return n - left;
+}
+
+/**
+ * ivshmem_rw_bounce() - copy through a kernel buffer, faulting outside SRCU
+ * @idev: the device
+ * @bounce: kernel buffer of at least @n bytes
+ * @ubuf: user memory
+ * @off: offset in BAR2
+ * @n: bytes to copy
+ * @to_user: true to copy from BAR2 to @ubuf
+ *
+ * The slow path, for what ivshmem_rw_direct() could not copy: user memory
+ * is touched only outside ivshmem_srcu, where a fault may sleep as long
+ * as userspace likes (removal must not wait for it), and a faulting
+ * copy_from_user(), which zero-fills what it could not copy, writes its
+ * zeroes into @bounce, not into the shared memory: BAR2 gets exactly the
+ * bytes that were copied.
+ *
+ * Context: process context, may sleep; enters ivshmem_srcu.
+ * Return: bytes copied (less than @n after a fault), or -ENODEV once the
+ * device is gone.
+ */
+static ssize_t ivshmem_rw_bounce(struct ivshmem_dev *idev, void *bounce,
+				 char __user *ubuf, loff_t off, size_t n,
+				 bool to_user)
+{
+	unsigned long left = 0;
+	bool gone = false;
+	int idx;
+
+	if (!to_user)
+		left = copy_from_user(bounce, ubuf, n);
+
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive))
+		gone = true;
+	else if (to_user)
+		memcpy(bounce, idev->shm + off, n);
+	else
+		memcpy(idev->shm + off, bounce, n - left);
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	if (gone)
+		return -ENODEV;
+
+	if (to_user)
+		left = copy_to_user(ubuf, bounce, n);
+	return n - left;
+}
+
 /*
  * Move @count bytes between user memory and BAR2 at *@ppos, chunk by
- * chunk through a kernel bounce buffer. User memory is touched only
- * outside ivshmem_srcu: a copy may sleep in a fault for as long as
- * userspace likes (FUSE, userfaultfd), and removal must not wait for it.
- * The bounce buffer also keeps a faulting copy_from_user(), which
- * zero-fills what it could not copy, from writing zeroes into the shared
- * memory. @to_user selects the direction. Returns bytes moved, or an
- * errno if none were.
+ * chunk: each chunk is copied directly inside ivshmem_srcu with page
+ * faults disabled (ivshmem_rw_direct()), and whatever a fault left of it
+ * goes through a kernel bounce buffer with user memory touched outside
+ * SRCU (ivshmem_rw_bounce()), allocated on the first fault only. Chunks
+ * keep a huge read or write interruptible. @to_user selects the
+ * direction. Returns bytes moved, or an errno if none were.
  */
 static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 			  loff_t *ppos, bool to_user)
 {
 	struct ivshmem_dev *idev = to_idev(file);
 	ssize_t avail, done = 0;
-	void *bounce;
+	void *bounce = NULL;
 	int idx;
 
 	if (!READ_ONCE(idev->alive))
@@ -120,40 +198,53 @@ static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 	if (avail <= 0)
 		/* Writing at the end of a fixed-size device: no space. */
 		return (avail == 0 && count && !to_user) ? -ENOSPC : avail;
-	bounce = kvmalloc(min_t(size_t, avail, IVSHMEM_RW_CHUNK), GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
+	/* The _inatomic copies leave this check to their caller. */
+	if (!access_ok(ubuf, avail))
+		return -EFAULT;
 
 	while (done < avail) {
 		size_t n = min_t(size_t, avail - done, IVSHMEM_RW_CHUNK);
 		loff_t off = *ppos + done;
-		unsigned long left = 0;
+		size_t got = 0;
+		ssize_t ret;
 		bool gone = false;
-
-		if (!to_user)
-			left = copy_from_user(bounce, ubuf + done, n);
 
 		idx = srcu_read_lock(&ivshmem_srcu);
 		if (!READ_ONCE(idev->alive))
 			gone = true;
-		else if (to_user)
-			memcpy(bounce, idev->shm + off, n);
 		else
-			memcpy(idev->shm + off, bounce, n - left);
+			got = ivshmem_rw_direct(idev->shm + off, ubuf + done, n,
+						to_user);
 		srcu_read_unlock(&ivshmem_srcu, idx);
 		if (gone) {
 			if (!done)
 				done = -ENODEV;
 			break;
 		}
-
-		if (to_user)
-			left = copy_to_user(ubuf + done, bounce, n);
-		done += n - left;
-		if (left) {
-			if (!done)
-				done = -EFAULT;
-			break;
+		done += got;
+		if (got < n) {
+			if (!bounce)
+				bounce = kvmalloc(min_t(size_t, avail,
+							IVSHMEM_RW_CHUNK),
+						  GFP_KERNEL);
+			if (!bounce) {
+				if (!done)
+					done = -ENOMEM;
+				break;
+			}
+			ret = ivshmem_rw_bounce(idev, bounce, ubuf + done,
+						off + got, n - got, to_user);
+			if (ret < 0) {
+				if (!done)
+					done = ret;
+				break;
+			}
+			done += ret;
+			if ((size_t)ret < n - got) {
+				if (!done)
+					done = -EFAULT;
+				break;
+			}
 		}
 		if (done < avail) {
 			if (fatal_signal_pending(current))

@@ -49,17 +49,23 @@ SCRIPT = r'''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 A=$(dev_by_size 4194304 | head -1)
 B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+AP=$(pci_of $A)
+BP=$(pci_of $B)
 C=$(dev_by_size 67108864 | head -1)
-U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done)
+U=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done | head -1)
+V=$(for d in /dev/ivshmem*; do [ $d != $C ] && [ $d != $U ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 67108864 ] && echo $d; done | head -1)
 UP=$(pci_of $U)
+VP=$(pci_of $V)
+%(bind)s
 # The seeds' way: uio_pci_generic and the sysfs resource files.
-echo $UP > /sys/bus/pci/drivers/ivshmem/unbind
 t "insmod uio.ko" insmod /lib/kmods/uio.ko
 t "insmod uio_pci_generic.ko" insmod /lib/kmods/uio_pci_generic.ko
-echo "1af4 1110" > /sys/bus/pci/drivers/uio_pci_generic/new_id
-eq "uio_pci_generic bound to $UP" "$(basename $(readlink /sys/bus/pci/devices/$UP/driver))" uio_pci_generic
+rebind uio_pci_generic $UP
 R=/sys/bus/pci/devices/$UP
 ls -l $R/resource2 $R/resource2_wc
+# vfio-pci: BAR2 mmap through the device fd.
+rebind vfio-pci $VP
+ls -l /dev/vfio/
 # Page faults per 2 MiB of a fresh mapping, against anonymous THP.
 run ivshmem_test bench $C
 # The host module's region creation (ADD + ATTACH) against memset, and
@@ -68,8 +74,95 @@ t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
 t "insmod ivshmem_hsm_double.ko" insmod /lib/ivshmem/ivshmem_hsm_double.ko
 run bench_region 512 3
 t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
-run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc
-run env BENCH_HIST=1 ivshmem_doorbell bench $A $B %(trips)d "idle"
+run ivshmem_bench copy mmap=$C read-write=$C:rw resource2=$R/resource2 resource2_wc=$R/resource2_wc vfio=vfio:$VP
+%(doorbells)s
+%(irqtrace)s
+'''
+
+# Every bench guest has one vCPU: under TCG on a shared host, waking a
+# second, halted vCPU costs a host thread wakeup (milliseconds when the
+# host is busy), which drowned every round trip in noise; with one vCPU
+# both ends of a round trip and the interrupt meet on one CPU.
+#
+# Shell helpers of every bench guest: load vfio-pci, move devices between
+# drivers (driver_override), find a device's /dev/ivshmemN.
+BIND = r'''
+for m in irqbypass vfio vfio_virqfd vfio_iommu_type1 vfio-pci-core vfio-pci; do
+	[ -e /lib/kmods/$m.ko ] && t "insmod $m.ko" insmod /lib/kmods/$m.ko
+done
+# rebind DRIVER BDF...: unbind each device, bind it to DRIVER.
+rebind() {
+	_drv=$1
+	shift
+	for _p; do
+		echo $_drv > /sys/bus/pci/devices/$_p/driver_override
+		[ -e /sys/bus/pci/devices/$_p/driver ] &&
+			echo $_p > /sys/bus/pci/devices/$_p/driver/unbind
+		echo $_p > /sys/bus/pci/drivers_probe
+		eq "$_p bound to $_drv" "$(basename $(readlink /sys/bus/pci/devices/$_p/driver))" $_drv
+	done
+}
+# dev_of BDF: the /dev/ivshmemN of a device bound to ivshmem.
+dev_of() {
+	for _s in /sys/class/ivshmem/ivshmem*; do
+		[ "$(basename $(readlink $_s/device))" = $1 ] && echo /dev/${_s##*/}
+	done
+}
+hog() {
+	while :; do :; done
+}
+# The doorbell round trip: the driver and vfio-pci take turns on the
+# same two devices, %(rounds)d rounds, idle and then with two CPU hogs
+# (the round-trip threads at SCHED_FIFO 50).
+doorbells() {
+	for r in $(seq %(rounds)d); do
+		rebind ivshmem $AP $BP
+		A=$(dev_of $AP)
+		B=$(dev_of $BP)
+		run env $2 BENCH_HIST=$3 ivshmem_doorbell bench $A $B %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench ringcost $A %(trips)d "$1 r$r"
+		rebind vfio-pci $AP $BP
+		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench doorbell $AP $BP %(trips)d "$1 r$r" mmap
+		run env $2 ivshmem_vfio_bench ringcost vfio:$AP %(trips)d "$1 r$r"
+		run env $2 ivshmem_vfio_bench ringcost vfio:$AP:mmap %(trips)d "$1 r$r"
+	done
+}
+'''
+
+KMODS = ['drivers/uio/uio', 'drivers/uio/uio_pci_generic', 'virt/lib/irqbypass',
+         'drivers/vfio/vfio', 'drivers/vfio/vfio_iommu_type1',
+         'drivers/vfio/pci/vfio-pci-core', 'drivers/vfio/pci/vfio-pci']
+
+ROUNDS = int(os.environ.get('BENCH_ROUNDS', '5'))
+
+DOORBELLS = '''
+doorbells idle "" 1
+hog &
+H1=$!
+hog &
+H2=$!
+doorbells hogs-fifo BENCH_FIFO=50 0
+kill $H1 $H2
+'''
+
+PINGPONG = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+%(bind)s
+P=$(pci_of /dev/ivshmem0)
+run env BENCH_HIST=1 ivshmem_doorbell pingpong %(role)s /dev/ivshmem0 %(trips)d
+rebind vfio-pci $P
+run ivshmem_vfio_bench pingpong %(role)s $P %(trips)d
+'''
+
+# samples/ivshmem-chan on two vCPUs (its polling mode spins for the
+# peer: on one vCPU it waits out a time slice instead), with the driver's
+# round trip there as its own baseline.
+CHAN_SCRIPT = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=$(ls /dev/ivshmem* | head -1)
+B=$(ls /dev/ivshmem* | sed -n 2p)
+run ivshmem_doorbell bench $A $B %(trips)d "2-vcpus r1"
 OP=ivshmem-chan-operator
 RS=ivshmem-chan-responder
 for mode in doorbell poll; do
@@ -83,6 +176,71 @@ for mode in doorbell poll; do
 	wait $R
 done
 '''
+
+# Where the doorbell's microseconds go inside the guest: the time from
+# each MSI-X handler's entry to its exit (the irq tracepoints), driver
+# and vfio-pci, one short round-trip run each with tracing on; the
+# deltas are printed for tests/bench.py to take the percentiles of.
+IRQTRACE = '''
+T=/sys/kernel/tracing
+mount -t tracefs nodev $T 2>/dev/null
+irqtrace() {
+	_l=$1
+	shift
+	echo > $T/trace
+	echo 1 > $T/events/irq/irq_handler_entry/enable
+	echo 1 > $T/events/irq/irq_handler_exit/enable
+	"$@" > /dev/null
+	echo 0 > $T/events/irq/irq_handler_entry/enable
+	echo 0 > $T/events/irq/irq_handler_exit/enable
+	awk -v l="$_l" '
+		/irq_handler_entry:/ {
+			sub(":", "", $4); split($0, a, "irq="); split(a[2], b, " ")
+			n = $0; sub(/.*name=/, "", n)
+			t[b[1]] = $4; nm[b[1]] = n
+		}
+		/irq_handler_exit:/ {
+			sub(":", "", $4); split($0, a, "irq="); split(a[2], b, " ")
+			if (b[1] in t && nm[b[1]] ~ /ivshmem|vfio/) {
+				k = nm[b[1]] ~ /vfio/ ? "vfio" : "driver"
+				d[k] = d[k] " " int(($4 - t[b[1]]) * 1e6 + 0.5)
+				delete t[b[1]]
+			}
+		}
+		END { for (k in d) print "bench irqtime [" l "] " k ":" d[k] }' $T/trace
+}
+rebind ivshmem $AP $BP
+irqtrace idle ivshmem_doorbell bench $(dev_of $AP) $(dev_of $BP) 1000 trace
+rebind vfio-pci $AP $BP
+irqtrace idle ivshmem_vfio_bench doorbell $AP $BP 1000 trace
+'''
+
+RT_SCRIPT = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+%(bind)s
+AP=$(pci_of $(ls /dev/ivshmem* | head -1))
+BP=$(pci_of $(ls /dev/ivshmem* | sed -n 2p))
+%(doorbells)s
+%(irqtrace)s
+'''
+
+
+def kmods(fl):
+    """uio and vfio-pci's modules of @fl's kernel (6.1 has vfio_virqfd
+    apart, 6.12 in vfio.ko)."""
+    have = lambda m: any(os.path.exists('/lib/modules/%s/kernel/%s.ko%s' % (
+        fl.release, m, x)) for x in ('', '.xz', '.zst'))
+    return [m for m in KMODS[:4] + ['drivers/vfio/vfio_virqfd'] + KMODS[4:]
+            if have(m)]
+
+
+def fill(script, **kw):
+    """@script with the shell helpers and the counts filled in."""
+    kw.update(trips=TRIPS, msgs=MSGS, rounds=ROUNDS)
+    kw['doorbells'] = DOORBELLS
+    return (script.replace('%(bind)s', BIND).replace(
+        '%(doorbells)s', DOORBELLS).replace('%(irqtrace)s',
+                                            IRQTRACE.replace('%', '%%'))) % kw
 
 
 def machine():
@@ -114,25 +272,101 @@ def parse_hist(lines):
     return hist
 
 
+COPY_METHODS = ('mmap', 'read-write', 'vfio', 'resource2', 'resource2_wc')
+KINDS = ('doorbell', 'vfio-pwrite', 'vfio-mmap', 'eventfd')
+RING_KINDS = ('ring driver', 'ring vfio-pwrite', 'ring vfio-mmap')
+KIND_NAMES = {'ring driver': 'send only: driver ioctl',
+              'ring vfio-pwrite': 'send only: vfio-pci pwrite',
+              'ring vfio-mmap': 'send only: vfio-pci BAR0 store','doorbell': 'driver (/dev/ivshmemN ioctl + eventfd)',
+              'vfio-pwrite': 'vfio-pci (BAR0 pwrite + MSI-X eventfd)',
+              'vfio-mmap': 'vfio-pci (BAR0 mmap + MSI-X eventfd)',
+              'eventfd': 'eventfd, 2 threads (baseline)'}
+
+
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] +
+                                              v[len(v) // 2]) / 2.0
+
+
+def parse_lat(lines, kernel):
+    """Round trips: {condition: {kind: [{p50_us, p99_us, max_us}, ...]}},
+    one entry per round; @kernel prefixes the condition."""
+    lat = {}
+    fig = r': n=\d+ p50=([\d.]+) us p99=([\d.]+) us max=([\d.]+) us'
+    for ln in lines:
+        m = re.match(r'bench \[(\S+) r\d+\] (doorbell|eventfd|vfio-pwrite|'
+                     r'vfio-mmap) round trip .*' + fig, ln)
+        if not m:
+            m = re.match(r'bench \[(\S+) r\d+\] (ring) cost (\S+)' + fig,
+                         ln)
+            if m:
+                m = (m.group(1), 'ring ' + m.group(3), m.groups()[3:])
+        else:
+            m = (m.group(1), m.group(2), m.groups()[2:])
+        if m:
+            cond, kind, v = m
+        else:
+            m = re.match(r'bench two-guest (doorbell|vfio) round trip' + fig,
+                         ln)
+            if not m:
+                continue
+            cond, v = 'two-guest', m.groups()[1:]
+            kind = 'vfio-pwrite' if m.group(1) == 'vfio' else 'doorbell'
+        lat.setdefault('%s %s' % (kernel, cond), {}).setdefault(
+            kind, []).append({'p50_us': float(v[0]), 'p99_us': float(v[1]),
+                              'max_us': float(v[2])})
+    return lat
+
+
+def parse_irqtime(lines, kernel):
+    """MSI-X handler durations (us) from IRQTRACE: {kernel: {kind:
+    {n, mean_us, p50_us, p99_us, max_us}}}."""
+    out = {}
+    for ln in lines:
+        m = re.match(r'bench irqtime \[\S+\] (\S+):((?: \d+)+)$', ln)
+        if not m:
+            continue
+        v = sorted(int(x) for x in m.group(2).split())
+        out.setdefault(kernel, {})[m.group(1)] = {
+            'n': len(v), 'mean_us': sum(v) / float(len(v)),
+            'p50_us': v[len(v) // 2], 'p99_us': v[len(v) * 99 // 100],
+            'max_us': v[-1]}
+    return out
+
+
+def lat_summary(lat):
+    """Per condition and kind the median over rounds of p50, p99, max;
+    the ratios driver/vfio and driver/eventfd, each the median of the
+    ratios of one round (the figures nearest in time)."""
+    out = {}
+    for cond, kinds in lat.items():
+        o = out[cond] = {}
+        for kind, rounds in kinds.items():
+            o[kind] = {k: median([r[k] for r in rounds])
+                       for k in ('p50_us', 'p99_us', 'max_us')}
+            o[kind]['rounds'] = rounds
+        for a, base in (('doorbell', 'vfio-pwrite'),
+                        ('doorbell', 'vfio-mmap'), ('doorbell', 'eventfd'),
+                        ('ring driver', 'ring vfio-pwrite'),
+                        ('ring driver', 'ring vfio-mmap')):
+            db, other = kinds.get(a), kinds.get(base)
+            if not db or not other:
+                continue
+            n = min(len(db), len(other))
+            o[a + '/' + base] = {
+                k: median([db[i][k] / other[i][k] for i in range(n)])
+                for k in ('p50_us', 'p99_us', 'max_us')}
+    return out
+
+
 def parse(lines):
-    copy, lat, chan = {}, {}, {}
+    copy, chan = {}, {}
     for ln in lines:
         m = re.match(r'bench copy (\S+) (write|read) (\d+) ([\d.]+)', ln)
         if m:
             copy.setdefault(m.group(1), {}).setdefault(m.group(2), {})[
                 int(m.group(3))] = float(m.group(4))
-            continue
-        m = re.match(r'bench \[[^]]*\] (doorbell|eventfd) round trip.*'
-                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
-        if m:
-            lat[m.group(1)] = {'p50_us': float(m.group(2)),
-                               'p99_us': float(m.group(3))}
-            continue
-        m = re.match(r'bench two-guest doorbell round trip: n=\d+ '
-                     r'p50=([\d.]+) us p99=([\d.]+) us', ln)
-        if m:
-            lat['doorbell2'] = {'p50_us': float(m.group(1)),
-                                'p99_us': float(m.group(2))}
             continue
         m = re.match(r'bench chan (\S+) window (\d+): n=(\d+) p50=(\d+) us '
                      r'p99=(\d+) us rate=(\d+)/s', ln)
@@ -140,7 +374,7 @@ def parse(lines):
             chan['%s window %s' % (m.group(1), m.group(2))] = {
                 'n': int(m.group(3)), 'p50_us': float(m.group(4)),
                 'p99_us': float(m.group(5)), 'rate': float(m.group(6))}
-    return copy, lat, chan
+    return copy, chan
 
 
 def measured_rows(lines):
@@ -185,6 +419,27 @@ def size_name(s):
     return '%d MiB' % (s >> 20) if s >= 1 << 20 else '%d KiB' % (s >> 10)
 
 
+# What each alternative asks of its user (tests/bench.py sets each up as
+# written here; README's make bench section repeats it).
+NEEDS = [
+    ('ivshmem driver', 'a /dev/ivshmemN with the permissions udev gives '
+     'it (no root, no taint but the out-of-tree O until merged); the '
+     'device stays shared: many processes, read/write/mmap/doorbell, '
+     'kernel users (dma-buf)'),
+    ('vfio-pci', 'root to bind (driver_override) and /dev/vfio/N access; '
+     'an IOMMU in the guest (here QEMU q35 + intel-iommu, '
+     'intel_iommu=on); without one CONFIG_VFIO_NOIOMMU, which Debian\'s '
+     '6.1 and 6.12 kernels do not build, and enable_unsafe_noiommu_mode=1, '
+     'which taints (TAINT_USER) and needs CAP_SYS_RAWIO; one process owns '
+     'the device (one container; the group fd is exclusive)'),
+    ('uio_pci_generic', 'root to bind (new_id or driver_override) and to '
+     'map sysfs resource2 (root-only file); no doorbell interrupt: it '
+     'drives INTx only, ivshmem signals with MSI-X (the kernel says "No '
+     'IRQ assigned to device"), so a peer can only be polled; no taint; '
+     'unbind does not revoke a resource2 mapping'),
+]
+
+
 def table(res):
     out = []
     m = res['machine']
@@ -196,8 +451,7 @@ def table(res):
                    'measure software overhead only (QEMU_ACCEL=kvm on a KVM '
                    'host for the real thing)')
     copy = res['copy']
-    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
-               if k in copy]
+    methods = [k for k in COPY_METHODS if k in copy]
     out.append('')
     out.append('copy bandwidth: guest RAM MB/s, others as ratio to it '
                '(write / read)')
@@ -213,22 +467,54 @@ def table(res):
             kr = copy[k]['read'].get(s, 0) / r if r else 0
             row += ' %7.2f/%-7.2f' % (kw, kr)
         out.append(row)
+    if 'mmap' in copy and 'read-write' in copy:
+        out.append('read()/write() as a ratio to the mmap copy (write / '
+                   'read): ' + ', '.join('%s %.2f/%.2f' % (
+                       size_name(sz),
+                       copy['read-write']['write'].get(sz, 0) /
+                       copy['mmap']['write'][sz],
+                       copy['read-write']['read'].get(sz, 0) /
+                       copy['mmap']['read'][sz])
+                       for sz in sorted(copy['mmap']['write'])))
     out.append('')
-    out.append('%-40s %10s %10s %10s' % ('latency', 'p50 us', 'p99 us',
+    out.append('doorbell round trip, median of %d rounds in which the '
+               'driver and vfio-pci take turns on the same two devices '
+               '(us):' % res['rounds'])
+    out.append('%-44s %9s %9s %9s' % ('', 'p50', 'p99', 'max'))
+    for cond, o in sorted(res['latency'].items()):
+        out.append('[%s]' % cond)
+        for k in KINDS + RING_KINDS:
+            if k in o:
+                out.append('  %-42s %9.1f %9.1f %9.1f' % (
+                    KIND_NAMES[k], o[k]['p50_us'], o[k]['p99_us'],
+                    o[k]['max_us']))
+        for k in ('doorbell/vfio-pwrite', 'doorbell/vfio-mmap',
+                  'doorbell/eventfd', 'ring driver/ring vfio-pwrite',
+                  'ring driver/ring vfio-mmap'):
+            r = o.get(k)
+            if r:
+                out.append('  %-42s %8.2fx %8.2fx %8.2fx' % (
+                    'ratio ' + k.replace('doorbell', 'driver').replace(
+                        'ring driver', 'send driver').replace(
+                        'ring vfio', 'vfio'), r['p50_us'], r['p99_us'],
+                    r['max_us']))
+    for kern, kinds in sorted(res.get('irqtime', {}).items()):
+        out.append('MSI-X handler entry to exit (irq tracepoints, 1 us '
+                   'ticks), %s: ' % kern + '; '.join(
+                       '%s n=%d mean %.2f p50 %d p99 %d max %d us' % (
+                           k, v['n'], v['mean_us'], v['p50_us'],
+                           v['p99_us'], v['max_us'])
+                       for k, v in sorted(kinds.items())))
+    out.append('')
+    out.append('%-40s %10s %10s %10s' % ('ivshmem-chan (%s, 2 vCPUs)' %
+                                         res['kernel'], 'p50 us', 'p99 us',
                                          'msgs/s'))
-    lat = res['latency']
-    for k in ('eventfd', 'doorbell', 'doorbell2'):
-        if k in lat:
-            name = {'eventfd': 'eventfd round trip (2 threads, baseline)',
-                    'doorbell': 'doorbell round trip (2 peers, 1 guest)',
-                    'doorbell2': 'doorbell round trip (2 guests)'}[k]
-            out.append('%-40s %10.1f %10.1f %10s' % (
-                name, lat[k]['p50_us'], lat[k]['p99_us'], '-'))
     for k, v in sorted(res['chan'].items()):
         out.append('%-40s %10.0f %10.0f %10.0f' % (
             'ivshmem-chan request, ' + k, v['p50_us'], v['p99_us'],
             v['rate']))
-    db = lat.get('doorbell')
+    db = res['latency'].get('%s 2-vcpus' % res['kernel'],
+                            {}).get('doorbell')
     if db:
         out.append('ratios to the doorbell round trip (p50 / p99): ' +
                    ', '.join('%s %.2f / %.2f' % (
@@ -236,14 +522,10 @@ def table(res):
                        v['p99_us'] / db['p99_us'])
                        for k, v in sorted(res['chan'].items())
                        if k.endswith('window 1')))
-    ev = lat.get('eventfd')
-    for k in ('doorbell', 'doorbell2'):
-        if k in lat and ev:
-            out.append('%s / eventfd: p50 %.2fx, p99 %.2fx' % (
-                {'doorbell': 'doorbell (1 guest)',
-                 'doorbell2': 'doorbell (2 guests)'}[k],
-                lat[k]['p50_us'] / ev['p50_us'],
-                lat[k]['p99_us'] / ev['p99_us']))
+    out.append('')
+    out.append('what each way needs from the user:')
+    for r in NEEDS:
+        out.append('  %-16s %s' % r)
     out.append('')
     out.append('mappings and the host module (and build/bench/extra/*.json):')
     rows = res['extra']
@@ -261,8 +543,7 @@ def plots(res):
         return 'gnuplot not found: no plots'
     copy = res['copy']
     ram = copy.get('ram', {})
-    methods = [k for k in ('mmap', 'read-write', 'resource2', 'resource2_wc')
-               if k in copy]
+    methods = [k for k in COPY_METHODS if k in copy]
     dat = os.path.join(OUT, 'copy.dat')
     with open(dat, 'w') as f:
         f.write('# size ' + ' '.join('%s_w %s_r' % (k, k) for k in methods)
@@ -282,14 +563,17 @@ def plots(res):
                      for i, k in enumerate(methods))
     lat = os.path.join(OUT, 'latency.dat')
     with open(lat, 'w') as f:
-        rows = [({'doorbell2': 'doorbell 2 guests'}.get(k, k), v)
-                for k, v in sorted(res['latency'].items())] + \
-            [('chan ' + k, v) for k, v in sorted(res['chan'].items())
-             if k.endswith('window 1')]
-        for k, v in rows:
-            f.write('"%s" %.1f %.1f\n' % (k, v['p50_us'], v['p99_us']))
+        for cond, o in sorted(res['latency'].items()):
+            for k in KINDS:
+                if k in o:
+                    f.write('"%s %s" %.1f %.1f\n' % (
+                        cond, k, o[k]['p50_us'], o[k]['p99_us']))
+        for k, v in sorted(res['chan'].items()):
+            if k.endswith('window 1'):
+                f.write('"chan %s" %.1f %.1f\n' % (k, v['p50_us'],
+                                                   v['p99_us']))
     script = '''
-set terminal svg size 900,500 dynamic noenhanced
+set terminal svg size 1100,600 dynamic noenhanced
 set output '%(out)s/copy.svg'
 set title "copy bandwidth as a ratio to guest RAM memcpy\\n%(note)s"
 set logscale x 2
@@ -301,14 +585,18 @@ set grid
 plot %(cols)s
 set output '%(out)s/latency.svg'
 unset logscale x
-set title "round trip latency (us)\\n%(note)s"
+set title "round trip latency (us, log scale): driver, vfio-pci, eventfd, per kernel and load\\n%(note)s"
 set format x '%%g'
+set logscale y
+set yrange [1:*]
 set style data histograms
 set style fill solid 0.6
 set xtics rotate by -30
 set xlabel ''
 set ylabel 'us'
 plot '%(lat)s' u 2:xtic(1) t 'p50', '' u 3 t 'p99'
+unset logscale y
+set yrange [*:*]
 %(hist)s''' % {'out': OUT, 'note': note, 'cols': cols, 'lat': lat,
        'hist': hist_plot(res, note)}
     r = subprocess.run([gp], input=script, text=True,
@@ -352,46 +640,96 @@ plot %s
 ''' % (OUT, note, cols)
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    fl = ivt.stock_flavor()
-    fl.build(ivt.build_progs())
+def bench_guests(fl, rt=None):
+    """Boot @fl's bench guest and its two-guest pair, and @rt's guest (a
+    PREEMPT_RT flavour) if given; return (results, bench lines by
+    kernel release, console)."""
+    results, lines = [], {}
     workdir = tempfile.mkdtemp(prefix='ivt-bench-')
     srv = ivt.Server(workdir, size='4M', vectors=1)
     _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
     _, u = ivt.plain_device(workdir, 'uio', 64 << 20, addr=7)
-    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u
-    g = ivt.Guest(fl, 'bench', SCRIPT % {'trips': TRIPS, 'msgs': MSGS},
-                  devs, mem='2G', timeout=1800, workdir=workdir,
-                  kmods=['drivers/uio/uio', 'drivers/uio/uio_pci_generic'])
+    _, v = ivt.plain_device(workdir, 'vfio', 64 << 20, addr=8)
+    devs = srv.device('a', addr=4) + srv.device('b', addr=5) + c + u + v
+    g = ivt.Guest(fl, 'bench', fill(SCRIPT), devs, mem='2G', timeout=2400,
+                  workdir=workdir, kmods=kmods(fl), viommu=True, smp=1)
     g.start()
-    results = g.wait()
+    results += g.wait()
     results.append(srv.stop())
-    lines = list(g.bench)
-    # Two guests on one server: the doorbell round trip across VMs.
+    lines[fl.release] = list(g.bench)
+    # Two guests on one server: the doorbell round trip across VMs, the
+    # driver's and then vfio-pci's on the same devices.
     wd2 = tempfile.mkdtemp(prefix='ivt-bench2-')
     srv2 = ivt.Server(wd2, size='4M', vectors=2)
     pair = []
     for role in ('pong', 'ping'):
-        pair.append(ivt.Guest(fl, 'bench_' + role, '''
-t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
-run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
-''' % (role, TRIPS), srv2.device(role), timeout=900, workdir=wd2).start())
+        pair.append(ivt.Guest(fl, 'bench_' + role,
+                              fill(PINGPONG, role=role), srv2.device(role),
+                              timeout=900, workdir=wd2, kmods=kmods(fl),
+                              viommu=True, smp=1).start())
     for p in pair:
         results += p.wait()
-        lines += p.bench
+        lines[fl.release] += p.bench
     results.append(srv2.stop())
+    wd4 = tempfile.mkdtemp(prefix='ivt-bench-chan-')
+    srv4 = ivt.Server(wd4, size='4M', vectors=1)
+    g4 = ivt.Guest(fl, 'bench_chan', fill(CHAN_SCRIPT),
+                   srv4.device('a', addr=4) + srv4.device('b', addr=5),
+                   timeout=1800, workdir=wd4)
+    g4.start()
+    results += g4.wait()
+    results.append(srv4.stop())
+    lines[fl.release] += g4.bench
+    if rt:
+        wd3 = tempfile.mkdtemp(prefix='ivt-bench-rt-')
+        srv3 = ivt.Server(wd3, size='4M', vectors=1)
+        g3 = ivt.Guest(rt, 'bench_rt', fill(RT_SCRIPT),
+                       srv3.device('a', addr=4) + srv3.device('b', addr=5),
+                       timeout=1800, workdir=wd3, kmods=kmods(rt),
+                       viommu=True, smp=1)
+        g3.start()
+        results += g3.wait()
+        results.append(srv3.stop())
+        lines[rt.release] = list(g3.bench)
+    return results, lines, g.console
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    progs = ivt.build_progs()
+    fl = ivt.stock_flavor()
+    fl.build(progs)
+    rt = None
+    if os.environ.get('BENCH_RT', '1') != '0':
+        try:
+            rt = ivt.make_flavor('6.1-rt', {})
+            rt.build(progs)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            print('note: no PREEMPT_RT rows: %s' % e)
+            rt = None
+    results, bylines, console = bench_guests(fl, rt)
+    lines = [ln for v in bylines.values() for ln in v]
     failed = [d for ok, d in results if ok is False]
     for d in failed:
         print('not ok - bench: ' + d)
-    copy, lat, chan = parse(lines)
-    hist = parse_hist(lines)
+    copy, chan = parse(bylines[fl.release])
+    lat, irqtime = {}, {}
+    for rel, v in bylines.items():
+        lat.update(parse_lat(v, rel))
+        irqtime.update(parse_irqtime(v, rel))
+    hist = parse_hist(bylines[fl.release])
     res = {'machine': machine(),
            'kernel': fl.release,
+           'kernels': sorted(bylines),
+           'rounds': ROUNDS, 'trips': TRIPS,
+           'guest': 'QEMU q35 + intel-iommu (intremap=on), intel_iommu=on, '
+                    '1 vCPU',
            'copy': {k: {d: {str(s): v for s, v in dv.items()}
                         for d, dv in kv.items()} for k, kv in copy.items()},
-           'latency': lat, 'hist': {k: {str(b): c for b, c in v.items()}
-                                    for k, v in hist.items()},
+           'latency': lat_summary(lat),
+           'irqtime': irqtime,
+           'hist': {k: {str(b): c for b, c in v.items()}
+                    for k, v in hist.items()},
            'chan': chan,
            'extra': measured_rows(lines) + extra_rows()}
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
@@ -404,7 +742,7 @@ run env BENCH_HIST=1 ivshmem_doorbell pingpong %s /dev/ivshmem0 %d
         f.write(text + '\n')
     print(text)
     print(plots(res))
-    print('json: %s/bench.json; console: %s' % (OUT, g.console))
+    print('json: %s/bench.json; console: %s' % (OUT, console))
     return 1 if failed or not copy else 0
 
 

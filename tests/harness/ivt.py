@@ -224,6 +224,8 @@ GUEST_PROGS = [
     ('samples/ivshmem-chan/responder.c', 'ivshmem-chan-responder', CHAN_LIB),
     ('tests/progs/ivshmem_chan_fuzz.c', 'ivshmem_chan_fuzz', CHAN_LIB),
     ('tests/progs/ivshmem_bench.c', 'ivshmem_bench'),
+    ('tests/progs/ivshmem_vfio_bench.c', 'ivshmem_vfio_bench'),
+    ('tests/progs/ivshmem_rwfault.c', 'ivshmem_rwfault'),
 ]
 GUEST_SCRIPTS = [('tests/host/e2e.sh', 'host_e2e.sh')]
 SERVER = os.path.join(BUILD, 'ivshmem-server')
@@ -301,7 +303,8 @@ class Guest:
     """One QEMU guest run: boots, runs a script, collects the console."""
 
     def __init__(self, flavor, name, script, devices=(), mem=None, smp=2,
-                 timeout=300, workdir=None, append='', kmods=()):
+                 timeout=300, workdir=None, append='', kmods=(),
+                 viommu=False):
         self.flavor = flavor
         self.name = name
         self.script = script
@@ -319,6 +322,10 @@ class Guest:
         # copied (uncompressed) to /lib/kmods/ in the guest: from Debian's
         # image, or from a debug kernel's build tree.
         self.kmods = list(kmods)
+        # An emulated IOMMU (q35 and intel-iommu with interrupt
+        # remapping, intel_iommu=on): what vfio-pci's type1 backend needs
+        # on kernels without CONFIG_VFIO_NOIOMMU (Debian's). make bench.
+        self.viommu = viommu
         self.workdir = workdir or tempfile.mkdtemp(prefix='ivt-')
         self.console = os.path.join(self.workdir, name + '.console')
         self.retried = False
@@ -375,7 +382,8 @@ class Guest:
 
     def cmdline(self):
         accel = os.environ.get('QEMU_ACCEL', 'tcg')
-        cmd = ['qemu-system-x86_64', '-M', 'pc', '-accel', accel,
+        cmd = ['qemu-system-x86_64', '-M', 'q35' if self.viommu else 'pc',
+               '-accel', accel,
                '-m', self.mem, '-smp', str(self.smp),
                '-nodefaults', '-no-user-config', '-display', 'none',
                '-serial', 'stdio', '-no-reboot',
@@ -383,7 +391,11 @@ class Guest:
                '-append', 'console=ttyS0 panic=-1 printk.devkmsg=on '
                'log_buf_len=8M' +
                (' kunit.enable=1' if self.flavor.debug else '') +
+               (' intel_iommu=on' if self.viommu else '') +
                (' ' + self.append if self.append else '')]
+        if self.viommu:
+            # Before the devices it translates for.
+            cmd += ['-device', 'intel-iommu,intremap=on']
         if accel == 'kvm':
             cmd += ['-cpu', 'host']
         # e.g. IVT_QEMU_EXTRA="-bios /usr/share/ovmf/OVMF.fd" for UEFI
@@ -877,6 +889,8 @@ eq "mmap sees what write() wrote" \
 eq "read() sees what mmap wrote" \
 	"$(dd if=$D bs=1M skip=8 count=2 2>/dev/null | sha)" "$(sha /tmp/b)"
 run ivshmem_test badinput $D
+# read()/write() with buffers that fault (guest/cdev.c's direct copy).
+run ivshmem_rwfault $D
 run ivshmem_test memtype $D
 # A RAM disk gives memmodel a block device for O_DIRECT (brd is a module
 # on every kernel of the matrix).
