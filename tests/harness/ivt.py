@@ -1282,6 +1282,57 @@ def load_expected():
         return {}
 
 
+# The skips each test may report, per flavour: "flavour/test": [the
+# skip's description with its digits as "#"]. A skip not listed here is
+# a failure: a check that stopped meeting its condition does not pass
+# silently. --update-expected adds the skips of a run without failures.
+SKIPS = os.path.join(HARNESS, 'skips.json')
+
+
+def load_skips():
+    try:
+        with open(SKIPS) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return {}
+
+
+def skip_pattern(desc):
+    """A skip's description as skips.json pins it: digits as "#"."""
+    return re.sub(r'\d+', '#', desc)
+
+
+def pin_skips(key, res, pins):
+    """@res with each skip that @pins does not list for @key turned
+    into a failure that names it."""
+    allowed = set(pins.get(key, ()))
+    return [(False, 'skips only what tests/harness/skips.json pins: '
+             'unpinned skip "%s"' % desc)
+            if ok is SKIP and skip_pattern(desc) not in allowed
+            else (ok, desc) for ok, desc in res]
+
+
+def flavor_tests(flavor, only=None):
+    """The tests flavour @flavor runs: (name, fn), in TESTS order;
+    @only: just these names."""
+    series, _, kind = flavor.partition('-')
+    kind = kind or 'stock'
+    return [(name, fn) for name, fls, fn in TESTS
+            if (kind in fls or flavor in fls) and
+            (not only or name in only)]
+
+
+def stale_check(path, entries):
+    """The result that @path (a JSON file keyed "flavour/test") names
+    only tests some flavour runs."""
+    valid = {'%s/%s' % (f, name) for f in FLAVORS
+             for name, _ in flavor_tests(f)}
+    stale = sorted(k for k in entries if k not in valid)
+    return (not stale, '%s names only tests that run%s' % (
+        os.path.relpath(path, ROOT),
+        ': stale ' + ', '.join(stale) if stale else ''))
+
+
 def count_check(key, n, expected):
     """The result that pins @key's result count to the declared one."""
     want = expected.get(key)
@@ -1357,11 +1408,13 @@ class FlavorRun:
     results and printed lines are kept per test and put together in the
     order of TESTS when the flavour is done."""
 
-    def __init__(self, name, kdirs, args, expected, progs):
+    def __init__(self, name, kdirs, args, expected, progs, pins):
         self.name = name
         self.kdirs = kdirs
         self.args = args
         self.expected = expected
+        self.pins = pins                # skips.json
+        self.skips = {}                 # test key: its skips' patterns
         self.progs = progs
         self.fl = None
         self.build_out = ([], [])       # (lines, results) of the build
@@ -1373,11 +1426,7 @@ class FlavorRun:
 
     def tests(self):
         """The tests this flavour runs: (name, fn), in TESTS order."""
-        series, _, kind = self.name.partition('-')
-        kind = kind or 'stock'
-        return [(name, fn) for name, fls, fn in TESTS
-                if (kind in fls or self.name in fls) and
-                (not self.args.only or name in self.args.only)]
+        return flavor_tests(self.name, self.args.only)
 
     def build(self):
         """Build the modules; False if the flavour cannot run its tests."""
@@ -1458,6 +1507,10 @@ class FlavorRun:
             key, len(res), seconds, 'QEMU %.0f CPU-s' % cpu if not shared
             else 'in the shared boot'))
         self.counts[key] = len(res)
+        self.skips[key] = sorted({skip_pattern(d) for ok, d in res
+                                  if ok is SKIP})
+        if not args.update_expected:
+            res = pin_skips(key, res, self.pins)
         res.append((SKIP, 'result count %d is being recorded' % len(res))
                    if args.update_expected else
                    count_check(key, len(res), self.expected))
@@ -1689,6 +1742,16 @@ def main():
                     help='after a run with no failure, record each test\'s '
                     'result count in tests/harness/expected.json')
     args = ap.parse_args()
+    if args.only:
+        known = {name for name, _, _ in TESTS}
+        wrong = [o for o in args.only if o not in known]
+        if wrong:
+            ap.error('--only: no test called %s (tests: %s)' % (
+                ', '.join(wrong), ', '.join(sorted(known))))
+        if not any(flavor_tests(f, args.only)
+                   for f in pick_flavors(args.flavor)):
+            ap.error('--only %s: no flavour of this run has it' %
+                     ', '.join(args.only))
 
     if args.demo:
         fl = stock_flavor()
@@ -1701,21 +1764,31 @@ def main():
     t_start = time.time()
     names = pick_flavors(args.flavor)
     expected = load_expected()
+    pins = load_skips()
     progs = build_progs()
     # Tasks run on --jobs threads, longest first (Scheduler); each
     # flavour's lines are printed as one block when its last test ends,
     # progress ("[ivt] ...") as it happens.
-    runs = [FlavorRun(n, kdirs, args, expected, progs) for n in names]
+    runs = [FlavorRun(n, kdirs, args, expected, progs, pins)
+            for n in names]
     durations = load_durations()
     Scheduler(runs, args.jobs, durations, kdirs).run()
 
     counts = {}
     seconds = {}
+    skips = {}
     results = []
     for fr in runs:
         counts.update(fr.counts)
         seconds.update(fr.seconds)
+        skips.update(fr.skips)
         results += fr.results
+    # The pins name only tests that run (a test renamed or removed
+    # leaves no pin behind that nothing checks).
+    for path, entries in ((EXPECTED, expected), (SKIPS, pins)):
+        ok, desc = stale_check(path, entries)
+        print('%s - %s' % ('ok' if ok else 'not ok', desc))
+        results.append((ok, desc))
     passed = sum(1 for ok, _ in results if ok is True)
     failed = sum(1 for ok, _ in results if ok is False)
     skipped = sum(1 for ok, _ in results if ok is SKIP)
@@ -1735,6 +1808,18 @@ def main():
                 f.write('\n')
             log('recorded the result counts of %d tests in %s' %
                 (len(counts), EXPECTED))
+            # The skips this run saw join the pins of their tests (a
+            # race outcome a run did not meet keeps its pin).
+            now = load_skips()
+            for key, seen in skips.items():
+                both = sorted(set(now.get(key, ())) | set(seen))
+                if both:
+                    now[key] = both
+            with open(SKIPS, 'w') as f:
+                json.dump(now, f, indent=1, sort_keys=True)
+                f.write('\n')
+            log('recorded the skips of %d tests in %s' % (
+                sum(1 for v in skips.values() if v), SKIPS))
             now = load_durations()
             now.update({k: round(v) for k, v in seconds.items()})
             with open(DURATIONS, 'w') as f:

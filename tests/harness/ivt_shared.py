@@ -411,6 +411,14 @@ class Hub:
             later = [pos for i, pos in marks if mine and pos > mine[0]]
             dm = dm_boot + (dmesg[mine[0]:later[0] if later else None]
                             if mine else '')
+            # A segment that began, in a guest whose kernel log was
+            # dumped, without its mark there: its part of the log cannot
+            # be told apart, so it was not scanned. That fails the member.
+            if tail and not mine and re.search(
+                    r'IVT-SEG-BEGIN %d at ' % k, body):
+                part += ('not ok - its segment\'s kernel log was scanned '
+                         '("IVT-MARK segment %d" is not in the dmesg of '
+                         'the shared guest %s)\n' % (k, g.name))
             seg.ended = m is not None
             seg.lost = lost
             seg.notes = notes
