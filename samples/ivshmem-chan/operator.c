@@ -38,7 +38,8 @@ static const char usage[] =
 "  -c, --slots=N         slots per ring (default 64; both sides alike)\n"
 "  -t, --timeout=MS      one send or receive wait (default 1000)\n"
 "  -g, --give-up=MS      count a request lost after MS without a valid\n"
-"                        response (default 10000)\n"
+"                        response, not counting time the operator was\n"
+"                        stopped (default 20000)\n"
 "  -d, --duration=S      stop after S seconds even if requests remain\n"
 "  -P, --progress=N      print \"progress N\" every N requests\n"
 "  -S, --stop-at=N       after N answered requests print \"stopped N\" and\n"
@@ -88,7 +89,7 @@ int main(int argc, char **argv)
 	unsigned long stop_at = 0;
 	uint64_t ok = 0, lost = 0, dup = 0, corrupt = 0, resets = 0;
 	uint64_t timeouts = 0, others = 0, t0, t_end, deadline = 0;
-	int timeout = 1000, give_up = 10000, fuzzed = 0, o, r;
+	int timeout = 1000, give_up = 20000, fuzzed = 0, o, r;
 	unsigned char req[PROTO_MAX], resp[IVC_SLOT_MAX];
 	uint32_t *lat, seq, hash, plen, next_send = 0, next_resp = 0;
 	uint32_t window = 1;
@@ -230,6 +231,14 @@ int main(int argc, char **argv)
 			printf("operator: stopped %lu\n", stop_at);
 			fflush(stdout);
 			raise(SIGSTOP);
+			/*
+			 * The time it was stopped is not the peer's: the
+			 * requests in flight wait --give-up from now.
+			 */
+			t = now_ns();
+			for (seq = next_resp; seq < next_send; seq++)
+				if (sent_at[seq % window])
+					sent_at[seq % window] = t;
 		}
 		continue;
 give_up:

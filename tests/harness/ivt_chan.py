@@ -49,7 +49,10 @@ clean() {
 }
 
 # kill_restart MODE RFLAGS OFLAGS N: N requests; the responder SIGKILLed
-# after N/4 and restarted; the operator survives, reports it, loses nothing
+# after N/4 and restarted; the operator survives, reports it, loses nothing.
+# The operator counts a request lost after 20 s without its response (its
+# --give-up default, an interrupt's bound in Documentation/testing.rst),
+# not counting the time it is itself stopped while the responder restarts.
 kill_restart() {
 	N=$4
 	$RS $2 $B > /tmp/r1.log 2>&1 &

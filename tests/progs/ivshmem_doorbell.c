@@ -700,20 +700,16 @@ send:
 		_exit(0);
 	}
 	close(pfd[1]);
-	if (!read_result_n(pfd[0], &r, sizeof(r), 10000)) {
+	if (!read_result_n(pfd[0], &r, sizeof(r), EVENT_MS)) {
 		kill(pid, SIGKILL);
 		r.ret = -4;
 	}
 	waitpid(pid, &st, 0);
 	close(pfd[0]);
-	if (r.ret == -2 && (r.err == EINVAL || r.err == EPERM)) {
-		skip("ABSTIME in a time namespace: no time namespaces here (%s)",
-		     strerrorname_np(r.err));
-		return;
-	}
+	/* Every kernel of the matrix has TIME_NS: -2 (unshare) fails. */
 	check(r.ret == -1 && r.err == ETIMEDOUT && r.now > now_ns() + day / 2 &&
 	      r.el >= 90000000 && r.el < 8000000000ull,
-	      "ABSTIME in a time namespace a day ahead: ETIMEDOUT at its deadline (ret %d %s, %.1f ms)",
+	      "ABSTIME in a time namespace a day ahead: ETIMEDOUT at its deadline (ret %d %s, %.1f ms; -2: unshare(CLONE_NEWTIME) failed)",
 	      r.ret, r.err ? strerrorname_np(r.err) : "", r.el / 1e6);
 }
 
@@ -837,11 +833,19 @@ static int cmd_api(const char *pa, const char *pb, const char *pplain)
 		slept = waiter_blocked(&w2[0], 10000) &&
 			waiter_blocked(&w2[1], 10000);
 		ring(a.fd, b.info.peer_id, 6);
-		/* The first wake-up may be late on a loaded host; a second,
-		 * wrong, one would follow it at once.
+		/* The first wake-up may be late on a loaded host (it gets an
+		 * interrupt's event_ms); a second, wrong, one would follow it
+		 * at once.
 		 */
-		for (i = 0; i < 10000 && w2[0].ret == 1 && w2[1].ret == 1; i++)
-			usleep(1000);
+		{
+			uint64_t end = now_ns() + event_ms * 1000000ull;
+
+			while (now_ns() < end && w2[0].ret == 1 &&
+			       w2[1].ret == 1)
+				usleep(1000);
+			if (w2[0].ret == 1 && w2[1].ret == 1)
+				event_timed_out(event_ms);
+		}
 		usleep(500000);
 		done = (w2[0].ret != 1) + (w2[1].ret != 1);
 		check(slept && done == 1,
@@ -860,9 +864,12 @@ static int cmd_api(const char *pa, const char *pb, const char *pplain)
 	api_seen(&a, &b, pb);
 	api_poll(&a, &b, pb);
 
-	/* A thread blocked in wait is woken by a ring from another thread. */
+	/*
+	 * A thread blocked in wait is woken by a ring from another thread;
+	 * its timeout gives the ring an interrupt's EVENT_MS.
+	 */
 	w = (struct waiter){ .fd = b.fd, .mask = 0x04,
-			     .timeout_ns = 10000000000ull };
+			     .timeout_ns = EVENT_MS * 1000000ull };
 	pthread_create(&th[0], NULL, waiter_thread, &w);
 	i = waiter_blocked(&w, 10000);
 	ring(a.fd, b.info.peer_id, 2);
@@ -942,7 +949,7 @@ struct sig_result {
 	uint32_t fired, flags_after;
 	uint64_t timeout_after, timeout_in, start_ns, end_ns, last_ns;
 	int handled;
-	uint64_t stop_ns;	/* parent: when it sent SIGSTOP */
+	uint64_t stop_ns;	/* parent: when it sent SIGSTOP or SIGUSR1 */
 	uint64_t cont_ns;	/* parent: when the child could run again */
 };
 
@@ -1114,6 +1121,7 @@ static int sig_case(struct dev *a, struct dev *b, const char *pb,
 		usleep(500000);
 		ok &= !ptrace(PTRACE_DETACH, pid, 0, 0);
 	} else {
+		stop_ns = now_ns();
 		kill(pid, SIGUSR1);
 	}
 	if (ring_after) {
@@ -1167,6 +1175,26 @@ static int stop_case(struct dev *a, struct dev *b, const char *pb,
 			      r);
 	while (ok && ++tries < 3 &&
 	       r->stop_ns + SIG_SLACK + MS(500) > r->start_ns + timeout);
+	return ok;
+}
+
+/*
+ * A SIGUSR1 case of @timeout with a handler of @mode: the signal must end
+ * the first wait (EINTR) before its deadline, early enough for the checks
+ * to tell a continued wait from a fresh one. On a loaded host it may come
+ * within 500 ms of the deadline, or after it; then the case runs again
+ * (three times at most; a correct driver passes the checks either way).
+ */
+static int usr1_case(struct dev *a, struct dev *b, const char *pb,
+		     uint64_t timeout, enum sig_mode mode, int again,
+		     struct sig_result *r)
+{
+	int ok, tries = 0;
+
+	do
+		ok = sig_case(a, b, pb, timeout, mode, ACT_USR1, 0, again, r);
+	while (ok && ++tries < 3 &&
+	       r->stop_ns + MS(500) > r->start_ns + timeout);
 	return ok;
 }
 
@@ -1245,8 +1273,7 @@ static int cmd_signals(const char *pa, const char *pb)
 	 * 6 s; a fresh wait would end 6 s after the EINTR, at 9 s or later.
 	 */
 	sig_at_ms = 3000;
-	ok = sig_case(&a, &b, pb, six_s, SIG_HANDLER, ACT_USR1, 0, AGAIN_ONCE,
-		      &r);
+	ok = usr1_case(&a, &b, pb, six_s, SIG_HANDLER, AGAIN_ONCE, &r);
 	el = r.end_ns - r.start_ns;
 	check(ok && r.first_err == EINTR && untouched(&r, 0),
 	      "EINTR leaves the caller's structure as it was (%s, flags 0x%x, timeout %llu)",
@@ -1257,8 +1284,7 @@ static int cmd_signals(const char *pa, const char *pb)
 	      "repeating the identical call after EINTR ends at the first call's deadline (%.0f ms, repeated at %.0f ms)",
 	      el / 1e6, (r.last_ns - r.start_ns) / 1e6);
 
-	ok = sig_case(&a, &b, pb, six_s, SIG_HANDLER_RESTART, ACT_USR1, 0,
-		      AGAIN_ONCE, &r);
+	ok = usr1_case(&a, &b, pb, six_s, SIG_HANDLER_RESTART, AGAIN_ONCE, &r);
 	sig_at_ms = 300;
 	el = r.end_ns - r.start_ns;
 	check(ok && r.first_err == EINTR && r.handled == 1 && r.ret == -1 &&
@@ -1268,8 +1294,7 @@ static int cmd_signals(const char *pa, const char *pb)
 	      ename(r.first_err), ename(r.err), el / 1e6);
 
 	/* A v1 loop on one structure: no busy loop once the deadline passed. */
-	ok = sig_case(&a, &b, pb, three_s, SIG_HANDLER, ACT_USR1, 0,
-		      AGAIN_TWICE, &r);
+	ok = usr1_case(&a, &b, pb, three_s, SIG_HANDLER, AGAIN_TWICE, &r);
 	el = r.end_ns - r.last_ns;
 	check(ok && r.first_err == EINTR && r.ret == -1 && r.err == ETIMEDOUT &&
 	      el >= three_s && el < three_s + SIG_SLACK && untouched(&r, 0),
@@ -1281,8 +1306,8 @@ static int cmd_signals(const char *pa, const char *pb)
 	 * kept the old deadline would end 1.5 s after the EINTR at 1.5 s.
 	 */
 	sig_at_ms = 1500;
-	ok = sig_case(&a, &b, pb, three_s, SIG_HANDLER, ACT_USR1, 0,
-		      AGAIN_ONCE | AGAIN_BETWEEN, &r);
+	ok = usr1_case(&a, &b, pb, three_s, SIG_HANDLER,
+		       AGAIN_ONCE | AGAIN_BETWEEN, &r);
 	sig_at_ms = 300;
 	el = r.end_ns - r.last_ns;
 	check(ok && r.first_err == EINTR && r.ret == -1 && r.err == ETIMEDOUT &&
@@ -1827,11 +1852,18 @@ static int cmd_nomsi(const char *path)
 		check(!late, "the receiver got vector %d (acknowledged %llu)",
 		      v, (unsigned long long)bd->reply);
 	}
-	/* Vectors the receiver was not granted: accepted, delivered nowhere. */
+	/*
+	 * Vectors the receiver was not granted: accepted (the ringer cannot
+	 * know the receiver's grant), then vector 0 again as a fence the
+	 * receiver waits for before it checks that none reached a granted
+	 * vector.
+	 */
 	for (v = 2; v < 8; v++)
 		if (ring(d.fd, bd->pong_peer, v))
 			break;
-	check(v == 8, "pci=nomsi: rings to the receiver's ungranted vectors are accepted");
+	check(v == 8 && !ring(d.fd, bd->pong_peer, 0),
+	      "pci=nomsi: rings to the receiver's ungranted vectors 2-7 are accepted, then vector 0 (v %d)",
+	      v);
 	bd->stop = 1;
 	return failures;
 }
@@ -1870,8 +1902,25 @@ static int cmd_partial_rx(const char *path)
 		bd->reply = v + 1;
 	}
 	check(!wait_flag(&bd->stop, 60), "the ringer is done");
-	check(efd_take(d.efd[0]) == 0 && efd_take(d.efd[1]) == 0,
-	      "rings to ungranted vectors reach no granted one");
+	/*
+	 * The fence on vector 0 came after the rings to 2-7; 500 ms after
+	 * it bound how late a misrouted one would still come. Then vector
+	 * 0 has had its two rings, vector 1 its one, nothing more.
+	 */
+	{
+		uint64_t fence = efd_wait(d.efd[0], event_ms), e0, e1;
+
+		usleep(500000);
+		e0 = efd_take(d.efd[0]);
+		e1 = efd_take(d.efd[1]);
+		check(fence == 1 && e0 == 0 && e1 == 0 &&
+		      irq_count(d.fd, 0) == 2 && irq_count(d.fd, 1) == 1,
+		      "rings to ungranted vectors reach no granted one (fence %llu, then %llu/%llu; interrupts %llu/%llu, want 2/1)",
+		      (unsigned long long)fence, (unsigned long long)e0,
+		      (unsigned long long)e1,
+		      (unsigned long long)irq_count(d.fd, 0),
+		      (unsigned long long)irq_count(d.fd, 1));
+	}
 	return failures;
 }
 

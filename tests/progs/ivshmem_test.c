@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include <linux/ivshmem.h>
 
 #include "check.h"
+#include "../ptwalk/ivshmem_ptwalk.h"
 
 /* An unmapped user address, hidden from the compiler's bounds checks. */
 static volatile uintptr_t bad_addr = 16;
@@ -62,6 +64,104 @@ static void *map_dev(int fd, size_t len, off_t off)
 	if (p == MAP_FAILED)
 		die("mmap");
 	return p;
+}
+
+/*
+ * The entry that maps @addr in this process, from the test-only walker
+ * tests/ptwalk (/dev/ivshmem_ptwalk, loaded by the scripts on every
+ * flavour). Returns 0, or dies: a walk that cannot run fails.
+ */
+static void ptwalk(const volatile void *addr, struct ivshmem_ptwalk *w)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/dev/ivshmem_ptwalk", O_RDWR);
+	if (fd < 0)
+		die("open /dev/ivshmem_ptwalk (tests/ptwalk loaded?)");
+	memset(w, 0, sizeof(*w));
+	w->addr = (uintptr_t)addr;
+	if (ioctl(fd, IVSHMEM_PTWALK_IOCTL, w))
+		die("IVSHMEM_PTWALK_IOCTL");
+}
+
+/* The name sysfs memtype and pat_memtype_list give a PAT memory type. */
+static const char *ptwalk_type_name(unsigned int type)
+{
+	static const char * const names[] = {
+		[IVSHMEM_PTWALK_WB] = "write-back",
+		[IVSHMEM_PTWALK_WC] = "write-combining",
+		[IVSHMEM_PTWALK_UC_MINUS] = "uncached-minus",
+		[IVSHMEM_PTWALK_UC] = "uncached",
+		[IVSHMEM_PTWALK_WT] = "write-through",
+		[IVSHMEM_PTWALK_WP] = "write-protected",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
+	       names[type] : "unknown";
+}
+
+/*
+ * Walk [lo, hi) page by page (2 MiB at a time over 2 MiB entries): how
+ * many present user entries of each size map it, and the first entry
+ * whose memory type is not @type (NULL: any) in @bad.
+ */
+static void ptwalk_count(uintptr_t lo, uintptr_t hi, const char *type,
+			 int *pmd, int *pte, char *bad, size_t badlen)
+{
+	const uintptr_t huge = 2 << 20, pg = getpagesize();
+	struct ivshmem_ptwalk w;
+	uintptr_t a = lo;
+
+	*pmd = *pte = 0;
+	bad[0] = 0;
+	while (a < hi) {
+		int ok;
+
+		ptwalk((void *)a, &w);
+		ok = (w.flags & (IVSHMEM_PTWALK_PRESENT | IVSHMEM_PTWALK_USER)) ==
+		     (IVSHMEM_PTWALK_PRESENT | IVSHMEM_PTWALK_USER) &&
+		     (!type || !strcmp(ptwalk_type_name(w.type), type));
+		if (!ok && !bad[0])
+			snprintf(bad, badlen,
+				 "0x%lx: level %u flags 0x%x cache bits 0x%x (%s)",
+				 (unsigned long)a, w.level, w.flags,
+				 w.cache_bits, ptwalk_type_name(w.type));
+		if (w.level == IVSHMEM_PTWALK_2M && (a & (huge - 1)) == 0 &&
+		    a + huge <= hi) {
+			++*pmd;
+			a += huge;
+			continue;
+		}
+		if (w.level == IVSHMEM_PTWALK_4K)
+			++*pte;
+		else if (!bad[0])
+			snprintf(bad, badlen, "0x%lx: level %u", (unsigned long)a,
+				 w.level);
+		a += pg;
+	}
+}
+
+/* The running kernel is @major.@minor or later. */
+static int kernel_ge(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		die("uname");
+	return a > major || (a == major && b >= minor);
+}
+
+/* FNV-1a of @len bytes at @p, read through the mapping. */
+static uint64_t fnv(const volatile char *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
 }
 
 /* info DEV: print the info ioctl as key=value lines for the scripts. */
@@ -552,11 +652,13 @@ static void read_line(const char *path, char *buf, size_t len)
  * memtype DEV: one memory type for every view of BAR2. The type the
  * driver reports in sysfs must be the one x86 PAT recorded for BAR2
  * (/sys/kernel/debug/x86/pat_memtype_list), IVSHMEM_INFO_MAP_WB must be
- * set exactly when it is write-back, and the cache bits of this process's
- * page table entries for a fresh mapping (PTDUMP,
- * /sys/kernel/debug/page_tables/current_user or current_kernel) must
- * encode it: write-back none of PWT, PCD, PAT; write-combining PWT;
- * uncached-minus PCD; uncached PCD and PWT (Linux's PAT table).
+ * set exactly when it is write-back, and the cache bits of every entry
+ * of this process's page tables for a fresh mapping must encode it:
+ * write-back none of PWT, PCD, PAT; write-combining PWT; uncached-minus
+ * PCD; uncached PCD and PWT (Linux's PAT table). The entries are read by
+ * the test-only walker tests/ptwalk on every kernel, and on kernels with
+ * PTDUMP (/sys/kernel/debug/page_tables/current_user or current_kernel)
+ * from its dump too, which the walker's first entry must agree with.
  */
 static int cmd_memtype(const char *dev)
 {
@@ -608,8 +710,18 @@ static int cmd_memtype(const char *dev)
 		      want, bar, type);
 	}
 
-	p[0] = p[0];
-	p[info.size - 1] = p[info.size - 1];
+	/* Fault the whole mapping in (reads only), then walk it. */
+	for (size_t i = 0; i < info.size; i += getpagesize())
+		(void)p[i];
+	{
+		int pmd, pte;
+
+		ptwalk_count(start, end, type, &pmd, &pte, bad, sizeof(bad));
+		check(pmd + pte > 0 && !bad[0],
+		      "ptwalk: every user entry of the mapping is present and %s like the kernel's view (%d of 2 MiB, %d of 4 KiB; first wrong: %s)",
+		      type, pmd, pte, bad[0] ? bad : "none");
+		bad[0] = 0;
+	}
 	if (!strcmp(type, "write-back")) {
 		pwt = 0, pcd = 0;
 	} else if (!strcmp(type, "write-combining")) {
@@ -622,14 +734,17 @@ static int cmd_memtype(const char *dev)
 		check(0, "memory type '%s' is one the test knows", type);
 		return failures;
 	}
-	/* current_user exists with page table isolation only. */
+	/*
+	 * PTDUMP, where the kernel has it (the debug kernels): the same
+	 * check from the kernel's own dump, and the walker's first entry
+	 * against it. Without it the walker's check above stands alone.
+	 * current_user exists with page table isolation only.
+	 */
 	f = fopen("/sys/kernel/debug/page_tables/current_user", "r");
 	if (!f)
 		f = fopen("/sys/kernel/debug/page_tables/current_kernel", "r");
-	if (!f) {
-		skip("user PTE memory type", "no page table dump (CONFIG_PTDUMP_DEBUGFS)");
-		return failures;
-	}
+	if (!f)
+		goto out;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
 
@@ -638,16 +753,29 @@ static int cmd_memtype(const char *dev)
 		    hi <= start || lo >= end || !strstr(line, "USR") ||
 		    (!strstr(line, "pte") && !strstr(line, "pmd")))
 			continue;
-		found++;
 		line[strcspn(line, "\n")] = 0;
+		if (!found++ && lo <= start) {
+			struct ivshmem_ptwalk w;
+			unsigned int bits = (strstr(line, "PWT") ? 1 : 0) |
+					    (strstr(line, "PCD") ? 2 : 0) |
+					    (strstr(line, " PAT") ? 4 : 0);
+			unsigned int level = strstr(line, "pmd") ?
+					     IVSHMEM_PTWALK_2M : IVSHMEM_PTWALK_4K;
+
+			ptwalk(p, &w);
+			check(w.cache_bits == bits && w.level == level,
+			      "ptwalk agrees with PTDUMP on the first entry (cache bits 0x%x level %u; PTDUMP: %s)",
+			      w.cache_bits, w.level, line);
+		}
 		if ((!!strstr(line, "PWT") != pwt || !!strstr(line, "PCD") != pcd ||
 		     strstr(line, " PAT")) && !bad[0])
 			snprintf(bad, sizeof(bad), "%s", line);
 	}
 	fclose(f);
 	check(found > 0 && !bad[0],
-	      "user PTEs are %s like the kernel's view: %d page table range(s), first wrong one: %s",
+	      "PTDUMP: user PTEs are %s like the kernel's view: %d page table range(s), first wrong one: %s",
 	      type, found, bad[0] ? bad : "none");
+out:
 	munmap((void *)p, info.size);
 	close(fd);
 	return failures;
@@ -718,16 +846,14 @@ static int cmd_memmodel(const char *dev)
 	errno = 0;
 	ret = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
 	err = errno;
-	if (ret < 0 && err == ENOSYS)
-		skip("process_vm_readv of the mapping",
-		     "no CONFIG_CROSS_MEMORY_ATTACH");
-	else
-		check(ret < 0 && err == EFAULT,
-		      "process_vm_readv of the mapping fails with EFAULT (%d, %s)",
-		      ret, strerror(err));
+	/* Every kernel of the matrix has CROSS_MEMORY_ATTACH: ENOSYS fails. */
+	check(ret < 0 && err == EFAULT,
+	      "process_vm_readv of the mapping fails with EFAULT (%d, %s)",
+	      ret, strerror(err));
+	/* The scripts load brd on every kernel: no block device fails. */
 	bfd = open_direct_blockdev(name, sizeof(name));
 	if (bfd < 0) {
-		skip("O_DIRECT read into the mapping", "the guest has no block device");
+		check(0, "O_DIRECT into the mapping: a block device takes O_DIRECT (none found; brd loaded?)");
 	} else {
 		void *ram = NULL;
 
@@ -849,7 +975,7 @@ static int ptdump_count(unsigned long lo, unsigned long hi, int *pmd, int *pte)
  * shows PMD entries, and a partial munmap, which zaps the whole special
  * PMD, makes the next access in that 2 MiB fault again where 4 KiB
  * entries would have stayed. Then mprotect and fork on huge entries.
- * Writes only bytes 4500 and 4501 of the device.
+ * Writes only bytes 4500, 4501 and 4600..4603 of the device.
  */
 static int cmd_huge(const char *dev, const char *expects)
 {
@@ -879,64 +1005,120 @@ static int cmd_huge(const char *dev, const char *expects)
 	check(faults <= chunks + 1,
 	      "at most one page fault per 2 MiB touched (%ld for %ld)", faults,
 	      chunks);
-	if (ptdump_count((uintptr_t)p, (uintptr_t)p + size, &pmd, &pte) == 0) {
-		if (expect)
-			check(pmd == chunks && pte == 0,
-			      "PTDUMP: %d 2 MiB entries, %d 4 KiB entries (want %ld and 0)",
-			      pmd, pte, chunks);
-		else
-			check(pmd == 0 && pte == (int)(size / pg),
-			      "PTDUMP: %d 4 KiB entries, no 2 MiB ones (%d)",
-			      pte, pmd);
-	} else {
-		skip("PTDUMP of the entry sizes", "no page table dump");
-	}
-	if (!expect) {
-		/*
-		 * mbind(MPOL_MF_STRICT) walks the mapping's entries: on 2 MiB
-		 * ones it would read a struct page BAR2 does not have (why
-		 * huge_pmd is off by default). The boot's report check is the
-		 * assertion; the call itself may fail (EIO, or ENOSYS without
-		 * NUMA).
-		 */
-		unsigned long mask = 1;
-		long r = syscall(SYS_mbind, (void *)p, size, 2 /* MPOL_BIND */,
-				 &mask, 2UL, 1U /* MPOL_MF_STRICT */);
+	{
+		char bad[256];
+		int tpmd, tpte;
 
-		printf("note mbind(MPOL_BIND, MPOL_MF_STRICT) over 4 KiB entries returned (%s)\n",
-		       r ? strerror(errno) : "0");
+		ptwalk_count((uintptr_t)p, (uintptr_t)p + size, NULL, &pmd,
+			     &pte, bad, sizeof(bad));
+		if (expect)
+			check(pmd == chunks && pte == 0 && !bad[0],
+			      "ptwalk: %d 2 MiB entries, %d 4 KiB entries (want %ld and 0; first odd one: %s)",
+			      pmd, pte, chunks, bad[0] ? bad : "none");
+		else
+			check(pmd == 0 && pte == (int)(size / pg) && !bad[0],
+			      "ptwalk: %d 4 KiB entries, no 2 MiB ones (%d; first odd one: %s)",
+			      pte, pmd, bad[0] ? bad : "none");
+		/* The kernel's own dump, where it has one, says the same. */
+		if (ptdump_count((uintptr_t)p, (uintptr_t)p + size, &tpmd,
+				 &tpte) == 0)
+			check(tpmd == pmd && tpte == pte,
+			      "PTDUMP agrees: %d 2 MiB entries, %d 4 KiB entries",
+			      tpmd, tpte);
 	}
 
 	/*
-	 * Page-table walkers that would take a struct page from a huge
-	 * entry if they did not know better. The boot's splat check is the
-	 * real assertion; move_pages() must not report a NUMA node.
+	 * Page-table walkers that would take a struct page from an entry if
+	 * they did not know better. The core page walk skips VM_PFNMAP
+	 * mappings (their ->pte_hole() sees a hole); mempolicy's walks them
+	 * but skips special PTEs: mbind(MPOL_MF_STRICT) over 4 KiB entries
+	 * sets its policy on the mapping and returns 0, move_pages()
+	 * reports -EFAULT for the page, pagemap reports a hole (at most
+	 * soft-dirty), mincore() reads the page cache of the device's
+	 * private inode, which has none, smaps counts no RSS. None of them
+	 * may change a byte of the mapping, an entry, or the device; the
+	 * boot's report check catches a walker that trips over an entry.
 	 */
 	{
-		unsigned char vec[4];
-		uint64_t ent;
-		int st = 0, pm, sm;
+		uint64_t h0 = fnv(p, size), ent = ~0ull;
+		unsigned long mask = 1, nmask[16];
+		struct ivshmem_ptwalk w0, w1;
+		unsigned char vec[4] = { 9, 9, 9, 9 };
+		char line[512], flags[512] = "";
+		int mode = -1, st = 0, pm, in = 0, rss = -1, ok;
+		long r, sz = -1;
 		void *addr = (void *)p;
-		char buf[4096];
-		long r;
+		FILE *sm;
 
-		sm = open("/proc/self/smaps", O_RDONLY);
-		while (sm >= 0 && read(sm, buf, sizeof(buf)) > 0)
-			;
-		pm = open("/proc/self/pagemap", O_RDONLY);
-		check(sm >= 0 && pm >= 0 &&
-		      pread(pm, &ent, 8, ((uintptr_t)p / pg) * 8) == 8 &&
-		      mincore((void *)p, 4 * pg, vec) == 0,
-		      "smaps, pagemap and mincore over the mapping work");
-		close(sm);
-		close(pm);
+		ptwalk(p + pg, &w0);
+		/*
+		 * Not over 2 MiB entries: mempolicy's walk reads their PFN's
+		 * struct page (why huge_pmd is off, Documentation/guest.rst).
+		 */
+		if (!expect) {
+			errno = 0;
+			r = syscall(SYS_mbind, addr, size, 2 /* MPOL_BIND */,
+				    &mask, 2UL, 1U /* MPOL_MF_STRICT */);
+			check(r == 0, "mbind(MPOL_BIND, MPOL_MF_STRICT) over 4 KiB entries returns 0 (%ld, %s)",
+			      r, r ? strerrorname_np(errno) : "no error");
+			memset(nmask, 0, sizeof(nmask));
+			r = syscall(SYS_get_mempolicy, &mode, nmask, 1024UL,
+				    addr, 2UL /* MPOL_F_ADDR */);
+			check(r == 0 && mode == 2 && nmask[0] == 1,
+			      "... get_mempolicy finds MPOL_BIND to node 0 on the mapping (%ld, mode %d, nodes 0x%lx)",
+			      r, mode, nmask[0]);
+		}
+		/*
+		 * move_pages' status query: 6.1 asks follow_page(FOLL_DUMP),
+		 * which says -EFAULT for a special entry; 6.12's
+		 * folio_walk_start() finds no folio: -ENOENT.
+		 */
+		errno = 0;
 		r = syscall(__NR_move_pages, 0, 1, &addr, NULL, &st, 0);
-		if (r < 0 && errno == ENOSYS)
-			skip("move_pages status of a mapped page", "no NUMA");
-		else
-			check(r == 0 && st < 0,
-			      "move_pages finds no page behind the mapping (%ld, status %d)",
-			      r, st);
+		check(r == 0 && st == (kernel_ge(6, 12) ? -ENOENT : -EFAULT),
+		      "move_pages finds no page behind the mapping (%ld %s, status %d)",
+		      r, r ? strerrorname_np(errno) : "", st);
+
+		pm = open("/proc/self/pagemap", O_RDONLY);
+		r = pm < 0 ? -1 : pread(pm, &ent, 8, ((uintptr_t)p / pg) * 8);
+		close(pm);
+		check(r == 8 && (ent & ~(1ull << 55)) == 0,
+		      "pagemap reports the mapped page as a hole: no PFN, not present (0x%llx)",
+		      (unsigned long long)ent);
+		r = mincore(addr, 4 * pg, vec);
+		check(r == 0 && !(vec[0] | vec[1] | vec[2] | vec[3]),
+		      "mincore: the pages are in no page cache (%ld, %d%d%d%d)",
+		      r, vec[0], vec[1], vec[2], vec[3]);
+		sm = fopen("/proc/self/smaps", "r");
+		while (sm && fgets(line, sizeof(line), sm)) {
+			unsigned long lo, hi;
+			long v;
+
+			if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+				in = lo == (uintptr_t)p;
+			else if (in && sscanf(line, "Size: %ld kB", &v) == 1)
+				sz = v;
+			else if (in && sscanf(line, "Rss: %ld kB", &v) == 1)
+				rss = v;
+			else if (in && !strncmp(line, "VmFlags:", 8))
+				snprintf(flags, sizeof(flags), "%s", line + 8);
+		}
+		if (sm)
+			fclose(sm);
+		flags[strcspn(flags, "\n")] = 0;
+		check(sz == (long)(size >> 10) && rss == 0 &&
+		      strstr(flags, " pf") && strstr(flags, " io") &&
+		      strstr(flags, " dd") && strstr(flags, " de"),
+		      "smaps: Size %ld kB, Rss %d kB, VmFlags%s (want %zu, 0, pf io dd de)",
+		      sz, rss, flags, size >> 10);
+
+		ptwalk(p + pg, &w1);
+		ok = fnv(p, size) == h0 && w1.level == w0.level &&
+		     w1.flags == w0.flags && w1.type == w0.type;
+		ok &= pwrite(fd, "walk", 4, 4600) == 4 && p[4600] == 'w';
+		check(ok, "... the mapping's bytes and entries are unchanged and the device works (level %u/%u, type %s/%s)",
+		      w0.level, w1.level, ptwalk_type_name(w0.type),
+		      ptwalk_type_name(w1.type));
 	}
 
 	/* Partial munmap inside the second 2 MiB: the PMD is zapped. */
@@ -1259,7 +1441,35 @@ static int cmd_dmabuf(const char *dev, const char *bdf)
 		skip("dma-buf export: IVSHMEM_INFO_DMABUF is clear");
 		return 0;
 	}
-	check(1, "IVSHMEM_INFO_DMABUF is set");
+	/* The flag says BAR2 has no struct pages: no System RAM holds it. */
+	{
+		unsigned long long bar = 0, lo, hi;
+		char path[256], line[256];
+		int inram = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path),
+			 "/sys/class/ivshmem/%s/device/resource",
+			 strrchr(dev, '/') + 1);
+		f = fopen(path, "r");
+		/* Third line: BAR2. */
+		if (f && fgets(line, sizeof(line), f) &&
+		    fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f))
+			bar = strtoull(line, NULL, 16);
+		if (f)
+			fclose(f);
+		f = fopen("/proc/iomem", "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, ": System RAM") &&
+			    sscanf(line, " %llx-%llx", &lo, &hi) == 2 &&
+			    lo <= bar && bar <= hi)
+				inram = 1;
+		if (f)
+			fclose(f);
+		check(bar && f && !inram,
+		      "IVSHMEM_INFO_DMABUF is set: BAR2 (0x%llx) lies in no System RAM range",
+		      bar);
+	}
 	dmabuf_readonly_file(dev);
 	fds = count_fds();
 	dmabuf_badinput(fd, size);
