@@ -173,15 +173,6 @@ static inline void ivshmem_vm_flags_clear(struct vm_area_struct *vma,
 }
 
 /*
- * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's 6.1 and 6.12 leave it off;
- * later kernels drop the option) the core pins a dynamic exporter's
- * buffer through its .pin around every mapping of a dynamic importer,
- * so a .pin that refuses would refuse every mapping. Kernels that do
- * have it call .pin only for an importer's own dma_buf_pin().
- */
-#define IVSHMEM_DMABUF_PIN_ON_MAP	(!IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY))
-
-/*
  * 6.2 moved dma_buf_vmap() under the reservation lock (the caller's) and
  * added dma_buf_vmap_unlocked(); 6.1's dma_buf_vmap() locks by itself.
  */

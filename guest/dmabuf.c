@@ -5,24 +5,26 @@
  * Owns struct ivshmem_export, the dma-buf operations and what removal
  * does to every holder of a dma-buf. BAR2 has no struct pages, and
  * Debian's kernels have no CONFIG_PCI_P2PDMA to give it some, so the
- * exporter keeps to what the dma-buf contract allows for such memory:
+ * exporter keeps to what the dma-buf contract allows for such memory,
+ * in the shape of mainline's vfio-pci MMIO exporter:
  *
- * - Attach: only importers that set peer2peer (dynamic importers with
- *   allow_peer2peer) may attach; the others get EOPNOTSUPP at attach,
- *   as from vfio-pci's MMIO exporter. Their sg_tables have no pages
- *   (sg_page() is NULL), only DMA addresses from dma_map_resource() for
- *   the importer's device, which is what peer2peer importers expect
- *   (amdgpu exports VRAM the same way).
- * - Map: the exporter is dynamic (.pin/.unpin), so map and unmap run
- *   under the reservation lock and removal can revoke with
- *   dma_buf_move_notify(). A read-only dma-buf refuses a direction that
- *   lets the device write (EACCES). After removal: ENODEV.
- * - Pin: refused (EOPNOTSUPP) where the kernel has
- *   CONFIG_DMABUF_MOVE_NOTIFY, so that move_notify always revokes. Where
- *   it has not (IVSHMEM_DMABUF_PIN_ON_MAP, Debian's kernels), the core
- *   pins around every mapping and cannot be told apart from an
- *   importer's dma_buf_pin(): pin is accepted and means nothing more
- *   than a mapping does (BAR2 never moves; removal revokes it anyway).
+ * - Mappings only for importers that set peer2peer (dynamic importers
+ *   with allow_peer2peer): their sg_tables have no pages (sg_page() is
+ *   NULL), only DMA addresses from dma_map_resource() for the importer's
+ *   device, which is what peer2peer importers expect (amdgpu exports
+ *   VRAM the same way). Any other importer's mapping fails with
+ *   EOPNOTSUPP. The refusal is at map, not at attach: on 6.12,
+ *   videobuf2's __prepare_dmabuf() leaks its dma-buf reference when
+ *   attach fails, not when map fails; both run inside the importer's
+ *   import call (VIDIOC_QBUF, DRM PRIME import).
+ * - No pin/unpin: the exporter is static to the dma-buf core, as
+ *   vfio-pci's is. Debian's kernels lack CONFIG_DMABUF_MOVE_NOTIFY,
+ *   without which the core calls a dynamic exporter's .pin around every
+ *   mapping, so a pin could not be refused there anyway. The core maps a dynamic
+ *   importer's attachment once, at attach, DMA_BIDIRECTIONAL, and keeps
+ *   that mapping until detach: a read-only dma-buf refuses it (EACCES,
+ *   at attach), and a dynamic importer that unmaps on move_notify gives
+ *   back nothing until it detaches.
  * - CPU access: user mappings of the dma-buf fd are PFN maps filled on
  *   fault; begin/end_cpu_access have nothing to flush.
  * - vmap (x86, read-write dma-bufs only): a memremap() of the range of
@@ -37,9 +39,9 @@
  * period), for each dma-buf:
  * - user mappings are zapped; later faults raise SIGBUS; mmap, attach,
  *   map and CPU access fail with ENODEV;
- * - under the reservation lock the export is marked revoked and every
+ * - the export is marked revoked and, under the reservation lock, every
  *   dynamic attachment gets move_notify, on which a dynamic importer
- *   unmaps; its later mappings fail with ENODEV;
+ *   stops its DMA;
  * - a vmap still held, and a mapping an importer has not given back,
  *   are left as they are: the kernel's page tables are not edited by
  *   the module. Instead, while any such view exists the device's BAR2
@@ -53,9 +55,10 @@
  * Locking: ivshmem_dev.dmabuf_lock protects the device's list of
  * exports. ivshmem_dev.dmabuf_map_lock protects each export's revocation
  * and vmap state, the device's count of kernel views and its window
- * claim. Lock order: dmabuf_lock, then a dma-buf's reservation lock (or
- * 6.1's dma_buf.lock, which the core holds around vmap), then
- * dmabuf_map_lock. Faults, mmap and CPU access use the driver's SRCU
+ * claim. Lock order: dmabuf_lock, then a dma-buf's reservation lock (the
+ * core holds it around map and unmap on 6.2+, and around vmap; 6.1 holds
+ * dma_buf.lock around vmap and nothing around a static importer's map),
+ * then dmabuf_map_lock. Faults, mmap and CPU access use the driver's SRCU
  * and ivshmem_dev.alive instead.
  */
 #include <linux/dma-buf.h>
@@ -99,8 +102,7 @@ static_assert(sizeof(struct ivshmem_dmabuf) == 40);
  * @offset:	start of the range in BAR2.
  * @size:	length of the range.
  * @writable:	exported with IVSHMEM_DMABUF_RDWR.
- * @revoked:	removal has run; set under the reservation lock and
- *		@idev->dmabuf_map_lock, read under either.
+ * @revoked:	removal has run; under @idev->dmabuf_map_lock.
  * @vaddr:	the vmap, or NULL; under @idev->dmabuf_map_lock.
  * @vmap_bar:	@vaddr is a memremap() of BAR2 (else a vmap of @dummy).
  * @dummy:	the zeroed page a vmap after removal shows; with @vaddr.
@@ -212,11 +214,11 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 	mutex_lock(&idev->dmabuf_lock);
 	list_for_each_entry(exp, &idev->dmabufs, node) {
 		unmap_mapping_range(exp->inode->i_mapping, 0, 0, 1);
-		dma_resv_lock(exp->dmabuf->resv, NULL);
 		mutex_lock(&idev->dmabuf_map_lock);
 		exp->revoked = true;
 		mutex_unlock(&idev->dmabuf_map_lock);
-		/* Importers unmap from here: unmap takes dmabuf_map_lock. */
+		dma_resv_lock(exp->dmabuf->resv, NULL);
+		/* Importers may unmap from here: unmap takes dmabuf_map_lock. */
 		dma_buf_move_notify(exp->dmabuf);
 		dma_resv_unlock(exp->dmabuf->resv);
 	}
@@ -226,50 +228,33 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 	mutex_unlock(&idev->dmabuf_lock);
 }
 
-/*
- * Only peer2peer importers: the sg_table has no pages. A static importer
- * (videobuf2's dma-contig and dma-sg, DRM PRIME, ...) walks or may walk
- * sg_page(), and cannot be told to let go at removal.
- */
 static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
 				 struct dma_buf_attachment *attach)
 {
 	struct ivshmem_export *exp = dmabuf->priv;
 
-	if (!attach->peer2peer)
-		return -EOPNOTSUPP;
 	/* dma_map_resource() WARNs for a device without a DMA mask. */
 	if (!attach->dev->dma_mask)
 		return -EINVAL;
 	return READ_ONCE(exp->idev->alive) ? 0 : -ENODEV;
 }
 
-/*
- * Context: the reservation lock held. See the file's comment for why a
- * pin is accepted without CONFIG_DMABUF_MOVE_NOTIFY.
- */
-static int ivshmem_dmabuf_pin(struct dma_buf_attachment *attach)
-{
-	return IVSHMEM_DMABUF_PIN_ON_MAP ? 0 : -EOPNOTSUPP;
-}
-
-static void ivshmem_dmabuf_unpin(struct dma_buf_attachment *attach)
-{
-}
-
 /**
  * ivshmem_dmabuf_map() - DMA addresses of the range for an importer
- * @attach: the importer's attachment (peer2peer)
+ * @attach: the importer's attachment
  * @dir: the direction of the importer's DMA
  *
  * One dma_map_resource() of the whole range for @attach->dev, cut into
  * entries of at most the device's segment size. The entries have no
- * pages. A read-only dma-buf refuses directions that let the device
- * write. Counted as a kernel view of BAR2 until unmapped.
+ * pages: only a peer2peer importer may have them (the static ones, which
+ * may walk sg_page() and cannot be told to let go at removal, get
+ * EOPNOTSUPP). A read-only dma-buf refuses directions that let the
+ * device write. Counted as a kernel view of BAR2 until unmapped.
  *
- * Context: process context; the reservation lock held; takes
+ * Context: process context; 6.2+: the reservation lock held; takes
  * dmabuf_map_lock.
- * Return: the table, or ERR_PTR(-EINVAL, -EACCES, -ENODEV, -ENOMEM, -EIO).
+ * Return: the table, or ERR_PTR(-EOPNOTSUPP, -EINVAL, -EACCES, -ENODEV,
+ * -ENOMEM, -EIO).
  */
 static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
@@ -284,15 +269,18 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	u64 done = 0;
 	int ret;
 
-	dma_resv_assert_held(attach->dmabuf->resv);
+	if (!attach->peer2peer)
+		return ERR_PTR(-EOPNOTSUPP);
 	/* dma_map_resource() BUG()s on a bad direction. */
 	if (!valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	if (!exp->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	/* Set under the reservation lock, which we hold. */
-	if (exp->revoked)
-		return ERR_PTR(-ENODEV);
+	mutex_lock(&idev->dmabuf_map_lock);
+	ret = exp->revoked ? -ENODEV : 0;
+	mutex_unlock(&idev->dmabuf_map_lock);
+	if (ret)
+		return ERR_PTR(ret);
 	seg = max_t(unsigned int, PAGE_SIZE,
 		    rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
 	nents = DIV_ROUND_UP_ULL(exp->size, seg);
@@ -310,6 +298,18 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 		ret = -EIO;
 		goto free_table;
 	}
+	/* Revocation counts this view, or this view sees revocation. */
+	mutex_lock(&idev->dmabuf_map_lock);
+	if (exp->revoked)
+		ret = -ENODEV;
+	else
+		idev->dmabuf_kmaps++;
+	mutex_unlock(&idev->dmabuf_map_lock);
+	if (ret) {
+		dma_unmap_resource(dev, addr, exp->size, dir,
+				   DMA_ATTR_SKIP_CPU_SYNC);
+		goto free_table;
+	}
 	for_each_sgtable_sg(sgt, sg, i) {
 		unsigned int len = min_t(u64, seg, exp->size - done);
 
@@ -318,9 +318,6 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 		sg_dma_len(sg) = len;
 		done += len;
 	}
-	mutex_lock(&idev->dmabuf_map_lock);
-	idev->dmabuf_kmaps++;
-	mutex_unlock(&idev->dmabuf_map_lock);
 	return sgt;
 
 free_table:
@@ -330,7 +327,7 @@ free_sgt:
 	return ERR_PTR(ret);
 }
 
-/* Context: the reservation lock held; takes dmabuf_map_lock. */
+/* Context: as for ivshmem_dmabuf_map(). */
 static void ivshmem_dmabuf_unmap(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
@@ -552,8 +549,6 @@ static void ivshmem_dmabuf_release(struct dma_buf *dmabuf)
 /* Read-only dma-bufs: the same, without vmap (it has no direction). */
 #define IVSHMEM_DMABUF_OPS						\
 	.attach = ivshmem_dmabuf_attach,				\
-	.pin = ivshmem_dmabuf_pin,					\
-	.unpin = ivshmem_dmabuf_unpin,					\
 	.map_dma_buf = ivshmem_dmabuf_map,				\
 	.unmap_dma_buf = ivshmem_dmabuf_unmap,				\
 	.release = ivshmem_dmabuf_release,				\

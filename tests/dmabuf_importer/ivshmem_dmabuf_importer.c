@@ -11,11 +11,13 @@
  * test likes, across device removal. Driven through debugfs,
  * /sys/kernel/debug/ivshmem_dmabuf_importer/:
  *
- *   ctl   write "import FD" (read-only use) or "import FD rw": take the
- *         dma-buf, attach, map the attachment, vmap (a failing vmap is
- *         reported as vmap_err, the import stays); "probe": try a new
- *         dynamic attachment, a static one (as videobuf2 and DRM PRIME
- *         make), a new mapping of the attachment, a pin, and begin/end
+ *   ctl   write "import FD" (read-only use) or "import FD rw", optionally
+ *         followed by "pin": take the dma-buf, attach, pin (dma_buf_pin():
+ *         a pinned importer keeps its mapping on move_notify, as one that
+ *         relies on the pin may), map the attachment, vmap (a failing
+ *         vmap is reported as vmap_err, the import stays); "probe": try a new
+ *         dynamic attachment, a static one mapped (as videobuf2 and DRM
+ *         PRIME make), a new mapping of the attachment, a pin, and begin/end
  *         CPU access, keeping nothing; "remap": map the attachment again
  *         if move_notify took the mapping; "revmap": drop the vmap and
  *         try a new one; "release": unmap, detach, put. Read: one line
@@ -55,6 +57,7 @@ static struct dma_buf *imp_buf;
 static struct dma_buf_attachment *imp_attach;
 static struct sg_table *imp_sgt;	/* under the reservation lock */
 static unsigned int imp_moves;		/* likewise */
+static bool imp_pinned;			/* likewise */
 static enum dma_data_direction imp_dir;
 static struct iosys_map imp_map;
 static int imp_probe_attach, imp_probe_static, imp_probe_map, imp_probe_pin;
@@ -65,10 +68,12 @@ static int imp_vmap_err;
 static void importer_move_notify(struct dma_buf_attachment *attach)
 {
 	dma_resv_assert_held(attach->dmabuf->resv);
+	imp_moves++;
+	if (imp_pinned)
+		return;
 	if (imp_sgt)
 		dma_buf_unmap_attachment(attach, imp_sgt, imp_dir);
 	imp_sgt = NULL;
-	imp_moves++;
 }
 
 static const struct dma_buf_attach_ops importer_attach_ops = {
@@ -110,6 +115,9 @@ static void importer_release_locked(void)
 		if (imp_sgt)
 			dma_buf_unmap_attachment(imp_attach, imp_sgt, imp_dir);
 		imp_sgt = NULL;
+		if (imp_pinned)
+			dma_buf_unpin(imp_attach);
+		imp_pinned = false;
 		dma_resv_unlock(imp_buf->resv);
 	}
 	if (imp_attach)
@@ -120,7 +128,7 @@ static void importer_release_locked(void)
 	imp_buf = NULL;
 }
 
-static int importer_import_locked(int fd, bool rw)
+static int importer_import_locked(int fd, bool rw, bool pin)
 {
 	int ret;
 
@@ -141,6 +149,14 @@ static int importer_import_locked(int fd, bool rw)
 	imp_dir = rw ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	imp_moves = 0;
 	imp_remap = 0;
+	if (pin) {
+		dma_resv_lock(imp_buf->resv, NULL);
+		ret = dma_buf_pin(imp_attach);
+		imp_pinned = !ret;
+		dma_resv_unlock(imp_buf->resv);
+		if (ret)
+			goto release;
+	}
 	ret = importer_map_locked();
 	if (ret)
 		goto release;
@@ -164,10 +180,19 @@ static void importer_probe_locked(void)
 	imp_probe_attach = PTR_ERR_OR_ZERO(attach);
 	if (!IS_ERR(attach))
 		dma_buf_detach(imp_buf, attach);
+	/* A static importer: attach, then map (under the lock, as 6.2+). */
 	attach = dma_buf_attach(imp_buf, &importer_pdev->dev);
 	imp_probe_static = PTR_ERR_OR_ZERO(attach);
-	if (!IS_ERR(attach))
+	if (!IS_ERR(attach)) {
+		dma_resv_lock(imp_buf->resv, NULL);
+		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+		imp_probe_static = PTR_ERR_OR_ZERO(sgt);
+		if (!IS_ERR(sgt))
+			dma_buf_unmap_attachment(attach, sgt,
+						 DMA_BIDIRECTIONAL);
+		dma_resv_unlock(imp_buf->resv);
 		dma_buf_detach(imp_buf, attach);
+	}
 	dma_resv_lock(imp_buf->resv, NULL);
 	sgt = dma_buf_map_attachment(imp_attach, imp_dir);
 	imp_probe_map = PTR_ERR_OR_ZERO(sgt);
@@ -195,7 +220,7 @@ static void importer_revmap_locked(void)
 static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	char cmd[32], rw[4] = "";
+	char cmd[32], rw[4] = "", pin[4] = "";
 	int fd, n, ret = 0;
 
 	if (count >= sizeof(cmd))
@@ -205,9 +230,10 @@ static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 	cmd[count] = '\0';
 
 	mutex_lock(&importer_lock);
-	n = sscanf(cmd, "import %d %3s", &fd, rw);
+	n = sscanf(cmd, "import %d %3s %3s", &fd, rw, pin);
 	if (n >= 1)
-		ret = importer_import_locked(fd, n == 2 && !strcmp(rw, "rw"));
+		ret = importer_import_locked(fd, n >= 2 && !strcmp(rw, "rw"),
+					     n == 3 && !strcmp(pin, "pin"));
 	else if (!imp_buf)
 		ret = -ENOENT;
 	else if (sysfs_streq(cmd, "probe"))
@@ -231,6 +257,7 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 	struct scatterlist *sg;
 	u64 len = 0, dma = 0;
 	unsigned int moves = 0;
+	bool pinned = false;
 	char buf[384];
 	int n;
 
@@ -261,11 +288,12 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 	}
 	if (imp_buf) {
 		moves = imp_moves;
+		pinned = imp_pinned;
 		dma_resv_unlock(imp_buf->resv);
 	}
 	n = scnprintf(buf, sizeof(buf),
-		      "buf=%d size=%zu mapped=%d dma=%#llx len=%llu nents=%u pages=%u moves=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_static=%d probe_map=%d probe_pin=%d probe_cpu=%d remap=%d revmap=%d\n",
-		      !!imp_buf, imp_buf ? imp_buf->size : 0, nents > 0, dma,
+		      "buf=%d size=%zu pinned=%d mapped=%d dma=%#llx len=%llu nents=%u pages=%u moves=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_static=%d probe_map=%d probe_pin=%d probe_cpu=%d remap=%d revmap=%d\n",
+		      !!imp_buf, imp_buf ? imp_buf->size : 0, pinned, nents > 0, dma,
 		      len, nents, pages, moves, !iosys_map_is_null(&imp_map),
 		      imp_vmap_err, imp_map.is_iomem, imp_probe_attach,
 		      imp_probe_static, imp_probe_map, imp_probe_pin,

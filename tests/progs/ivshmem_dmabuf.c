@@ -18,7 +18,7 @@
  *                             PCI-ADDRESS), unplug (removal while
  *                             streaming), readonly (read-only dma-bufs
  *                             refused at QBUF), static (an allocator
- *                             that attaches: refused at QBUF)
+ *                             that maps: refused at QBUF)
  *   vgem DEV                  DRM PRIME import into vgem: refused
  *
  * Prints "ok - ..." / "not ok - ..." lines; exit status: failures. The
@@ -435,23 +435,19 @@ static void dmabuf_readonly_file(const char *dev)
 	close(rfd);
 }
 
-/* The test importer and a read-only dma-buf: no vmap, no writing DMA. */
+/*
+ * The test importer and a read-only dma-buf: the dma-buf core maps a
+ * dynamic importer's attachment to a static exporter at attach,
+ * DMA_BIDIRECTIONAL, which a read-only dma-buf refuses.
+ */
 static void dmabuf_readonly_import(int rofd)
 {
-	int ret = importer("import %d", rofd);
+	int ret;
 
-	check(!ret && importer_val("mapped") == 1,
-	      "importer maps a read-only dma-buf for DMA_TO_DEVICE (%s)",
-	      ret ? strerror(errno) : "ok");
-	check(importer_val("vmap") == 0 && importer_val("vmap_err") == -EINVAL,
-	      "a read-only dma-buf has no vmap: dma_buf_vmap() fails with EINVAL, quietly (%lld)",
-	      importer_val("vmap_err"));
-	check(!importer("release") && importer_val("buf") == 0,
-	      "importer releases the read-only dma-buf");
 	errno = 0;
-	ret = importer("import %d rw", rofd);
+	ret = importer("import %d", rofd);
 	check(ret && errno == EACCES && importer_val("buf") == 0,
-	      "importer mapping a read-only dma-buf DMA_BIDIRECTIONAL: EACCES at import (%s)",
+	      "a dynamic importer of a read-only dma-buf: EACCES at attach (the core maps it DMA_BIDIRECTIONAL there) (%s)",
 	      ret ? strerror(errno) : "accepted");
 }
 
@@ -461,7 +457,10 @@ static void dmabuf_readonly_import(int rofd)
  * (dynamic attachment, mapping, vmap); then remove the device with
  * everything live; then check that every operation fails cleanly and
  * that the importer's leftovers keep BAR2's window claimed until they
- * go. The importer reads what the host wrote at offset 8192 + 4096 and
+ * go. Over the hot-unplug the importer has also pinned the attachment
+ * and keeps its mapping on move_notify, as an importer relying on its pin
+ * may: the window stays claimed until it unmaps. The importer reads what
+ * the host wrote at offset 8192 + 4096 and
  * writes "dmabuf-importer-was-here" at offset 16384 of BAR2 (the
  * harness checks the backing file); after removal it writes its mark at
  * offset 8192 through the vmap it kept.
@@ -470,6 +469,7 @@ static int cmd_basic(const char *dev, const char *bdf)
 {
 	static const char mark[] = "dmabuf-importer-was-here";
 	int fd = open_dev(dev, O_RDWR), bfd, rofd, fds, refs, sig, ret;
+	int pinned = !bdf;
 	long long v[3];
 	struct ivshmem_info info = get_info(fd);
 	size_t size = info.size, len = size - 8192, i;
@@ -542,9 +542,10 @@ static int cmd_basic(const char *dev, const char *bdf)
 	dmabuf_readonly_import(rofd);
 
 	/* The in-kernel importer, left holding everything over removal. */
-	ret = importer("import %d rw", bfd);
-	check(!ret, "importer attaches (dynamic, peer2peer), maps and vmaps the dma-buf (%s)",
-	      ret ? strerror(errno) : "ok");
+	ret = importer("import %d rw%s", bfd, pinned ? " pin" : "");
+	check(!ret && importer_val("pinned") == pinned,
+	      "importer attaches (dynamic, peer2peer)%s, maps and vmaps the dma-buf (%s)",
+	      pinned ? ", pins" : "", ret ? strerror(errno) : "ok");
 	dma = importer_val("dma");
 	check(dma == (long long)(bar2_phys(dev) + off),
 	      "importer's first DMA address is BAR2 + %#lx (no IOMMU): %#llx",
@@ -572,14 +573,11 @@ static int cmd_basic(const char *dev, const char *bdf)
 	      "importer: a second dynamic attachment, a mapping and CPU access work (%lld %lld %lld)",
 	      v[0], v[1], v[2]);
 	check(importer_val("probe_static") == -EOPNOTSUPP,
-	      "a static attachment (no peer2peer: videobuf2, DRM PRIME) is refused with EOPNOTSUPP (%lld)",
+	      "a static importer (no peer2peer: videobuf2, DRM PRIME) is refused its mapping with EOPNOTSUPP (%lld)",
 	      importer_val("probe_static"));
-	/*
-	 * Without CONFIG_DMABUF_MOVE_NOTIFY (Debian's kernels and ours) the
-	 * core pins every mapping itself: the exporter accepts pins there.
-	 */
+	/* A static exporter has no .pin: the core reports every pin done. */
 	check(importer_val("probe_pin") == 0,
-	      "dma_buf_pin() is accepted where the core pins every mapping (%lld)",
+	      "dma_buf_pin() succeeds (no .pin: the core answers; removal revokes anyway) (%lld)",
 	      importer_val("probe_pin"));
 	CHECK_ERR(importer("import %d", bfd), EBUSY,
 		  "importer holds one import at a time");
@@ -596,9 +594,14 @@ static int cmd_basic(const char *dev, const char *bdf)
 	check(!ret, "%s %s with the dma-buf attached, mapped, vmapped and mmapped",
 	      bdf ? "unbind" : "hot-unplug", bdf ? bdf : dev);
 
-	check(importer_val("moves") >= 1 && importer_val("mapped") == 0,
-	      "removal sent move_notify and the importer unmapped (moves %lld, mapped %lld)",
-	      importer_val("moves"), importer_val("mapped"));
+	if (pinned)
+		check(importer_val("moves") >= 1 && importer_val("mapped") == 1,
+		      "removal sent move_notify to the pinned importer, which kept its mapping (moves %lld, mapped %lld)",
+		      importer_val("moves"), importer_val("mapped"));
+	else
+		check(importer_val("moves") >= 1 && importer_val("mapped") == 0,
+		      "removal sent move_notify and the importer unmapped (moves %lld, mapped %lld)",
+		      importer_val("moves"), importer_val("mapped"));
 	check(window_claimed(),
 	      "the importer's vmap keeps BAR2's window claimed (/proc/iomem)");
 	sig = touch(buf);
@@ -614,16 +617,22 @@ static int cmd_basic(const char *dev, const char *bdf)
 	req = (struct ivshmem_dmabuf){ .offset = 0, .size = 4096 };
 	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_DMABUF, &req), ENODEV,
 		  "export after removal");
-	ret = importer("remap");
-	check(!ret && importer_val("remap") == -ENODEV,
-	      "importer's new mapping after move_notify: ENODEV (%lld)",
-	      importer_val("remap"));
+	/*
+	 * The core cached the attachment's mapping at attach and hands it
+	 * back until detach: its addresses stay in the claimed window.
+	 */
+	if (!pinned) {
+		ret = importer("remap");
+		check(!ret && importer_val("remap") == 0,
+		      "importer's new mapping after move_notify: the table the core cached at attach (%lld)",
+		      importer_val("remap"));
+	}
 	ret = importer("probe");
 	v[0] = importer_val("probe_attach");
-	v[1] = importer_val("probe_map");
+	v[1] = importer_val("probe_static");
 	v[2] = importer_val("probe_cpu");
 	check(!ret && v[0] == -ENODEV && v[1] == -ENODEV && v[2] == -ENODEV,
-	      "importer after removal: attach, map, CPU access fail with ENODEV (%lld %lld %lld)",
+	      "importer after removal: dynamic and static attach, CPU access fail with ENODEV (%lld %lld %lld)",
 	      v[0], v[1], v[2]);
 	/*
 	 * The vmap it kept is the importer's to drop: it still reaches the
@@ -641,10 +650,13 @@ static int cmd_basic(const char *dev, const char *bdf)
 	      all_zero(tmp, len),
 	      "importer: a new vmap after removal shows zeroes (%lld; the core WARNs on a failing vmap)",
 	      v[0]);
-	check(!window_claimed(),
-	      "the window is let go with the last view of BAR2 (/proc/iomem)");
+	check(window_claimed(),
+	      "the attachment's mapping keeps the window claimed after the vmap went (until detach)");
 	check(!importer("release") && importer_val("buf") == 0,
-	      "importer unmaps, detaches and releases after removal");
+	      "importer unmaps, %sdetaches and releases after removal",
+	      pinned ? "unpins, " : "");
+	check(!window_claimed(),
+	      "the window is let go with the last view of BAR2, at detach (/proc/iomem)");
 	check(munmap((void *)buf, len) == 0 && !mapped_in_self(buf),
 	      "munmap of the revoked dma-buf mapping");
 	munmap((void *)devmap, size);
@@ -756,7 +768,7 @@ static int v4l2_refused(int vfd, int fd, const char *bus, int rw, int err)
 	check(reqbufs(vfd, V4L2_BUFS) == V4L2_BUFS,
 	      "%s: VIDIOC_REQBUFS %d V4L2_MEMORY_DMABUF", bus, V4L2_BUFS);
 	CHECK_ERR(qbuf(vfd, 0, bfd), err,
-		  rw ? "QBUF of a dma-buf into an allocator that attaches (videobuf2 dma-contig: static, not peer2peer)"
+		  rw ? "QBUF of a dma-buf into an allocator that maps it (videobuf2 dma-contig: static, not peer2peer: the map fails)"
 		     : "QBUF of a read-only dma-buf into a capture queue (videobuf2 vmalloc: vmap refused)");
 	check(reqbufs(vfd, 0) == 0, "%s: VIDIOC_REQBUFS 0 after the refusal",
 	      bus);
@@ -789,7 +801,8 @@ static int cmd_v4l2(const char *dev, const char *bus, const char *mode,
 	      fmt.fmt.pix.width, fmt.fmt.pix.height, fmt.fmt.pix.sizeimage,
 	      dev);
 	if (!strcmp(mode, "static"))
-		return v4l2_refused(vfd, fd, bus, 1, EOPNOTSUPP);
+		/* vb2_dc_map_dmabuf() reports any failing map as EINVAL. */
+		return v4l2_refused(vfd, fd, bus, 1, EINVAL);
 	if (!strcmp(mode, "readonly"))
 		return v4l2_refused(vfd, fd, bus, 0, EFAULT);
 
@@ -926,8 +939,8 @@ static int cmd_vgem(const char *dev)
 		h = (struct ivt_drm_prime_handle){ .fd = bfd };
 		CHECK_ERR(ioctl(card, IVT_DRM_IOCTL_PRIME_FD_TO_HANDLE, &h),
 			  EOPNOTSUPP,
-			  i ? "vgem PRIME import of a read-only dma-buf (static attach: refused)"
-			    : "vgem PRIME import of a read-write dma-buf (static attach: refused)");
+			  i ? "vgem PRIME import of a read-only dma-buf (static importer: its map is refused)"
+			    : "vgem PRIME import of a read-write dma-buf (static importer: its map is refused)");
 		check(!close(bfd), "the dma-buf closes after the refused import");
 	}
 	close(card);
