@@ -2,42 +2,77 @@
 /*
  * ivshmem guest driver: DMA-BUF export of BAR2 ranges (IVSHMEM_IOCTL_DMABUF).
  *
- * Owns struct ivshmem_export, the dma-buf operations and their revocation
- * at device removal. The exporter uses no struct pages: an attachment's
- * sg_table holds only DMA addresses from dma_map_resource() for the
- * importer's device (sg_page() is NULL), user mappings of the dma-buf fd
- * are PFN maps filled on fault, and a vmap is a vmap_pfn() mapping of its
- * own. The exporter is static (no pin/unpin): the core never sends
- * move_notify on its behalf, and neither does removal.
+ * Owns struct ivshmem_export, the dma-buf operations and what removal
+ * does to every holder of a dma-buf. BAR2 has no struct pages, and
+ * Debian's kernels have no CONFIG_PCI_P2PDMA to give it some, so the
+ * exporter keeps to what the dma-buf contract allows for such memory,
+ * in the shape of mainline's vfio-pci MMIO exporter:
  *
- * Removal (ivshmem_dmabuf_revoke(), after the driver's SRCU grace period):
- * - user mappings of every dma-buf are zapped through the dma-buf
- *   inode's address space; later faults raise SIGBUS;
- * - a live vmap has its page table entries pointed at a zeroed page of
- *   its own, so an importer still holding the pointer reads zeroes (or
- *   what it wrote there itself) and never reaches BAR2 or freed memory;
- * - live attachment mappings stay allocated until the importer unmaps
- *   them; their DMA addresses name a range that no longer decodes;
- * - mmap, attach, map_dma_buf and begin/end_cpu_access fail with
- *   ENODEV; a new vmap shows the zeroed page (the dma-buf core WARNs on
- *   a failing vmap).
+ * - Mappings only for importers that set peer2peer (dynamic importers
+ *   with allow_peer2peer): their sg_tables have no pages (sg_page() is
+ *   NULL), only DMA addresses from dma_map_resource() for the importer's
+ *   device, which is what peer2peer importers expect (amdgpu exports
+ *   VRAM the same way). Any other importer's mapping fails with
+ *   EOPNOTSUPP. The refusal is at map, not at attach: on 6.12,
+ *   videobuf2's __prepare_dmabuf() leaks its dma-buf reference when
+ *   attach fails, not when map fails; both run inside the importer's
+ *   import call (VIDIOC_QBUF, DRM PRIME import).
+ * - No pin/unpin: the exporter is static to the dma-buf core, as
+ *   vfio-pci's is. Debian's kernels lack CONFIG_DMABUF_MOVE_NOTIFY,
+ *   without which the core calls a dynamic exporter's .pin around every
+ *   mapping, so a pin could not be refused there anyway. The core maps a dynamic
+ *   importer's attachment once, at attach, DMA_BIDIRECTIONAL, and keeps
+ *   that mapping until detach: a read-only dma-buf refuses it (EACCES,
+ *   at attach), and a dynamic importer that unmaps on move_notify gives
+ *   back nothing until it detaches.
+ * - CPU access: user mappings of the dma-buf fd are PFN maps filled on
+ *   fault; begin/end_cpu_access have nothing to flush.
+ * - vmap (x86, read-write dma-bufs only): a memremap() of the range of
+ *   its own, with the memory type of the driver's mapping, returned as
+ *   system memory: to the CPU it is ordinary memory, so videobuf2's
+ *   vmalloc allocator, which keeps only the address and gives it back
+ *   as system memory, finds the map dma_buf_vunmap() compares equal. A
+ *   vmap has no direction, so a read-only dma-buf offers none
+ *   (dma_buf_vmap() fails with EINVAL, quietly, at import).
  *
- * Locking: ivshmem_dev.dmabuf_lock protects the device's list of exports
- * and each export's vmap and revocation state. The dma-buf core calls
- * vmap/vunmap with its own lock held (6.1: dma_buf.lock, 6.2+: the
- * reservation lock), outside ours. Faults, mmap, map and CPU access use
- * the driver's SRCU and ivshmem_dev.alive instead.
+ * Removal (ivshmem_dmabuf_revoke(), after the driver's SRCU grace
+ * period), for each dma-buf:
+ * - user mappings are zapped; later faults raise SIGBUS; mmap, attach,
+ *   map and CPU access fail with ENODEV;
+ * - the export is marked revoked and, under the reservation lock, every
+ *   dynamic attachment gets move_notify, on which a dynamic importer
+ *   stops its DMA;
+ * - a vmap still held, and a mapping an importer has not given back,
+ *   are left as they are: the kernel's page tables are not edited by
+ *   the module. Instead, while any such view exists the device's BAR2
+ *   window stays claimed in iomem_resource (ivshmem_dmabuf_hold()), so
+ *   that no other device's BAR can be placed there: accesses reach
+ *   BAR2 (unbind) or an unassigned window (hot-unplug, sysfs remove),
+ *   never another device or memory that was freed. The claim goes with
+ *   the last vunmap or unmap;
+ * - a new vmap (the core WARNs on a failing one) shows a zeroed page.
+ *
+ * Locking: ivshmem_dev.dmabuf_lock protects the device's list of
+ * exports. ivshmem_dev.dmabuf_map_lock protects each export's revocation
+ * and vmap state, the device's count of kernel views and its window
+ * claim. Lock order: dmabuf_lock, then a dma-buf's reservation lock (the
+ * core holds it around map and unmap on 6.2+, and around vmap; 6.1 holds
+ * dma_buf.lock around vmap and nothing around a static importer's map),
+ * then dmabuf_map_lock. Faults, mmap and CPU access use the driver's SRCU
+ * and ivshmem_dev.alive instead.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/file.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
-#include <asm/tlbflush.h>
 
 #include "compat.h"
 #include "ivshmem_drv.h"
@@ -50,6 +85,13 @@ static_assert(sizeof(struct ivshmem_dmabuf) == 40);
 /* Pages mapped per fault of a dma-buf mapping. */
 #define IVSHMEM_DMABUF_FAULT_AROUND	16
 
+/*
+ * vmap returns a memremap() as system memory: on x86 that is ordinary
+ * memory for the CPU whatever its memory type. Elsewhere the dma-bufs
+ * have no vmap operation: dma_buf_vmap() fails with EINVAL, quietly.
+ */
+#define IVSHMEM_DMABUF_VMAP	IS_ENABLED(CONFIG_X86)
+
 /**
  * struct ivshmem_export - one exported dma-buf
  * @idev:	the device; the export holds a reference on its class device.
@@ -60,9 +102,10 @@ static_assert(sizeof(struct ivshmem_dmabuf) == 40);
  * @offset:	start of the range in BAR2.
  * @size:	length of the range.
  * @writable:	exported with IVSHMEM_DMABUF_RDWR.
- * @revoked:	removal has run; under @idev->dmabuf_lock.
- * @vaddr:	the vmap, or NULL; under @idev->dmabuf_lock.
- * @dummy:	the zeroed page a revoked vmap points at; with @vaddr.
+ * @revoked:	removal has run; under @idev->dmabuf_map_lock.
+ * @vaddr:	the vmap, or NULL; under @idev->dmabuf_map_lock.
+ * @vmap_bar:	@vaddr is a memremap() of BAR2 (else a vmap of @dummy).
+ * @dummy:	the zeroed page a vmap after removal shows; with @vaddr.
  */
 struct ivshmem_export {
 	struct ivshmem_dev *idev;
@@ -74,6 +117,7 @@ struct ivshmem_export {
 	bool writable;
 	bool revoked;
 	void *vaddr;
+	bool vmap_bar;
 	struct page *dummy;
 };
 
@@ -86,8 +130,8 @@ static unsigned long ivshmem_export_pfn(struct ivshmem_export *exp)
  * ivshmem_dmabuf_supported() - whether BAR2 can be exported
  * @idev: the device
  *
- * The kernel's helpers for memory without struct pages (vmap_pfn(),
- * dma_map_resource()) refuse pages the memory map covers.
+ * dma_map_resource(), which names BAR2 to an importer's device, refuses
+ * pages the memory map covers.
  *
  * Context: any.
  * Return: true when BAR2 has no struct pages.
@@ -98,98 +142,70 @@ bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
 	       !pfn_valid(PHYS_PFN(idev->shm_phys + idev->shm_size - 1));
 }
 
-/*
- * vmap needs vmap_pfn() (CONFIG_VMAP_PFN, selected by i915 and Hyper-V;
- * Debian's kernels have it) and the x86 page-table helpers exported to
- * modules (lookup_address(), __flush_tlb_all()). Elsewhere the dma-bufs
- * have no vmap operation: dma_buf_vmap() fails with EINVAL, quietly.
- */
-#define IVSHMEM_DMABUF_VMAP \
-	(IS_ENABLED(CONFIG_X86) && IS_ENABLED(CONFIG_VMAP_PFN))
-
-#if IVSHMEM_DMABUF_VMAP
-/*
- * The kernel page protection of the driver's own BAR2 mapping, cache
- * bits included, so that a vmap has the same memory type (x86 PAT: the
- * type reserved for BAR2 while that mapping exists).
- */
-static pgprot_t ivshmem_dmabuf_prot(struct ivshmem_dev *idev)
-{
-	unsigned long cache;
-	unsigned int level;
-	pgprot_t large;
-	pte_t *pte;
-
-	pte = lookup_address((unsigned long)idev->shm, &level);
-	if (!pte)
-		return pgprot_noncached(PAGE_KERNEL);
-	switch (level) {
-	case PG_LEVEL_4K:
-		cache = pte_flags(*pte);
-		break;
-	case PG_LEVEL_2M:
-		large = __pgprot(pmd_flags(*(pmd_t *)pte));
-		cache = pgprot_val(pgprot_large_2_4k(large));
-		break;
-	case PG_LEVEL_1G:
-		large = __pgprot(pud_flags(*(pud_t *)pte));
-		cache = pgprot_val(pgprot_large_2_4k(large));
-		break;
-	default:
-		return pgprot_noncached(PAGE_KERNEL);
-	}
-	return __pgprot((pgprot_val(PAGE_KERNEL) & ~_PAGE_CACHE_MASK) |
-			(cache & _PAGE_CACHE_MASK));
-}
-
-static void ivshmem_dmabuf_flush_local(void *unused)
-{
-	__flush_tlb_all();
-}
-
 /**
- * ivshmem_dmabuf_redirect() - point a vmap at the export's zeroed page
- * @exp: the export, with a live vmap
+ * ivshmem_dmabuf_hold() - keep BAR2's window from other devices
+ * @idev: the device, removed, with kernel views of BAR2 left
  *
- * Each 4 KiB entry of the vmap_pfn() mapping is rewritten in one store,
- * so a CPU reading through it sees BAR2 or the dummy page, never a hole;
- * then every CPU forgets the old translations (x86 exports neither
- * init_mm nor a kernel range flush to modules; lookup_address() and
- * __flush_tlb_all() are exported).
+ * Inserts a resource spanning BAR2 above the BAR's own in iomem_resource.
+ * The PCI core releases the BAR's resource when it destroys the device;
+ * this one stays, so the allocator never places another BAR where an
+ * importer's vmap or DMA address still points. Not busy: a driver bound
+ * to the same device again requests its region below it.
  *
- * Context: process context; @exp->idev->dmabuf_lock held.
+ * Context: process context; @idev->dmabuf_map_lock held.
  */
-static void ivshmem_dmabuf_redirect(struct ivshmem_export *exp)
+static void ivshmem_dmabuf_hold(struct ivshmem_dev *idev)
 {
-	unsigned long addr = (unsigned long)exp->vaddr;
-	unsigned long end = addr + exp->size;
-	pte_t dummy = mk_pte(exp->dummy, PAGE_KERNEL);
-	unsigned int level;
-	pte_t *pte;
+	struct resource *res;
 
-	for (; addr < end; addr += PAGE_SIZE) {
-		pte = lookup_address(addr, &level);
-		/* vmap_pfn() built every entry, 4 KiB each. */
-		if (!WARN_ON_ONCE(!pte || level != PG_LEVEL_4K))
-			set_pte(pte, dummy);
+	if (!idev->dmabuf_kmaps || idev->dmabuf_window)
+		return;
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (res) {
+		res->name = "ivshmem dma-buf views of a removed device";
+		res->start = idev->shm_phys;
+		res->end = idev->shm_phys + idev->shm_size - 1;
+		res->flags = IORESOURCE_MEM;
+		if (insert_resource(&iomem_resource, res)) {
+			kfree(res);
+			res = NULL;
+		}
 	}
-	on_each_cpu(ivshmem_dmabuf_flush_local, NULL, 1);
+	if (!res) {
+		dev_warn(&idev->dev, "cannot claim BAR2's window for %lu importer views left after removal\n",
+			 idev->dmabuf_kmaps);
+		return;
+	}
+	idev->dmabuf_window = res;
+	dev_info(&idev->dev, "%lu importer views of BAR2 outlive the device: its window stays claimed until they go\n",
+		 idev->dmabuf_kmaps);
 }
-#else
-/* No vmap exists to redirect. */
-static void ivshmem_dmabuf_redirect(struct ivshmem_export *exp) { }
-#endif
+
+/*
+ * One kernel view of BAR2 (a vmap or an attachment's mapping) is gone;
+ * the last lets the window go. @idev->dmabuf_map_lock held.
+ */
+static void ivshmem_dmabuf_put_kmap(struct ivshmem_dev *idev)
+{
+	if (WARN_ON_ONCE(!idev->dmabuf_kmaps) || --idev->dmabuf_kmaps ||
+	    !idev->dmabuf_window)
+		return;
+	remove_resource(idev->dmabuf_window);
+	kfree(idev->dmabuf_window);
+	idev->dmabuf_window = NULL;
+}
 
 /**
  * ivshmem_dmabuf_revoke() - cut every dma-buf of a device off BAR2
  * @idev: the device; removal has cleared @alive and waited for SRCU
  *
- * Zaps the user mappings of each dma-buf and points each live vmap at
- * its zeroed page, before devres unmaps BAR2. Later operations fail
- * with ENODEV (map_dma_buf: SRCU) or, for a vmap (under
- * @idev->dmabuf_lock), show a zeroed page; later faults raise SIGBUS.
+ * Zaps the user mappings of each dma-buf, marks it revoked and sends
+ * move_notify to its dynamic attachments, under its reservation lock;
+ * then claims BAR2's window if importers still hold views of it. Runs
+ * before devres unmaps BAR2 and before the PCI core releases the BAR.
  *
- * Context: process context, may sleep; takes @idev->dmabuf_lock.
+ * Context: process context, may sleep; takes @idev->dmabuf_lock, each
+ * dma-buf's reservation lock, then @idev->dmabuf_map_lock.
  */
 void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 {
@@ -197,14 +213,18 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 
 	mutex_lock(&idev->dmabuf_lock);
 	list_for_each_entry(exp, &idev->dmabufs, node) {
-		exp->revoked = true;
 		unmap_mapping_range(exp->inode->i_mapping, 0, 0, 1);
-		if (!exp->vaddr)
-			continue;
-		ivshmem_dmabuf_redirect(exp);
-		dev_info(&idev->dev, "dma-buf of [%#llx, +%#llx) revoked with a live vmap: it reads zeroes now\n",
-			 exp->offset, exp->size);
+		mutex_lock(&idev->dmabuf_map_lock);
+		exp->revoked = true;
+		mutex_unlock(&idev->dmabuf_map_lock);
+		dma_resv_lock(exp->dmabuf->resv, NULL);
+		/* Importers may unmap from here: unmap takes dmabuf_map_lock. */
+		dma_buf_move_notify(exp->dmabuf);
+		dma_resv_unlock(exp->dmabuf->resv);
 	}
+	mutex_lock(&idev->dmabuf_map_lock);
+	ivshmem_dmabuf_hold(idev);
+	mutex_unlock(&idev->dmabuf_map_lock);
 	mutex_unlock(&idev->dmabuf_lock);
 }
 
@@ -226,11 +246,15 @@ static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
  *
  * One dma_map_resource() of the whole range for @attach->dev, cut into
  * entries of at most the device's segment size. The entries have no
- * pages. A read-only dma-buf refuses directions that let the device
- * write.
+ * pages: only a peer2peer importer may have them (the static ones, which
+ * may walk sg_page() and cannot be told to let go at removal, get
+ * EOPNOTSUPP). A read-only dma-buf refuses directions that let the
+ * device write. Counted as a kernel view of BAR2 until unmapped.
  *
- * Context: process context; 6.2+: the reservation lock held.
- * Return: the table, or ERR_PTR(-EINVAL, -EACCES, -ENODEV, -ENOMEM, -EIO).
+ * Context: process context; 6.2+: the reservation lock held; takes
+ * dmabuf_map_lock.
+ * Return: the table, or ERR_PTR(-EOPNOTSUPP, -EINVAL, -EACCES, -ENODEV,
+ * -ENOMEM, -EIO).
  */
 static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
@@ -241,15 +265,22 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	unsigned int seg, nents, i;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
-	dma_addr_t addr = DMA_MAPPING_ERROR;
+	dma_addr_t addr;
 	u64 done = 0;
-	int idx, ret;
+	int ret;
 
+	if (!attach->peer2peer)
+		return ERR_PTR(-EOPNOTSUPP);
 	/* dma_map_resource() BUG()s on a bad direction. */
 	if (!valid_dma_direction(dir))
 		return ERR_PTR(-EINVAL);
 	if (!exp->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
+	mutex_lock(&idev->dmabuf_map_lock);
+	ret = exp->revoked ? -ENODEV : 0;
+	mutex_unlock(&idev->dmabuf_map_lock);
+	if (ret)
+		return ERR_PTR(ret);
 	seg = max_t(unsigned int, PAGE_SIZE,
 		    rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
 	nents = DIV_ROUND_UP_ULL(exp->size, seg);
@@ -261,18 +292,24 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	if (ret)
 		goto free_sgt;
 
-	idx = srcu_read_lock(&ivshmem_srcu);
-	if (READ_ONCE(idev->alive))
-		addr = dma_map_resource(dev, idev->shm_phys + exp->offset,
-					exp->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
-	else
-		ret = -ENODEV;
-	srcu_read_unlock(&ivshmem_srcu, idx);
-	if (!ret && dma_mapping_error(dev, addr))
+	addr = dma_map_resource(dev, idev->shm_phys + exp->offset, exp->size,
+				dir, DMA_ATTR_SKIP_CPU_SYNC);
+	if (dma_mapping_error(dev, addr)) {
 		ret = -EIO;
-	if (ret)
 		goto free_table;
-
+	}
+	/* Revocation counts this view, or this view sees revocation. */
+	mutex_lock(&idev->dmabuf_map_lock);
+	if (exp->revoked)
+		ret = -ENODEV;
+	else
+		idev->dmabuf_kmaps++;
+	mutex_unlock(&idev->dmabuf_map_lock);
+	if (ret) {
+		dma_unmap_resource(dev, addr, exp->size, dir,
+				   DMA_ATTR_SKIP_CPU_SYNC);
+		goto free_table;
+	}
 	for_each_sgtable_sg(sgt, sg, i) {
 		unsigned int len = min_t(u64, seg, exp->size - done);
 
@@ -290,17 +327,22 @@ free_sgt:
 	return ERR_PTR(ret);
 }
 
+/* Context: as for ivshmem_dmabuf_map(). */
 static void ivshmem_dmabuf_unmap(struct dma_buf_attachment *attach,
 				 struct sg_table *sgt,
 				 enum dma_data_direction dir)
 {
 	struct ivshmem_export *exp = attach->dmabuf->priv;
+	struct ivshmem_dev *idev = exp->idev;
 
 	/* Only the importer's IOMMU, if any: BAR2 is not touched. */
 	dma_unmap_resource(attach->dev, sg_dma_address(sgt->sgl), exp->size,
 			   dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
+	mutex_lock(&idev->dmabuf_map_lock);
+	ivshmem_dmabuf_put_kmap(idev);
+	mutex_unlock(&idev->dmabuf_map_lock);
 }
 
 /**
@@ -385,9 +427,9 @@ static int ivshmem_dmabuf_mmap(struct dma_buf *dmabuf,
 
 #if IVSHMEM_DMABUF_VMAP
 /*
- * A vmap after removal: every page of the range shows @dummy, as a live
- * vmap does once revoked. Not an error: the dma-buf core WARNs on any
- * failing vmap (dma_buf_vmap(), 6.1 and 6.12).
+ * A vmap after removal: every page of the range shows @dummy. Not an
+ * error: the dma-buf core WARNs on any failing vmap (dma_buf_vmap(), 6.1
+ * and 6.12).
  */
 static void *ivshmem_dmabuf_vmap_dummy(struct page *dummy, unsigned long n)
 {
@@ -407,83 +449,77 @@ static void *ivshmem_dmabuf_vmap_dummy(struct page *dummy, unsigned long n)
 
 /**
  * ivshmem_dmabuf_vmap() - a kernel mapping of the range for an importer
- * @dmabuf: the dma-buf
- * @map: where to return the mapping (I/O memory)
+ * @dmabuf: the dma-buf (read-write)
+ * @map: where to return the mapping (system memory)
  *
- * The mapping is the export's own (vmap_pfn(), 4 KiB entries, the
- * memory type of the driver's BAR2 mapping), not the driver's, so that
- * removal can point it at a zeroed page while the importer still holds
- * it. After removal the mapping shows that zeroed page from the start.
- * The core counts vmaps: this runs for the first only.
+ * A memremap() of the range, the export's own, with the memory type of
+ * the driver's BAR2 mapping (PAT hands the same type to both): it stays
+ * valid until vunmap whatever happens to the device, since removal
+ * keeps BAR2's window claimed while it exists. After removal the
+ * mapping shows a zeroed page instead. The core counts vmaps: this runs
+ * for the first only.
  *
- * Context: process context; the core's lock held; takes dmabuf_lock.
- * Return: 0 or -ENOMEM.
+ * Context: process context; the core's lock held (the reservation lock,
+ * 6.1: dma_buf.lock); takes dmabuf_map_lock.
+ * Return: 0 or -ENOMEM (the core WARNs).
  */
 static int ivshmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct ivshmem_export *exp = dmabuf->priv;
 	struct ivshmem_dev *idev = exp->idev;
-	unsigned long i, n = exp->size >> PAGE_SHIFT;
-	unsigned long *pfns;
+	unsigned long flags = idev->shm_wb ? MEMREMAP_WB : MEMREMAP_WC;
 	struct page *dummy;
 	void *vaddr = NULL;
 	int ret = 0;
 
-	pfns = kvmalloc_array(n, sizeof(*pfns), GFP_KERNEL);
-	if (!pfns)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		pfns[i] = ivshmem_export_pfn(exp) + i;
 	dummy = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!dummy) {
-		ret = -ENOMEM;
-		goto free_pfns;
-	}
-
-	mutex_lock(&idev->dmabuf_lock);
-	if (WARN_ON_ONCE(exp->vaddr))
+	if (!dummy)
+		return -ENOMEM;
+	mutex_lock(&idev->dmabuf_map_lock);
+	if (WARN_ON_ONCE(exp->vaddr)) {
 		ret = -EBUSY;
-	else if (exp->revoked)
-		vaddr = ivshmem_dmabuf_vmap_dummy(dummy, n);
-	else
-		/* The driver's mapping is valid until revocation. */
-		vaddr = vmap_pfn(pfns, n, ivshmem_dmabuf_prot(idev));
+	} else if (exp->revoked) {
+		vaddr = ivshmem_dmabuf_vmap_dummy(dummy, exp->size >> PAGE_SHIFT);
+		exp->vmap_bar = false;
+	} else {
+		vaddr = memremap(idev->shm_phys + exp->offset, exp->size, flags);
+		exp->vmap_bar = true;
+		if (vaddr)
+			idev->dmabuf_kmaps++;
+	}
 	if (vaddr) {
 		exp->vaddr = vaddr;
 		exp->dummy = dummy;
 		dummy = NULL;
+		iosys_map_set_vaddr(map, vaddr);
 	} else if (!ret) {
 		ret = -ENOMEM;
 	}
-	mutex_unlock(&idev->dmabuf_lock);
-
+	mutex_unlock(&idev->dmabuf_map_lock);
 	if (dummy)
 		__free_page(dummy);
-	if (!ret)
-		iosys_map_set_vaddr_iomem(map, (void __iomem *)vaddr);
-free_pfns:
-	kvfree(pfns);
 	return ret;
 }
 
+/* Context: as for ivshmem_dmabuf_vmap(). */
 static void ivshmem_dmabuf_vunmap(struct dma_buf *dmabuf,
 				  struct iosys_map *map)
 {
 	struct ivshmem_export *exp = dmabuf->priv;
 	struct ivshmem_dev *idev = exp->idev;
-	struct page *dummy;
-	void *vaddr;
 
-	mutex_lock(&idev->dmabuf_lock);
-	vaddr = exp->vaddr;
-	dummy = exp->dummy;
+	mutex_lock(&idev->dmabuf_map_lock);
+	if (exp->vaddr && exp->vmap_bar) {
+		memunmap(exp->vaddr);
+		ivshmem_dmabuf_put_kmap(idev);
+	} else if (exp->vaddr) {
+		vunmap(exp->vaddr);
+	}
+	if (exp->dummy)
+		__free_page(exp->dummy);
 	exp->vaddr = NULL;
 	exp->dummy = NULL;
-	mutex_unlock(&idev->dmabuf_lock);
-	if (vaddr)
-		vunmap(vaddr);
-	if (dummy)
-		__free_page(dummy);
+	mutex_unlock(&idev->dmabuf_map_lock);
 }
 #endif
 
@@ -510,14 +546,22 @@ static void ivshmem_dmabuf_release(struct dma_buf *dmabuf)
 	kfree(exp);
 }
 
-static const struct dma_buf_ops ivshmem_dmabuf_ops = {
-	.attach = ivshmem_dmabuf_attach,
-	.map_dma_buf = ivshmem_dmabuf_map,
-	.unmap_dma_buf = ivshmem_dmabuf_unmap,
-	.release = ivshmem_dmabuf_release,
-	.begin_cpu_access = ivshmem_dmabuf_cpu_access,
-	.end_cpu_access = ivshmem_dmabuf_cpu_access,
-	.mmap = ivshmem_dmabuf_mmap,
+/* Read-only dma-bufs: the same, without vmap (it has no direction). */
+#define IVSHMEM_DMABUF_OPS						\
+	.attach = ivshmem_dmabuf_attach,				\
+	.map_dma_buf = ivshmem_dmabuf_map,				\
+	.unmap_dma_buf = ivshmem_dmabuf_unmap,				\
+	.release = ivshmem_dmabuf_release,				\
+	.begin_cpu_access = ivshmem_dmabuf_cpu_access,			\
+	.end_cpu_access = ivshmem_dmabuf_cpu_access,			\
+	.mmap = ivshmem_dmabuf_mmap
+
+static const struct dma_buf_ops ivshmem_dmabuf_ro_ops = {
+	IVSHMEM_DMABUF_OPS,
+};
+
+static const struct dma_buf_ops ivshmem_dmabuf_rw_ops = {
+	IVSHMEM_DMABUF_OPS,
 #if IVSHMEM_DMABUF_VMAP
 	.vmap = ivshmem_dmabuf_vmap,
 	.vunmap = ivshmem_dmabuf_vunmap,
@@ -582,7 +626,8 @@ long ivshmem_dmabuf_export(struct ivshmem_dev *idev, struct file *file,
 		goto free_exp;
 	}
 
-	info.ops = &ivshmem_dmabuf_ops;
+	info.ops = exp->writable ? &ivshmem_dmabuf_rw_ops :
+				   &ivshmem_dmabuf_ro_ops;
 	info.size = req.size;
 	info.flags = (exp->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
 	info.priv = exp;

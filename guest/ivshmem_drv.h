@@ -20,11 +20,12 @@
  * spinlock, also taken in the interrupt handler, so everywhere else with
  * interrupts off), which nests outside the eventfd context's own
  * wait-queue lock. ivshmem_file.seen_lock is a leaf lock, never taken in
- * interrupt context. ivshmem_dev.dmabuf_lock (a mutex, guest/dmabuf.c)
- * is independent of the others; the dma-buf core's own locks (the
- * reservation lock, 6.1's dma_buf.lock) nest outside it, and it nests
- * outside the i_mmap_rwsem of the dma-bufs' address spaces (removal
- * zaps their mappings under it). No other driver lock exists. irq_lock is held only
+ * interrupt context. The dma-buf locks (guest/dmabuf.c) are independent
+ * of the others: ivshmem_dev.dmabuf_lock (a mutex: the list of exports)
+ * nests outside each dma-buf's reservation lock and the i_mmap_rwsem of
+ * the dma-bufs' address spaces; ivshmem_dev.dmabuf_map_lock (a mutex)
+ * nests inside the reservation lock and 6.1's dma_buf.lock, the core's
+ * locks around map, unmap, vmap and vunmap. No other driver lock exists. irq_lock is held only
  * for O(1) work from process context: a file finds its bindings in
  * ivshmem_file.bind under bind_lock, never by walking the lists.
  */
@@ -114,10 +115,16 @@ struct ivshmem_vector {
  *		interrupt handler.
  * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
  *		interrupt and by removal.
- * @dmabuf_lock: protects @dmabufs and each dma-buf's vmap and revocation
- *		state (guest/dmabuf.c).
+ * @dmabuf_lock: protects @dmabufs (guest/dmabuf.c).
  * @dmabufs:	the dma-bufs exported from this device and not yet
  *		released, revoked or not.
+ * @dmabuf_map_lock: protects each dma-buf's revocation and vmap state,
+ *		@dmabuf_kmaps and @dmabuf_window (guest/dmabuf.c).
+ * @dmabuf_kmaps: kernel views of BAR2 that importers hold: vmaps of BAR2
+ *		and attachment mappings, over all dma-bufs of the device.
+ * @dmabuf_window: after removal, while @dmabuf_kmaps is not zero: a
+ *		resource that keeps BAR2's physical window from being given
+ *		to another device.
  * @vec:	the MSI-X vectors; the first @vectors are in use.
  */
 struct ivshmem_dev {
@@ -141,6 +148,9 @@ struct ivshmem_dev {
 	wait_queue_head_t wq;
 	struct mutex dmabuf_lock;	/* @dmabufs; see above */
 	struct list_head dmabufs;
+	struct mutex dmabuf_map_lock;	/* revocation, vmaps; see above */
+	unsigned long dmabuf_kmaps;
+	struct resource *dmabuf_window;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
 
@@ -200,6 +210,7 @@ static inline void ivshmem_dmabuf_init(struct ivshmem_dev *idev)
 {
 	mutex_init(&idev->dmabuf_lock);
 	INIT_LIST_HEAD(&idev->dmabufs);
+	mutex_init(&idev->dmabuf_map_lock);
 }
 
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)

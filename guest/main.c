@@ -148,8 +148,10 @@ int ivshmem_dev_add(struct ivshmem_dev *idev)
  * Removes /dev/ivshmemN, makes every later file operation fail with
  * ENODEV and every later page fault raise SIGBUS, waits for operations
  * already inside the device, zaps all user mappings and revokes the
- * dma-bufs (their mappings zapped, their vmaps moved off BAR2). On return nothing
- * reaches the BARs any more; open files keep @idev itself alive.
+ * dma-bufs (their mappings zapped, move_notify to their importers, BAR2's
+ * window claimed while importers keep views of it: guest/dmabuf.c). On
+ * return no user mapping reaches the BARs any more; open files keep
+ * @idev itself alive.
  *
  * Context: process context, may sleep; takes no driver lock (SRCU only).
  */

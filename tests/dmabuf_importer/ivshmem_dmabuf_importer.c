@@ -3,26 +3,37 @@
  * A real in-kernel importer of the ivshmem guest driver's dma-bufs, for
  * the tests only (the "dmabuf" e2e test; built by tests/harness/ivt.py).
  *
- * A platform device with a 64-bit DMA mask imports one dma-buf at a time
- * and keeps its attachment, the attachment's mapping and a vmap for as
- * long as the test likes, across device removal. Driven through debugfs,
+ * It imports as a dynamic mainline importer does: dma_buf_dynamic_attach()
+ * with allow_peer2peer and a move_notify that unmaps, mappings made and
+ * dropped under the reservation lock. A platform device with a 64-bit
+ * DMA mask imports one dma-buf at a time and keeps its attachment, the
+ * attachment's mapping (until move_notify) and a vmap for as long as the
+ * test likes, across device removal. Driven through debugfs,
  * /sys/kernel/debug/ivshmem_dmabuf_importer/:
  *
- *   ctl   write "import FD" (read-only use) or "import FD rw": take the
- *         dma-buf, attach, map the attachment, vmap (a failing vmap is
- *         reported as vmap_err, the import stays); "probe": try a new
- *         attachment, a new mapping of the attachment and begin/end CPU
- *         access, keeping nothing; "revmap": drop the vmap and try a new
- *         one; "release": unmap, detach, put. Read: one line of state
- *         and the results of the last probe/revmap, as errnos (0: ok).
- *   data  read/write the dma-buf through the vmap, at the file offset
- *         (iosys_map accessors: the vmap is I/O memory).
+ *   ctl   write "import FD" (read-only use) or "import FD rw", optionally
+ *         followed by "pin": take the dma-buf, attach, pin (dma_buf_pin():
+ *         a pinned importer keeps its mapping on move_notify, as one that
+ *         relies on the pin may), map the attachment, vmap (a failing
+ *         vmap is reported as vmap_err, the import stays); "probe": try a new
+ *         dynamic attachment, a static one mapped (as videobuf2 and DRM
+ *         PRIME make), a new mapping of the attachment, a pin, and begin/end
+ *         CPU access, keeping nothing; "remap": map the attachment again
+ *         if move_notify took the mapping; "revmap": drop the vmap and
+ *         try a new one; "release": unmap, detach, put. Read: one line
+ *         of state and the results of the last probe/remap/revmap, as
+ *         errnos (0: ok).
+ *   data  read/write the dma-buf through the vmap, at the file offset.
  *
- * Locking: importer_lock serialises everything.
+ * Locking: importer_lock serialises the debugfs commands and nests
+ * outside the dma-buf's reservation lock, under which the mapping
+ * (imp_sgt) is made, dropped and read; move_notify runs with that lock
+ * held and takes no other.
  */
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -44,21 +55,71 @@ static struct dentry *importer_dir;
 /* The import, under importer_lock. */
 static struct dma_buf *imp_buf;
 static struct dma_buf_attachment *imp_attach;
-static struct sg_table *imp_sgt;
+static struct sg_table *imp_sgt;	/* under the reservation lock */
+static unsigned int imp_moves;		/* likewise */
+static bool imp_pinned;			/* likewise */
 static enum dma_data_direction imp_dir;
 static struct iosys_map imp_map;
-static int imp_probe_attach, imp_probe_map, imp_probe_cpu, imp_revmap;
+static int imp_probe_attach, imp_probe_static, imp_probe_map, imp_probe_pin;
+static int imp_probe_cpu, imp_revmap, imp_remap;
 static int imp_vmap_err;
+
+/* The exporter moves or revokes the buffer: drop the mapping now. */
+static void importer_move_notify(struct dma_buf_attachment *attach)
+{
+	dma_resv_assert_held(attach->dmabuf->resv);
+	imp_moves++;
+	if (imp_pinned)
+		return;
+	if (imp_sgt)
+		dma_buf_unmap_attachment(attach, imp_sgt, imp_dir);
+	imp_sgt = NULL;
+}
+
+static const struct dma_buf_attach_ops importer_attach_ops = {
+	.allow_peer2peer = true,
+	.move_notify = importer_move_notify,
+};
+
+static struct dma_buf_attachment *importer_attach(struct dma_buf *buf)
+{
+	return dma_buf_dynamic_attach(buf, &importer_pdev->dev,
+				      &importer_attach_ops, NULL);
+}
+
+/* Map the attachment anew, under the reservation lock: 0 or -errno. */
+static int importer_map_locked(void)
+{
+	struct sg_table *sgt;
+	int ret = 0;
+
+	dma_resv_lock(imp_buf->resv, NULL);
+	if (!imp_sgt) {
+		sgt = dma_buf_map_attachment(imp_attach, imp_dir);
+		if (IS_ERR(sgt))
+			ret = PTR_ERR(sgt);
+		else
+			imp_sgt = sgt;
+	}
+	dma_resv_unlock(imp_buf->resv);
+	return ret;
+}
 
 static void importer_release_locked(void)
 {
 	if (!iosys_map_is_null(&imp_map))
 		ivshmem_dma_buf_vunmap_unlocked(imp_buf, &imp_map);
 	iosys_map_clear(&imp_map);
-	if (imp_sgt)
-		dma_buf_unmap_attachment_unlocked(imp_attach, imp_sgt,
-						  imp_dir);
-	imp_sgt = NULL;
+	if (imp_attach) {
+		dma_resv_lock(imp_buf->resv, NULL);
+		if (imp_sgt)
+			dma_buf_unmap_attachment(imp_attach, imp_sgt, imp_dir);
+		imp_sgt = NULL;
+		if (imp_pinned)
+			dma_buf_unpin(imp_attach);
+		imp_pinned = false;
+		dma_resv_unlock(imp_buf->resv);
+	}
 	if (imp_attach)
 		dma_buf_detach(imp_buf, imp_attach);
 	imp_attach = NULL;
@@ -67,9 +128,8 @@ static void importer_release_locked(void)
 	imp_buf = NULL;
 }
 
-static int importer_import_locked(int fd, bool rw)
+static int importer_import_locked(int fd, bool rw, bool pin)
 {
-	struct device *dev = &importer_pdev->dev;
 	int ret;
 
 	if (imp_buf)
@@ -80,20 +140,27 @@ static int importer_import_locked(int fd, bool rw)
 		imp_buf = NULL;
 		return ret;
 	}
-	imp_attach = dma_buf_attach(imp_buf, dev);
+	imp_attach = importer_attach(imp_buf);
 	if (IS_ERR(imp_attach)) {
 		ret = PTR_ERR(imp_attach);
 		imp_attach = NULL;
 		goto release;
 	}
 	imp_dir = rw ? DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
-	imp_sgt = dma_buf_map_attachment_unlocked(imp_attach, imp_dir);
-	if (IS_ERR(imp_sgt)) {
-		ret = PTR_ERR(imp_sgt);
-		imp_sgt = NULL;
-		goto release;
+	imp_moves = 0;
+	imp_remap = 0;
+	if (pin) {
+		dma_resv_lock(imp_buf->resv, NULL);
+		ret = dma_buf_pin(imp_attach);
+		imp_pinned = !ret;
+		dma_resv_unlock(imp_buf->resv);
+		if (ret)
+			goto release;
 	}
-	/* An exporter without vmap (see guest/dmabuf.c): go on without. */
+	ret = importer_map_locked();
+	if (ret)
+		goto release;
+	/* A read-only dma-buf has no vmap (see guest/dmabuf.c). */
 	imp_vmap_err = ivshmem_dma_buf_vmap_unlocked(imp_buf, &imp_map);
 	if (imp_vmap_err)
 		iosys_map_clear(&imp_map);
@@ -109,14 +176,32 @@ static void importer_probe_locked(void)
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
 
-	attach = dma_buf_attach(imp_buf, &importer_pdev->dev);
+	attach = importer_attach(imp_buf);
 	imp_probe_attach = PTR_ERR_OR_ZERO(attach);
 	if (!IS_ERR(attach))
 		dma_buf_detach(imp_buf, attach);
-	sgt = dma_buf_map_attachment_unlocked(imp_attach, imp_dir);
+	/* A static importer: attach, then map (under the lock, as 6.2+). */
+	attach = dma_buf_attach(imp_buf, &importer_pdev->dev);
+	imp_probe_static = PTR_ERR_OR_ZERO(attach);
+	if (!IS_ERR(attach)) {
+		dma_resv_lock(imp_buf->resv, NULL);
+		sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+		imp_probe_static = PTR_ERR_OR_ZERO(sgt);
+		if (!IS_ERR(sgt))
+			dma_buf_unmap_attachment(attach, sgt,
+						 DMA_BIDIRECTIONAL);
+		dma_resv_unlock(imp_buf->resv);
+		dma_buf_detach(imp_buf, attach);
+	}
+	dma_resv_lock(imp_buf->resv, NULL);
+	sgt = dma_buf_map_attachment(imp_attach, imp_dir);
 	imp_probe_map = PTR_ERR_OR_ZERO(sgt);
 	if (!IS_ERR(sgt))
-		dma_buf_unmap_attachment_unlocked(imp_attach, sgt, imp_dir);
+		dma_buf_unmap_attachment(imp_attach, sgt, imp_dir);
+	imp_probe_pin = dma_buf_pin(imp_attach);
+	if (!imp_probe_pin)
+		dma_buf_unpin(imp_attach);
+	dma_resv_unlock(imp_buf->resv);
 	imp_probe_cpu = dma_buf_begin_cpu_access(imp_buf, imp_dir);
 	if (!imp_probe_cpu)
 		imp_probe_cpu = dma_buf_end_cpu_access(imp_buf, imp_dir);
@@ -135,7 +220,7 @@ static void importer_revmap_locked(void)
 static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	char cmd[32], rw[4] = "";
+	char cmd[32], rw[4] = "", pin[4] = "";
 	int fd, n, ret = 0;
 
 	if (count >= sizeof(cmd))
@@ -145,13 +230,16 @@ static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 	cmd[count] = '\0';
 
 	mutex_lock(&importer_lock);
-	n = sscanf(cmd, "import %d %3s", &fd, rw);
+	n = sscanf(cmd, "import %d %3s %3s", &fd, rw, pin);
 	if (n >= 1)
-		ret = importer_import_locked(fd, n == 2 && !strcmp(rw, "rw"));
+		ret = importer_import_locked(fd, n >= 2 && !strcmp(rw, "rw"),
+					     n == 3 && !strcmp(pin, "pin"));
 	else if (!imp_buf)
 		ret = -ENOENT;
 	else if (sysfs_streq(cmd, "probe"))
 		importer_probe_locked();
+	else if (sysfs_streq(cmd, "remap"))
+		imp_remap = importer_map_locked();
 	else if (sysfs_streq(cmd, "revmap"))
 		importer_revmap_locked();
 	else if (sysfs_streq(cmd, "release"))
@@ -168,10 +256,14 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 	unsigned int nents = 0, pages = 0, i;
 	struct scatterlist *sg;
 	u64 len = 0, dma = 0;
-	char buf[256];
+	unsigned int moves = 0;
+	bool pinned = false;
+	char buf[384];
 	int n;
 
 	mutex_lock(&importer_lock);
+	if (imp_buf)
+		dma_resv_lock(imp_buf->resv, NULL);
 	if (imp_sgt) {
 		dma = sg_dma_address(imp_sgt->sgl);
 		for_each_sgtable_dma_sg(imp_sgt, sg, i) {
@@ -194,13 +286,18 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 			pages += !!(link & ~SG_PAGE_LINK_MASK);
 		}
 	}
+	if (imp_buf) {
+		moves = imp_moves;
+		pinned = imp_pinned;
+		dma_resv_unlock(imp_buf->resv);
+	}
 	n = scnprintf(buf, sizeof(buf),
-		      "buf=%d size=%zu dma=%#llx len=%llu nents=%u pages=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_map=%d probe_cpu=%d revmap=%d\n",
-		      !!imp_buf, imp_buf ? imp_buf->size : 0, dma, len, nents,
-		      pages, !iosys_map_is_null(&imp_map), imp_vmap_err,
-		      imp_map.is_iomem,
-		      imp_probe_attach, imp_probe_map, imp_probe_cpu,
-		      imp_revmap);
+		      "buf=%d size=%zu pinned=%d mapped=%d dma=%#llx len=%llu nents=%u pages=%u moves=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_static=%d probe_map=%d probe_pin=%d probe_cpu=%d remap=%d revmap=%d\n",
+		      !!imp_buf, imp_buf ? imp_buf->size : 0, pinned, nents > 0, dma,
+		      len, nents, pages, moves, !iosys_map_is_null(&imp_map),
+		      imp_vmap_err, imp_map.is_iomem, imp_probe_attach,
+		      imp_probe_static, imp_probe_map, imp_probe_pin,
+		      imp_probe_cpu, imp_remap, imp_revmap);
 	mutex_unlock(&importer_lock);
 	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
 }
