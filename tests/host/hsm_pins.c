@@ -5,16 +5,25 @@
  * standing in for /dev/acrn_hsm. Run inside the guest by
  * tests/host/e2e.sh with both modules loaded.
  *
- *   ivshmem-host-pins smoke     the double itself: CREATE_VM, SET_MEMSEG
- *                               of an attachment's mapping (pins, region
- *                               ops, data both ways through its vmap),
- *                               HSM's refusals, DESTROY_VM
+ *   ivshmem-host-pins smoke     an attachment's mapping under HSM's
+ *                               SET_MEMSEG: pinned (not VM_PFNMAP), its
+ *                               folios as region ops, data both ways
+ *                               through the vmap, kept for the pins
  *   ivshmem-host-pins resets MB N
- *                               acrn-dm across N guest resets of an MB
- *                               region whose pages HSM keeps pinned: the
- *                               same memory comes back, data intact, free
+ *                               (in VM 1's mount namespace, e2e.sh in_vm)
+ *                               acrn-dm across N guest resets through the
+ *                               filesystem on one HSM VM fd: the same
+ *                               memory comes back, data intact, free
  *                               memory drops by MB once; DESTROY_VM frees
  *                               it, a new session reads zeroes
+ *   ivshmem-host-pins slots     (in_vm) resets until HSM's 256 mapping
+ *                               slots run out: ENOMEM, nothing more
+ *                               pinned; a failed mmap's MAP_FAILED at
+ *                               SET_MEMSEG; DESTROY_VM frees everything
+ *   ivshmem-host-pins crash     (in_vm) acrn-dm SIGKILLed while pinned:
+ *                               nothing left
+ *   ivshmem-host-pins doorbell  rings through HSM's IRQFD and a guest's
+ *                               doorbell write through its IOEVENTFD
  *   ivshmem-host-pins abuse     a careless or hostile holder: lingering
  *                               memory counts against mem_limit_mb, stays
  *                               counted (and out of reach) after its
