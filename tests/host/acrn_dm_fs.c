@@ -339,7 +339,7 @@ out:
 		int r = hsm_info(hsm, 0, &info);
 
 		check(!r && info.npages == size / 4096 && info.nr_regions >= 1,
-		      "HSM double pinned the whole region: %llu pages, %llu region ops (%llu large)",
+		      "HSM pinned the module's whole region: %llu pages, %llu region ops (%llu large)",
 		      (unsigned long long)info.npages,
 		      (unsigned long long)info.nr_regions,
 		      (unsigned long long)info.nr_large);
@@ -392,7 +392,9 @@ out:
 	/* pci_ivshmem_deinit() -> destroy_ivshmem_from_dm(). */
 	check(munmap(addr, size) == 0 && close(fd) == 0, "deinit: munmap and close");
 	if (hsm >= 0) {
-		check(ioctl(hsm, ACRN_IOCTL_DESTROY_VM) == 0, "HSM double: DESTROY_VM unpins");
+		/* The module's side of it: e2e.sh checks the memory is freed. */
+		if (ioctl(hsm, ACRN_IOCTL_DESTROY_VM))
+			die("DESTROY_VM on the HSM double");
 		close(hsm);
 	}
 	return failures;
