@@ -5,16 +5,25 @@
  * standing in for /dev/acrn_hsm. Run inside the guest by
  * tests/host/e2e.sh with both modules loaded.
  *
- *   ivshmem-host-pins smoke     the double itself: CREATE_VM, SET_MEMSEG
- *                               of an attachment's mapping (pins, region
- *                               ops, data both ways through its vmap),
- *                               HSM's refusals, DESTROY_VM
+ *   ivshmem-host-pins smoke     an attachment's mapping under HSM's
+ *                               SET_MEMSEG: pinned (not VM_PFNMAP), its
+ *                               folios as region ops, data both ways
+ *                               through the vmap, kept for the pins
  *   ivshmem-host-pins resets MB N
- *                               acrn-dm across N guest resets of an MB
- *                               region whose pages HSM keeps pinned: the
- *                               same memory comes back, data intact, free
+ *                               (in VM 1's mount namespace, e2e.sh in_vm)
+ *                               acrn-dm across N guest resets through the
+ *                               filesystem on one HSM VM fd: the same
+ *                               memory comes back, data intact, free
  *                               memory drops by MB once; DESTROY_VM frees
  *                               it, a new session reads zeroes
+ *   ivshmem-host-pins slots     (in_vm) resets until HSM's 256 mapping
+ *                               slots run out: ENOMEM, nothing more
+ *                               pinned; a failed mmap's MAP_FAILED at
+ *                               SET_MEMSEG; DESTROY_VM frees everything
+ *   ivshmem-host-pins crash     (in_vm) acrn-dm SIGKILLed while pinned:
+ *                               nothing left
+ *   ivshmem-host-pins doorbell  rings through HSM's IRQFD and a guest's
+ *                               doorbell write through its IOEVENTFD
  *   ivshmem-host-pins abuse     a careless or hostile holder: lingering
  *                               memory counts against mem_limit_mb, stays
  *                               counted (and out of reach) after its
@@ -44,8 +53,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +114,13 @@ static int lookup(const char *name, struct ivshmem_host_region *r)
 	memset(r, 0, sizeof(*r));
 	set_name(r->name, name);
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_LOOKUP, r);
+}
+
+static unsigned int nr_attached_of(const char *name)
+{
+	struct ivshmem_host_region r;
+
+	return lookup(name, &r) ? ~0U : r.nr_attached;
 }
 
 /* ATTACH @vmid to @name: the attachment fd, or -errno. */
@@ -188,10 +207,13 @@ static void *map_fd(int fd, size_t len)
 
 /*
  * HSM's VM_PFNMAP branch, on /dev/mem's mapping of the BIOS area (the first
- * MiB is reserved memory on x86): nothing pinned; a read-only PTE refuses
- * write access.
+ * MiB is reserved memory on x86): first that the double's branch is live
+ * (such a mapping is accepted without a pin, a read-only PTE refuses
+ * write access), so that its not taking the branch for the module's
+ * mapping means something. Every kernel of the matrix has /dev/mem
+ * (the debug kernels: DEVMEM in tests/kernel/debug.config).
  */
-static void test_pfnmap(int hsm)
+static void test_pfnmap(int hsm, void *mod_map, size_t mod_size)
 {
 	struct hsm_double_info before = hsm_info(hsm, 0), after;
 	struct acrn_vm_memmap m;
@@ -200,157 +222,100 @@ static void test_pfnmap(int hsm)
 
 	if (fd >= 0)
 		p = mmap(NULL, 64 * 1024, PROT_READ, MAP_SHARED, fd, 0xf0000);
-	if (p == MAP_FAILED) {
-		skip("double: PFNMAP branch: no /dev/mem mapping of 0xf0000 (%s)",
-		     strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
+	if (p == MAP_FAILED)
+		die("mmap /dev/mem at 0xf0000 (the double's PFNMAP branch)");
 	memset(&m, 0, sizeof(m));
 	m.type = ACRN_MEMMAP_RAM;
 	m.attr = ACRN_MEM_ACCESS_READ;
 	m.vma_base = (uintptr_t)p;
 	m.len = 64 * 1024;
 	m.user_vm_pa = BAR2;
-	check(xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m) == 0,
-	      "double: SET_MEMSEG of a VM_PFNMAP mapping of reserved memory, read access");
+	if (xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m))
+		die("SET_MEMSEG of /dev/mem's PFNMAP mapping, read access");
 	m.attr = ACRN_MEM_ACCESS_RWX;
-	check(xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m) == -EFAULT,
-	      "double: ... with write access to a read-only PTE: EFAULT (as HSM)");
-	m.attr = ACRN_MEM_ACCESS_READ;
-	m.len = 128 * 1024;
-	check(xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m) == -EINVAL,
-	      "double: ... beyond the VMA's end: EINVAL (as HSM)");
+	if (xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m) != -EFAULT)
+		die("SET_MEMSEG of /dev/mem's read-only PTEs with write access: not EFAULT");
 	after = hsm_info(hsm, 0);
-	check(after.nr_pfnmaps == before.nr_pfnmaps + 1 &&
-	      after.nr_maps == before.nr_maps &&
-	      after.pinned_pages == before.pinned_pages,
-	      "double: the PFNMAP branch took no slot and pinned nothing");
+	if (after.nr_pfnmaps != before.nr_pfnmaps + 1 ||
+	    after.pinned_pages != before.pinned_pages)
+		die("the double's PFNMAP branch pinned something");
 	munmap(p, 64 * 1024);
 	close(fd);
+
+	/* The module's mapping: struct pages, so HSM pins them. */
+	check(set_memseg(hsm, mod_map, mod_size) == 0 &&
+	      hsm_info(hsm, 0).nr_pfnmaps == after.nr_pfnmaps &&
+	      hsm_info(hsm, 0).pinned_pages == after.pinned_pages + mod_size / PAGE,
+	      "the module's mapping is not VM_PFNMAP: HSM pins its %zu pages (the PFNMAP branch, live for /dev/mem, is not taken)",
+	      mod_size / PAGE);
 }
 
-/* The double on its own: what HSM does with an attachment's mapping. */
+/* An attachment's mapping under HSM's SET_MEMSEG. */
 static void test_smoke(void)
 {
 	const char *name = "dm:/pins_smoke";
 	struct ivshmem_host_region r;
 	struct hsm_double_info hi;
-	struct acrn_vm_memmap m;
-	struct acrn_vm_creation c;
-	unsigned int vmid;
 	char buf[64];
 	__u64 size = 0;
 	int fd, hsm;
 	char *p;
-	void *hole;
 
 	if (add_region(name, 4, 0x6))
-		die("ADD " "dm:/pins_smoke");
+		die("ADD dm:/pins_smoke");
 	fd = attach(name, 1, &size);
 	if (fd < 0)
 		die("ATTACH dm:/pins_smoke");
 	p = map_fd(fd, size);
-
-	hsm = open(HSM, O_RDWR | O_CLOEXEC);
-	if (hsm < 0)
-		die("open " HSM);
-	hi = hsm_info(hsm, 0);
-	check(hi.vmid == INVALID_VMID && hi.nr_maps == 0,
-	      "double: no VM before CREATE_VM (vmid %#x)", hi.vmid);
-	check(set_memseg(hsm, p, size) == -EINVAL,
-	      "double: SET_MEMSEG before CREATE_VM: EINVAL (as HSM)");
-	close(hsm);
-
-	hsm = hsm_vm(&vmid);
-	check(vmid != 0 && vmid != INVALID_VMID, "double: CREATE_VM gives VM %u", vmid);
-	memset(&c, 0, sizeof(c));
-	check(xioctl(hsm, ACRN_IOCTL_CREATE_VM, &c) == -EBUSY,
-	      "double: a second CREATE_VM on the fd: EBUSY");
-	c.reserved0 = 1;
-	check(xioctl(hsm, ACRN_IOCTL_CREATE_VM, &c) == -EINVAL,
-	      "double: CREATE_VM reserved0 set: EINVAL (as HSM)");
+	hsm = hsm_vm(NULL);
 
 	memset(p, 0, size);
 	strcpy(p, "from the device model");
 	check(set_memseg(hsm, p, size) == 0,
-	      "double: SET_MEMSEG RAM of a 4 MiB attachment mapping");
+	      "SET_MEMSEG RAM of a 4 MiB attachment mapping: its pages take HSM's FOLL_LONGTERM pin");
 	hi = hsm_info(hsm, 0);
 	if (lookup(name, &r))
 		die("LOOKUP dm:/pins_smoke");
 	check(hi.nr_maps == 1 &&
 	      hi.npages == size / PAGE && hi.nr_regions == r.nr_folios &&
 	      hi.op_bytes == OP_HDR + OP_SIZE * hi.nr_regions,
-	      "double: one slot, %llu pages, %llu region ops (the module has %u folios), %llu bytes of ops",
+	      "HSM's walk finds the module's folios: %llu pages, %llu region ops (the module has %u folios), %llu bytes of ops",
 	      (unsigned long long)hi.npages, (unsigned long long)hi.nr_regions,
 	      r.nr_folios, (unsigned long long)hi.op_bytes);
 	check(hi.nr_large == hi.nr_regions && hi.nr_regions == size / (2 * MB),
-	      "double: every op maps a 2 MiB folio (%llu of %llu)",
+	      "every op maps one of the module's 2 MiB folios (%llu of %llu)",
 	      (unsigned long long)hi.nr_large, (unsigned long long)hi.nr_regions);
-	check(hi.pinned_pages == size / PAGE, "double: %llu pages pinned",
-	      (unsigned long long)hi.pinned_pages);
 
 	memset(buf, 0, sizeof(buf));
 	check(hsm_access(hsm, 0, 0, 0, buf, sizeof(buf)) == 0 &&
 	      !strcmp(buf, "from the device model"),
-	      "double: its vmap reads what the mapping wrote ('%.30s')", buf);
+	      "HSM's vmap reads what the module's mapping wrote ('%.30s')", buf);
 	strcpy(buf, "from HSM's vmap");
 	check(hsm_access(hsm, 0, HSM_DOUBLE_ACCESS_WRITE, 3 * MB + 5, buf, sizeof(buf)) == 0 &&
 	      !strcmp(p + 3 * MB + 5, "from HSM's vmap"),
-	      "double: the mapping reads what its vmap wrote");
-	check(hsm_access(hsm, 0, 0, size - 8, buf, 16) == -EINVAL &&
-	      hsm_access(hsm, 1, 0, 0, buf, 16) == -ENOENT &&
-	      hsm_access(hsm, 0, 2, 0, buf, 16) == -EINVAL &&
-	      !strcmp(p, "from the device model"),
-	      "double: ACCESS beyond the slot, of a missing slot, bad flags: EINVAL, ENOENT, EINVAL");
+	      "the module's mapping reads what HSM's vmap wrote");
 
-	memset(&m, 0, sizeof(m));
-	m.type = ACRN_MEMMAP_RAM;
-	m.vma_base = (uintptr_t)p;
-	m.len = size;
-	check(xioctl(hsm, ACRN_IOCTL_UNSET_MEMSEG, &m) == -EINVAL,
-	      "double: UNSET_MEMSEG of RAM: EINVAL (HSM unmaps MMIO only)");
-	check(set_memseg(hsm, p, 0) == -EINVAL, "double: SET_MEMSEG len 0: EINVAL");
-	m.type = 7;
-	check(xioctl(hsm, ACRN_IOCTL_SET_MEMSEG, &m) == -EINVAL,
-	      "double: SET_MEMSEG type 7: EINVAL");
-	/* An address nothing maps: a reservation given back. */
-	hole = mmap(NULL, 2 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (hole == MAP_FAILED || munmap(hole, 2 * MB))
-		die("mmap a hole");
-	check(set_memseg(hsm, hole, 2 * MB) == -EFAULT,
-	      "double: SET_MEMSEG of unmapped memory: EFAULT (nothing pinned)");
-	check(hsm_info(hsm, 0).pinned_pages == size / PAGE,
-	      "double: ... still %lu pages pinned", size / PAGE);
-
-	test_pfnmap(hsm);
-	check(xioctl(hsm, ACRN_IOCTL_DESTROY_VM, NULL) == 0,
-	      "double: DESTROY_VM");
+	test_pfnmap(hsm, p, size);
+	if (xioctl(hsm, ACRN_IOCTL_DESTROY_VM, NULL))
+		die("DESTROY_VM");
 	hi = hsm_info(hsm, 0);
-	check(hi.vmid == INVALID_VMID && hi.nr_maps == 0 && hi.pinned_pages == 0,
-	      "double: after DESTROY_VM no VM, no slot, nothing pinned");
-	check(set_memseg(hsm, p, size) == -EINVAL,
-	      "double: SET_MEMSEG after DESTROY_VM: EINVAL");
-	check(!strcmp(p, "from the device model"),
-	      "double: the mapping is intact after the unpin");
+	check(hi.pinned_pages == 0 && !strcmp(p, "from the device model") &&
+	      info().mem_bytes == size && nr_attached_of(name) == 1,
+	      "DESTROY_VM unpins the module's pages; VM 1 stays attached, mapping and data intact");
 	close(hsm);
 
-	/* Release of the fd unpins too. */
+	/* Release of the VM's fd unpins too, and the module then frees. */
 	hsm = hsm_vm(NULL);
-	check(set_memseg(hsm, p, size) == 0 &&
-	      hsm_info(hsm, 0).pinned_pages == size / PAGE,
-	      "double: SET_MEMSEG on a new VM pins again");
-	close(hsm);
-	hsm = open(HSM, O_RDWR | O_CLOEXEC);
-	check(hsm >= 0 && hsm_info(hsm, 0).pinned_pages == 0,
-	      "double: closing the VM's fd unpins everything");
-	close(hsm);
-
+	if (set_memseg(hsm, p, size))
+		die("SET_MEMSEG on a second VM");
 	munmap(p, size);
 	close(fd);
-	check(remove_region(name) == 0 && info().mem_bytes == 0,
-	      "region removed, no memory left");
+	check(info().mem_bytes == size,
+	      "unmapped and closed while pinned: the module keeps the 4 MiB for the pins");
+	close(hsm);
+	check(info().mem_bytes == 0 && info().nr_mems == 0,
+	      "closing the VM's fd (no DESTROY_VM) unpins: the module frees the memory");
+	check(remove_region(name) == 0, "region removed");
 }
 
 /*
@@ -436,40 +401,92 @@ static void deinit(int fd, void *p, size_t size, int close_first)
 	}
 }
 
-#define MAX_RESETS 16
+/* ------------------------------------------------------------------ */
+/* acrn-dm through the filesystem, on one VM across guest resets       */
+
+/* One dm-land ivshmem device of acrn-dm: its shm fd and mapping. */
+struct dm_dev {
+	int fd;
+	char *addr;
+	size_t size;
+};
 
 /*
- * acrn-dm across guest resets: each reset closes and unmaps the region,
- * opens and maps it again and calls SET_MEMSEG again while the pins of
- * the earlier SET_MEMSEGs are still held (here each on a VM fd of its own,
- * all kept). The VM must get the same memory back each time.
+ * create_ivshmem_from_dm() (devicemodel/hw/pci/ivshmem.c) for
+ * dm:/@shm: shm_open(O_CREAT|O_EXCL|O_RDWR), on EEXIST shm_open(O_RDWR),
+ * fstat() for the size, mmap(), and SET_MEMSEG on the VM's HSM fd with
+ * whatever mmap() returned: acrn-dm tests !addr, so MAP_FAILED reaches
+ * HSM. @fail_mmap makes the mmap() fail the way a full address space
+ * does (RLIMIT_AS). Return: SET_MEMSEG's result; dies where acrn-dm
+ * would refuse the device before it.
+ */
+static int dm_init(const char *shm, size_t size, int hsm, struct dm_dev *d,
+		   int fail_mmap)
+{
+	struct rlimit old, low = { 0, 0 };
+	struct stat st;
+
+	d->size = size;
+	d->fd = shm_open(shm, O_CREAT | O_EXCL | O_RDWR, 0600);
+	if (d->fd < 0 && errno == EEXIST)
+		d->fd = shm_open(shm, O_RDWR, 0600);
+	if (d->fd < 0)
+		die("shm_open (acrn-dm's device init)");
+	if (fstat(d->fd, &st) || (size_t)st.st_size != size)
+		die("fstat: the region's size");
+	if (fail_mmap) {
+		getrlimit(RLIMIT_AS, &old);
+		low.rlim_max = old.rlim_max;
+		if (setrlimit(RLIMIT_AS, &low))
+			die("setrlimit RLIMIT_AS");
+	}
+	d->addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
+	if (fail_mmap && setrlimit(RLIMIT_AS, &old))
+		die("restore RLIMIT_AS");
+	if (fail_mmap && d->addr != MAP_FAILED)
+		die("mmap succeeded under RLIMIT_AS 0");
+	if (!fail_mmap && d->addr == MAP_FAILED)
+		die("mmap (acrn-dm's device init)");
+	return set_memseg(hsm, d->addr, size);
+}
+
+/* pci_ivshmem_deinit(): munmap, close. */
+static void dm_deinit(struct dm_dev *d)
+{
+	if (d->addr != MAP_FAILED)
+		munmap(d->addr, d->size);
+	close(d->fd);
+}
+
+/*
+ * acrn-dm across N guest resets of an MB region, run in VM 1's mount
+ * namespace (e2e.sh in_vm): one HSM VM fd for the whole run, as acrn-dm
+ * keeps it; each reset is vm_reset_vdevs(): the device's deinit (munmap,
+ * close) then its init again through the filesystem, whose SET_MEMSEG
+ * takes another slot of the same VM while the earlier pins stay. The VM
+ * must get the same memory back each time; the end is acrn-dm's orderly
+ * exit (deinit, DESTROY_VM).
  */
 static void test_resets(unsigned int size_mb, unsigned int n)
 {
-	const char *name = "dm:/pins_reset";
+	const char *name = "dm:/pins_reset", *shm = "pins_reset";
 	size_t size = (size_t)size_mb * MB, want_folios = size / (2 * MB);
 	long long m0, m1, mn, m_end;
-	int hsm[MAX_RESETS + 1], fd, i, same = 1, cross = 1, grows = 0;
+	int hsm, i, same = 1, cross = 1, grows = 0;
 	unsigned int flags, attached, folios;
 	struct hsm_double_info hi;
+	struct dm_dev d;
 	char buf[64], want[64];
-	__u64 sz;
-	char *p;
 
-	if (n > MAX_RESETS)
-		n = MAX_RESETS;
 	if (add_region(name, size_mb, 0x6))
 		die("ADD dm:/pins_reset");
 	m0 = mem_free();
-	fd = attach(name, 1, &sz);
-	if (fd < 0)
-		die("ATTACH dm:/pins_reset");
-	p = map_fd(fd, size);
-	mark(p, size, 0);
-	hsm[0] = hsm_vm(NULL);
-	check(set_memseg(hsm[0], p, size) == 0,
-	      "resets: SET_MEMSEG of the %u MiB region (the guest boots)", size_mb);
-	hi = hsm_info(hsm[0], 0);
+	hsm = hsm_vm(NULL);
+	check(dm_init(shm, size, hsm, &d, 0) == 0,
+	      "resets: acrn-dm's init through the filesystem, SET_MEMSEG of the %u MiB region (the guest boots)",
+	      size_mb);
+	mark(d.addr, size, 0);
+	hi = hsm_info(hsm, 0);
 	region_state(name, &flags, &attached, &folios);
 	check(hi.nr_regions == folios && hi.nr_large == want_folios &&
 	      folios == want_folios,
@@ -479,38 +496,33 @@ static void test_resets(unsigned int size_mb, unsigned int n)
 	m1 = mem_free();
 
 	for (i = 1; i <= (int)n; i++) {
-		deinit(fd, p, size, i & 1);
+		dm_deinit(&d);
 		if (i == 1) {
 			region_state(name, &flags, &attached, &folios);
 			check((flags & IVSHMEM_HOST_REGION_MEM) && attached == 0 &&
 			      info().mem_bytes == size && info().nr_mems == 1,
-			      "resets: closed and unmapped while pinned: the memory stays (%u attached, %llu bytes)",
-			      attached, (unsigned long long)info().mem_bytes);
+			      "resets: deinit while pinned: VM 1 detached, the memory stays (%llu bytes)",
+			      (unsigned long long)info().mem_bytes);
 		}
-		fd = attach(name, 1, &sz);
-		if (fd < 0)
-			die("re-ATTACH dm:/pins_reset");
-		p = map_fd(fd, size);
-		if (!marked(p, size, i - 1))
+		if (dm_init(shm, size, hsm, &d, 0))
+			die("SET_MEMSEG after a reset");
+		if (!marked(d.addr, size, i - 1))
 			same = 0;
-		/* The old VM's pins see what the new mapping sees. */
-		snprintf(want, sizeof(want), "chunk %zu gen %u", want_folios - 1,
-			 i - 1);
+		mark(d.addr, size, i);
+		/* The VM's first slot, pinned at boot, sees the new mapping. */
+		snprintf(want, sizeof(want), "chunk %zu gen %u", want_folios - 1, i);
 		memset(buf, 0, sizeof(buf));
-		if (hsm_access(hsm[i - 1], 0, 0, size - 2 * MB, buf, sizeof(buf)) ||
+		if (hsm_access(hsm, 0, 0, size - 2 * MB, buf, sizeof(buf)) ||
 		    strcmp(buf, want))
 			cross = 0;
-		mark(p, size, i);
-		hsm[i] = hsm_vm(NULL);
-		if (set_memseg(hsm[i], p, size))
-			die("SET_MEMSEG after a reset");
 		if (info().mem_bytes != size || info().nr_mems != 1)
 			grows++;
 	}
 	mn = mem_free();
+	hi = hsm_info(hsm, 0);
 	check(same, "resets: after each of %u resets the VM maps the same memory, data intact",
 	      n);
-	check(cross, "resets: ... which the earlier VMs' HSM pins still see");
+	check(cross, "resets: ... which the pins of its boot's SET_MEMSEG still see");
 	check(!grows, "resets: INFO reports %zu bytes in one memory after every reset (%d did not)",
 	      size, grows);
 	check(m0 - m1 >= (long long)size * 7 / 8 &&
@@ -519,36 +531,196 @@ static void test_resets(unsigned int size_mb, unsigned int n)
 	      (m0 - m1) >> 20, size_mb);
 	check(mn - m1 > -(long long)size / 2,
 	      "resets: and not again over %u resets: %+lld MiB", n, (mn - m1) >> 20);
-	check(hsm_info(hsm[0], 0).pinned_pages == (n + 1) * (size / PAGE),
-	      "resets: the double holds %u SET_MEMSEGs' pins", n + 1);
+	check(hi.nr_maps == n + 1 && hi.pinned_pages == (n + 1) * (size / PAGE),
+	      "resets: the one VM holds %u slots pinning the module's pages (%u slots)",
+	      n + 1, hi.nr_maps);
 
-	/* acrn-dm ends: deinit, then the VM is destroyed (each "VM"). */
-	deinit(fd, p, size, 1);
-	for (i = 0; i < (int)n; i++)
-		if (xioctl(hsm[i], ACRN_IOCTL_DESTROY_VM, NULL))
-			die("DESTROY_VM");
+	/* acrn-dm's orderly exit: deinit, then DESTROY_VM. */
+	dm_deinit(&d);
 	check(info().mem_bytes == size,
-	      "resets: while one VM still pins it the memory stays");
-	close(hsm[n]);
-	/* INFO checks the lingering memory again; LOOKUP then agrees. */
+	      "resets: deinit while the VM still pins it: the memory stays");
+	if (xioctl(hsm, ACRN_IOCTL_DESTROY_VM, NULL))
+		die("DESTROY_VM");
 	check(info().mem_bytes == 0 && info().nr_mems == 0 &&
 	      !region_state(name, &flags, &attached, &folios) &&
 	      !(flags & IVSHMEM_HOST_REGION_MEM),
-	      "resets: DESTROY_VM of the last: INFO back to 0 bytes, 0 memories");
+	      "resets: DESTROY_VM: INFO back to 0 bytes, 0 memories");
 	m_end = mem_free();
 	check(m_end - m0 > -(long long)size / 4,
 	      "resets: free memory is back (%+lld MiB against before the region)",
 	      (m_end - m0) >> 20);
-	for (i = 0; i < (int)n; i++)
-		close(hsm[i]);
-	fd = attach(name, 2, &sz);
-	if (fd < 0)
-		die("ATTACH after DESTROY_VM");
-	p = map_fd(fd, size);
-	check(all_zero(p, size), "resets: the next session reads zeroes");
-	deinit(fd, p, size, 0);
+	close(hsm);
+	d.fd = shm_open(shm, O_RDWR, 0600);
+	d.addr = d.fd < 0 ? MAP_FAILED : map_fd(d.fd, size);
+	check(d.addr != MAP_FAILED && all_zero(d.addr, size),
+	      "resets: the next session reads zeroes");
+	if (d.fd >= 0)
+		dm_deinit(&d);
 	check(remove_region(name) == 0 && info().mem_bytes == 0,
 	      "resets: region removed, nothing left");
+}
+
+#define SLOTS		256	/* HSM's ACRN_MEM_MAPPING_MAX */
+#define SLOTS_MAX_TRIES	(SLOTS + 8)
+#define SLOTS_BAD_MMAP	100	/* the reset whose mmap fails */
+
+/*
+ * Guest resets on one VM until HSM's 256 mapping slots run out, 2 MiB
+ * region, in VM 1's mount namespace. What the user sees then: the open
+ * and mmap work, SET_MEMSEG fails with HSM's ENOMEM, no splat (the
+ * harness checks the log), the module still holds one memory; and
+ * DESTROY_VM frees everything. On the way, one reset whose mmap fails,
+ * with MAP_FAILED passed to SET_MEMSEG as acrn-dm passes it.
+ */
+static void test_slots(void)
+{
+	const char *name = "dm:/pins_slots", *shm = "pins_slots";
+	size_t size = 2 * MB;
+	int hsm, i, ret, ok_maps = 0, bad_ret = 0, same = 1, one_mem = 1;
+	unsigned int flags, attached, folios;
+	struct hsm_double_info before, hi;
+	__u64 base_pinned;
+	struct dm_dev d;
+
+	if (add_region(name, 2, 0x6))
+		die("ADD dm:/pins_slots");
+	hsm = hsm_vm(NULL);
+	base_pinned = hsm_info(hsm, 0).pinned_pages;
+	for (i = 0; i < SLOTS_MAX_TRIES; i++) {
+		if (i == SLOTS_BAD_MMAP) {
+			before = hsm_info(hsm, 0);
+			ret = dm_init(shm, size, hsm, &d, 1);
+			hi = hsm_info(hsm, 0);
+			/* gup: 6.1 EFAULT (overflow: 0 pinned), 6.12 EOVERFLOW */
+			check((ret == -EFAULT || ret == -EOVERFLOW) &&
+			      hi.nr_maps == before.nr_maps &&
+			      hi.pinned_pages == before.pinned_pages &&
+			      info().mem_bytes == size && info().nr_mems == 1,
+			      "slots: reset %d: mmap fails (RLIMIT_AS), SET_MEMSEG of MAP_FAILED: %s, no slot taken, nothing pinned, the module's memory as before",
+			      i, ret < 0 ? strerrorname_np(-ret) : "succeeded");
+			dm_deinit(&d);
+			continue;
+		}
+		ret = dm_init(shm, size, hsm, &d, 0);
+		if (ret) {
+			/* acrn-dm gives the device up: its deinit. */
+			bad_ret = ret;
+			dm_deinit(&d);
+			break;
+		}
+		ok_maps++;
+		if (ok_maps > 1 && strcmp(d.addr + 4096, "slots"))
+			same = 0;
+		strcpy(d.addr + 4096, "slots");
+		if (info().mem_bytes != size || info().nr_mems != 1)
+			one_mem = 0;
+		dm_deinit(&d);
+	}
+	hi = hsm_info(hsm, 0);
+	check(ok_maps == SLOTS && same && one_mem,
+	      "slots: %d SET_MEMSEGs on one VM (the boot and %d resets through the filesystem) succeed, each on the module's one 2 MiB memory, data intact",
+	      ok_maps, ok_maps - 1);
+	check(bad_ret == -ENOMEM && hi.nr_maps == SLOTS &&
+	      hi.pinned_pages == base_pinned + SLOTS * (size / PAGE),
+	      "slots: the next one: open and mmap work, SET_MEMSEG %s (HSM: out of mapping slots), nothing more pinned",
+	      bad_ret < 0 ? strerrorname_np(-bad_ret) : "succeeded");
+	region_state(name, &flags, &attached, &folios);
+	check(attached == 0 && info().mem_bytes == size && info().nr_mems == 1,
+	      "slots: deinit done: VM 1 detached, the module keeps the pinned 2 MiB (%llu bytes, %u memories)",
+	      (unsigned long long)info().mem_bytes, info().nr_mems);
+	if (xioctl(hsm, ACRN_IOCTL_DESTROY_VM, NULL))
+		die("DESTROY_VM");
+	check(info().mem_bytes == 0 && info().nr_mems == 0 &&
+	      hsm_info(hsm, 0).pinned_pages == base_pinned,
+	      "slots: DESTROY_VM: every pin released, the module's memory freed (INFO 0 bytes)");
+	close(hsm);
+	d.fd = shm_open(shm, O_RDWR, 0600);
+	d.addr = d.fd < 0 ? MAP_FAILED : map_fd(d.fd, size);
+	check(d.addr != MAP_FAILED && all_zero(d.addr, size),
+	      "slots: the next session reads zeroes");
+	if (d.fd >= 0)
+		dm_deinit(&d);
+	check(remove_region(name) == 0, "slots: region removed");
+}
+
+/*
+ * acrn-dm killed (SIGKILL) with the device mapped, pinned and open,
+ * after two resets: the kernel tears it down in the crash order, its
+ * address space first (exit_mm), then its fds in ascending order, HSM's
+ * VM fd (opened first) before the region's. Everything must be freed.
+ */
+static void test_crash(void)
+{
+	const char *name = "dm:/pins_crash", *shm = "pins_crash";
+	size_t size = 4 * MB;
+	int go[2], status, i, hsm_fd = -1, dev_fd = -1;
+	__u64 base_pinned;
+	struct dm_dev d;
+	pid_t pid;
+	char c;
+
+	if (add_region(name, 4, 0x6))
+		die("ADD dm:/pins_crash");
+	{
+		int probe = open(HSM, O_RDWR | O_CLOEXEC);
+
+		if (probe < 0)
+			die("open " HSM);
+		base_pinned = hsm_info(probe, 0).pinned_pages;
+		close(probe);
+	}
+	if (pipe(go))
+		die("pipe");
+	pid = fork();
+	if (pid == 0) {
+		int hsm = hsm_vm(NULL);
+
+		close(go[0]);
+		for (i = 0; i < 3; i++) {
+			if (dm_init(shm, size, hsm, &d, 0))
+				_exit(3);
+			strcpy(d.addr, "crashed");
+			if (i < 2)
+				dm_deinit(&d);
+		}
+		/* close_files() goes up the table: the region's fd after HSM's. */
+		hsm_fd = hsm;
+		dev_fd = d.fd;
+		if (dev_fd < hsm_fd) {
+			dev_fd = fcntl(d.fd, F_DUPFD_CLOEXEC, hsm_fd + 1);
+			close(d.fd);
+		}
+		if (write(go[1], hsm_fd < dev_fd ? "<" : ">", 1) != 1)
+			_exit(4);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	close(go[1]);
+	c = 0;
+	if (read(go[0], &c, 1) != 1)
+		c = 0;
+	close(go[0]);
+	waitpid(pid, &status, 0);
+	check(c == '<' && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "crash: acrn-dm killed with the device open, mapped and pinned in 3 slots of its VM, HSM's fd below the region's ('%c', status %#x)",
+	      c ? c : '0', status);
+	{
+		int probe = open(HSM, O_RDWR | O_CLOEXEC);
+
+		check(probe >= 0 && hsm_info(probe, 0).pinned_pages == base_pinned &&
+		      info().mem_bytes == 0 && info().nr_mems == 0 &&
+		      nr_attached_of(name) == 0,
+		      "crash: address space, then HSM's fd, then the region's: no pin left, VM 1 detached, the module's memory freed");
+		if (probe >= 0)
+			close(probe);
+	}
+	d.fd = shm_open(shm, O_RDWR, 0600);
+	d.addr = d.fd < 0 ? MAP_FAILED : map_fd(d.fd, size);
+	check(d.addr != MAP_FAILED && all_zero(d.addr, size),
+	      "crash: the restarted acrn-dm reads zeroes");
+	if (d.fd >= 0)
+		dm_deinit(&d);
+	check(remove_region(name) == 0, "crash: region removed");
 }
 
 /* Pin @name's memory as VM 1 with a VM of the double, then let go of it. */
@@ -787,6 +959,172 @@ static void test_inject(unsigned int size_mb, int big)
 	      "inject: region removed, nothing left");
 }
 
+/* ------------------------------------------------------------------ */
+/* doorbells through HSM's irqfd and ioeventfd                         */
+
+static int set_vector(int peer, unsigned int vector, int efd)
+{
+	struct ivshmem_host_vector v;
+
+	memset(&v, 0, sizeof(v));
+	v.vector = vector;
+	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
+	v.fd = efd;
+	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
+}
+
+static int ring(const char *name, unsigned int src, unsigned int dst,
+		unsigned int vector)
+{
+	struct ivshmem_host_ring r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.src = src;
+	r.dst = dst;
+	r.vector = vector;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_RING, &r);
+}
+
+static int hsm_irqfd(int hsm, int efd, __u64 msi_data, __u32 flags)
+{
+	struct acrn_irqfd f;
+
+	memset(&f, 0, sizeof(f));
+	f.fd = efd;
+	f.flags = flags;
+	f.msi.msi_addr = 0xfee00000;
+	f.msi.msi_data = msi_data;
+	return xioctl(hsm, ACRN_IOCTL_IRQFD, &f);
+}
+
+/* BAR0's doorbell register of a device at a guest-physical address. */
+#define DOORBELL	0xc0001000cULL
+
+/*
+ * Wait until @hsm's VM has had @want MSIs injected. The time policy of
+ * Documentation/testing.rst: 20 s for an interrupt, 2 s each after the
+ * first one lost.
+ */
+static int lost_irqs;
+
+static int wait_injected(int hsm, __u64 want)
+{
+	int ms = lost_irqs ? 2000 : 20000, i;
+
+	for (i = 0; i < ms / 5; i++) {
+		if (hsm_info(hsm, 0).injected >= want)
+			return 1;
+		usleep(5000);
+	}
+	lost_irqs++;
+	return 0;
+}
+
+/*
+ * VM 1 and VM 2 are guest VMs, each with its device model's HSM fd.
+ * VM 2's device model registers its vector eventfds with the module
+ * (SET_VECTOR) and with HSM (IRQFD, with the MSI its guest programmed);
+ * VM 1's binds a trigger eventfd with the module (TRIGGER) and with HSM
+ * (IOEVENTFD on its doorbell register). A ring of the module reaches
+ * VM 2 only as HSM's injection, through the eventfd.
+ */
+static void test_doorbell(void)
+{
+	const char *name = "dm:/pins_db";
+	int a, b, hsm1, hsm2, e0, e1, t;
+	struct ivshmem_host_trigger tr;
+	struct hsm_double_mmio w;
+	__u64 n;
+
+	if (add_region(name, 2, 0x6))
+		die("ADD dm:/pins_db");
+	a = attach(name, 1, NULL);
+	b = attach(name, 2, NULL);
+	if (a < 0 || b < 0)
+		die("ATTACH VMs 1 and 2");
+	hsm1 = hsm_vm(NULL);
+	hsm2 = hsm_vm(NULL);
+	e0 = eventfd(0, EFD_CLOEXEC);
+	e1 = eventfd(0, EFD_CLOEXEC);
+	t = eventfd(0, EFD_CLOEXEC);
+	if (e0 < 0 || e1 < 0 || t < 0)
+		die("eventfd");
+	if (set_vector(b, 0, e0) || hsm_irqfd(hsm2, e0, 0x4041, 0))
+		die("VM 2's vector 0: SET_VECTOR and IRQFD");
+
+	check(ring(name, 1, 2, 0) == 0 && hsm_info(hsm2, 0).injected == 1 &&
+	      hsm_info(hsm2, 0).last_msi_data == 0x4041 &&
+	      hsm_info(hsm1, 0).injected == 0,
+	      "doorbell: RING 1 -> 2 vector 0: HSM's irqfd injects VM 2's MSI (0x4041) once, during the RING, none into VM 1");
+
+	/* A count the module left before HSM listened: injected at assign. */
+	check(set_vector(b, 1, e1) == 0 && ring(name, 1, 2, 1) == 0 &&
+	      hsm_info(hsm2, 0).injected == 1 &&
+	      hsm_irqfd(hsm2, e1, 0x4042, 0) == 0 &&
+	      hsm_info(hsm2, 0).injected == 2 &&
+	      hsm_info(hsm2, 0).last_msi_data == 0x4042,
+	      "doorbell: a ring of vector 1 before VM 2's IRQFD is pending in its eventfd: HSM injects it (0x4042) at assign");
+
+	/* A guest's doorbell write, through HSM's ioeventfd and a trigger. */
+	memset(&tr, 0, sizeof(tr));
+	tr.fd = t;
+	tr.dst = 2;
+	tr.vector = 0;
+	if (xioctl(a, IVSHMEM_HOST_IOCTL_TRIGGER, &tr))
+		die("TRIGGER (VM 2, vector 0) for VM 1");
+	{
+		struct acrn_ioeventfd io;
+
+		memset(&io, 0, sizeof(io));
+		io.fd = t;
+		io.flags = ACRN_IOEVENTFD_FLAG_DATAMATCH;
+		io.addr = DOORBELL;
+		io.len = 4;
+		io.data = 2 << 16 | 0;
+		if (xioctl(hsm1, ACRN_IOCTL_IOEVENTFD, &io))
+			die("IOEVENTFD on VM 1's doorbell register");
+	}
+	memset(&w, 0, sizeof(w));
+	w.addr = DOORBELL;
+	w.data = 2 << 16 | 0;
+	w.len = 4;
+	n = hsm_info(hsm2, 0).injected;
+	check(xioctl(hsm1, HSM_DOUBLE_IOCTL_MMIO_WRITE, &w) == 0 &&
+	      wait_injected(hsm2, n + 1) &&
+	      hsm_info(hsm2, 0).last_msi_data == 0x4041,
+	      "doorbell: VM 1's guest writes (2 << 16 | 0) to its doorbell: HSM signals the trigger under ioeventfds_lock, the module rings, HSM injects 0x4041 into VM 2");
+	n = hsm_info(hsm2, 0).injected;
+	for (int i = 0; i < 50; i++)
+		if (xioctl(hsm1, HSM_DOUBLE_IOCTL_MMIO_WRITE, &w))
+			die("MMIO_WRITE");
+	{
+		int got = wait_injected(hsm2, n + 1);
+		__u64 more = hsm_info(hsm2, 0).injected - n;
+
+		check(got && more <= 50,
+		      "doorbell: 50 more doorbell writes reach VM 2 (%llu injections: the module merges rings still queued)",
+		      (unsigned long long)more);
+	}
+
+	/* VM 2's device model closes its vector eventfd: POLLHUP to HSM. */
+	close(e0);
+	check(ring(name, 1, 2, 0) == 0,
+	      "doorbell: VM 2's eventfd closed under HSM's irqfd (POLLHUP): RING still delivers to the module's reference");
+	/* VM 2 is destroyed while the module still holds its eventfds. */
+	check(xioctl(hsm2, ACRN_IOCTL_DESTROY_VM, NULL) == 0 &&
+	      ring(name, 1, 2, 1) == 0 && hsm_info(hsm2, 0).injected >= 3,
+	      "doorbell: DESTROY_VM of VM 2 (irqfds shut down): the module's RING still returns 0, nothing breaks");
+	close(hsm2);
+	close(hsm1);
+	close(a);
+	close(b);
+	close(e1);
+	close(t);
+	check(info().mem_bytes == 0 && remove_region(name) == 0,
+	      "doorbell: peers closed, memory freed, region removed");
+}
+
 static volatile sig_atomic_t go_on;
 
 static void on_usr1(int sig)
@@ -828,8 +1166,8 @@ static void test_hold(void)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s smoke|resets MB N|abuse|inject MB [big]|hold\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s %s\n", argv[0],
+			"smoke|resets MB N|slots|crash|doorbell|abuse|inject MB [big]|hold");
 		return 2;
 	}
 	dev = open(DEV, O_RDWR | O_CLOEXEC);
@@ -839,6 +1177,12 @@ int main(int argc, char **argv)
 		test_smoke();
 	} else if (!strcmp(argv[1], "resets") && argc == 4) {
 		test_resets(atoi(argv[2]), atoi(argv[3]));
+	} else if (!strcmp(argv[1], "slots")) {
+		test_slots();
+	} else if (!strcmp(argv[1], "crash")) {
+		test_crash();
+	} else if (!strcmp(argv[1], "doorbell")) {
+		test_doorbell();
 	} else if (!strcmp(argv[1], "abuse")) {
 		test_abuse();
 	} else if (!strcmp(argv[1], "inject") && argc >= 3) {

@@ -47,7 +47,8 @@ struct hsm_double_access {
  * @nr_large:	out: ops of @slot that map a large folio (order > 0).
  * @op_bytes:	out: bytes of HSM's kmalloc'ed region-op array for @slot.
  * @pinned_pages: out: pages the double has pinned, all VMs together.
- * @reserved:	zero.
+ * @injected:	out: MSIs the VM's irqfds injected (HSM: HC_INJECT_MSI).
+ * @last_msi_data: out: the MSI data of the last of them.
  */
 struct hsm_double_info {
 	__u32 slot;
@@ -59,12 +60,36 @@ struct hsm_double_info {
 	__u64 nr_large;
 	__u64 op_bytes;
 	__u64 pinned_pages;
-	__u64 reserved[2];
+	__u64 injected;
+	__u64 last_msi_data;
+};
+
+/* hsm_double_mmio.flags */
+#define HSM_DOUBLE_MMIO_PIO	0x1U
+
+/**
+ * struct hsm_double_mmio - a guest's write, as HSM's ioeventfd client
+ *			    sees its I/O request
+ * @addr:	guest-physical address (or port, HSM_DOUBLE_MMIO_PIO).
+ * @data:	the value written.
+ * @len:	access width in bytes.
+ * @flags:	HSM_DOUBLE_MMIO_PIO: a port write.
+ * @reserved:	zero.
+ */
+struct hsm_double_mmio {
+	__u64 addr;
+	__u64 data;
+	__u32 len;
+	__u32 flags;
+	__u64 reserved;
 };
 
 #define HSM_DOUBLE_IOCTL_ACCESS	\
 	_IOW(ACRN_IOCTL_TYPE, 0xf0, struct hsm_double_access)
 #define HSM_DOUBLE_IOCTL_INFO	\
 	_IOWR(ACRN_IOCTL_TYPE, 0xf1, struct hsm_double_info)
+/* acrn_ioeventfd_handler(): 0, or ENOENT when no ioeventfd matched. */
+#define HSM_DOUBLE_IOCTL_MMIO_WRITE	\
+	_IOW(ACRN_IOCTL_TYPE, 0xf2, struct hsm_double_mmio)
 
 #endif /* IVSHMEM_HSM_DOUBLE_H */
