@@ -13,10 +13,11 @@
  *   NULL), only DMA addresses from dma_map_resource() for the importer's
  *   device, which is what peer2peer importers expect (amdgpu exports
  *   VRAM the same way). Any other importer's mapping fails with
- *   EOPNOTSUPP. The refusal is at map, not at attach: on 6.12,
- *   videobuf2's __prepare_dmabuf() leaks its dma-buf reference when
- *   attach fails, not when map fails; both run inside the importer's
- *   import call (VIDIOC_QBUF, DRM PRIME import).
+ *   EOPNOTSUPP. Every refusal (removal, no DMA mask included) is at
+ *   map, not at attach: on 6.12, videobuf2's __prepare_dmabuf() leaks
+ *   its dma-buf reference when attach fails, not when map fails; both
+ *   run inside the importer's import call (VIDIOC_QBUF, DRM PRIME
+ *   import). There is no .attach operation.
  * - No pin/unpin: the exporter is static to the dma-buf core, as
  *   vfio-pci's is. Debian's kernels lack CONFIG_DMABUF_MOVE_NOTIFY,
  *   without which the core calls a dynamic exporter's .pin around every
@@ -37,8 +38,9 @@
  *
  * Removal (ivshmem_dmabuf_revoke(), after the driver's SRCU grace
  * period), for each dma-buf:
- * - user mappings are zapped; later faults raise SIGBUS; mmap, attach,
- *   map and CPU access fail with ENODEV;
+ * - user mappings are zapped; later faults raise SIGBUS; mmap, map
+ *   (so a dynamic importer's attach, which the core maps) and CPU
+ *   access fail with ENODEV;
  * - the export is marked revoked and, under the reservation lock, every
  *   dynamic attachment gets move_notify, on which a dynamic importer
  *   stops its DMA;
@@ -228,17 +230,6 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 	mutex_unlock(&idev->dmabuf_lock);
 }
 
-static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
-				 struct dma_buf_attachment *attach)
-{
-	struct ivshmem_export *exp = dmabuf->priv;
-
-	/* dma_map_resource() WARNs for a device without a DMA mask. */
-	if (!attach->dev->dma_mask)
-		return -EINVAL;
-	return READ_ONCE(exp->idev->alive) ? 0 : -ENODEV;
-}
-
 /**
  * ivshmem_dmabuf_map() - DMA addresses of the range for an importer
  * @attach: the importer's attachment
@@ -253,8 +244,8 @@ static int ivshmem_dmabuf_attach(struct dma_buf *dmabuf,
  *
  * Context: process context; 6.2+: the reservation lock held; takes
  * dmabuf_map_lock.
- * Return: the table, or ERR_PTR(-EOPNOTSUPP, -EINVAL, -EACCES, -ENODEV,
- * -ENOMEM, -EIO).
+ * Return: the table, or ERR_PTR(-ENODEV (removed, checked first),
+ * -EOPNOTSUPP, -EINVAL, -EACCES, -ENOMEM, -EIO).
  */
 static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 					   enum dma_data_direction dir)
@@ -269,18 +260,21 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	u64 done = 0;
 	int ret;
 
-	if (!attach->peer2peer)
-		return ERR_PTR(-EOPNOTSUPP);
-	/* dma_map_resource() BUG()s on a bad direction. */
-	if (!valid_dma_direction(dir))
-		return ERR_PTR(-EINVAL);
-	if (!exp->writable && dir != DMA_TO_DEVICE)
-		return ERR_PTR(-EACCES);
 	mutex_lock(&idev->dmabuf_map_lock);
 	ret = exp->revoked ? -ENODEV : 0;
 	mutex_unlock(&idev->dmabuf_map_lock);
 	if (ret)
 		return ERR_PTR(ret);
+	if (!attach->peer2peer)
+		return ERR_PTR(-EOPNOTSUPP);
+	/* dma_map_resource() WARNs for a device without a DMA mask. */
+	if (!dev->dma_mask)
+		return ERR_PTR(-EINVAL);
+	/* dma_map_resource() BUG()s on a bad direction. */
+	if (!valid_dma_direction(dir))
+		return ERR_PTR(-EINVAL);
+	if (!exp->writable && dir != DMA_TO_DEVICE)
+		return ERR_PTR(-EACCES);
 	seg = max_t(unsigned int, PAGE_SIZE,
 		    rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
 	nents = DIV_ROUND_UP_ULL(exp->size, seg);
@@ -548,7 +542,6 @@ static void ivshmem_dmabuf_release(struct dma_buf *dmabuf)
 
 /* Read-only dma-bufs: the same, without vmap (it has no direction). */
 #define IVSHMEM_DMABUF_OPS						\
-	.attach = ivshmem_dmabuf_attach,				\
 	.map_dma_buf = ivshmem_dmabuf_map,				\
 	.unmap_dma_buf = ivshmem_dmabuf_unmap,				\
 	.release = ivshmem_dmabuf_release,				\

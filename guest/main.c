@@ -153,7 +153,9 @@ int ivshmem_dev_add(struct ivshmem_dev *idev)
  * return no user mapping reaches the BARs any more; open files keep
  * @idev itself alive.
  *
- * Context: process context, may sleep; takes no driver lock (SRCU only).
+ * Context: process context, may sleep; SRCU, then the dma-buf locks of
+ * ivshmem_dmabuf_revoke() (dmabuf_lock, each reservation lock,
+ * dmabuf_map_lock); no other driver lock.
  */
 void ivshmem_dev_del(struct ivshmem_dev *idev)
 {
