@@ -147,18 +147,9 @@ static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
 #endif
 
 /*
- * Internals of the host module that its KUnit suite calls. 6.1 lacks
- * EXPORT_SYMBOL_IF_KUNIT(); this is the same idea with the project's
- * namespace: exported only when KUnit is configured.
+ * EXPORT_SYMBOL_IF_KUNIT() and VISIBLE_IF_KUNIT (<kunit/visibility.h>)
+ * need no entry: Debian's 6.1 (6.1.192) has the header, as 6.12 does.
  */
-#include <linux/export.h>
-#if IS_ENABLED(CONFIG_KUNIT)
-#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) \
-	EXPORT_SYMBOL_NS_GPL(sym, IVSHMEM_HOST_KUNIT)
-#else
-/* Nothing exported; the argument is still checked to name a symbol. */
-#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) static_assert(sizeof(typeof(sym) *))
-#endif
 
 /* DMA-BUF (guest/dmabuf.c and the test importer). */
 /* vm_flags_clear() came with vm_flags_set() in 6.3. */
