@@ -46,11 +46,17 @@ static inline void ivshmem_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 /*
- * Adding @n to an eventfd: before 6.8 eventfd_signal() took the count, one
- * call does it; from 6.8 it adds 1 only, so @n calls, rescheduling between
- * them (callers are the vectors' interrupt threads, which may sleep).
+ * Before 6.8 eventfd_signal() took the count, one call adds @n; from 6.8
+ * it adds 1 only. The kernel series keeps this helper with the second
+ * body, so its comment below says what it does on its own.
  */
 #include <linux/sched.h>
+
+/*
+ * Add @n to an eventfd, one eventfd_signal() at a time, rescheduling
+ * between them: callers are the vectors' interrupt threads, which may
+ * sleep.
+ */
 static inline void ivshmem_eventfd_signal_n(struct eventfd_ctx *ctx,
 					    unsigned int n)
 {
@@ -132,7 +138,10 @@ static inline void ivshmem_inode_allow_huge(struct inode *inode)
 }
 
 #if IVSHMEM_HUGE_PFNMAP
-/* Map the 2 MiB at @pfn (aligned) where @vmf faulted; see above. */
+/*
+ * Map the 2 MiB at @pfn (aligned) where @vmf faulted with one PMD entry
+ * that GUP refuses, since BAR2 has no struct pages.
+ */
 static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
 						unsigned long pfn, bool write)
 {

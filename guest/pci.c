@@ -18,7 +18,7 @@
 
 #ifdef CONFIG_X86
 #include <asm/memtype.h>
-#include <asm/pgtable.h>
+#include <linux/pgtable.h>
 #endif
 
 #include "ivshmem_drv.h"
