@@ -5,6 +5,13 @@
  * Both modules include this header instead of testing LINUX_VERSION_CODE
  * themselves, so supporting a new kernel costs one edit here: compare with
  * IVSHMEM_KERNEL_GE() and wrap the changed API in an ivshmem_ helper.
+ *
+ * make kernel-series (tests/series/make-series.py) evaluates this header
+ * for 6.12 and inlines it: a helper that passes its arguments on becomes
+ * its callee, an object-like macro its value, an empty helper disappears
+ * with its call; any other helper moves, with its 6.12 body, into the
+ * module's private header, so its comment must stand alone. A helper that
+ * fits no rule stops the generator (Documentation/packaging.rst).
  */
 #ifndef IVSHMEM_COMPAT_H
 #define IVSHMEM_COMPAT_H

@@ -15,6 +15,10 @@
 #               with the kernel-doc of 6.1 and of 6.12
 #   docs        make docs: Sphinx over Documentation/, each warning a
 #               finding
+#   series      make kernel-series checked in Debian's linux-source-6.12
+#               (tests/series/check.sh): git am, checkpatch --strict on
+#               the patches, W=1 + sparse build after each patch,
+#               kernel-doc, Sphinx with the kernel's conf.py
 #
 # Builds happen in copies under build/lint/ so the work tree stays clean.
 # Prints every finding, one "ok"/"not ok" line per gate and a summary;
@@ -205,6 +209,19 @@ if [ "$docs_rc" != 0 ] && [ "$docs_found" = 0 ]; then
 fi
 [ "$docs_found" = 0 ] || echo "$docs_out"
 gate docs "Sphinx build of Documentation/ (make docs, -W -n)" "$docs_found"
+
+# -------------------------------------------------------------- series --
+
+# The patch series for 6.12; its own progress goes to stderr, each
+# finding and its ok/not ok lines to stdout.
+series_rc=0
+series_out=$(./tests/series/check.sh) || series_rc=$?
+echo "$series_out"
+series_found=$(sed -n 's/^series: \([0-9]*\) finding(s)$/\1/p' <<<"$series_out")
+if [ -z "$series_found" ] || { [ "$series_rc" != 0 ] && [ "$series_found" = 0 ]; }; then
+	series_found=1
+fi
+gate series "kernel series against linux-source-6.12 (tests/series/check.sh)" "$series_found"
 
 all=$(IFS=,; echo "${summary[*]}")
 echo "lint: $total finding(s): ${all//,/, }"
