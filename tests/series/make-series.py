@@ -597,10 +597,10 @@ no-IOMMU mode, or Looking Glass' out-of-tree kvmfr. This series adds
 
 What they give that the alternatives do not:
 
- - uio_pci_generic: no MSI-X at all (INTx only, which ivshmem-doorbell
-   and ACRN do not use), no doorbell, the BAR mapped through sysfs
-   resource2 with no control of its memory type, and nothing revoked
-   on removal.
+ - uio_pci_generic: INTx only, which ivshmem-doorbell and ACRN do not
+   use (no MSI-X, so no doorbell either way), and the shared memory
+   mapped through sysfs resource2 (uncached) or resource2_wc, never
+   write-back, with no 2 MiB entries.
  - vfio-pci: a whole device-assignment stack (IOMMU group, container,
    no-IOMMU mode tainting the kernel in guests without a vIOMMU) to
    reach one BAR and a few interrupts; its BAR mappings are uncached
@@ -614,13 +614,17 @@ Figures from the project's benchmark (QEMU TCG, 2-CPU EPYC, 6.1 guest;
 TCG measures software overhead only): mmap of /dev/ivshmemN copies at
 0.9-1.2x guest RAM speed, as sysfs resource2 does; a doorbell round trip
 between two guests costs 452 us p50 against 200 us for an eventfd round
-trip between two threads; a 2 MiB region costs one page fault.
+trip between two threads; touching 2 MiB of a mapping costs one page
+fault.
 
 The drivers are maintained out of tree for 6.1 and 6.12 with a
-compatibility header; this series is generated from those sources for
-%s (Debian's linux-source-6.12 %s) with the version conditionals
-evaluated away. Each patch builds on its own; the series is built with
-W=1 and sparse and checked with checkpatch --strict.
+compatibility header; this series is generated from those sources, with
+the version conditionals evaluated away, for
+
+  %s (Debian's linux-source-6.12 %s).
+
+Each patch builds on its own; the series is built with W=1 and sparse
+and checked with checkpatch --strict.
 ''' % ('.'.join(map(str, kver)), pkg)
 
 
