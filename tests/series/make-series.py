@@ -207,6 +207,39 @@ def call_spans(text, name):
         yield m.start(), k + 1, text[m.end():k]
 
 
+def col(s):
+    """Display width of s, tabs every 8 columns."""
+    return len(s.expandtabs(8))
+
+
+def indent_to(n):
+    return '\t' * (n // 8) + ' ' * (n % 8)
+
+
+def rename_call(text, name, target):
+    """Rename calls of name to target; lines continuing a call that were
+    aligned with its opening parenthesis stay aligned with it."""
+    lines = text.split('\n')
+    for i, line in enumerate(lines):
+        m = re.search(r'\b%s\(' % re.escape(name), line)
+        if not m:
+            continue
+        old_col = col(line[:m.end()])
+        line = line[:m.start()] + target + '(' + line[m.end():]
+        lines[i] = line
+        new_col = col(line[:m.start() + len(target) + 1])
+        depth = line[m.start():].count('(') - line[m.start():].count(')')
+        k = i + 1
+        while depth > 0 and k < len(lines):
+            nxt = lines[k]
+            body = nxt.lstrip(' \t')
+            if col(nxt[:len(nxt) - len(body)]) == old_col:
+                lines[k] = indent_to(new_col) + body
+            depth += body.count('(') - body.count(')')
+            k += 1
+    return '\n'.join(lines)
+
+
 def inline_compat(path, text, helpers, used_keep):
     """Apply the rules to one source file of the series."""
     inc = re.search(r'^#include "(\.\./)?compat\.h"\n', text, re.M)
@@ -223,7 +256,7 @@ def inline_compat(path, text, helpers, used_keep):
             if i not in needed:
                 needed.append(i)
         if h.kind == 'rename':
-            text = re.sub(r'\b%s\(' % h.name, h.target + '(', text)
+            text = rename_call(text, h.name, h.target)
         elif h.kind == 'value':
             text = re.sub(r'\b%s\b' % h.name, h.target, text)
         elif h.kind == 'identity':
