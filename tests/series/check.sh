@@ -13,7 +13,8 @@
 #               (ACRN_HSM=y, the series' options =m), cached beside it
 #   kernel-doc  the tree's scripts/kernel-doc -none on the new C files
 #   htmldocs    Sphinx with the kernel's conf.py over the new pages only
-#               (Documentation/virt/ivshmem/), every warning a finding
+#               (Documentation/virt/ivshmem/), every warning a finding;
+#               scripts/get_abi.pl validate and rest on the new ABI files
 #
 # Prints progress and times on stderr, one "ok"/"not ok" line per check
 # and "series: N finding(s)" last; exits non-zero on any finding.
@@ -200,7 +201,17 @@ dres=$(cd "$tree/Documentation" && srctree="$tree" sphinx-build -b html \
 dres=$(grep -v 'dot(1) not found' <<<"$dres" || true)
 d_found=$(grep -cE 'WARNING|ERROR|CRITICAL' <<<"$dres" || true)
 [ "$d_found" = 0 ] || sed 's/^/  /' <<<"$dres"
-check "Sphinx with the kernel's conf.py (Documentation/virt/ivshmem)" "$d_found"
+# The ABI entries: the tree's get_abi.pl parses and validates the new
+# files alone (the tree's own files have findings of their own).
+abi=$docs/abi
+mkdir -p "$abi"
+"${gitc[@]}" diff --name-only "$base" HEAD -- Documentation/ABI |
+	(cd "$tree" && xargs -r cp -t "$abi")
+ares=$(cd "$tree" && { perl scripts/get_abi.pl validate --dir "$abi";
+	perl scripts/get_abi.pl rest --dir "$abi" >/dev/null; } 2>&1) || true
+d_found=$((d_found + $(grep -c . <<<"$ares" || true)))
+[ -z "$ares" ] || sed 's/^/  /' <<<"$ares"
+check "Sphinx with the kernel's conf.py (Documentation/virt/ivshmem), get_abi.pl" "$d_found"
 log "htmldocs: $(( $(date +%s) - s ))s"
 
 log "series checks: $(( $(date +%s) - t0 ))s in all"

@@ -30,7 +30,9 @@ inlines what is left, by these rules, checked against every helper:
 A helper no series file uses (the test modules' ones) is left out. Each
 "#include compat.h" becomes the headers its used helpers need. Also:
 MODULE_VERSION(IVSHMEM_VERSION) (the out-of-tree version) is dropped,
-and project paths in comments and documentation become the tree's.
+project paths in comments and documentation become the tree's, and
+documentation between ".. kernel-series: leave out" and
+".. kernel-series: end" (or the page's end) stays out.
 
 The commits are made in a small git repository holding only the kernel
 files the series changes (their blobs are the kernel's, so the patches
@@ -491,8 +493,19 @@ def host_files(helpers, used_keep):
 
 
 def doc(path):
-    text = kernel_paths(read(path))
-    return text
+    """A page of Documentation/ for the tree: the parts between the
+    comments ".. kernel-series: leave out" and ".. kernel-series: end"
+    (or the end of the page) are about this project's tests and tools
+    and stay out."""
+    out, skip = [], False
+    for line in read(path).split('\n'):
+        if line.startswith('.. kernel-series: leave out'):
+            skip = True
+        elif line.startswith('.. kernel-series: end'):
+            skip = False
+        elif not skip:
+            out.append(line)
+    return kernel_paths('\n'.join(out).rstrip('\n') + '\n')
 
 
 DOC_INDEX = '''\
