@@ -119,7 +119,10 @@ stamps=$top/stamps
 mkdir -p "$stamps"
 cp_sum=$(sha256sum "$tree/scripts/checkpatch.pl" "$tree/scripts/spdxcheck.py" |
 	sha256sum | cut -c1-16)
-cp_key() { echo "cp-$cp_sum-$(sha256sum <"$1" | cut -c1-32)"; }
+# The key leaves out the mail headers' dates (the date of this tree's
+# last commit), which change with every commit, whatever it touches.
+cp_key() { echo "cp-$cp_sum-$(grep -v -e '^Date: ' -e '^From [0-9a-f]* ' "$1" |
+	sha256sum | cut -c1-32)"; }
 todo=()
 for p in "${patches[@]}"; do
 	if [ -z "${SERIES_NOCACHE:-}" ] && [ -f "$stamps/$(cp_key "$p")" ]; then
