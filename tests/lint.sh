@@ -85,6 +85,12 @@ mkdir -p "$scratch/include/uapi/linux"
 # checkpatch_all CHECKPATCH: findings of one checkpatch over all files
 checkpatch_all() {
 	local checkpatch=$1 f res n=0 args
+	if [ ! -x "$checkpatch" ]; then
+		# A tree without scripts (Debian's headers as LINT_KDIR_612).
+		echo "checkpatch not found at $checkpatch" >&2
+		echo 1
+		return
+	fi
 	for f in "${files[@]}"; do
 		args=(--strict --no-tree --file --terse --show-types --no-summary
 		      --color=never)
