@@ -10,6 +10,9 @@
 #   make demo            boot a QEMU guest and show data crossing over
 #   make docs            Documentation/ as HTML in build/docs/html (Sphinx,
 #                        every warning an error)
+#   make kernel-series   the drivers as a git format-patch series with a
+#                        cover letter against Debian's linux-source-6.12,
+#                        in build/series/ (tests/series/)
 #   make bench           boot stock-kernel guests, print the benchmark
 #                        table; JSON and plots in build/bench/
 #   make install         modules (updates/), uapi headers, udev rules;
@@ -48,6 +51,20 @@ lint:
 
 demo:
 	./tests/demo.sh
+
+# The patch series for a 6.12 tree, generated from these sources
+# (tests/series/make-series.py; make lint checks it with
+# tests/series/check.sh). KSRC: the kernel tree (default: Debian's
+# linux-source-6.12, extracted in IVSHMEM_CACHE as tests/kernel/build.sh
+# does).
+IVSHMEM_CACHE ?= /var/cache/ivshmem-test
+KSRC_VERSION   = $(shell dpkg-query -W -f='$${Version}' linux-source-6.12 2>/dev/null)
+KSRC          ?= $(IVSHMEM_CACHE)/src-$(KSRC_VERSION)/linux-source-6.12
+
+kernel-series:
+	@test -f $(KSRC)/Makefile || { echo "no kernel tree at $(KSRC): tests/deps.sh, then tests/kernel/build.sh 6.12 extracts it (or KSRC=...)"; exit 1; }
+	python3 tests/series/make-series.py --ksrc $(KSRC) --out build/series \
+		--pkg "$(KSRC_VERSION)"
 
 # Sphinx from Debian (python3-sphinx): -W turns warnings into errors,
 # --keep-going reports all of them, -n also warns on references that
@@ -209,7 +226,7 @@ deb: version-check
 deb-lint:
 	$(LINTIAN) --fail-on error,warning $(DEB_DIR)/ivshmem_$(IVSHMEM_VERSION)_*.changes
 
-.PHONY: all modules clean check lint demo docs bench install install-modules \
+.PHONY: all modules clean check lint demo docs bench kernel-series install install-modules \
 	install-headers install-udev uninstall uninstall-modules \
 	uninstall-headers uninstall-udev version-check dkms-src dkms-install \
 	dkms-remove deb deb-lint

@@ -5,6 +5,13 @@
  * Both modules include this header instead of testing LINUX_VERSION_CODE
  * themselves, so supporting a new kernel costs one edit here: compare with
  * IVSHMEM_KERNEL_GE() and wrap the changed API in an ivshmem_ helper.
+ *
+ * make kernel-series (tests/series/make-series.py) evaluates this header
+ * for 6.12 and inlines it: a helper that passes its arguments on becomes
+ * its callee, an object-like macro its value, an empty helper disappears
+ * with its call; any other helper moves, with its 6.12 body, into the
+ * module's private header, so its comment must stand alone. A helper that
+ * fits no rule stops the generator (Documentation/packaging.rst).
  */
 #ifndef IVSHMEM_COMPAT_H
 #define IVSHMEM_COMPAT_H
@@ -46,11 +53,17 @@ static inline void ivshmem_eventfd_signal(struct eventfd_ctx *ctx)
 }
 
 /*
- * Adding @n to an eventfd: before 6.8 eventfd_signal() took the count, one
- * call does it; from 6.8 it adds 1 only, so @n calls, rescheduling between
- * them (callers are the vectors' interrupt threads, which may sleep).
+ * Before 6.8 eventfd_signal() took the count, one call adds @n; from 6.8
+ * it adds 1 only. The kernel series keeps this helper with the second
+ * body, so its comment below says what it does on its own.
  */
 #include <linux/sched.h>
+
+/*
+ * Add @n to an eventfd, one eventfd_signal() at a time, rescheduling
+ * between them: callers are the vectors' interrupt threads, which may
+ * sleep.
+ */
 static inline void ivshmem_eventfd_signal_n(struct eventfd_ctx *ctx,
 					    unsigned int n)
 {
@@ -132,7 +145,10 @@ static inline void ivshmem_inode_allow_huge(struct inode *inode)
 }
 
 #if IVSHMEM_HUGE_PFNMAP
-/* Map the 2 MiB at @pfn (aligned) where @vmf faulted; see above. */
+/*
+ * Map the 2 MiB at @pfn (aligned) where @vmf faulted with one PMD entry
+ * that GUP refuses, since BAR2 has no struct pages.
+ */
 static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
 						unsigned long pfn, bool write)
 {
@@ -147,18 +163,9 @@ static inline vm_fault_t ivshmem_insert_pfn_pmd(struct vm_fault *vmf,
 #endif
 
 /*
- * Internals of the host module that its KUnit suite calls. 6.1 lacks
- * EXPORT_SYMBOL_IF_KUNIT(); this is the same idea with the project's
- * namespace: exported only when KUnit is configured.
+ * EXPORT_SYMBOL_IF_KUNIT() and VISIBLE_IF_KUNIT (<kunit/visibility.h>)
+ * need no entry: Debian's 6.1 (6.1.192) has the header, as 6.12 does.
  */
-#include <linux/export.h>
-#if IS_ENABLED(CONFIG_KUNIT)
-#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) \
-	EXPORT_SYMBOL_NS_GPL(sym, IVSHMEM_HOST_KUNIT)
-#else
-/* Nothing exported; the argument is still checked to name a symbol. */
-#define EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(sym) static_assert(sizeof(typeof(sym) *))
-#endif
 
 /* DMA-BUF (guest/dmabuf.c and the test importer). */
 /* vm_flags_clear() came with vm_flags_set() in 6.3. */

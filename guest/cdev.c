@@ -314,12 +314,12 @@ static vm_fault_t ivshmem_vm_fault(struct vm_fault *vmf)
 /**
  * ivshmem_vm_huge_fault() - map 2 MiB of BAR2 with one PMD entry
  * @vmf: the fault
- * @size: the entry size the fault path offers (compat.h)
+ * @size: the entry size the fault path offers (its order)
  *
  * Only where the 2 MiB around the fault lie inside the VMA, start at a
  * 2 MiB file offset and a 2 MiB-aligned physical address; else falls back
  * to ivshmem_vm_fault(). The entry is a huge PFN entry that GUP refuses
- * (see compat.h), written inside SRCU like the PTEs; removal's
+ * (ivshmem_insert_pfn_pmd()), written inside SRCU like the PTEs; removal's
  * unmap_mapping_range() zaps it. 1 GiB entries are not offered.
  *
  * Context: mmap lock held for read; enters ivshmem_srcu.

@@ -235,6 +235,10 @@ static inline void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev) { }
 
 /* pci.c */
 extern struct pci_driver ivshmem_pci_driver;
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The PCI IDs the driver binds (kunit/guest_pci_test.c). */
+extern const struct pci_device_id ivshmem_ids[];
+#endif
 u32 ivshmem_peer_id(struct ivshmem_dev *idev);
 
 #endif /* IVSHMEM_DRV_H */

@@ -14,10 +14,11 @@
 #include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #ifdef CONFIG_X86
 #include <asm/memtype.h>
-#include <asm/pgtable.h>
+#include <linux/pgtable.h>
 #endif
 
 #include "ivshmem_drv.h"
@@ -291,10 +292,21 @@ static void ivshmem_remove(struct pci_dev *pdev)
 	/* devres now unmaps the BARs: nothing can reach them any more. */
 }
 
-static const struct pci_device_id ivshmem_ids[] = {
-	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) },
+/*
+ * Only devices of class 0x0500 (memory controller, RAM): QEMU's
+ * ivshmem-plain and ivshmem-doorbell, and ACRN's dm-land and hv-land
+ * devices, which write base class 0x05 and leave subclass and programming
+ * interface 0. 1af4:1110 devices that declare a protocol in their class
+ * code (virtio over ivshmem: PCI_CLASS_OTHERS and the protocol in the
+ * programming interface) belong to the drivers of that protocol.
+ * kunit/guest_pci_test.c checks the match.
+ */
+VISIBLE_IF_KUNIT const struct pci_device_id ivshmem_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110),
+	  .class = PCI_CLASS_MEMORY_RAM << 8, .class_mask = 0xffff00 },
 	{ }
 };
+EXPORT_SYMBOL_IF_KUNIT(ivshmem_ids);
 MODULE_DEVICE_TABLE(pci, ivshmem_ids);
 
 struct pci_driver ivshmem_pci_driver = {

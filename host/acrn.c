@@ -11,8 +11,10 @@
 #include <asm/hypervisor.h>
 #include <asm/acrn.h>
 
+#include <kunit/visibility.h>
+
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 /**
  * ivh_acrn_service_vm() - are we ACRN's privileged Service VM?
@@ -28,4 +30,4 @@ bool ivh_acrn_service_vm(void)
 		return false;
 	return cpuid_eax(ACRN_CPUID_FEATURES) & ACRN_FEATURE_PRIVILEGED_VM;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_acrn_service_vm);
+EXPORT_SYMBOL_IF_KUNIT(ivh_acrn_service_vm);

@@ -43,8 +43,10 @@
 #include <linux/minmax.h>
 #include <linux/string.h>
 
+#include <kunit/visibility.h>
+
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 #define IVH_PREFIX_LEN	4	/* "hv:/" and "dm:/" */
 #define IVH_NAME_MAX	27	/* after the prefix: ACRN's \w{1,27} */
@@ -129,7 +131,7 @@ int ivh_name_check(const char *name, size_t len, const char **why)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_name_check);
+EXPORT_SYMBOL_IF_KUNIT(ivh_name_check);
 
 /**
  * ivh_spec_check() - check a complete region description
@@ -172,7 +174,7 @@ int ivh_spec_check(struct ivh_region_spec *spec, const char **why)
 	spec->hv = !strncmp(spec->name, "hv:/", IVH_PREFIX_LEN);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_spec_check);
+EXPORT_SYMBOL_IF_KUNIT(ivh_spec_check);
 
 static int ivh_parse_members(const char *s, size_t len, u64 *members,
 			     const char **why)
@@ -265,7 +267,7 @@ int ivh_parse_region(const char *s, size_t len, struct ivh_region_spec *spec,
 
 	return ivh_spec_check(spec, why);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_parse_region);
+EXPORT_SYMBOL_IF_KUNIT(ivh_parse_region);
 
 /*
  * Stable partition of @specs: those with a region ID first. Insertion by
@@ -343,4 +345,4 @@ int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
 	ivh_ids_first(specs, *nr);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_parse_regions);
+EXPORT_SYMBOL_IF_KUNIT(ivh_parse_regions);

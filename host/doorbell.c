@@ -36,8 +36,10 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 
+#include <kunit/visibility.h>
+
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 /**
  * ivh_region_ring() - deliver one doorbell ring
@@ -85,7 +87,7 @@ unlock:
 	mutex_unlock(&region->lock);
 	return ret;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_ring);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_ring);
 
 /**
  * ivh_ring() - ivh_region_ring() by region name
@@ -111,7 +113,7 @@ int ivh_ring(struct ivh_host *host, const char *name, u32 src, u32 dst,
 	ivh_region_put(region);
 	return ret;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_ring);
+EXPORT_SYMBOL_IF_KUNIT(ivh_ring);
 
 /**
  * ivh_efd_claim() - record an eventfd as a vector's or a trigger's
@@ -151,7 +153,7 @@ unlock:
 	mutex_unlock(&host->efd_lock);
 	return ret;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_efd_claim);
+EXPORT_SYMBOL_IF_KUNIT(ivh_efd_claim);
 
 /**
  * ivh_efd_unclaim() - undo one ivh_efd_claim()
@@ -182,7 +184,7 @@ void ivh_efd_unclaim(struct ivh_host *host, struct eventfd_ctx *ctx,
 	}
 	mutex_unlock(&host->efd_lock);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_efd_unclaim);
+EXPORT_SYMBOL_IF_KUNIT(ivh_efd_unclaim);
 
 /**
  * ivh_set_vector() - register or clear the delivery of a peer's vector
@@ -234,7 +236,7 @@ unlock:
 		eventfd_ctx_put(eventfd);
 	return ret;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_set_vector);
+EXPORT_SYMBOL_IF_KUNIT(ivh_set_vector);
 
 static void ivh_trigger_work(struct work_struct *work)
 {

@@ -18,7 +18,7 @@
  * readdir, statfs) and the file operations; attach, detach, mmap and the
  * memory stay in region.c. What is refused and why is in
  * Documentation/host.rst ("Starting acrn-dm unchanged"); objects,
- * references and the lock order are in ivshmem_host.h.
+ * references and the lock order are in ivshmem_host_drv.h.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,7 +39,7 @@
 #include <linux/uidgid.h>
 
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 #define IVH_FS_DEFAULT_MODE	0600
 /* mode= may grant read and write, never exec, setuid, setgid or sticky. */

@@ -35,7 +35,7 @@
 #include <linux/uaccess.h>
 
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 /* The uapi layout is the same for 32- and 64-bit userspace. */
 static_assert(sizeof(struct ivshmem_host_info) == 64);

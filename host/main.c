@@ -18,7 +18,7 @@
 #include <linux/slab.h>
 
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 static char *regions;
 module_param(regions, charp, 0444);

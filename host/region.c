@@ -3,7 +3,7 @@
  * The region registry, dm-land memory and its lifetime (lingering while
  * HSM pins it, the reaper), attach and detach.
  *
- * See ivshmem_host.h for the objects, their references and the lock
+ * See ivshmem_host_drv.h for the objects, their references and the lock
  * order, and Documentation/host.rst for why memory lingers.
  */
 
@@ -19,8 +19,10 @@
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
+#include <kunit/visibility.h>
+
 #include "../compat.h"
-#include "ivshmem_host.h"
+#include "ivshmem_host_drv.h"
 
 static void ivh_reap_work(struct work_struct *work);
 static bool ivh_reap(struct ivh_host *host);
@@ -55,7 +57,7 @@ int ivh_host_init(struct ivh_host *host, bool acrn)
 		return -ENOMEM;
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_init);
+EXPORT_SYMBOL_IF_KUNIT(ivh_host_init);
 
 /**
  * ivh_host_destroy() - remove every region and free the registry
@@ -98,7 +100,7 @@ void ivh_host_destroy(struct ivh_host *host)
 	mutex_destroy(&host->efd_lock);
 	mutex_destroy(&host->reap_lock);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_destroy);
+EXPORT_SYMBOL_IF_KUNIT(ivh_host_destroy);
 
 /* ------------------------------------------------------------------ */
 /* dm-land memory                                                      */
@@ -234,7 +236,7 @@ unreserve:
 	atomic64_sub(size, &host->mem_bytes);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_alloc);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_alloc);
 
 static void ivh_mem_release(struct kref *ref)
 {
@@ -255,7 +257,7 @@ void ivh_mem_get(struct ivh_mem *mem)
 {
 	kref_get(&mem->ref);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_get);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_get);
 
 /**
  * ivh_mem_put() - drop a reference; the last one frees the memory
@@ -268,7 +270,7 @@ void ivh_mem_put(struct ivh_mem *mem)
 	if (mem)
 		kref_put(&mem->ref, ivh_mem_release);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_put);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_put);
 
 /* ------------------------------------------------------------------ */
 /* lingering memory                                                    */
@@ -311,7 +313,7 @@ bool ivh_mem_held(struct ivh_mem *mem)
 	}
 	return false;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_held);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_held);
 
 /*
  * Put @region on the list the reaper checks, with a reference of the
@@ -391,7 +393,7 @@ void ivh_host_reap(struct ivh_host *host)
 		queue_delayed_work(host->wq, &host->reap_work,
 				   IVH_REAP_PERIOD);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_host_reap);
+EXPORT_SYMBOL_IF_KUNIT(ivh_host_reap);
 
 static void ivh_reap_work(struct work_struct *work)
 {
@@ -448,7 +450,7 @@ bool ivh_hsm_fits(unsigned long nr_folios)
 {
 	return nr_folios <= IVH_HSM_MAX_OPS;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_hsm_fits);
+EXPORT_SYMBOL_IF_KUNIT(ivh_hsm_fits);
 
 /* ------------------------------------------------------------------ */
 /* mmap of an attachment fd                                            */
@@ -465,7 +467,7 @@ void ivh_mem_map_get(struct ivh_mem *mem)
 	ivh_mem_get(mem);
 	atomic_inc(&mem->nr_vmas);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_map_get);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_map_get);
 
 /**
  * ivh_mem_map_put() - a mapping of dm-land memory went away
@@ -485,7 +487,7 @@ void ivh_mem_map_put(struct ivh_mem *mem)
 		mod_delayed_work(host->wq, &host->reap_work, 0);
 	ivh_mem_put(mem);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mem_map_put);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_map_put);
 
 static void ivh_vma_open(struct vm_area_struct *vma)
 {
@@ -553,7 +555,7 @@ int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_mmap_check);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mmap_check);
 
 /**
  * ivh_peer_mmap() - map a peer's region memory
@@ -617,7 +619,7 @@ void ivh_region_put(struct ivh_region *region)
 	if (region)
 		kref_put(&region->ref, ivh_region_release);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_put);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_put);
 
 static struct ivh_region *ivh_region_find(struct ivh_host *host,
 					  const char *name)
@@ -650,7 +652,7 @@ struct ivh_region *ivh_region_get(struct ivh_host *host, const char *name)
 	mutex_unlock(&host->lock);
 	return region;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_get);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_get);
 
 /**
  * ivh_region_add() - add a region to the registry
@@ -725,7 +727,7 @@ free_region:
 	kfree(region);
 	return ret;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_add);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_add);
 
 /**
  * ivh_region_remove() - remove a region from the registry
@@ -757,7 +759,7 @@ int ivh_region_remove(struct ivh_host *host, const char *name)
 	ivh_region_put(region);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_remove);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_remove);
 
 /**
  * ivh_region_info() - describe a region in its uapi form
@@ -785,7 +787,7 @@ void ivh_region_info(struct ivh_region *region,
 	}
 	mutex_unlock(&region->lock);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_region_info);
+EXPORT_SYMBOL_IF_KUNIT(ivh_region_info);
 
 /**
  * ivh_list() - describe the registry
@@ -813,7 +815,7 @@ int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	*count = n;
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_list);
+EXPORT_SYMBOL_IF_KUNIT(ivh_list);
 
 /* ------------------------------------------------------------------ */
 /* attach and detach                                                   */
@@ -977,7 +979,7 @@ free_peer:
 	ivh_region_put(region);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_attach_region);
+EXPORT_SYMBOL_IF_KUNIT(ivh_attach_region);
 
 /**
  * ivh_attach() - attach a VM to a dm-land region by name
@@ -1005,7 +1007,7 @@ struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 	ivh_region_put(region);
 	return peer;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_attach);
+EXPORT_SYMBOL_IF_KUNIT(ivh_attach);
 
 /* What a detach takes out under ivh_region.lock and frees after it. */
 struct ivh_teardown {
@@ -1084,7 +1086,7 @@ int ivh_detach(struct ivh_peer *peer)
 	ivh_detach_finish(&td);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach);
+EXPORT_SYMBOL_IF_KUNIT(ivh_detach);
 
 /**
  * ivh_detach_vmid() - detach a VM from a region by name
@@ -1126,7 +1128,7 @@ int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 	ivh_region_put(region);
 	return 0;
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_detach_vmid);
+EXPORT_SYMBOL_IF_KUNIT(ivh_detach_vmid);
 
 /**
  * ivh_peer_get() - take a reference on a peer
@@ -1137,7 +1139,7 @@ void ivh_peer_get(struct ivh_peer *peer)
 {
 	kref_get(&peer->ref);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_get);
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_get);
 
 static void ivh_peer_free(struct kref *ref)
 {
@@ -1159,7 +1161,7 @@ void ivh_peer_put(struct ivh_peer *peer)
 {
 	kref_put(&peer->ref, ivh_peer_free);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_put);
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_put);
 
 /**
  * ivh_peer_release() - detach if needed and drop the owner's reference
@@ -1172,4 +1174,4 @@ void ivh_peer_release(struct ivh_peer *peer)
 	ivh_detach(peer);
 	ivh_peer_put(peer);
 }
-EXPORT_SYMBOL_FOR_IVSHMEM_KUNIT(ivh_peer_release);
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_release);

@@ -6,7 +6,7 @@
 #include <kunit/test.h>
 #include <linux/string.h>
 
-#include "../host/ivshmem_host.h"
+#include "../host/ivshmem_host_drv.h"
 
 struct ivh_cfg_case {
 	const char *in;

@@ -8,7 +8,7 @@
 
 #include <kunit/test.h>
 
-#include "../host/ivshmem_host.h"
+#include "../host/ivshmem_host_drv.h"
 
 struct ivh_fixture {
 	struct ivh_host host;

@@ -4,7 +4,9 @@
 # the tools, and the kernel matrix of make check (6.1 and 6.12, each stock
 # and PREEMPT_RT, images and headers; the 6.1 and 6.12 sources for the
 # debug kernels; Sphinx for make docs, gnuplot for make bench's plots;
-# libxml2 for ivshmem-admin's scenario reader).
+# libxml2 for ivshmem-admin's scenario reader; unifdef for make
+# kernel-series, python3-ply and python3-git for the kernel checkpatch's SPDX
+# check).
 set -euo pipefail
 
 pkgs=(
@@ -18,6 +20,7 @@ pkgs=(
 	debhelper dh-dkms lintian help2man
 	python3-sphinx gnuplot-nox
 	libxml2-dev pkg-config
+	unifdef python3-ply python3-git
 )
 
 updated=

@@ -15,6 +15,10 @@
 #               with the kernel-doc of 6.1 and of 6.12
 #   docs        make docs: Sphinx over Documentation/, each warning a
 #               finding
+#   series      make kernel-series checked in Debian's linux-source-6.12
+#               (tests/series/check.sh): git am, checkpatch --strict on
+#               the patches, W=1 + sparse build after each patch,
+#               kernel-doc, Sphinx with the kernel's conf.py
 #
 # Builds happen in copies under build/lint/ so the work tree stays clean.
 # Prints every finding, one "ok"/"not ok" line per gate and a summary;
@@ -81,6 +85,12 @@ mkdir -p "$scratch/include/uapi/linux"
 # checkpatch_all CHECKPATCH: findings of one checkpatch over all files
 checkpatch_all() {
 	local checkpatch=$1 f res n=0 args
+	if [ ! -x "$checkpatch" ]; then
+		# A tree without scripts (Debian's headers as LINT_KDIR_612).
+		echo "checkpatch not found at $checkpatch" >&2
+		echo 1
+		return
+	fi
 	for f in "${files[@]}"; do
 		args=(--strict --no-tree --file --terse --show-types --no-summary
 		      --color=never)
@@ -205,6 +215,19 @@ if [ "$docs_rc" != 0 ] && [ "$docs_found" = 0 ]; then
 fi
 [ "$docs_found" = 0 ] || echo "$docs_out"
 gate docs "Sphinx build of Documentation/ (make docs, -W -n)" "$docs_found"
+
+# -------------------------------------------------------------- series --
+
+# The patch series for 6.12; its own progress goes to stderr, each
+# finding and its ok/not ok lines to stdout.
+series_rc=0
+series_out=$(./tests/series/check.sh) || series_rc=$?
+echo "$series_out"
+series_found=$(sed -n 's/^series: \([0-9]*\) finding(s)$/\1/p' <<<"$series_out")
+if [ -z "$series_found" ] || { [ "$series_rc" != 0 ] && [ "$series_found" = 0 ]; }; then
+	series_found=1
+fi
+gate series "kernel series against linux-source-6.12 (tests/series/check.sh)" "$series_found"
 
 all=$(IFS=,; echo "${summary[*]}")
 echo "lint: $total finding(s): ${all//,/, }"

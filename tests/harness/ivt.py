@@ -799,7 +799,11 @@ def kunit(ctx):
     makes kunit.py drop the case after it.
     """
     script = '''
-# The host suites use the host module's internals: load it first.
+# The suites use the modules' internals (EXPORT_SYMBOL_IF_KUNIT): load
+# the modules first.
+if ! grep -q '^ivshmem ' /proc/modules; then
+	t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+fi
 if [ -e /lib/ivshmem/ivshmem_host.ko ]; then
 	t "insmod ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
 fi

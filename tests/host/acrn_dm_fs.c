@@ -61,7 +61,7 @@
 
 #define MB		(1024UL * 1024)
 #define ALIGN_2M	(2 * MB)
-/* statfs() f_type of the filesystem, IVH_FS_MAGIC in host/ivshmem_host.h. */
+/* statfs() f_type of the filesystem, IVH_FS_MAGIC in host/ivshmem_host_drv.h. */
 #define IVH_FS_MAGIC	0x49564846
 #define HSM_DOUBLE	"/dev/acrn_hsm_double"
 #define REFCNT		"/sys/module/ivshmem_host/refcnt"

@@ -85,8 +85,8 @@
  * reap_lock, so cancel_delayed_work_sync() on it is only called without.
  * vm_ops->close (under mmap_lock) only queues the reaper.
  */
-#ifndef IVSHMEM_HOST_INT_H
-#define IVSHMEM_HOST_INT_H
+#ifndef IVSHMEM_HOST_DRV_H
+#define IVSHMEM_HOST_DRV_H
 
 #include <linux/atomic.h>
 #include <linux/idr.h>
@@ -401,4 +401,4 @@ void ivh_misc_deregister(void);
 int ivh_fs_register(struct ivh_host *host);
 void ivh_fs_unregister(void);
 
-#endif /* IVSHMEM_HOST_INT_H */
+#endif /* IVSHMEM_HOST_DRV_H */
