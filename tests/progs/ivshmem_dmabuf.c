@@ -48,6 +48,7 @@
 #include <linux/videodev2.h>
 
 #include "check.h"
+#include "dev_util.h"
 
 /* An unmapped user address, hidden from the compiler's bounds checks. */
 static volatile uintptr_t bad_addr = 16;
@@ -57,15 +58,6 @@ static volatile uintptr_t bad_addr = 16;
 
 /* ------------------------------------------------------------ helpers -- */
 
-static int open_dev(const char *path, int flags)
-{
-	int fd = open(path, flags);
-
-	if (fd < 0)
-		die(path);
-	return fd;
-}
-
 static struct ivshmem_info get_info(int fd)
 {
 	struct ivshmem_info info;
@@ -73,80 +65,6 @@ static struct ivshmem_info get_info(int fd)
 	if (ioctl(fd, IVSHMEM_IOCTL_INFO, &info))
 		die("IVSHMEM_IOCTL_INFO");
 	return info;
-}
-
-static void *map_dev(int fd, size_t len, off_t off)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-
-	if (p == MAP_FAILED)
-		die("mmap");
-	return p;
-}
-
-static sigjmp_buf fault_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(fault_jmp, sig);
-}
-
-/* Read @p's byte; return the signal it raised or 0. */
-static int touch(volatile char *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sig = sigsetjmp(fault_jmp, 1);
-	if (!sig)
-		(void)*p;
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
-	return sig;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The ivshmem module's reference count (each open file holds one). */
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/ivshmem/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
-/* Does /proc/self/maps list a mapping that starts at @p? */
-static int mapped_in_self(volatile void *p)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int found = 0;
-
-	if (!f)
-		die("/proc/self/maps");
-	while (fgets(line, sizeof(line), f))
-		if (strtoul(line, NULL, 16) == (unsigned long)p)
-			found = 1;
-	fclose(f);
-	return found;
 }
 
 /* Is BAR2's window of a removed device claimed in /proc/iomem? */

@@ -32,19 +32,11 @@
 #include <linux/ivshmem.h>
 
 #include "check.h"
+#include "dev_util.h"
 #include "../ptwalk/ivshmem_ptwalk.h"
 
 /* An unmapped user address, hidden from the compiler's bounds checks. */
 static volatile uintptr_t bad_addr = 16;
-
-static int open_dev(const char *path, int flags)
-{
-	int fd = open(path, flags);
-
-	if (fd < 0)
-		die(path);
-	return fd;
-}
 
 static struct ivshmem_info get_info(int fd)
 {
@@ -53,15 +45,6 @@ static struct ivshmem_info get_info(int fd)
 	if (ioctl(fd, IVSHMEM_IOCTL_INFO, &info))
 		die("IVSHMEM_IOCTL_INFO");
 	return info;
-}
-
-static void *map_dev(int fd, size_t len, off_t off)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-
-	if (p == MAP_FAILED)
-		die("mmap");
-	return p;
 }
 
 /*
@@ -291,43 +274,6 @@ static int cmd_badinput(const char *dev)
 	return failures;
 }
 
-static sigjmp_buf fault_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(fault_jmp, sig);
-}
-
-/* Read (or, with @write, rewrite) @p's byte; return the signal or 0. */
-static int touch_rw(volatile char *p, int write)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old_bus, old_segv;
-	int sig;
-
-	sigaction(SIGBUS, &sa, &old_bus);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sig = sigsetjmp(fault_jmp, 1);
-	if (!sig) {
-		if (write)
-			*p = *p;
-		else
-			(void)*p;
-	}
-	sigaction(SIGBUS, &old_bus, NULL);
-	sigaction(SIGSEGV, &old_segv, NULL);
-	return sig;
-}
-
-static int touch(volatile char *p)
-{
-	return touch_rw(p, 0);
-}
-
-static int touch_w(volatile char *p)
-{
-	return touch_rw(p, 1);
-}
-
 static const char *signame(int sig)
 {
 	return sig ? strsignal(sig) : "no signal";
@@ -391,48 +337,6 @@ static int try_io_uring_register(void *p, size_t len, int *err)
 	*err = errno;
 	close(ring);
 	return ret;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
-/* The ivshmem module's reference count (each open file holds one). */
-static int module_refcnt(void)
-{
-	FILE *f = fopen("/sys/module/ivshmem/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
-/* Does /proc/self/maps list a mapping that starts at @p? */
-static int mapped_in_self(volatile void *p)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int found = 0;
-
-	if (!f)
-		die("/proc/self/maps");
-	while (fgets(line, sizeof(line), f))
-		if (strtoul(line, NULL, 16) == (unsigned long)p)
-			found = 1;
-	fclose(f);
-	return found;
 }
 
 /*
