@@ -21,6 +21,12 @@
  * process context. A trigger holds a reference on its peer, so neither
  * runs on a freed peer.
  *
+ * A peer's doorbell state is its struct ivh_doorbells (vectors, triggers),
+ * which ivh_doorbells_teardown() ends when the peer detaches. This file
+ * calls registry.c (region look-ups, the region's peer list) and nothing
+ * of peer.c: a trigger holds its region, not its peer, and rings as the
+ * peer's VM.
+ *
  * An eventfd is used either for vectors or for triggers, module-wide
  * (struct ivh_efd): a ring could otherwise signal a trigger that rings
  * again, for ever, without any userspace involved.
@@ -75,7 +81,7 @@ int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 		ret = -EHOSTUNREACH;
 		goto unlock;
 	}
-	vec = &target->vec[vector];
+	vec = &target->db.vec[vector];
 	if (vec->type != IVSHMEM_HOST_VECTOR_EVENTFD) {
 		ret = -ENXIO;
 		goto unlock;
@@ -218,7 +224,7 @@ int ivh_set_vector(struct ivh_peer *peer,
 		if (ret)
 			goto unlock;
 	}
-	vec = &peer->vec[req->vector];
+	vec = &peer->db.vec[req->vector];
 	old = vec->eventfd;
 	if (old)
 		ivh_efd_unclaim(host, old, false);
@@ -241,10 +247,9 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_set_vector);
 static void ivh_trigger_work(struct work_struct *work)
 {
 	struct ivh_trigger *trig = container_of(work, struct ivh_trigger, work);
-	struct ivh_peer *peer = trig->peer;
 
 	/* A ring that finds no receiver is dropped, as on the device. */
-	ivh_region_ring(peer->region, peer->vmid, trig->dst, trig->vector);
+	ivh_region_ring(trig->region, trig->src, trig->dst, trig->vector);
 }
 
 /* Called with the eventfd's wait-queue lock held, interrupts off. */
@@ -262,7 +267,7 @@ static int ivh_trigger_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 		 * interrupts.
 		 */
 		eventfd_ctx_do_read(trig->eventfd, &cnt);
-		queue_work(trig->peer->region->host->wq, &trig->work);
+		queue_work(trig->region->host->wq, &trig->work);
 	}
 	return 0;
 }
@@ -281,14 +286,14 @@ static void ivh_trigger_ptable(struct file *file, wait_queue_head_t *wqh,
  */
 static void ivh_trigger_free(struct ivh_trigger *trig)
 {
-	struct ivh_peer *peer = trig->peer;
+	struct ivh_region *region = trig->region;
 	u64 cnt;
 
 	eventfd_ctx_remove_wait_queue(trig->eventfd, &trig->wait, &cnt);
 	cancel_work_sync(&trig->work);
 	eventfd_ctx_put(trig->eventfd);
 	kfree(trig);
-	ivh_peer_put(peer);
+	ivh_region_put(region);
 }
 
 /**
@@ -301,7 +306,8 @@ static void ivh_trigger_free(struct ivh_trigger *trig)
  * The binding lasts until ivh_trigger_deassign(),
  * ivh_trigger_deassign_target() or until the peer is detached; closing
  * the eventfd does not end it (HSM's ioeventfd may still hold the eventfd
- * and signal it). The trigger holds a reference on @peer.
+ * and signal it). The trigger holds a reference on the region and rings
+ * as @peer's VM.
  *
  * Context: process context; takes ivh_region.lock, then
  * ivh_host.efd_lock.
@@ -328,7 +334,8 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 	trig = kzalloc(sizeof(*trig), GFP_KERNEL);
 	if (!trig)
 		return -ENOMEM;
-	trig->peer = peer;
+	trig->region = region;
+	trig->src = peer->vmid;
 	trig->dst = dst;
 	trig->vector = vector;
 	INIT_LIST_HEAD(&trig->node);
@@ -353,11 +360,11 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 		ret = -ENOTCONN;
 		goto unlock;
 	}
-	if (peer->nr_triggers >= IVH_MAX_TRIGGERS) {
+	if (peer->db.nr_triggers >= IVH_MAX_TRIGGERS) {
 		ret = -ENOSPC;
 		goto unlock;
 	}
-	list_for_each_entry(tmp, &peer->triggers, node) {
+	list_for_each_entry(tmp, &peer->db.triggers, node) {
 		if (tmp->eventfd == eventfd) {
 			ret = -EBUSY;
 			goto unlock;
@@ -366,11 +373,11 @@ int ivh_trigger_assign(struct ivh_peer *peer, int fd, u32 dst, u32 vector)
 	ret = ivh_efd_claim(region->host, eventfd, true);
 	if (ret)
 		goto unlock;
-	ivh_peer_get(peer);
+	kref_get(&region->ref);
 	/* Install our wait entry, then catch a signal that came before. */
 	events = vfs_poll(fd_file(f), &trig->pt);
-	list_add_tail(&trig->node, &peer->triggers);
-	peer->nr_triggers++;
+	list_add_tail(&trig->node, &peer->db.triggers);
+	peer->db.nr_triggers++;
 	if (events & EPOLLIN)
 		queue_work(region->host->wq, &trig->work);
 	mutex_unlock(&region->lock);
@@ -407,11 +414,11 @@ int ivh_trigger_deassign(struct ivh_peer *peer, int fd)
 		return PTR_ERR(eventfd);
 
 	mutex_lock(&region->lock);
-	list_for_each_entry(trig, &peer->triggers, node) {
+	list_for_each_entry(trig, &peer->db.triggers, node) {
 		if (trig->eventfd == eventfd) {
 			found = trig;
 			list_del_init(&trig->node);
-			peer->nr_triggers--;
+			peer->db.nr_triggers--;
 			ivh_efd_unclaim(region->host, trig->eventfd, true);
 			break;
 		}
@@ -445,11 +452,11 @@ int ivh_trigger_deassign_target(struct ivh_peer *peer, u32 dst, u32 vector)
 	LIST_HEAD(gone);
 
 	mutex_lock(&region->lock);
-	list_for_each_entry_safe(trig, tmp, &peer->triggers, node) {
+	list_for_each_entry_safe(trig, tmp, &peer->db.triggers, node) {
 		if (trig->dst != dst || trig->vector != vector)
 			continue;
 		list_move(&trig->node, &gone);
-		peer->nr_triggers--;
+		peer->db.nr_triggers--;
 		ivh_efd_unclaim(region->host, trig->eventfd, true);
 	}
 	mutex_unlock(&region->lock);
@@ -464,51 +471,43 @@ int ivh_trigger_deassign_target(struct ivh_peer *peer, u32 dst, u32 vector)
 }
 
 /**
- * ivh_peer_teardown_doorbells() - take a detaching peer's doorbells out
- * @peer:	the peer.
- * @triggers:	receives the peer's triggers.
- * @eventfds:	receives the vectors' eventfds (NULL where none), one per
- *		vector.
+ * ivh_doorbells_teardown() - end a detached peer's doorbells
+ * @peer:	the peer, no longer attached (so nothing adds a vector or a
+ *		trigger to it any more); the caller holds a reference.
  *
- * Context: ivh_region.lock held; takes ivh_host.efd_lock. The caller
- * passes both to ivh_doorbells_free() after dropping it.
+ * The one teardown entry point of a peer's doorbell state: its vectors'
+ * eventfds and its triggers are taken out under the region's lock, then
+ * released without it (waiting for the triggers' work items, which take
+ * it).
+ *
+ * Context: process context; takes ivh_region.lock, then ivh_host.efd_lock;
+ * ivh_region.lock must not be held.
  */
-void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
-				 struct list_head *triggers,
-				 struct eventfd_ctx **eventfds)
+void ivh_doorbells_teardown(struct ivh_peer *peer)
 {
-	struct ivh_host *host = peer->region->host;
-	struct ivh_trigger *trig;
+	struct eventfd_ctx *eventfds[IVSHMEM_HOST_MAX_VECTORS];
+	struct ivh_region *region = peer->region;
+	struct ivh_doorbells *db = &peer->db;
+	struct ivh_host *host = region->host;
+	struct ivh_trigger *trig, *tmp;
+	LIST_HEAD(triggers);
 	unsigned int i;
 
-	lockdep_assert_held(&peer->region->lock);
-	list_for_each_entry(trig, &peer->triggers, node)
+	mutex_lock(&region->lock);
+	WARN_ON(peer->attached);
+	list_for_each_entry(trig, &db->triggers, node)
 		ivh_efd_unclaim(host, trig->eventfd, true);
-	list_splice_init(&peer->triggers, triggers);
-	peer->nr_triggers = 0;
+	list_splice_init(&db->triggers, &triggers);
+	db->nr_triggers = 0;
 	for (i = 0; i < IVSHMEM_HOST_MAX_VECTORS; i++) {
-		eventfds[i] = peer->vec[i].eventfd;
+		eventfds[i] = db->vec[i].eventfd;
 		if (eventfds[i])
 			ivh_efd_unclaim(host, eventfds[i], false);
-		memset(&peer->vec[i], 0, sizeof(peer->vec[i]));
+		memset(&db->vec[i], 0, sizeof(db->vec[i]));
 	}
-}
+	mutex_unlock(&region->lock);
 
-/**
- * ivh_doorbells_free() - free what ivh_peer_teardown_doorbells() took out
- * @triggers:	the triggers.
- * @eventfds:	the vectors' eventfds.
- *
- * Context: process context, ivh_region.lock not held (waits for the
- * triggers' work items, which take it).
- */
-void ivh_doorbells_free(struct list_head *triggers,
-			struct eventfd_ctx **eventfds)
-{
-	struct ivh_trigger *trig, *tmp;
-	unsigned int i;
-
-	list_for_each_entry_safe(trig, tmp, triggers, node) {
+	list_for_each_entry_safe(trig, tmp, &triggers, node) {
 		list_del(&trig->node);
 		ivh_trigger_free(trig);
 	}

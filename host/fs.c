@@ -15,8 +15,8 @@
  * FS_USERNS_MOUNT), and nothing the opener says is believed.
  *
  * This file owns the mount options, the directory (lookup, revalidation,
- * readdir, statfs) and the file operations; attach, detach, mmap and the
- * memory stay in region.c. What is refused and why is in
+ * readdir, statfs) and the file operations; attach, detach and mmap are
+ * peer.c's, the memory mem.c's. What is refused and why is in
  * Documentation/host.rst ("Starting acrn-dm unchanged"); objects,
  * references and the lock order are in ivshmem_host_drv.h.
  */

@@ -11,11 +11,14 @@
  * holds one reference until the region is removed; every peer holds one.
  *
  * struct ivh_peer is one VM attached to a dm-land region, reference
- * counted: its attachment fd holds one reference, each of its triggers
- * one, and a DETACH by name one while it tears the peer down, so a
- * concurrent close of the fd cannot free the peer under the teardown or
- * under a trigger's wake-up or work item. "Attached" ends on explicit
+ * counted: its attachment fd holds one reference, and a DETACH by name
+ * one while it tears the peer down, so a concurrent close of the fd
+ * cannot free the peer under the teardown. "Attached" ends on explicit
  * detach or on release of the fd; the last reference frees the peer.
+ * Its doorbell state (struct ivh_doorbells: vectors and triggers) is a
+ * part of it that the detach ends with ivh_doorbells_teardown(); each
+ * trigger holds a reference on the region (not on the peer) and rings as
+ * the peer's VM, and the teardown waits for its work item.
  *
  * struct ivh_mem is the memory of a dm-land region from the first attach
  * after all VMs had left (or after the memory was freed) until nothing
@@ -282,6 +285,18 @@ struct ivh_vector {
 };
 
 /**
+ * struct ivh_doorbells - a peer's doorbell state (doorbell.c)
+ * @vec:	delivery of each vector (ivh_region.lock).
+ * @triggers:	eventfds that ring from this peer (ivh_region.lock).
+ * @nr_triggers: entries in @triggers.
+ */
+struct ivh_doorbells {
+	struct ivh_vector vec[IVSHMEM_HOST_MAX_VECTORS];
+	struct list_head triggers;
+	unsigned int nr_triggers;
+};
+
+/**
  * struct ivh_peer - a VM attached to a dm-land region
  * @ref:	see "Objects and lifetime".
  * @region:	reference held.
@@ -289,9 +304,7 @@ struct ivh_vector {
  * @node:	in ivh_region.peers while @attached.
  * @vmid:	absolute VM ID.
  * @attached:	(ivh_region.lock)
- * @vec:	delivery of each vector (ivh_region.lock).
- * @triggers:	eventfds that ring from this peer (ivh_region.lock).
- * @nr_triggers: entries in @triggers.
+ * @db:		vectors and triggers, empty once the peer is detached.
  */
 struct ivh_peer {
 	struct kref ref;
@@ -300,15 +313,14 @@ struct ivh_peer {
 	struct list_head node;
 	u32 vmid;
 	bool attached;
-	struct ivh_vector vec[IVSHMEM_HOST_MAX_VECTORS];
-	struct list_head triggers;
-	unsigned int nr_triggers;
+	struct ivh_doorbells db;
 };
 
 /**
  * struct ivh_trigger - an eventfd that rings a doorbell
- * @peer:	the source peer, owner; reference held.
- * @node:	in ivh_peer.triggers.
+ * @region:	the region; reference held.
+ * @src:	the ringing VM (its owner peer's).
+ * @node:	in its owner's ivh_doorbells.triggers.
  * @dst:	target VM.
  * @vector:	target vector.
  * @eventfd:	reference held.
@@ -317,7 +329,8 @@ struct ivh_peer {
  * @work:	rings, in process context.
  */
 struct ivh_trigger {
-	struct ivh_peer *peer;
+	struct ivh_region *region;
+	u32 src;
 	struct list_head node;
 	u32 dst;
 	u32 vector;
@@ -336,7 +349,24 @@ int ivh_parse_regions(const char *list, struct ivh_region_spec *specs,
 		      struct ivh_config_error *err);
 int ivh_name_check(const char *name, size_t len, const char **why);
 
-/* region.c: registry, dm-land memory and its lifetime */
+/*
+ * The files below call only the files above them (and config.c, acrn.c):
+ * mem.c <- registry.c <- doorbell.c <- peer.c <- ioctl.c, fs.c <- main.c.
+ */
+
+/* mem.c: dm-land memory, its references and its mappings */
+struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
+void ivh_mem_get(struct ivh_mem *mem);
+void ivh_mem_put(struct ivh_mem *mem);
+void ivh_mem_map_get(struct ivh_mem *mem);
+void ivh_mem_map_put(struct ivh_mem *mem);
+bool ivh_mem_held(struct ivh_mem *mem);
+bool ivh_hsm_fits(unsigned long nr_folios);
+int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
+		   unsigned long nr_pages);
+int ivh_mem_mmap(struct ivh_mem *mem, struct vm_area_struct *vma);
+
+/* registry.c: regions, region IDs, lingering memory */
 int ivh_host_init(struct ivh_host *host, bool acrn);
 void ivh_host_destroy(struct ivh_host *host);
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
@@ -348,27 +378,9 @@ void ivh_region_info(struct ivh_region *region,
 		     struct ivshmem_host_region *out);
 int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	     unsigned int capacity, unsigned int *count);
-struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
-			    u32 vmid, const char **why);
-struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
-				   const char **why);
-int ivh_detach(struct ivh_peer *peer);
-int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
-void ivh_peer_get(struct ivh_peer *peer);
-void ivh_peer_put(struct ivh_peer *peer);
-void ivh_peer_release(struct ivh_peer *peer);
-int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
-		   unsigned long nr_pages);
-int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
-struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
-void ivh_mem_get(struct ivh_mem *mem);
-void ivh_mem_put(struct ivh_mem *mem);
-void ivh_mem_map_get(struct ivh_mem *mem);
-void ivh_mem_map_put(struct ivh_mem *mem);
-bool ivh_mem_held(struct ivh_mem *mem);
-void ivh_host_reap(struct ivh_host *host);
-bool ivh_hsm_fits(unsigned long nr_folios);
 struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
+void ivh_region_linger(struct ivh_region *region);
+void ivh_host_reap(struct ivh_host *host);
 
 /* doorbell.c: vectors, routing, eventfd triggers */
 int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector);
@@ -384,11 +396,19 @@ int ivh_efd_claim(struct ivh_host *host, struct eventfd_ctx *ctx,
 		  bool trigger);
 void ivh_efd_unclaim(struct ivh_host *host, struct eventfd_ctx *ctx,
 		     bool trigger);
-void ivh_peer_teardown_doorbells(struct ivh_peer *peer,
-				 struct list_head *triggers,
-				 struct eventfd_ctx **eventfds);
-void ivh_doorbells_free(struct list_head *triggers,
-			struct eventfd_ctx **eventfds);
+void ivh_doorbells_teardown(struct ivh_peer *peer);
+
+/* peer.c: attach, detach, mmap of a peer */
+struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
+			    u32 vmid, const char **why);
+struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
+				   const char **why);
+int ivh_detach(struct ivh_peer *peer);
+int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid);
+void ivh_peer_get(struct ivh_peer *peer);
+void ivh_peer_put(struct ivh_peer *peer);
+void ivh_peer_release(struct ivh_peer *peer);
+int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma);
 
 /* acrn.c */
 bool ivh_acrn_service_vm(void);

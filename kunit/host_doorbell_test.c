@@ -35,7 +35,7 @@ static void ring_routing_test(struct kunit *test)
 			-ENOTCONN);
 	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/e", 1, 2, 5), -ENOENT);
 	KUNIT_EXPECT_EQ(test, ivh_ring(&fx->host, "dm:/d", 1, 1, 5), -ENXIO);
-	KUNIT_EXPECT_EQ(test, b->vec[0].rings, 0);
+	KUNIT_EXPECT_EQ(test, b->db.vec[0].rings, 0);
 
 	/* After detach nothing routes to or from b. */
 	KUNIT_EXPECT_EQ(test, ivh_detach(b), 0);

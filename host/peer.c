@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Peers: attach and detach of a VM to a dm-land region (struct ivh_peer,
+ * its references, the session memory it shares), and the mmap of an
+ * attached peer. A detach ends the peer's doorbells through their one
+ * teardown entry point, ivh_doorbells_teardown().
+ *
+ * It calls registry.c, mem.c and doorbell.c; none of them calls it. See
+ * ivshmem_host_drv.h for the objects, their references and the lock
+ * order.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include <kunit/visibility.h>
+
+#include "../compat.h"
+#include "ivshmem_host_drv.h"
+
+/**
+ * ivh_attach_region() - attach a VM to a dm-land region it holds
+ * @region:	the region; the caller holds a reference (the peer takes
+ *		its own).
+ * @vmid:	the VM, which must be a member and not attached yet.
+ * @why:	set to the reason on failure.
+ *
+ * The first VM of a session gets the memory still lingering for the
+ * region if a mapping or a pin holds it (a VM coming back after a reset,
+ * HSM still pinning the pages: data intact), else new, zeroed memory;
+ * later VMs share it. New memory is allocated with no lock held and
+ * installed after checking again that the session still needs it. It is
+ * refused when its folios are more region ops than HSM's SET_MEMSEG can
+ * allocate (ivh_hsm_fits()). Used by ivh_attach() and by the
+ * filesystem's open, which attaches to the region its inode was looked
+ * up as, never to whatever has the name by the time of the open.
+ *
+ * Context: process context; takes ivh_region.lock, later ivh_host.lock
+ * then ivh_region.lock.
+ * Return: the new peer with one reference, owned by the caller
+ * (ivh_peer_release()), or ERR_PTR(): -ENOENT (the region was removed),
+ * -EINVAL (hv-land region), -EACCES (not a member), -EBUSY (already
+ * attached), -ENOSPC (module memory limit), -ENOMEM (also: too few 2 MiB
+ * folios for HSM, logged), -EINTR.
+ */
+struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
+				   const char **why)
+{
+	unsigned long size = (unsigned long)region->spec.size_mb << 20;
+	struct ivh_host *host = region->host;
+	struct ivh_mem *mem = NULL, *stale;
+	struct ivh_peer *peer;
+	bool need, unlisted;
+	int ret;
+
+	if (region->spec.hv) {
+		*why = "hv-land memory belongs to the hypervisor";
+		return ERR_PTR(-EINVAL);
+	}
+	if (vmid > IVSHMEM_HOST_MAX_VMID ||
+	    !(region->spec.members & BIT_ULL(vmid))) {
+		*why = "VM is not a member of the region";
+		return ERR_PTR(-EACCES);
+	}
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
+	if (!peer) {
+		*why = "out of memory";
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_get(&region->ref);
+	kref_init(&peer->ref);
+	peer->region = region;
+	peer->vmid = vmid;
+	INIT_LIST_HEAD(&peer->node);
+	INIT_LIST_HEAD(&peer->db.triggers);
+
+again:
+	/* A new session's memory is allocated with no lock held. */
+	mutex_lock(&region->lock);
+	need = !region->mem && !mem;
+	mutex_unlock(&region->lock);
+	if (need) {
+		mem = ivh_mem_alloc(host, size);
+		if (mem == ERR_PTR(-ENOSPC)) {
+			/* Over the limit: free what lingers unheld, retry. */
+			ivh_host_reap(host);
+			mem = ivh_mem_alloc(host, size);
+		}
+		if (IS_ERR(mem)) {
+			*why = "cannot allocate the region's memory";
+			ret = PTR_ERR(mem);
+			goto free_peer;
+		}
+		if (!ivh_hsm_fits(mem->nr_folios)) {
+			pr_warn("region \"%s\": %u folios (%u of 2 MiB) are more region ops than HSM's SET_MEMSEG can allocate (%lu): refused\n",
+				region->spec.name, mem->nr_folios,
+				mem->nr_large, (unsigned long)IVH_HSM_MAX_OPS);
+			*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
+			ret = -ENOMEM;
+			goto put_mem;
+		}
+	}
+
+	mutex_lock(&host->lock);
+	if (region->removed) {
+		*why = "the region was removed";
+		ret = -ENOENT;
+		goto unlock_host;
+	}
+	mutex_lock(&region->lock);
+	if (ivh_peer_find(region, vmid)) {
+		*why = "VM is already attached";
+		ret = -EBUSY;
+		goto unlock_region;
+	}
+	stale = NULL;
+	unlisted = false;
+	if (region->mem && !region->nr_attached &&
+	    !ivh_mem_held(region->mem)) {
+		/* It lingered, nothing holds it now: new VMs get new memory. */
+		stale = region->mem;
+		region->mem = NULL;
+		if (!list_empty(&region->linger_node)) {
+			list_del_init(&region->linger_node);
+			unlisted = true;
+		}
+	}
+	if (!region->mem) {
+		if (!mem) {
+			/* No memory to share or reuse: allocate. */
+			mutex_unlock(&region->lock);
+			mutex_unlock(&host->lock);
+			ivh_mem_put(stale);
+			/* Not the last: the caller's and the peer's are left. */
+			if (unlisted)
+				ivh_region_put(region);
+			goto again;
+		}
+		region->mem = mem;
+		mem = NULL;
+	}
+	ivh_mem_get(region->mem);
+	peer->mem = region->mem;
+	peer->attached = true;
+	list_add_tail(&peer->node, &region->peers);
+	region->nr_attached++;
+	mutex_unlock(&region->lock);
+	mutex_unlock(&host->lock);
+	/* Allocated for a session another attach started meanwhile. */
+	ivh_mem_put(mem);
+	ivh_mem_put(stale);
+	if (unlisted)
+		ivh_region_put(region);
+	return peer;
+
+unlock_region:
+	mutex_unlock(&region->lock);
+unlock_host:
+	mutex_unlock(&host->lock);
+put_mem:
+	ivh_mem_put(mem);
+free_peer:
+	kfree(peer);
+	ivh_region_put(region);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_attach_region);
+
+/**
+ * ivh_attach() - attach a VM to a dm-land region by name
+ * @host:	the registry.
+ * @name:	the region's name.
+ * @vmid:	the VM, which must be a member and not attached yet.
+ * @why:	set to the reason on failure.
+ *
+ * Context: process context; takes ivh_host.lock, then as
+ * ivh_attach_region().
+ * Return: as ivh_attach_region(); -ENOENT also for no such region.
+ */
+struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
+			    u32 vmid, const char **why)
+{
+	struct ivh_region *region;
+	struct ivh_peer *peer;
+
+	region = ivh_region_get(host, name);
+	if (!region) {
+		*why = "no such region";
+		return ERR_PTR(-ENOENT);
+	}
+	peer = ivh_attach_region(region, vmid, why);
+	ivh_region_put(region);
+	return peer;
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_attach);
+
+/* What a detach takes out under ivh_region.lock and frees after it. */
+struct ivh_teardown {
+	struct ivh_mem *session;
+	struct ivh_mem *mem;
+	struct ivh_region *linger;
+};
+
+static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
+{
+	struct ivh_region *region = peer->region;
+
+	lockdep_assert_held(&region->lock);
+	peer->attached = false;
+	list_del_init(&peer->node);
+	td->session = NULL;
+	td->linger = NULL;
+	if (--region->nr_attached == 0) {
+		if (ivh_mem_held(region->mem)) {
+			/* Mapped or pinned: it stays for the next session. */
+			td->linger = region;
+		} else {
+			td->session = region->mem;
+			region->mem = NULL;
+		}
+	}
+	/* Mappings hold their own references; a detached fd holds none. */
+	td->mem = peer->mem;
+	peer->mem = NULL;
+}
+
+/*
+ * End the doorbells of a peer ivh_detach_locked() took out, and free what
+ * it took. The caller still holds a reference on the peer, which keeps
+ * it and its region for the doorbell teardown and ivh_region_linger().
+ */
+static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
+{
+	ivh_doorbells_teardown(peer);
+	ivh_mem_put(td->mem);
+	ivh_mem_put(td->session);
+	if (td->linger)
+		ivh_region_linger(td->linger);
+}
+
+/**
+ * ivh_detach() - end a peer's attachment
+ * @peer:	the peer; the caller holds a reference.
+ *
+ * Takes the peer off the region, then ends its vectors and eventfd
+ * triggers (a detached peer accepts no new ones, and no ring finds it)
+ * and drops its reference on the memory (existing mappings keep theirs and stay valid); the last
+ * peer of a session ends it: the memory is freed, or lingers for the next
+ * attach while a mapping or a pin holds it (ivh_mem_held()).
+ *
+ * Context: process context; takes ivh_region.lock, then waits for the
+ * peer's trigger work items without it.
+ * Return: 0, or -ENOTCONN when the peer was already detached.
+ */
+int ivh_detach(struct ivh_peer *peer)
+{
+	struct ivh_region *region = peer->region;
+	struct ivh_teardown td;
+
+	mutex_lock(&region->lock);
+	if (!peer->attached) {
+		mutex_unlock(&region->lock);
+		return -ENOTCONN;
+	}
+	ivh_detach_locked(peer, &td);
+	mutex_unlock(&region->lock);
+
+	ivh_detach_finish(peer, &td);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_detach);
+
+/**
+ * ivh_detach_vmid() - detach a VM from a region by name
+ * @host:	the registry.
+ * @name:	the region's name.
+ * @vmid:	the VM.
+ *
+ * The attachment fd stays open (its owner closes it) but no longer maps
+ * or rings. A reference on the peer is held until the teardown is over,
+ * so closing the fd meanwhile cannot free the peer under its triggers.
+ *
+ * Context: process context; as ivh_detach(), after ivh_host.lock for the
+ * lookup.
+ * Return: 0, -ENOENT (no region) or -ENOTCONN (VM not attached).
+ */
+int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
+{
+	struct ivh_region *region;
+	struct ivh_teardown td;
+	struct ivh_peer *peer;
+
+	region = ivh_region_get(host, name);
+	if (!region)
+		return -ENOENT;
+
+	mutex_lock(&region->lock);
+	peer = ivh_peer_find(region, vmid);
+	if (!peer) {
+		mutex_unlock(&region->lock);
+		ivh_region_put(region);
+		return -ENOTCONN;
+	}
+	ivh_peer_get(peer);
+	ivh_detach_locked(peer, &td);
+	mutex_unlock(&region->lock);
+
+	ivh_detach_finish(peer, &td);
+	ivh_peer_put(peer);
+	ivh_region_put(region);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_detach_vmid);
+
+/**
+ * ivh_peer_get() - take a reference on a peer
+ * @peer:	a peer the caller holds a reference on, or finds under
+ *		ivh_region.lock while it is attached.
+ */
+void ivh_peer_get(struct ivh_peer *peer)
+{
+	kref_get(&peer->ref);
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_get);
+
+static void ivh_peer_free(struct kref *ref)
+{
+	struct ivh_peer *peer = container_of(ref, struct ivh_peer, ref);
+	struct ivh_region *region = peer->region;
+
+	WARN_ON(peer->attached || peer->mem ||
+		!list_empty(&peer->db.triggers));
+	kfree(peer);
+	ivh_region_put(region);
+}
+
+/**
+ * ivh_peer_put() - drop a reference on a peer; the last one frees it
+ * @peer:	the peer, detached if this may be the last reference.
+ *
+ * Context: process context, may sleep.
+ */
+void ivh_peer_put(struct ivh_peer *peer)
+{
+	kref_put(&peer->ref, ivh_peer_free);
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_put);
+
+/**
+ * ivh_peer_release() - detach if needed and drop the owner's reference
+ * @peer:	the peer.
+ *
+ * Context: process context, may sleep.
+ */
+void ivh_peer_release(struct ivh_peer *peer)
+{
+	ivh_detach(peer);
+	ivh_peer_put(peer);
+}
+EXPORT_SYMBOL_IF_KUNIT(ivh_peer_release);
+
+/**
+ * ivh_peer_mmap() - map a peer's region memory
+ * @peer:	an attached dm-land peer.
+ * @vma:	a shared mapping within the region, see ivh_mem_mmap().
+ *
+ * Context: mmap_lock held for writing; takes ivh_region.lock.
+ * Return: 0, -ENOTCONN (the peer was detached) or as ivh_mem_mmap().
+ */
+int ivh_peer_mmap(struct ivh_peer *peer, struct vm_area_struct *vma)
+{
+	struct ivh_region *region = peer->region;
+	int ret;
+
+	mutex_lock(&region->lock);
+	if (peer->attached)
+		ret = ivh_mem_mmap(peer->mem, vma);
+	else
+		ret = -ENOTCONN;
+	mutex_unlock(&region->lock);
+	return ret;
+}
