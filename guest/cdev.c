@@ -96,6 +96,31 @@ static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
 	return fixed_size_llseek(file, offset, whence, idev->shm_size);
 }
 
+/*
+ * Copy @n bytes at @off of BAR2 to or from the kernel buffer @buf through
+ * the kernel's view: memcpy() for write-back (a memremap()), the I/O
+ * accessors otherwise, which any alignment is safe with on every
+ * architecture (arm64 Device memory faults on unaligned accesses).
+ * Inside ivshmem_srcu, after checking alive.
+ */
+static void ivshmem_shm_read(struct ivshmem_dev *idev, void *buf, u64 off,
+			     size_t n)
+{
+	if (idev->shm)
+		memcpy(buf, idev->shm + off, n);
+	else
+		memcpy_fromio(buf, idev->shm_io + off, n);
+}
+
+static void ivshmem_shm_write(struct ivshmem_dev *idev, u64 off,
+			      const void *buf, size_t n)
+{
+	if (idev->shm)
+		memcpy(idev->shm + off, buf, n);
+	else
+		memcpy_toio(idev->shm_io + off, buf, n);
+}
+
 /**
  * ivshmem_rw_direct() - copy between user memory and BAR2 without faulting
  * @shm: BAR2's kernel mapping at the file offset
@@ -103,7 +128,8 @@ static loff_t ivshmem_llseek(struct file *file, loff_t offset, int whence)
  * @n: bytes to copy
  * @to_user: true to copy from @shm to @ubuf
  *
- * The fast path of read() and write(): one copy, no bounce buffer. Page
+ * The fast path of read() and write() for a write-back BAR2 (a memremap()
+ * the CPU accesses as ordinary memory): one copy, no bounce buffer. Page
  * faults are disabled, so a user page that is not present (swapped out,
  * never touched, userfaultfd, FUSE, another device's mapping not yet
  * faulted in) stops the copy short instead of sleeping in the fault with
@@ -137,7 +163,9 @@ static size_t ivshmem_rw_direct(void *shm, char __user *ubuf, size_t n,
  * @n: bytes to copy
  * @to_user: true to copy from BAR2 to @ubuf
  *
- * The slow path, for what ivshmem_rw_direct() could not copy: user memory
+ * The slow path, for what ivshmem_rw_direct() could not copy and for every
+ * copy of a write-combining or uncached BAR2 (I/O memory, which user
+ * copies must not touch directly): user memory
  * is touched only outside ivshmem_srcu, where a fault may sleep as long
  * as userspace likes (removal must not wait for it), and a faulting
  * copy_from_user(), which zero-fills what it could not copy, writes its
@@ -163,9 +191,9 @@ static ssize_t ivshmem_rw_bounce(struct ivshmem_dev *idev, void *bounce,
 	if (!READ_ONCE(idev->alive))
 		gone = true;
 	else if (to_user)
-		memcpy(bounce, idev->shm + off, n);
+		ivshmem_shm_read(idev, bounce, off, n);
 	else
-		memcpy(idev->shm + off, bounce, n - left);
+		ivshmem_shm_write(idev, off, bounce, n - left);
 	srcu_read_unlock(&ivshmem_srcu, idx);
 	if (gone)
 		return -ENODEV;
@@ -177,10 +205,11 @@ static ssize_t ivshmem_rw_bounce(struct ivshmem_dev *idev, void *bounce,
 
 /*
  * Move @count bytes between user memory and BAR2 at *@ppos, chunk by
- * chunk: each chunk is copied directly inside ivshmem_srcu with page
- * faults disabled (ivshmem_rw_direct()), and whatever a fault left of it
+ * chunk: each chunk of a write-back BAR2 is copied directly inside
+ * ivshmem_srcu with page faults disabled (ivshmem_rw_direct()), and
+ * whatever a fault left of it, or the whole chunk of an I/O-memory BAR2,
  * goes through a kernel bounce buffer with user memory touched outside
- * SRCU (ivshmem_rw_bounce()), allocated on the first fault only. Chunks
+ * SRCU (ivshmem_rw_bounce()), allocated when first needed. Chunks
  * keep a huge read or write interruptible. @to_user selects the
  * direction. Returns bytes moved, or an errno if none were.
  */
@@ -212,7 +241,7 @@ static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 		idx = srcu_read_lock(&ivshmem_srcu);
 		if (!READ_ONCE(idev->alive))
 			gone = true;
-		else
+		else if (idev->shm)
 			got = ivshmem_rw_direct(idev->shm + off, ubuf + done, n,
 						to_user);
 		srcu_read_unlock(&ivshmem_srcu, idx);
@@ -279,7 +308,7 @@ static ssize_t ivshmem_write(struct file *file, const char __user *buf,
  * per 2 MiB even where huge entries cannot be used. The entries are
  * special PTEs of raw PFNs (vmf_insert_pfn()): no struct page, no page
  * reference can be taken through them, no RSS is counted, and their
- * memory type is the one PAT recorded for BAR2 at probe. They are written
+ * memory type is BAR2's (ivshmem_pgprot() at mmap). They are written
  * inside SRCU, so removal's zap, which follows its synchronize_srcu(),
  * finds every one of them.
  *
@@ -362,7 +391,8 @@ static vm_fault_t ivshmem_vm_huge_fault(struct vm_fault *vmf,
  *
  * get_user_pages() refuses the mapping (no struct pages), so
  * access_remote_vm() comes here: copy through the kernel mapping, which
- * has the same memory type, inside SRCU. Writing needs a writable mapping,
+ * has the same memory type, inside SRCU (I/O accessors for a
+ * write-combining or uncached BAR2). Writing needs a writable mapping,
  * as it does for GUP on a shared mapping even with FOLL_FORCE.
  *
  * Context: the target's mmap lock held for read; enters ivshmem_srcu.
@@ -384,9 +414,9 @@ static int ivshmem_vm_access(struct vm_area_struct *vma, unsigned long addr,
 		ret = -ENODEV;
 	} else {
 		if (write)
-			memcpy(idev->shm + off, buf, len);
+			ivshmem_shm_write(idev, off, buf, len);
 		else
-			memcpy(buf, idev->shm + off, len);
+			ivshmem_shm_read(idev, buf, off, len);
 		ret = len;
 	}
 	srcu_read_unlock(&ivshmem_srcu, idx);
@@ -427,6 +457,7 @@ static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 		 */
 		ivshmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 				     VM_DONTDUMP);
+		vma->vm_page_prot = ivshmem_pgprot(idev, vma->vm_page_prot);
 		vma->vm_ops = &ivshmem_vm_ops;
 		vma->vm_private_data = idev;
 	}
@@ -439,7 +470,7 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 {
 	ivshmem_info_fill(info, idev->shm_size, ivshmem_peer_id(idev),
 			  idev->vectors, idev->rx_mask, idev->can_ring,
-			  idev->region_id, idev->shm_wb);
+			  idev->region_id, idev->shm_mt == IVSHMEM_MT_WB);
 	if (ivshmem_dmabuf_supported(idev))
 		info->flags |= IVSHMEM_INFO_DMABUF;
 	ivshmem_irq_counts(idev, info->irq_count);

@@ -344,8 +344,8 @@ static void ivshmem_dmabuf_unmap(struct dma_buf_attachment *attach,
  * @vmf: the fault
  *
  * Inserts the faulting page and up to IVSHMEM_DMABUF_FAULT_AROUND - 1
- * after it as PFNs; x86 PAT gives them the memory type reserved for
- * BAR2, the one of the driver's own mapping. Inside SRCU, so removal's
+ * after it as PFNs, with the memory type of the driver's own mapping
+ * (ivshmem_pgprot() at mmap). Inside SRCU, so removal's
  * zap (after its grace period) finds every entry.
  *
  * Context: mmap lock held for read; enters ivshmem_srcu.
@@ -412,6 +412,7 @@ static int ivshmem_dmabuf_mmap(struct dma_buf *dmabuf,
 		ivshmem_vm_flags_clear(vma, VM_MIXEDMAP);
 		ivshmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				     VM_DONTDUMP);
+		vma->vm_page_prot = ivshmem_pgprot(exp->idev, vma->vm_page_prot);
 		vma->vm_ops = &ivshmem_dmabuf_vm_ops;
 		vma->vm_private_data = exp;
 	}
@@ -461,7 +462,8 @@ static int ivshmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct ivshmem_export *exp = dmabuf->priv;
 	struct ivshmem_dev *idev = exp->idev;
-	unsigned long flags = idev->shm_wb ? MEMREMAP_WB : MEMREMAP_WC;
+	unsigned long flags = idev->shm_mt == IVSHMEM_MT_WB ? MEMREMAP_WB :
+							  MEMREMAP_WC;
 	struct page *dummy;
 	void *vaddr = NULL;
 	int ret = 0;

@@ -49,6 +49,18 @@
 extern bool ivshmem_huge_pmd;
 
 #define IVSHMEM_MAX_DEVICES	256
+
+/*
+ * Memory types of BAR2: what the memtype parameter asks for (AUTO among
+ * them) and what a device has (one of the others).
+ */
+enum ivshmem_memtype {
+	IVSHMEM_MT_AUTO,
+	IVSHMEM_MT_WB,
+	IVSHMEM_MT_WC,
+	IVSHMEM_MT_UC,
+};
+
 /*
  * Eventfds the interrupt handler signals itself; a vector with more
  * bindings signals them all from its interrupt thread, so that the work
@@ -94,14 +106,16 @@ struct ivshmem_vector {
  *		that removal can revoke all user mappings at once.
  * @pdev:	the PCI device; valid while @alive.
  * @regs:	BAR0 registers; valid while @alive.
- * @shm:	kernel mapping of BAR2, memory type @shm_type; valid while
- *		@alive. BAR2 has no struct pages.
+ * @shm:	kernel mapping of BAR2 when @shm_mt is write-back (memremap()),
+ *		else NULL; valid while @alive. BAR2 has no struct pages.
+ * @shm_io:	kernel mapping of BAR2 when @shm_mt is write-combining or
+ *		uncached (ioremap_wc(), ioremap()), else NULL; valid while
+ *		@alive. Read and written with memcpy_fromio()/memcpy_toio().
  * @shm_phys:	physical address of BAR2.
  * @shm_size:	size of BAR2 in bytes.
- * @shm_type:	the memory type PAT granted for BAR2, which every view has
- *		(kernel mapping, user PTEs): "write-back", "write-combining",
- *		"uncached-minus", ... as pat_memtype_list names them.
- * @shm_wb:	@shm_type is write-back (IVSHMEM_INFO_MAP_WB).
+ * @shm_mt:	BAR2's memory type, which every view has (kernel mapping,
+ *		user PTEs, dma-buf mappings): IVSHMEM_MT_WB, _WC or _UC, as
+ *		granted (on x86, by PAT).
  * @vectors:	MSI-X vectors allocated, 0 without MSI-X or with none
  *		granted.
  * @rx_mask:	vectors whose interrupt handler is installed: those that
@@ -134,10 +148,10 @@ struct ivshmem_dev {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	void *shm;
+	void __iomem *shm_io;
 	phys_addr_t shm_phys;
 	u64 shm_size;
-	const char *shm_type;
-	bool shm_wb;
+	enum ivshmem_memtype shm_mt;
 	u32 vectors;
 	u32 rx_mask;
 	bool can_ring;
@@ -240,5 +254,7 @@ extern struct pci_driver ivshmem_pci_driver;
 extern const struct pci_device_id ivshmem_ids[];
 #endif
 u32 ivshmem_peer_id(struct ivshmem_dev *idev);
+const char *ivshmem_memtype_name(enum ivshmem_memtype mt);
+pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, pgprot_t prot);
 
 #endif /* IVSHMEM_DRV_H */

@@ -4,10 +4,13 @@
  *
  * BAR0 holds the registers, BAR1 the MSI-X table (doorbell devices only),
  * BAR2 the shared memory. BAR2 gets no struct pages: the kernel maps it
- * once at probe with one memory type (module parameter memtype), x86 PAT
- * records that type for the range, and user mappings (cdev.c) insert raw
- * PFNs, which take the type PAT recorded. So every view of BAR2 has the
- * same type (Documentation/guest.rst, "Memory model").
+ * with one memory type (module parameter memtype): write-back through
+ * memremap(), write-combining or uncached through ioremap_wc()/ioremap()
+ * as I/O memory. User mappings (cdev.c, dmabuf.c) insert raw PFNs with the
+ * pgprot of that type (ivshmem_pgprot()); on x86, PAT records the type
+ * for the range and hands it to them too. So every view of BAR2 has the
+ * same type on every architecture (Documentation/guest.rst, "Memory
+ * model").
  */
 #include <linux/io.h>
 #include <linux/module.h>
@@ -38,14 +41,6 @@ u32 ivshmem_peer_id(struct ivshmem_dev *idev)
 {
 	return readl(idev->regs + IVSHMEM_REG_IVPOSITION);
 }
-
-/* Values of the memtype module parameter. */
-enum ivshmem_memtype_req {
-	IVSHMEM_MT_AUTO,
-	IVSHMEM_MT_WB,
-	IVSHMEM_MT_WC,
-	IVSHMEM_MT_UC,
-};
 
 static const char * const ivshmem_memtype_names[] = {
 	[IVSHMEM_MT_AUTO] = "auto",
@@ -81,46 +76,91 @@ static const struct kernel_param_ops ivshmem_memtype_ops = {
 /* Read-only once loaded: every device of one load uses the same rule. */
 module_param_cb(memtype, &ivshmem_memtype_ops, &ivshmem_memtype, 0444);
 MODULE_PARM_DESC(memtype,
-		 "memory type of BAR2 for the kernel and user mappings: auto (default: write-back where PAT grants it, else write-combining), wb, wc or uc");
+		 "memory type of BAR2 for the kernel and user mappings: auto (default: write-back where the platform grants it, else write-combining), wb, wc or uc");
+
+/**
+ * ivshmem_memtype_name() - the name sysfs gives a memory type
+ * @mt: IVSHMEM_MT_WB, _WC or _UC
+ *
+ * Context: any.
+ * Return: "write-back", "write-combining" or "uncached".
+ */
+const char *ivshmem_memtype_name(enum ivshmem_memtype mt)
+{
+	switch (mt) {
+	case IVSHMEM_MT_WB:
+		return "write-back";
+	case IVSHMEM_MT_WC:
+		return "write-combining";
+	default:
+		return "uncached";
+	}
+}
+
+/**
+ * ivshmem_pgprot() - the protection of a user mapping of BAR2
+ * @idev: the device
+ * @prot: the VMA's vm_page_prot (write-back, from its flags)
+ *
+ * Every user view of BAR2 (the device's own mmap and its dma-bufs') takes
+ * its memory type from here, the type of the kernel's view: unchanged for
+ * write-back, pgprot_writecombine() for write-combining, pgprot_device()
+ * (the type ioremap() gives; pgprot_noncached() where the architecture
+ * has no device type of its own) for uncached. On x86, PAT then hands
+ * vmf_insert_pfn() the type it recorded for BAR2 at probe, which is the
+ * same one.
+ *
+ * Context: any.
+ * Return: @prot with BAR2's memory type.
+ */
+pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, pgprot_t prot)
+{
+	switch (idev->shm_mt) {
+	case IVSHMEM_MT_WB:
+		return prot;
+	case IVSHMEM_MT_WC:
+		return pgprot_writecombine(prot);
+	default:
+		return pgprot_device(prot);
+	}
+}
 
 #ifdef CONFIG_X86
 /*
- * PAT's cache modes, named as /sys/kernel/debug/x86/pat_memtype_list does.
- * With PAT every mode has its own PTE bits. Without it (nopat, or a CPU
- * without PAT) write-combining and write-protected fall back to the bits
- * of uncached-minus, which is what the hardware then does: the first
- * match wins, so uncached-minus comes before them.
+ * What each of PAT's cache modes is here. Without PAT (nopat, or a CPU
+ * without it) write-combining, write-through and write-protected fall
+ * back to the bits of uncached-minus, which is what the hardware then
+ * does: the first match wins, so uncached-minus comes before them.
+ * Write-through and write-protected are never asked for.
  */
 static const struct {
 	enum page_cache_mode pcm;
-	const char *name;
+	enum ivshmem_memtype mt;
 } ivshmem_cache_modes[] = {
-	{ _PAGE_CACHE_MODE_WB, "write-back" },
-	{ _PAGE_CACHE_MODE_UC_MINUS, "uncached-minus" },
-	{ _PAGE_CACHE_MODE_UC, "uncached" },
-	{ _PAGE_CACHE_MODE_WT, "write-through" },
-	{ _PAGE_CACHE_MODE_WC, "write-combining" },
-	{ _PAGE_CACHE_MODE_WP, "write-protected" },
+	{ _PAGE_CACHE_MODE_WB, IVSHMEM_MT_WB },
+	{ _PAGE_CACHE_MODE_UC_MINUS, IVSHMEM_MT_UC },
+	{ _PAGE_CACHE_MODE_UC, IVSHMEM_MT_UC },
+	{ _PAGE_CACHE_MODE_WC, IVSHMEM_MT_WC },
 };
 
 /*
  * The memory type the kernel's page table gives @addr: what PAT granted
  * when the mapping was made, since ioremap() writes the type it got into
  * the kernel PTEs. Large entries keep their PAT bit elsewhere (bit 12).
- * @req, the type asked for, only matters without PAT. Sets *@wb when the
- * type is write-back. Returns the type's name, or NULL for an unknown
- * encoding or an unmapped address.
+ * @req, the type asked for, does not matter: the PTE says it all.
+ * Returns the type, or IVSHMEM_MT_AUTO for an unknown encoding or an
+ * unmapped address.
  */
-static const char *ivshmem_kernel_memtype(const void *addr, int req,
-					  bool *wb)
+static enum ivshmem_memtype ivshmem_kernel_memtype(unsigned long addr,
+						   enum ivshmem_memtype req)
 {
 	unsigned int level, i;
 	unsigned long prot;
 	pte_t *pte;
 
-	pte = lookup_address((unsigned long)addr, &level);
+	pte = lookup_address(addr, &level);
 	if (!pte || !pte_present(*pte))
-		return NULL;
+		return IVSHMEM_MT_AUTO;
 	if (level == PG_LEVEL_4K)
 		prot = pte_flags(*pte);
 	else if (level == PG_LEVEL_2M)
@@ -132,82 +172,105 @@ static const char *ivshmem_kernel_memtype(const void *addr, int req,
 		if (cachemode2protval(ivshmem_cache_modes[i].pcm) != prot)
 			continue;
 		/* Without PAT the MTRRs alone decide: never claim write-back. */
-		*wb = ivshmem_cache_modes[i].pcm == _PAGE_CACHE_MODE_WB &&
-		      pat_enabled();
-		return ivshmem_cache_modes[i].name;
+		if (ivshmem_cache_modes[i].mt == IVSHMEM_MT_WB && !pat_enabled())
+			return IVSHMEM_MT_UC;
+		return ivshmem_cache_modes[i].mt;
 	}
-	return NULL;
+	return IVSHMEM_MT_AUTO;
 }
 #else
 /* Without x86 PAT a mapping has the type it asked for. */
-static const char *ivshmem_kernel_memtype(const void *addr, int req, bool *wb)
+static enum ivshmem_memtype ivshmem_kernel_memtype(unsigned long addr,
+						   enum ivshmem_memtype req)
 {
-	*wb = req == IVSHMEM_MT_WB;
-	return req == IVSHMEM_MT_WB ? "write-back" :
-	       req == IVSHMEM_MT_WC ? "write-combining" : "uncached-minus";
+	return req;
 }
 #endif
 
 /*
- * Map BAR2 for the kernel with the type @req asks for. memremap() gives
- * write-back (ioremap_cache() for memory that is not RAM) and
- * write-combining; uncached comes from ioremap() (UC-), whose result is
- * an ordinary kernel virtual address on x86 that the driver reads with
- * memcpy() like memremap()'s, hence the cast.
+ * Map BAR2 for the kernel with the type @req asks for: memremap() for
+ * write-back (ioremap_cache() for memory that is not RAM), a plain kernel
+ * pointer in @idev->shm; ioremap_wc() or ioremap() for write-combining
+ * and uncached, an __iomem pointer in @idev->shm_io, which only the I/O
+ * accessors touch (on arm64 that memory is Normal-NC or Device, where
+ * memcpy()'s unaligned accesses may fault). Returns the address mapped,
+ * as a number for the page-table lookup, or 0 on failure.
  */
-static void *ivshmem_map_shm_type(struct device *dev, resource_size_t start,
-				  resource_size_t len, int req)
+static unsigned long ivshmem_map_shm_type(struct ivshmem_dev *idev,
+					  enum ivshmem_memtype req)
 {
-	void __iomem *io;
+	struct device *dev = &idev->pdev->dev;
+	void *p;
 
-	switch (req) {
-	case IVSHMEM_MT_WB:
-		return devm_memremap(dev, start, len, MEMREMAP_WB);
-	case IVSHMEM_MT_WC:
-		return devm_memremap(dev, start, len, MEMREMAP_WC);
-	default:
-		io = devm_ioremap(dev, start, len);
-		return io ? (__force void *)io : ERR_PTR(-ENOMEM);
+	if (req == IVSHMEM_MT_WB) {
+		p = devm_memremap(dev, idev->shm_phys, idev->shm_size,
+				  MEMREMAP_WB);
+		if (IS_ERR(p))
+			return 0;
+		idev->shm = p;
+		return (unsigned long)p;
 	}
+	if (req == IVSHMEM_MT_WC)
+		idev->shm_io = devm_ioremap_wc(dev, idev->shm_phys,
+					       idev->shm_size);
+	else
+		idev->shm_io = devm_ioremap(dev, idev->shm_phys, idev->shm_size);
+	return (unsigned long)idev->shm_io;
+}
+
+/* Undo ivshmem_map_shm_type(). */
+static void ivshmem_unmap_shm(struct ivshmem_dev *idev)
+{
+	struct device *dev = &idev->pdev->dev;
+
+	if (idev->shm)
+		devm_memunmap(dev, idev->shm);
+	if (idev->shm_io)
+		devm_iounmap(dev, idev->shm_io);
+	idev->shm = NULL;
+	idev->shm_io = NULL;
 }
 
 /**
  * ivshmem_map_shm() - map BAR2 for the kernel with its one memory type
- * @idev: the device being probed; @idev->shm_phys and @idev->shm_size set
+ * @idev: the device; @idev->shm_phys and @idev->shm_size set, BAR2 not
+ *	mapped
+ * @want: the type asked for, IVSHMEM_MT_AUTO included
  *
- * Makes @idev->shm with the type the memtype parameter asks for; "auto"
- * asks for write-back and, when PAT grants less (UC- where the MTRRs say
- * uncached, as SeaBIOS and OVMF do for the 32-bit PCI hole), maps again
- * write-combining, which PAT overrides an MTRR UC with. Then reads the
- * type PAT actually granted from the kernel PTE: user mappings insert
- * PFNs, which take the type PAT recorded for the range, so they see the
- * same one. Sets @idev->shm_type and @idev->shm_wb.
+ * "auto" asks for write-back and, when the platform grants less (on x86,
+ * PAT gives UC- where the MTRRs say uncached, as SeaBIOS and OVMF do for
+ * the 32-bit PCI hole), maps again write-combining, which PAT overrides an
+ * MTRR UC with. On x86 the type PAT actually granted is read back from the
+ * kernel PTE (elsewhere a mapping has the type it asked for) and becomes
+ * @idev->shm_mt: user mappings take their pgprot from it
+ * (ivshmem_pgprot()), and PAT gives the PFNs they insert the type it
+ * recorded for the range, the same one.
  *
- * Context: probe, may sleep.
+ * Context: process context, may sleep; nothing reads @idev->shm or
+ * @idev->shm_io meanwhile.
  * Return: 0 or a negative errno.
  */
-static int ivshmem_map_shm(struct ivshmem_dev *idev)
+static int ivshmem_map_shm(struct ivshmem_dev *idev, enum ivshmem_memtype want)
 {
-	struct device *dev = &idev->pdev->dev;
-	int req = ivshmem_memtype == IVSHMEM_MT_AUTO ? IVSHMEM_MT_WB :
-						       ivshmem_memtype;
+	enum ivshmem_memtype req = want == IVSHMEM_MT_AUTO ? IVSHMEM_MT_WB : want;
+	unsigned long addr;
 
 	for (;;) {
-		idev->shm = ivshmem_map_shm_type(dev, idev->shm_phys,
-						 idev->shm_size, req);
-		if (IS_ERR(idev->shm))
-			return PTR_ERR(idev->shm);
-		idev->shm_type = ivshmem_kernel_memtype(idev->shm, req,
-							&idev->shm_wb);
-		if (!idev->shm_type) {
-			dev_err(dev, "BAR2: unknown memory type in the kernel mapping\n");
+		addr = ivshmem_map_shm_type(idev, req);
+		if (!addr)
+			return -ENOMEM;
+		idev->shm_mt = ivshmem_kernel_memtype(addr, req);
+		if (idev->shm_mt == IVSHMEM_MT_AUTO) {
+			dev_err(&idev->pdev->dev,
+				"BAR2: unknown memory type in the kernel mapping\n");
+			ivshmem_unmap_shm(idev);
 			return -EIO;
 		}
-		if (idev->shm_wb || ivshmem_memtype != IVSHMEM_MT_AUTO ||
+		if (idev->shm_mt == IVSHMEM_MT_WB || want != IVSHMEM_MT_AUTO ||
 		    req != IVSHMEM_MT_WB)
 			return 0;
-		/* auto, and PAT did not grant write-back. */
-		devm_memunmap(dev, idev->shm);
+		/* auto, and the platform did not grant write-back. */
+		ivshmem_unmap_shm(idev);
 		req = IVSHMEM_MT_WC;
 	}
 }
@@ -239,7 +302,7 @@ static int ivshmem_map_bars(struct ivshmem_dev *idev)
 		return -EBUSY;
 	idev->shm_phys = start;
 	idev->shm_size = len;
-	return ivshmem_map_shm(idev);
+	return ivshmem_map_shm(idev, ivshmem_memtype);
 }
 
 static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -270,7 +333,8 @@ static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto teardown_irq;
 
 	dev_info(&pdev->dev, "%s: %llu MiB shared memory (%s), peer %u, %u vectors%s\n",
-		 dev_name(&idev->dev), idev->shm_size >> 20, idev->shm_type,
+		 dev_name(&idev->dev), idev->shm_size >> 20,
+		 ivshmem_memtype_name(idev->shm_mt),
 		 ivshmem_peer_id(idev), idev->vectors,
 		 idev->region_id >= 0 ? ", ACRN" : "");
 	return 0;

@@ -95,15 +95,15 @@ static ssize_t region_id_show(struct device *dev,
 static DEVICE_ATTR_RO(region_id);
 
 /*
- * BAR2's memory type, the same for the kernel's and every user mapping,
- * named as /sys/kernel/debug/x86/pat_memtype_list names it.
+ * BAR2's memory type, the same for the kernel's and every user mapping:
+ * write-back, write-combining or uncached.
  */
 static ssize_t memtype_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
 	struct ivshmem_dev *idev = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%s\n", idev->shm_type);
+	return sysfs_emit(buf, "%s\n", ivshmem_memtype_name(idev->shm_mt));
 }
 static DEVICE_ATTR_RO(memtype);
 

@@ -66,7 +66,7 @@ static void ptwalk(const volatile void *addr, struct ivshmem_ptwalk *w)
 		die("IVSHMEM_PTWALK_IOCTL");
 }
 
-/* The name sysfs memtype and pat_memtype_list give a PAT memory type. */
+/* The name pat_memtype_list gives a PAT memory type. */
 static const char *ptwalk_type_name(unsigned int type)
 {
 	static const char * const names[] = {
@@ -80,6 +80,16 @@ static const char *ptwalk_type_name(unsigned int type)
 
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
 	       names[type] : "unknown";
+}
+
+/*
+ * The driver's arch-neutral name (sysfs memtype) of a PAT memory type:
+ * PAT's own name, except that uncached-minus and uncached are both
+ * "uncached".
+ */
+static const char *pat_neutral(const char *pat)
+{
+	return strncmp(pat, "uncached", 8) ? pat : "uncached";
 }
 
 /*
@@ -552,10 +562,12 @@ static void read_line(const char *path, char *buf, size_t len)
 
 /*
  * memtype DEV: one memory type for every view of BAR2. The type the
- * driver reports in sysfs must be the one x86 PAT recorded for BAR2
- * (/sys/kernel/debug/x86/pat_memtype_list), IVSHMEM_INFO_MAP_WB must be
- * set exactly when it is write-back, and the cache bits of every entry
- * of this process's page tables for a fresh mapping must encode it:
+ * driver reports in sysfs (write-back, write-combining or uncached) must
+ * be the one x86 PAT recorded for BAR2
+ * (/sys/kernel/debug/x86/pat_memtype_list; uncached-minus and uncached
+ * are both "uncached"), IVSHMEM_INFO_MAP_WB must be set exactly when it
+ * is write-back, and the cache bits of every entry of this process's page
+ * tables for a fresh mapping must encode PAT's type exactly:
  * write-back none of PWT, PCD, PAT; write-combining PWT; uncached-minus
  * PCD; uncached PCD and PWT (Linux's PAT table). The entries are read by
  * the test-only walker tests/ptwalk on every kernel, and on kernels with
@@ -569,6 +581,7 @@ static int cmd_memtype(const char *dev)
 	volatile char *p = map_dev(fd, info.size, 0);
 	unsigned long start = (unsigned long)p, end = start + info.size;
 	char line[512], bad[512] = "", path[256], type[64], res[256];
+	char pat[64] = "";
 	int found = 0, pwt, pcd;
 	unsigned long long bar = 0;
 	FILE *f;
@@ -607,10 +620,15 @@ static int cmd_memtype(const char *dev)
 				snprintf(want, sizeof(want), "%s", t);
 		}
 		fclose(f);
-		check(bar && !strcmp(want, type),
+		check(bar && !strcmp(pat_neutral(want), type),
 		      "PAT recorded '%s' for BAR2 at 0x%llx, the driver says '%s'",
 		      want, bar, type);
+		snprintf(pat, sizeof(pat), "%s", want);
 	}
+	/* Without PAT's list, the PTE bits the driver's type gets from PAT. */
+	if (!pat[0])
+		snprintf(pat, sizeof(pat), "%s",
+			 strcmp(type, "uncached") ? type : "uncached-minus");
 
 	/* Fault the whole mapping in (reads only), then walk it. */
 	for (size_t i = 0; i < info.size; i += getpagesize())
@@ -618,22 +636,22 @@ static int cmd_memtype(const char *dev)
 	{
 		int pmd, pte;
 
-		ptwalk_count(start, end, type, &pmd, &pte, bad, sizeof(bad));
+		ptwalk_count(start, end, pat, &pmd, &pte, bad, sizeof(bad));
 		check(pmd + pte > 0 && !bad[0],
 		      "ptwalk: every user entry of the mapping is present and %s like the kernel's view (%d of 2 MiB, %d of 4 KiB; first wrong: %s)",
-		      type, pmd, pte, bad[0] ? bad : "none");
+		      pat, pmd, pte, bad[0] ? bad : "none");
 		bad[0] = 0;
 	}
-	if (!strcmp(type, "write-back")) {
+	if (!strcmp(pat, "write-back")) {
 		pwt = 0, pcd = 0;
-	} else if (!strcmp(type, "write-combining")) {
+	} else if (!strcmp(pat, "write-combining")) {
 		pwt = 1, pcd = 0;
-	} else if (!strcmp(type, "uncached-minus")) {
+	} else if (!strcmp(pat, "uncached-minus")) {
 		pwt = 0, pcd = 1;
-	} else if (!strcmp(type, "uncached")) {
+	} else if (!strcmp(pat, "uncached")) {
 		pwt = 1, pcd = 1;
 	} else {
-		check(0, "memory type '%s' is one the test knows", type);
+		check(0, "memory type '%s' is one the test knows", pat);
 		return failures;
 	}
 	/*
@@ -676,7 +694,7 @@ static int cmd_memtype(const char *dev)
 	fclose(f);
 	check(found > 0 && !bad[0],
 	      "PTDUMP: user PTEs are %s like the kernel's view: %d page table range(s), first wrong one: %s",
-	      type, found, bad[0] ? bad : "none");
+	      pat, found, bad[0] ? bad : "none");
 out:
 	munmap((void *)p, info.size);
 	close(fd);
