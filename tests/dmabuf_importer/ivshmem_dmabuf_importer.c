@@ -8,7 +8,8 @@
  * dropped under the reservation lock. A platform device with a 64-bit
  * DMA mask imports one dma-buf at a time and keeps its attachment, the
  * attachment's mapping (until move_notify) and a vmap for as long as the
- * test likes, across device removal. Driven through debugfs,
+ * test likes: device removal sends move_notify and waits until the vmap
+ * is given back ("revmap"). Driven through debugfs,
  * /sys/kernel/debug/ivshmem_dmabuf_importer/:
  *
  *   ctl   write "import FD" (read-only use) or "import FD rw", optionally
