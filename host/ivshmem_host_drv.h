@@ -245,7 +245,7 @@ struct ivh_mem {
  * @host:	the registry.
  * @node:	in ivh_host.regions (ivh_host.lock).
  * @spec:	name, size, members; immutable.
- * @id:		region ID.
+ * @id:		region ID, held from the ADD until the region is freed.
  * @removed:	no longer in the registry (ivh_host.lock); attach refuses it.
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
