@@ -270,17 +270,16 @@ void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count)
  *
  * Binding replaces the file's previous eventfd for that vector (one
  * binding per file and vector is the per-file limit; none is shared
- * between files); IVSHMEM_EVENTFD_NONE removes it (and succeeds if there
- * was none). On error nothing changes.
+ * between files); fd -1 removes it (and succeeds if there was none). On error nothing changes.
  *
  * The file's binding is found in its bind[] table under bind_lock;
  * irq_lock is held only for one list_add(), list_del() or eventfd swap.
  *
  * Context: process context; the device is alive (caller in SRCU). Takes
  * bind_lock, then irq_lock.
- * Return: 0; EINVAL for a bad vector, flags or reserved field or a file
- * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP when no
- * vector receives; ENOMEM.
+ * Return: 0; EINVAL for a bad vector, flags or reserved field, an fd below
+ * -1 or a file that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP
+ * when no vector receives; ENOMEM.
  */
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req)
@@ -291,7 +290,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	struct ivshmem_vector *vec;
 	unsigned long flags;
 
-	if (req->flags || req->reserved)
+	if (req->flags || req->reserved || req->fd < -1)
 		return -EINVAL;
 	if (!idev->rx_mask)
 		return -EOPNOTSUPP;
@@ -300,9 +299,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 		return -EINVAL;
 	vec = &idev->vec[req->vector];
 
-	if (req->fd != IVSHMEM_EVENTFD_NONE) {
-		if (req->fd > INT_MAX)
-			return -EBADF;
+	if (req->fd != -1) {
 		ctx = eventfd_ctx_fdget(req->fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);

@@ -9,6 +9,7 @@
 
 #include <linux/bits.h>
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/ktime.h>
@@ -78,12 +79,22 @@ static inline int ivshmem_region_id(u16 subsys_vendor, u16 subsys_device)
 	return subsys_device;
 }
 
-/* The uapi layout is ABI: any change must be deliberate. */
+/*
+ * The uapi layout is the same for 32- and 64-bit userspace, and any
+ * change to it must be deliberate.
+ */
 static_assert(sizeof(struct ivshmem_info) == 128);
+static_assert(offsetof(struct ivshmem_info, size) == 8);
+static_assert(offsetof(struct ivshmem_info, irq_count) == 32);
 static_assert(sizeof(struct ivshmem_eventfd) == 16);
+static_assert(offsetof(struct ivshmem_eventfd, fd) == 4);
 static_assert(sizeof(struct ivshmem_ring) == 16);
 static_assert(sizeof(struct ivshmem_wait) == 24);
+static_assert(offsetof(struct ivshmem_wait, timeout_ns) == 8);
 static_assert(sizeof(struct ivshmem_seen) == 72);
+static_assert(offsetof(struct ivshmem_seen, count) == 8);
+static_assert(sizeof(struct ivshmem_dmabuf) == 40);
+static_assert(offsetof(struct ivshmem_dmabuf, fd) == 20);
 
 /**
  * ivshmem_info_fill() - encode what the driver knows into the uapi struct
@@ -105,7 +116,6 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 				     bool can_ring, int region_id, bool map_wb)
 {
 	*info = (struct ivshmem_info) {
-		.abi_version = IVSHMEM_ABI_VERSION,
 		.size = size,
 		.peer_id = peer_id,
 		.vectors = vectors,
@@ -115,8 +125,7 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 		info->flags |= IVSHMEM_INFO_RING;
 	/* Receiving needs MSI-X, so it implies ringing. */
 	if (rx_mask)
-		info->flags |= IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_RING |
-			       IVSHMEM_INFO_DOORBELL;
+		info->flags |= IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_RING;
 	if (region_id >= 0) {
 		info->flags |= IVSHMEM_INFO_ACRN;
 		info->region_id = region_id;

@@ -274,12 +274,11 @@ struct ivh_region {
 
 /**
  * struct ivh_vector - where one vector of a peer is delivered
- * @type:	IVSHMEM_HOST_VECTOR_*.
- * @eventfd:	EVENTFD: signalled on each ring (reference held).
+ * @eventfd:	signalled on each ring (reference held), or NULL: rings
+ *		to the vector fail with ENXIO.
  * @rings:	rings delivered (for tests and debugging).
  */
 struct ivh_vector {
-	u32 type;
 	struct eventfd_ctx *eventfd;
 	u64 rings;
 };

@@ -64,7 +64,6 @@ static void info_fill_test(struct kunit *test)
 
 	memset(&info, 0xa5, sizeof(info));
 	ivshmem_info_fill(&info, SZ_16M, 0, 0, 0, false, -ENOENT, false);
-	KUNIT_EXPECT_EQ(test, info.abi_version, IVSHMEM_ABI_VERSION);
 	KUNIT_EXPECT_EQ(test, info.size, (u64)SZ_16M);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 0);
 	KUNIT_EXPECT_EQ(test, info.vectors, 0);
@@ -73,11 +72,10 @@ static void info_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.rx_mask, 0);
 	/* Every reserved byte is overwritten: nothing leaks to userspace. */
 	KUNIT_EXPECT_EQ(test, info.reserved0, 0);
-	KUNIT_EXPECT_EQ(test, info.reserved1, 0);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(info.reserved, 0, sizeof(info.reserved)));
 
 	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0xff, true, 0x1234, true);
-	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_DOORBELL | IVSHMEM_INFO_ACRN |
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_ACRN |
 			IVSHMEM_INFO_MAP_WB | IVSHMEM_INFO_RING |
 			IVSHMEM_INFO_RECEIVE);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 3);
@@ -95,8 +93,7 @@ static void info_fill_test(struct kunit *test)
 
 	/* One vector's handler failed: the others still receive. */
 	ivshmem_info_fill(&info, SZ_2M, 1, 8, 0xf7, true, -ENOENT, false);
-	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE |
-			IVSHMEM_INFO_DOORBELL);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE);
 	KUNIT_EXPECT_EQ(test, info.rx_mask, 0xf7U);
 }
 
@@ -328,8 +325,9 @@ static void uapi_layout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_info), 128);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, size), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, irq_count), 32);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, rx_mask), 96);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 104);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, rx_mask), 20);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 96);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_eventfd, fd), 4);
 	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_seen), 72);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_seen, count), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_wait, timeout_ns), 8);

@@ -996,7 +996,6 @@ static int set_vector(int peer, unsigned int vector, int efd)
 
 	memset(&v, 0, sizeof(v));
 	v.vector = vector;
-	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
 	v.fd = efd;
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
 }
