@@ -125,11 +125,8 @@ struct ivshmem_ring {
 	__u32 reserved;
 };
 
-/* ivshmem_wait.timeout_ns value that waits without a time limit. */
+/* ivshmem_wait.deadline_ns value that waits without a time limit. */
 #define IVSHMEM_WAIT_FOREVER	(~0ULL)
-
-/* ivshmem_wait.flags: timeout_ns is an absolute CLOCK_MONOTONIC time. */
-#define IVSHMEM_WAIT_ABSTIME	(1U << 0)
 
 /**
  * struct ivshmem_wait - wait for interrupts without an eventfd
@@ -140,37 +137,32 @@ struct ivshmem_ring {
  *		file has its own view: one file consuming an interrupt does
  *		not hide it from another. Threads sharing a file share its
  *		view, and each interrupt is reported to one of them only.
- * @timeout_ns:	in: 0 checks without blocking; IVSHMEM_WAIT_FOREVER
- *		blocks until an interrupt, a handled signal or device
- *		removal; else the time to wait in ns, or with
- *		IVSHMEM_WAIT_ABSTIME the CLOCK_MONOTONIC time to wait until,
- *		as the caller reads that clock (in a time namespace, with
- *		the namespace's offset). A time already past checks once,
- *		then ETIMEDOUT.
- * @flags:	in: IVSHMEM_WAIT_ABSTIME or zero.
+ * @deadline_ns: in: the CLOCK_MONOTONIC time, in ns, at which the wait
+ *		ends with ETIMEDOUT, as the caller reads that clock (in a
+ *		time namespace, with the namespace's offset);
+ *		IVSHMEM_WAIT_FOREVER for no limit. A deadline already past,
+ *		0 for one, checks once without blocking.
+ * @flags:	in: zero.
  * @reserved:	zero.
  *
- * The driver writes only @fired, on success; the inputs are never
- * changed, so one structure can serve every wait.
+ * The deadline is absolute, as futex_waitv()'s and clock_nanosleep()'s
+ * with TIMER_ABSTIME are, so that a wait interrupted by a signal can be
+ * restarted without the driver writing the time left into this
+ * structure or keeping it anywhere: the restarted call reads the same
+ * deadline and ends when the first would have. A wait interrupted by a
+ * signal is restarted by the kernel when no handler ran (SIGSTOP and
+ * SIGCONT, a debugger attaching, the freezer) or when the handler has
+ * SA_RESTART; after a handler without SA_RESTART it fails with EINTR,
+ * and the same call made again continues it to the same deadline.
  *
- * Signals, as for poll() and select(): a wait interrupted by a signal
- * that runs no handler (SIGSTOP and SIGCONT, a debugger attaching, the
- * freezer) restarts by itself; after any handler, with SA_RESTART or
- * without (glibc's signal() sets it), the call fails with EINTR. A wait
- * the kernel restarts keeps its deadline: an IVSHMEM_WAIT_ABSTIME one
- * is the same time, and a relative one ends when the first call would
- * have. A program that repeats the identical call (the same structure,
- * at the same address, with the same values) right after EINTR
- * continues the interrupted wait too, until the same deadline; a
- * different call, or the same one after another WAIT by the same thread,
- * starts a fresh wait, and so does the call after the continued one has
- * ended. Each open file keeps the deadlines of 4 interrupted relative
- * waits (one per thread); with more interrupted at once, the oldest
- * starts afresh.
+ * The driver writes only @fired: zero before it waits (a structure it
+ * cannot write fails with EFAULT before anything is consumed), the
+ * vectors on success. The inputs are never changed, so one structure
+ * can serve every wait with the same deadline.
  *
- * Errors: EAGAIN (timeout 0, nothing fired), ETIMEDOUT, EINTR (a handler
- * ran), ENODEV (device removed), EOPNOTSUPP (no interrupts, see
- * IVSHMEM_INFO_RECEIVE).
+ * Errors: ETIMEDOUT (nothing fired by the deadline), EINTR (a handler
+ * without SA_RESTART ran), EFAULT, ENODEV (device removed), EOPNOTSUPP
+ * (no interrupts, see IVSHMEM_INFO_RECEIVE), EINVAL.
  *
  * poll() on the file reports EPOLLIN | EPOLLRDNORM while a vector has
  * interrupts this file has not consumed: "an interrupt is pending", to
@@ -182,7 +174,7 @@ struct ivshmem_ring {
 struct ivshmem_wait {
 	__u32 mask;
 	__u32 fired;
-	__u64 timeout_ns;
+	__u64 deadline_ns;
 	__u32 flags;
 	__u32 reserved;
 };
