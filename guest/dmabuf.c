@@ -20,12 +20,12 @@
  *   import). There is no .attach operation.
  * - No pin/unpin: the exporter is static to the dma-buf core, as
  *   vfio-pci's is. Debian's kernels lack CONFIG_DMABUF_MOVE_NOTIFY,
- *   without which the core pins a dynamic exporter around every mapping,
- *   so a dynamic exporter could never refuse a pin there. For a dynamic
- *   importer of a static exporter the core maps the attachment once, at
- *   attach, DMA_BIDIRECTIONAL, and keeps that table until detach: a
- *   read-only dma-buf refuses it (EACCES, at attach). dma_buf_pin()
- *   succeeds and holds nothing.
+ *   without which the core calls a dynamic exporter's .pin around every
+ *   mapping, so a pin could not be refused there anyway. The core maps a dynamic
+ *   importer's attachment once, at attach, DMA_BIDIRECTIONAL, and keeps
+ *   that mapping until detach: a read-only dma-buf refuses it (EACCES,
+ *   at attach), and a dynamic importer that unmaps on move_notify gives
+ *   back nothing until it detaches.
  * - CPU access: user mappings of the dma-buf fd are PFN maps filled on
  *   fault; begin/end_cpu_access have nothing to flush.
  * - vmap (x86, read-write dma-bufs only): a memremap() of the range of
@@ -39,40 +39,39 @@
  * Removal (ivshmem_dmabuf_revoke(), after the driver's SRCU grace
  * period), for each dma-buf:
  * - user mappings are zapped; later faults raise SIGBUS; mmap, map
- *   (so a new dynamic attachment, which the core maps) and CPU access
- *   fail with ENODEV;
- * - under the reservation lock every dynamic attachment gets
- *   move_notify, after which a dynamic importer starts no new DMA to the
- *   range; removal then waits, bounded, for the fences the importers
- *   added to the reservation object. A static exporter cannot take a
- *   mapping back (the core gives the cached table back at detach only):
- *   move_notify is a request, and the DMA addresses an importer keeps
- *   after it are the importer's to not use, as with vfio-pci's exporter;
- * - a vmap is the importer CPU's direct view of BAR2, which no exporter
- *   can revoke without editing the kernel's page tables. Removal waits
- *   until every vmap of BAR2 is given back (videobuf2 gives them back at
- *   VIDIOC_REQBUFS 0 or when the video node closes, so at the latest
- *   when its process exits), as vfio-pci's unregistration waits for the
- *   device's files: BAR2 stays the device's until then, and no other
- *   device can be placed where a vmap points. It says so in the log;
- * - a vmap made after removal shows zeroed pages: the core WARNs on a
- *   failing vmap.
+ *   (so a dynamic importer's attach, which the core maps) and CPU
+ *   access fail with ENODEV;
+ * - the export is marked revoked and, under the reservation lock, every
+ *   dynamic attachment gets move_notify; removal then waits, at most
+ *   IVSHMEM_DMABUF_FENCE_WAIT over all dma-bufs, for the fences in their
+ *   reservation objects. move_notify is a request: the core keeps a
+ *   dynamic importer's table of this static exporter until detach and
+ *   hands it back on the next map, and a pinned importer may ignore it;
+ * - a vmap still held, and a mapping an importer has not given back,
+ *   are left as they are: the kernel's page tables are not edited by
+ *   the module. Instead, while any such view exists the device's BAR2
+ *   window stays claimed in iomem_resource (ivshmem_dmabuf_hold()), so
+ *   that no other device's BAR can be placed there: accesses reach
+ *   BAR2 (unbind) or an unassigned window (hot-unplug, sysfs remove),
+ *   never another device or memory that was freed. The claim goes with
+ *   the last vunmap or unmap;
+ * - a new vmap (the core WARNs on a failing one) shows a zeroed page.
  *
  * Locking: ivshmem_dev.dmabuf_lock protects the device's list of
  * exports. ivshmem_dev.dmabuf_map_lock protects each export's revocation
- * and vmap state and the device's count of vmaps of BAR2. Lock order:
- * dmabuf_lock, then a dma-buf's reservation lock (the core holds it
- * around map and unmap on 6.2+, and around vmap; 6.1 holds dma_buf.lock
- * around vmap and nothing around a static importer's map), then
- * dmabuf_map_lock. Removal waits for vmaps holding none of them. Faults,
- * mmap and CPU access use the driver's SRCU and ivshmem_dev.alive
- * instead.
+ * and vmap state, the device's count of kernel views and its window
+ * claim. Lock order: dmabuf_lock, then a dma-buf's reservation lock (the
+ * core holds it around map and unmap on 6.2+, and around vmap; 6.1 holds
+ * dma_buf.lock around vmap and nothing around the map it makes at
+ * attach), then dmabuf_map_lock. Faults, mmap and CPU access use the driver's SRCU
+ * and ivshmem_dev.alive instead.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -148,42 +147,83 @@ bool ivshmem_dmabuf_supported(struct ivshmem_dev *idev)
 	       !pfn_valid(PHYS_PFN(idev->shm_phys + idev->shm_size - 1));
 }
 
-/* A vmap of BAR2 is gone; removal may be waiting for the last. */
-static void ivshmem_dmabuf_put_vmap(struct ivshmem_dev *idev)
+/**
+ * ivshmem_dmabuf_hold() - keep BAR2's window from other devices
+ * @idev: the device, removed, with kernel views of BAR2 left
+ *
+ * Inserts a resource spanning BAR2 above the BAR's own in iomem_resource.
+ * The PCI core releases the BAR's resource when it destroys the device;
+ * this one stays, so the allocator never places another BAR where an
+ * importer's vmap or DMA address still points. Not busy: a driver bound
+ * to the same device again requests its region below it.
+ *
+ * Context: process context; @idev->dmabuf_map_lock held.
+ */
+static void ivshmem_dmabuf_hold(struct ivshmem_dev *idev)
 {
-	lockdep_assert_held(&idev->dmabuf_map_lock);
-	if (!WARN_ON_ONCE(!idev->dmabuf_vmaps) && !--idev->dmabuf_vmaps)
-		wake_up(&idev->dmabuf_wq);
+	struct resource *res;
+
+	if (!idev->dmabuf_kmaps || idev->dmabuf_window)
+		return;
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (res) {
+		res->name = "ivshmem dma-buf views of a removed device";
+		res->start = idev->shm_phys;
+		res->end = idev->shm_phys + idev->shm_size - 1;
+		res->flags = IORESOURCE_MEM;
+		if (insert_resource(&iomem_resource, res)) {
+			kfree(res);
+			res = NULL;
+		}
+	}
+	if (!res) {
+		dev_warn(&idev->dev, "cannot claim BAR2's window for %lu importer views left after removal\n",
+			 idev->dmabuf_kmaps);
+		return;
+	}
+	idev->dmabuf_window = res;
+	dev_info(&idev->dev, "%lu importer views of BAR2 outlive the device: its window stays claimed until they go\n",
+		 idev->dmabuf_kmaps);
 }
 
-/* How long removal waits for importers' fences after move_notify. */
-#define IVSHMEM_DMABUF_FENCE_WAIT	(10 * HZ)
 /*
- * Removal waits for vmaps in slices short enough for the hung-task
- * detector, and reports every sixth.
+ * One kernel view of BAR2 (a vmap or an attachment's mapping) is gone;
+ * the last lets the window go. @idev->dmabuf_map_lock held.
  */
-#define IVSHMEM_DMABUF_VMAP_SLICE	(10 * HZ)
+static void ivshmem_dmabuf_put_kmap(struct ivshmem_dev *idev)
+{
+	if (WARN_ON_ONCE(!idev->dmabuf_kmaps) || --idev->dmabuf_kmaps ||
+	    !idev->dmabuf_window)
+		return;
+	remove_resource(idev->dmabuf_window);
+	kfree(idev->dmabuf_window);
+	idev->dmabuf_window = NULL;
+}
+
+/* How long removal waits for importers' fences, over all dma-bufs. */
+#define IVSHMEM_DMABUF_FENCE_WAIT	(10 * HZ)
 
 /**
  * ivshmem_dmabuf_revoke() - cut every dma-buf of a device off BAR2
  * @idev: the device; removal has cleared @alive and waited for SRCU
  *
- * Zaps the user mappings of each dma-buf, marks it revoked, sends
- * move_notify to its dynamic attachments under its reservation lock and
- * waits up to IVSHMEM_DMABUF_FENCE_WAIT for the fences in it; then waits
- * until importers have given back every vmap of BAR2, however long that
- * takes, reporting in the log while it does. Runs before devres unmaps
- * BAR2 and before the PCI core releases the BAR.
+ * Zaps the user mappings of each dma-buf, marks it revoked and sends
+ * move_notify to its dynamic attachments, under its reservation lock;
+ * then waits for the fences importers added to the dma-bufs, for at most
+ * IVSHMEM_DMABUF_FENCE_WAIT over all of them (any holder of a dma-buf fd
+ * can add a fence that never signals); then claims BAR2's window if
+ * importers still hold views of it. Runs before devres unmaps BAR2 and
+ * before the PCI core releases the BAR; never waits for userspace.
  *
- * Context: process context, may sleep (until the vmaps' holders let go);
- * takes @idev->dmabuf_lock, each dma-buf's reservation lock, then
- * @idev->dmabuf_map_lock; waits for vmaps holding none of them.
+ * Context: process context, may sleep (the bounded fence wait); takes
+ * @idev->dmabuf_lock, each dma-buf's reservation lock, then
+ * @idev->dmabuf_map_lock.
  */
 void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 {
+	unsigned long end = jiffies + IVSHMEM_DMABUF_FENCE_WAIT;
 	struct ivshmem_export *exp;
-	unsigned long vmaps, slices = 0;
-	long left;
+	bool late = false;
 
 	mutex_lock(&idev->dmabuf_lock);
 	list_for_each_entry(exp, &idev->dmabufs, node) {
@@ -192,36 +232,31 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 		exp->revoked = true;
 		mutex_unlock(&idev->dmabuf_map_lock);
 		dma_resv_lock(exp->dmabuf->resv, NULL);
+		/* Importers may unmap from here: unmap takes dmabuf_map_lock. */
 		dma_buf_move_notify(exp->dmabuf);
 		dma_resv_unlock(exp->dmabuf->resv);
-		left = dma_resv_wait_timeout(exp->dmabuf->resv,
-					     DMA_RESV_USAGE_BOOKKEEP, false,
-					     IVSHMEM_DMABUF_FENCE_WAIT);
-		if (left <= 0)
-			dev_warn(&idev->dev, "dma-buf [%#llx, +%#llx): importers' fences not signalled %u s after move_notify (%ld)\n",
-				 exp->offset, exp->size,
-				 IVSHMEM_DMABUF_FENCE_WAIT / HZ, left);
 	}
-	mutex_unlock(&idev->dmabuf_lock);
+	list_for_each_entry(exp, &idev->dmabufs, node) {
+		long left = time_after(jiffies, end) ? 0 : end - jiffies;
 
-	vmaps = READ_ONCE(idev->dmabuf_vmaps);
-	if (!vmaps)
-		return;
-	dev_info(&idev->dev, "removal waits for importers to release %lu kernel mappings (vmap) of BAR2\n",
-		 vmaps);
-	while (!wait_event_timeout(idev->dmabuf_wq,
-				   !READ_ONCE(idev->dmabuf_vmaps),
-				   IVSHMEM_DMABUF_VMAP_SLICE))
-		if (!(++slices % 6))
-			dev_info(&idev->dev, "removal still waits for %lu vmaps of BAR2 (task \"%s\" (%d) blocked)\n",
-				 READ_ONCE(idev->dmabuf_vmaps), current->comm,
-				 task_pid_nr(current));
-	dev_info(&idev->dev, "the last vmap of BAR2 is gone: removal goes on\n");
+		if (dma_resv_wait_timeout(exp->dmabuf->resv,
+					  DMA_RESV_USAGE_BOOKKEEP, false,
+					  left) <= 0)
+			late = true;
+	}
+	if (late)
+		dev_warn(&idev->dev, "importers' fences still unsignalled %u s after move_notify: their DMA may still run into BAR2's window, which stays claimed while they keep mappings\n",
+			 IVSHMEM_DMABUF_FENCE_WAIT / HZ);
+	mutex_lock(&idev->dmabuf_map_lock);
+	ivshmem_dmabuf_hold(idev);
+	mutex_unlock(&idev->dmabuf_map_lock);
+	mutex_unlock(&idev->dmabuf_lock);
 }
 
 /*
  * Length of the entry at DMA address @addr with @left bytes to go: at
- * most @seg, and not across the device's segment boundary @mask.
+ * most @seg, and not across the device's segment boundary @mask (both at
+ * least a page, @addr page-aligned, so the entry is whole pages).
  */
 static unsigned int ivshmem_dmabuf_seg(dma_addr_t addr, u64 left,
 				       unsigned int seg, unsigned long mask)
@@ -238,15 +273,20 @@ static unsigned int ivshmem_dmabuf_seg(dma_addr_t addr, u64 left,
  * @dir: the direction of the importer's DMA
  *
  * One dma_map_resource() of the whole range for @attach->dev, cut into
- * entries of at most the device's segment size that do not cross its
- * segment boundary. The entries have no pages: only a peer2peer importer
- * may have them (the static ones, which may walk sg_page() and cannot be
- * told to stop at removal, get EOPNOTSUPP). A read-only dma-buf refuses
- * directions that let the device write.
+ * page-aligned entries of at most the device's segment size that do not
+ * cross its segment boundary (a device whose limits are below a page is
+ * refused). The entries have no pages: only a peer2peer importer may
+ * have them (the static ones, which may walk sg_page() and cannot be
+ * told to let go at removal, get EOPNOTSUPP). A read-only dma-buf
+ * refuses directions that let the device write. Counted as a kernel view
+ * of BAR2 until unmapped, which for a dynamic importer of this static
+ * exporter is at detach: the core caches the table.
  *
- * Context: process context; 6.2+: the reservation lock held (the core
- * maps a dynamic importer's attachment under it on 6.1 too), which
- * orders this against removal's move_notify; takes dmabuf_map_lock.
+ * Context: process context; 6.2+: the reservation lock held. 6.1 maps a
+ * dynamic importer's attachment at attach without it, so the check of
+ * revocation is made again, under dmabuf_map_lock, once the view is
+ * counted: a mapping removal did not see is refused, one it may not have
+ * told the importer about is counted and keeps the window claimed.
  * Return: the table, or ERR_PTR(-ENODEV (removed, checked first),
  * -EOPNOTSUPP, -EINVAL, -EACCES, -ENOMEM, -EIO).
  */
@@ -257,9 +297,9 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	struct ivshmem_dev *idev = exp->idev;
 	struct device *dev = attach->dev;
 	unsigned int seg, nents = 0, i;
-	unsigned long mask;
 	struct scatterlist *sg;
 	struct sg_table *sgt;
+	unsigned long mask;
 	dma_addr_t addr;
 	u64 done;
 	int ret;
@@ -279,9 +319,10 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EINVAL);
 	if (!exp->writable && dir != DMA_TO_DEVICE)
 		return ERR_PTR(-EACCES);
-	seg = max_t(unsigned int, PAGE_SIZE,
-		    rounddown(dma_get_max_seg_size(dev), PAGE_SIZE));
+	seg = rounddown(dma_get_max_seg_size(dev), PAGE_SIZE);
 	mask = dma_get_seg_boundary(dev);
+	if (!seg || mask < PAGE_SIZE - 1)
+		return ERR_PTR(-EINVAL);
 
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL_ACCOUNT);
 	if (!sgt)
@@ -298,6 +339,15 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	ret = sg_alloc_table(sgt, nents, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto unmap_resource;
+	/* Revocation counts this view, or this view sees revocation. */
+	mutex_lock(&idev->dmabuf_map_lock);
+	if (exp->revoked)
+		ret = -ENODEV;
+	else
+		idev->dmabuf_kmaps++;
+	mutex_unlock(&idev->dmabuf_map_lock);
+	if (ret)
+		goto free_table;
 	done = 0;
 	for_each_sgtable_sg(sgt, sg, i) {
 		unsigned int len = ivshmem_dmabuf_seg(addr + done,
@@ -311,6 +361,8 @@ static struct sg_table *ivshmem_dmabuf_map(struct dma_buf_attachment *attach,
 	}
 	return sgt;
 
+free_table:
+	sg_free_table(sgt);
 unmap_resource:
 	dma_unmap_resource(dev, addr, exp->size, dir, DMA_ATTR_SKIP_CPU_SYNC);
 free_sgt:
@@ -324,12 +376,16 @@ static void ivshmem_dmabuf_unmap(struct dma_buf_attachment *attach,
 				 enum dma_data_direction dir)
 {
 	struct ivshmem_export *exp = attach->dmabuf->priv;
+	struct ivshmem_dev *idev = exp->idev;
 
 	/* Only the importer's IOMMU, if any: BAR2 is not touched. */
 	dma_unmap_resource(attach->dev, sg_dma_address(sgt->sgl), exp->size,
 			   dir, DMA_ATTR_SKIP_CPU_SYNC);
 	sg_free_table(sgt);
 	kfree(sgt);
+	mutex_lock(&idev->dmabuf_map_lock);
+	ivshmem_dmabuf_put_kmap(idev);
+	mutex_unlock(&idev->dmabuf_map_lock);
 }
 
 /**
@@ -443,8 +499,8 @@ static void *ivshmem_dmabuf_vmap_dummy(struct page *dummy, unsigned long n)
  * A memremap() of the range, the export's own, with the memory type of
  * the driver's BAR2 mapping (PAT hands the same type to both): it stays
  * valid until vunmap whatever happens to the device, since removal
- * waits for it to go. After removal a new vmap shows zeroed pages
- * instead. The core counts vmaps: this runs
+ * keeps BAR2's window claimed while it exists. After removal the
+ * mapping shows a zeroed page instead. The core counts vmaps: this runs
  * for the first only.
  *
  * Context: process context; the core's lock held (the reservation lock,
@@ -474,7 +530,7 @@ static int ivshmem_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 		vaddr = memremap(idev->shm_phys + exp->offset, exp->size, flags);
 		exp->vmap_bar = true;
 		if (vaddr)
-			idev->dmabuf_vmaps++;
+			idev->dmabuf_kmaps++;
 	}
 	if (vaddr) {
 		exp->vaddr = vaddr;
@@ -500,7 +556,7 @@ static void ivshmem_dmabuf_vunmap(struct dma_buf *dmabuf,
 	mutex_lock(&idev->dmabuf_map_lock);
 	if (exp->vaddr && exp->vmap_bar) {
 		memunmap(exp->vaddr);
-		ivshmem_dmabuf_put_vmap(idev);
+		ivshmem_dmabuf_put_kmap(idev);
 	} else if (exp->vaddr) {
 		vunmap(exp->vaddr);
 	}
@@ -644,7 +700,7 @@ long ivshmem_dmabuf_export(struct ivshmem_dev *idev, struct file *file,
 	if (ret)
 		goto put_fd;
 
-	if (put_user(fd, (s32 __user *)(arg +
+	if (put_user(fd, (u32 __user *)(arg +
 				       offsetof(struct ivshmem_dmabuf, fd)))) {
 		put_unused_fd(fd);
 		/* Releases @exp. */

@@ -25,8 +25,7 @@
  * nests outside each dma-buf's reservation lock and the i_mmap_rwsem of
  * the dma-bufs' address spaces; ivshmem_dev.dmabuf_map_lock (a mutex)
  * nests inside the reservation lock and 6.1's dma_buf.lock, the core's
- * locks around map, unmap, vmap and vunmap; removal waits for vmaps to
- * go holding neither. No other driver lock exists. irq_lock is held only
+ * locks around map, unmap, vmap and vunmap. No other driver lock exists. irq_lock is held only
  * for O(1) work from process context: a file finds its bindings in
  * ivshmem_file.bind under bind_lock, never by walking the lists.
  */
@@ -133,11 +132,13 @@ struct ivshmem_vector {
  * @dmabuf_lock: protects @dmabufs (guest/dmabuf.c).
  * @dmabufs:	the dma-bufs exported from this device and not yet
  *		released, revoked or not.
- * @dmabuf_map_lock: protects each dma-buf's revocation and vmap state
- *		and @dmabuf_vmaps (guest/dmabuf.c).
- * @dmabuf_vmaps: importers' vmaps of BAR2, over all dma-bufs of the
- *		device; removal waits until none is left.
- * @dmabuf_wq:	removal sleeps here until @dmabuf_vmaps is zero.
+ * @dmabuf_map_lock: protects each dma-buf's revocation and vmap state,
+ *		@dmabuf_kmaps and @dmabuf_window (guest/dmabuf.c).
+ * @dmabuf_kmaps: kernel views of BAR2 that importers hold: vmaps of BAR2
+ *		and attachment mappings, over all dma-bufs of the device.
+ * @dmabuf_window: after removal, while @dmabuf_kmaps is not zero: a
+ *		resource that keeps BAR2's physical window from being given
+ *		to another device.
  * @vec:	the MSI-X vectors; the first @vectors are in use.
  */
 struct ivshmem_dev {
@@ -162,8 +163,8 @@ struct ivshmem_dev {
 	struct mutex dmabuf_lock;	/* @dmabufs; see above */
 	struct list_head dmabufs;
 	struct mutex dmabuf_map_lock;	/* revocation, vmaps; see above */
-	unsigned long dmabuf_vmaps;
-	wait_queue_head_t dmabuf_wq;
+	unsigned long dmabuf_kmaps;
+	struct resource *dmabuf_window;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
 
@@ -175,15 +176,18 @@ struct ivshmem_binding;
  * @bind:	per vector, this file's eventfd binding or NULL; changed and
  *		read under @idev->bind_lock (the entry's place on the
  *		vector's list also under @idev->irq_lock).
- * @seen_lock:	protects @seen (threads may share a file).
+ * @seen_lock:	protects @seen and @restart (threads may share a file).
  * @seen:	per vector, the interrupt count this file has consumed up to
  *		with IVSHMEM_IOCTL_WAIT or set with IVSHMEM_IOCTL_SET_SEEN.
+ * @restart:	deadlines of relative waits interrupted by a signal, for
+ *		the restarted or repeated call to keep.
  */
 struct ivshmem_file {
 	struct ivshmem_dev *idev;
 	struct ivshmem_binding *bind[IVSHMEM_MAX_VECTORS];
-	spinlock_t seen_lock;		/* @seen; a leaf lock */
+	spinlock_t seen_lock;		/* @seen, @restart; a leaf lock */
 	u64 seen[IVSHMEM_MAX_VECTORS];
+	struct ivshmem_wait_slots restart;
 };
 
 /* main.c */
@@ -207,7 +211,9 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req);
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile);
 int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req);
-int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req);
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
+		 const void __user *uaddr);
+void ivshmem_wait_forget(struct ivshmem_file *ifile);
 int ivshmem_set_seen(struct ivshmem_file *ifile,
 		     const struct ivshmem_seen *req);
 void ivshmem_file_seen_init(struct ivshmem_file *ifile);
@@ -219,7 +225,6 @@ static inline void ivshmem_dmabuf_init(struct ivshmem_dev *idev)
 	mutex_init(&idev->dmabuf_lock);
 	INIT_LIST_HEAD(&idev->dmabufs);
 	mutex_init(&idev->dmabuf_map_lock);
-	init_waitqueue_head(&idev->dmabuf_wq);
 }
 
 #if IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)

@@ -148,15 +148,14 @@ int ivshmem_dev_add(struct ivshmem_dev *idev)
  * Removes /dev/ivshmemN, makes every later file operation fail with
  * ENODEV and every later page fault raise SIGBUS, waits for operations
  * already inside the device, zaps all user mappings and revokes the
- * dma-bufs (their mappings zapped, move_notify to their importers, then
- * a wait until importers have given back their vmaps of BAR2:
- * guest/dmabuf.c). On return nothing but a dynamic importer told to stop
- * holds an address of the BARs; open files keep @idev itself alive.
+ * dma-bufs (their mappings zapped, move_notify to their importers, BAR2's
+ * window claimed while importers keep views of it: guest/dmabuf.c). On
+ * return no user mapping reaches the BARs any more; open files keep
+ * @idev itself alive.
  *
- * Context: process context, may sleep, until importers give back their
- * vmaps; SRCU, then the dma-buf locks of ivshmem_dmabuf_revoke()
- * (dmabuf_lock, each reservation lock, dmabuf_map_lock); no other
- * driver lock.
+ * Context: process context, may sleep; SRCU, then the dma-buf locks of
+ * ivshmem_dmabuf_revoke() (dmabuf_lock, each reservation lock,
+ * dmabuf_map_lock); no other driver lock.
  */
 void ivshmem_dev_del(struct ivshmem_dev *idev)
 {

@@ -445,10 +445,10 @@ static int wait_peer(struct ivc *c, uint64_t deadline, unsigned int *turns)
 		slice = deadline - t;
 	memset(&w, 0, sizeof(w));
 	w.mask = 1U << c->cfg.vector;
-	w.deadline_ns = t + slice;
+	w.timeout_ns = slice;
 	c->stats.waits++;
 	if (ioctl(c->cfg.fd, IVSHMEM_IOCTL_WAIT, &w) && errno != ETIMEDOUT &&
-	    errno != EINTR)
+	    errno != EINTR && errno != EAGAIN)
 		return -errno;
 	return 0;
 }

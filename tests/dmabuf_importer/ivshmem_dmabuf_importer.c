@@ -8,8 +8,7 @@
  * dropped under the reservation lock. A platform device with a 64-bit
  * DMA mask imports one dma-buf at a time and keeps its attachment, the
  * attachment's mapping (until move_notify) and a vmap for as long as the
- * test likes: device removal sends move_notify and waits until the vmap
- * is given back ("revmap"). Driven through debugfs,
+ * test likes, across device removal. Driven through debugfs,
  * /sys/kernel/debug/ivshmem_dmabuf_importer/:
  *
  *   ctl   write "import FD" (read-only use) or "import FD rw", optionally
@@ -40,6 +39,7 @@
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -48,6 +48,9 @@
 MODULE_IMPORT_NS(DMA_BUF);
 
 #define IMPORTER_NAME "ivshmem_dmabuf_importer"
+/* The importer device's DMA limits: 64 KiB entries, 256 KiB boundary. */
+#define IMPORTER_MAX_SEG	SZ_64K
+#define IMPORTER_SEG_BOUNDARY	(SZ_256K - 1)
 
 static DEFINE_MUTEX(importer_lock);
 static struct platform_device *importer_pdev;
@@ -255,11 +258,12 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	unsigned int nents = 0, pages = 0, i;
+	bool segs_ok = true;
 	struct scatterlist *sg;
 	u64 len = 0, dma = 0;
 	unsigned int moves = 0;
 	bool pinned = false;
-	char buf[384];
+	char buf[400];
 	int n;
 
 	mutex_lock(&importer_lock);
@@ -273,6 +277,12 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 				len = ~0ULL;
 			if (len != ~0ULL)
 				len += sg_dma_len(sg);
+			/* Within the device's segment size and boundary. */
+			if (!sg_dma_len(sg) || sg_dma_len(sg) > IMPORTER_MAX_SEG ||
+			    (sg_dma_address(sg) | IMPORTER_SEG_BOUNDARY) !=
+			    ((sg_dma_address(sg) + sg_dma_len(sg) - 1) |
+			     IMPORTER_SEG_BOUNDARY))
+				segs_ok = false;
 			nents++;
 		}
 		/*
@@ -293,9 +303,9 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 		dma_resv_unlock(imp_buf->resv);
 	}
 	n = scnprintf(buf, sizeof(buf),
-		      "buf=%d size=%zu pinned=%d mapped=%d dma=%#llx len=%llu nents=%u pages=%u moves=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_static=%d probe_map=%d probe_pin=%d probe_cpu=%d remap=%d revmap=%d\n",
+		      "buf=%d size=%zu pinned=%d mapped=%d dma=%#llx len=%llu nents=%u segs_ok=%d pages=%u moves=%u vmap=%d vmap_err=%d iomem=%d probe_attach=%d probe_static=%d probe_map=%d probe_pin=%d probe_cpu=%d remap=%d revmap=%d\n",
 		      !!imp_buf, imp_buf ? imp_buf->size : 0, pinned, nents > 0, dma,
-		      len, nents, pages, moves, !iosys_map_is_null(&imp_map),
+		      len, nents, segs_ok && nents, pages, moves, !iosys_map_is_null(&imp_map),
 		      imp_vmap_err, imp_map.is_iomem, imp_probe_attach,
 		      imp_probe_static, imp_probe_map, imp_probe_pin,
 		      imp_probe_cpu, imp_remap, imp_revmap);
@@ -380,6 +390,13 @@ static int __init importer_init(void)
 					   DMA_BIT_MASK(64));
 	if (ret)
 		goto unregister;
+	/*
+	 * Limits the exporter's table must keep to (status: segs_ok). A
+	 * platform device has DMA parameters, so these cannot fail (6.12
+	 * returns nothing).
+	 */
+	dma_set_max_seg_size(&importer_pdev->dev, IMPORTER_MAX_SEG);
+	dma_set_seg_boundary(&importer_pdev->dev, IMPORTER_SEG_BOUNDARY);
 	importer_dir = debugfs_create_dir(IMPORTER_NAME, NULL);
 	debugfs_create_file("ctl", 0600, importer_dir, NULL,
 			    &importer_ctl_fops);

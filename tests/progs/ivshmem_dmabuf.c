@@ -8,8 +8,7 @@
  *   basic DEV [PCI-ADDRESS]   userspace and the test importer, then the
  *                             device removed under them (sysfs unbind of
  *                             PCI-ADDRESS, or a hot-unplug the harness
- *                             does on "IVT-UNPLUG-NOW"): removal waits
- *                             until the importer gives its vmap back
+ *                             does on "IVT-UNPLUG-NOW")
  *   v4l2 DEV BUS MODE [PCI-ADDRESS]
  *                             vivid's capture queue of bus_info BUS
  *                             captures into two 1 MiB dma-bufs of DEV,
@@ -17,8 +16,7 @@
  *                             reqbufs0, close-video, close-dmabuf
  *                             (release orders), unbind, remove (sysfs,
  *                             PCI-ADDRESS), unplug (removal while
- *                             streaming: it waits for videobuf2's vmaps,
- *                             given back at VIDIOC_REQBUFS 0), readonly (read-only dma-bufs
+ *                             streaming), readonly (read-only dma-bufs
  *                             refused at QBUF), static (an allocator
  *                             that maps: refused at QBUF)
  *   vgem DEV                  DRM PRIME import into vgem: refused
@@ -43,7 +41,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/dma-buf.h>
@@ -57,6 +54,7 @@
 static volatile uintptr_t bad_addr = 16;
 
 #define IMPORTER "/sys/kernel/debug/ivshmem_dmabuf_importer/"
+#define WINDOW_NAME "ivshmem dma-buf views of a removed device"
 
 /* ------------------------------------------------------------ helpers -- */
 
@@ -67,6 +65,22 @@ static struct ivshmem_info get_info(int fd)
 	if (ioctl(fd, IVSHMEM_IOCTL_INFO, &info))
 		die("IVSHMEM_IOCTL_INFO");
 	return info;
+}
+
+/* Is BAR2's window of a removed device claimed in /proc/iomem? */
+static int window_claimed(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		die("/proc/iomem");
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, WINDOW_NAME))
+			found = 1;
+	fclose(f);
+	return found;
 }
 
 /* The PCI device's sysfs directory of DEV (malloc'd). */
@@ -117,46 +131,6 @@ static int remove_device(const char *dev, const char *how, const char *bdf)
 	}
 	free(pci);
 	return ret;
-}
-
-/*
- * Start removing DEV's device (remove_device()) in a child process,
- * which exits with its result: removal waits for the vmaps importers
- * hold, and this process holds or drives them. The child's pid.
- */
-static pid_t remove_device_start(const char *dev, const char *how,
-				 const char *bdf)
-{
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid)
-		_exit(remove_device(dev, how, bdf) ? 1 : 0);
-	return pid;
-}
-
-/* Is the removal @pid still waiting after @secs seconds? */
-static int removal_waits(pid_t pid, int secs)
-{
-	sleep(secs);
-	return waitpid(pid, NULL, WNOHANG) == 0;
-}
-
-/* Wait up to 120 s for the removal @pid to end: its result or -1. */
-static int removal_end(pid_t pid)
-{
-	int i, status;
-
-	for (i = 0; i < 1200; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(100000);
-	}
-	kill(pid, SIGKILL);
-	return -1;
 }
 
 /* Open file descriptors of this process. */
@@ -399,15 +373,15 @@ static void dmabuf_readonly_import(int rofd)
  * basic DEV [PCI-ADDRESS]: export dma-bufs of DEV and use them from
  * userspace (mmap, DMA_BUF_IOCTL_SYNC) and through the test importer
  * (dynamic attachment, mapping, vmap); then remove the device with
- * everything live: removal zaps the user mappings, sends move_notify and
- * waits until the importer gives its vmap back; then check that every
- * operation fails cleanly. Over the hot-unplug the importer has also
- * pinned the attachment and keeps its mapping on move_notify, as an
- * importer relying on its pin may: the pin holds nothing. The importer
- * reads what the host wrote at offset 8192 + 4096 and writes
- * "dmabuf-importer-was-here" at offset 16384 of BAR2, and again at
- * offset 8192 through its vmap while removal waits (the harness checks
- * the backing file).
+ * everything live; then check that every operation fails cleanly and
+ * that the importer's leftovers keep BAR2's window claimed until they
+ * go. Over the hot-unplug the importer has also pinned the attachment
+ * and keeps its mapping on move_notify, as an importer relying on its pin
+ * may: the window stays claimed until it unmaps. The importer reads what
+ * the host wrote at offset 8192 + 4096 and
+ * writes "dmabuf-importer-was-here" at offset 16384 of BAR2 (the
+ * harness checks the backing file); after removal it writes its mark at
+ * offset 8192 through the vmap it kept.
  */
 static int cmd_basic(const char *dev, const char *bdf)
 {
@@ -415,7 +389,6 @@ static int cmd_basic(const char *dev, const char *bdf)
 	int fd = open_dev(dev, O_RDWR), bfd, rofd, fds, refs, sig, ret;
 	int pinned = !bdf;
 	long long v[3];
-	pid_t pid;
 	struct ivshmem_info info = get_info(fd);
 	size_t size = info.size, len = size - 8192, i;
 	const off_t off = 8192;
@@ -496,10 +469,13 @@ static int cmd_basic(const char *dev, const char *bdf)
 	      "importer's first DMA address is BAR2 + %#lx (no IOMMU): %#llx",
 	      (long)off, dma);
 	check(importer_val("len") == (long long)len &&
-	      importer_val("pages") == 0 && importer_val("nents") > 0,
+	      importer_val("pages") == 0 &&
+	      importer_val("nents") >= (long long)(len >> 16),
 	      "importer's sg_table: %lld bytes contiguous, %lld entries, %lld struct pages",
 	      importer_val("len"), importer_val("nents"),
 	      importer_val("pages"));
+	check(importer_val("segs_ok") == 1,
+	      "every entry keeps to the importer's 64 KiB segment size and 256 KiB boundary");
 	check(importer_val("vmap") == 1 && importer_val("iomem") == 0,
 	      "importer's vmap is system memory (vmap %lld, is_iomem %lld)",
 	      importer_val("vmap"), importer_val("iomem"));
@@ -522,10 +498,11 @@ static int cmd_basic(const char *dev, const char *bdf)
 	      importer_val("probe_static"));
 	/* A static exporter has no .pin: the core reports every pin done. */
 	check(importer_val("probe_pin") == 0,
-	      "dma_buf_pin() succeeds (no .pin: the core answers; the pin holds nothing) (%lld)",
+	      "dma_buf_pin() succeeds (no .pin: the core answers; removal revokes anyway) (%lld)",
 	      importer_val("probe_pin"));
 	CHECK_ERR(importer("import %d", bfd), EBUSY,
 		  "importer holds one import at a time");
+	check(!window_claimed(), "no window claimed while the device lives");
 	/* The fd is closed: the importer's and the mapping's refs remain. */
 	close(rofd);
 	for (i = 0; i < 2; i++)
@@ -534,9 +511,10 @@ static int cmd_basic(const char *dev, const char *bdf)
 		      i * (len - 1));
 
 	refs = module_refcnt();
-	pid = remove_device_start(dev, bdf ? "unbind" : "unplug", bdf);
-	for (i = 0; i < 300 && importer_val("moves") < 1; i++)
-		usleep(100000);
+	ret = remove_device(dev, bdf ? "unbind" : "unplug", bdf);
+	check(!ret, "%s %s with the dma-buf attached, mapped, vmapped and mmapped",
+	      bdf ? "unbind" : "hot-unplug", bdf ? bdf : dev);
+
 	if (pinned)
 		check(importer_val("moves") >= 1 && importer_val("mapped") == 1,
 		      "removal sent move_notify to the pinned importer, which kept its mapping (moves %lld, mapped %lld)",
@@ -545,29 +523,13 @@ static int cmd_basic(const char *dev, const char *bdf)
 		check(importer_val("moves") >= 1 && importer_val("mapped") == 0,
 		      "removal sent move_notify and the importer unmapped (moves %lld, mapped %lld)",
 		      importer_val("moves"), importer_val("mapped"));
-	check(removal_waits(pid, 3),
-	      "%s of %s waits while the importer holds its vmap of BAR2",
-	      bdf ? "unbind" : "hot-unplug", bdf ? bdf : dev);
+	check(window_claimed(),
+	      "the importer's vmap keeps BAR2's window claimed (/proc/iomem)");
 	sig = touch(buf);
-	check(sig == SIGBUS, "dma-buf mapping once removal started: SIGBUS (%s)",
+	check(sig == SIGBUS, "dma-buf mapping after removal: SIGBUS (%s)",
 	      sig ? strsignal(sig) : "no signal");
-	/* BAR2 is still the device's: the vmap reaches it (the host checks). */
-	check(importer_read(tmp, len, 0) == (ssize_t)len &&
-	      importer_write(mark, sizeof(mark) - 1, 0) == sizeof(mark) - 1,
-	      "the importer's vmap still reads and writes BAR2 while removal waits");
-	memset(tmp, 0x5a, len);
-	ret = importer("revmap");
-	v[0] = importer_val("revmap");
-	check(!ret && v[0] == 0 && importer_read(tmp, len, 0) == (ssize_t)len &&
-	      all_zero(tmp, len),
-	      "importer gives its vmap back; a new one shows zeroes (%lld; the core WARNs on a failing vmap)",
-	      v[0]);
-	ret = removal_end(pid);
-	check(!ret, "the %s ends once the last vmap of BAR2 is gone",
-	      bdf ? "unbind" : "hot-unplug");
-
 	sig = touch(buf + len - 1);
-	check(sig == SIGBUS, "dma-buf mapping after removal: SIGBUS at its last byte (%s)",
+	check(sig == SIGBUS, "... at its last byte too (%s)",
 	      sig ? strsignal(sig) : "no signal");
 	CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, bfd, 0) ==
 		  MAP_FAILED ? -1 : 0, ENODEV, "dma-buf mmap after removal");
@@ -578,7 +540,7 @@ static int cmd_basic(const char *dev, const char *bdf)
 		  "export after removal");
 	/*
 	 * The core cached the attachment's mapping at attach and hands it
-	 * back until detach: move_notify asked the importer not to use it.
+	 * back until detach: its addresses stay in the claimed window.
 	 */
 	if (!pinned) {
 		ret = importer("remap");
@@ -593,9 +555,29 @@ static int cmd_basic(const char *dev, const char *bdf)
 	check(!ret && v[0] == -ENODEV && v[1] == -ENODEV && v[2] == -ENODEV,
 	      "importer after removal: dynamic and static attach, CPU access fail with ENODEV (%lld %lld %lld)",
 	      v[0], v[1], v[2]);
+	/*
+	 * The vmap it kept is the importer's to drop: it still reaches the
+	 * window (BAR2 after an unbind, nothing after a hot-unplug), which
+	 * no other device can be given meanwhile.
+	 */
+	check(importer_read(tmp, len, 0) == (ssize_t)len,
+	      "importer's kept vmap still reads after removal (no fault)");
+	check(importer_write(mark, sizeof(mark) - 1, 0) == sizeof(mark) - 1,
+	      "importer's kept vmap takes a write after removal (no fault)");
+	memset(tmp, 0x5a, len);
+	ret = importer("revmap");
+	v[0] = importer_val("revmap");
+	check(!ret && v[0] == 0 && importer_read(tmp, len, 0) == (ssize_t)len &&
+	      all_zero(tmp, len),
+	      "importer: a new vmap after removal shows zeroes (%lld; the core WARNs on a failing vmap)",
+	      v[0]);
+	check(window_claimed(),
+	      "the attachment's mapping keeps the window claimed after the vmap went (until detach)");
 	check(!importer("release") && importer_val("buf") == 0,
 	      "importer unmaps, %sdetaches and releases after removal",
 	      pinned ? "unpins, " : "");
+	check(!window_claimed(),
+	      "the window is let go with the last view of BAR2, at detach (/proc/iomem)");
 	check(munmap((void *)buf, len) == 0 && !mapped_in_self(buf),
 	      "munmap of the revoked dma-buf mapping");
 	munmap((void *)devmap, size);
@@ -766,30 +748,30 @@ static int cmd_v4l2(const char *dev, const char *bus, const char *mode,
 	      n, V4L2_FRAMES, bytes);
 
 	if (removal) {
-		pid_t pid = remove_device_start(dev, mode, bdf);
-
-		check(removal_waits(pid, 3),
-		      "%s of the device waits while vivid holds its vmaps of BAR2",
+		ret = remove_device(dev, mode, bdf);
+		check(!ret, "%s of the device while vivid streams into its dma-bufs",
 		      mode);
+		check(window_claimed(),
+		      "vivid's vmaps keep BAR2's window claimed after removal");
 		n = capture(vfd, bfd, 2, &bytes);
-		check(n == 2, "vivid goes on capturing into BAR2 while removal waits (%d frames)",
+		check(n == 2, "vivid goes on capturing after removal (%d frames: into the claimed window, no fault)",
 		      n);
 		ret = export(fd, 0, 4096, 0);
 		check(ret < 0 && errno == ENODEV,
-		      "export once removal started: ENODEV (%s)",
+		      "export after removal: ENODEV (%s)",
 		      ret < 0 ? strerror(errno) : "accepted");
 		CHECK_ERR(sync_buf(bfd[0], DMA_BUF_SYNC_START |
 				   DMA_BUF_SYNC_READ), ENODEV,
-			  "DMA_BUF_IOCTL_SYNC once removal started");
+			  "DMA_BUF_IOCTL_SYNC after removal");
 		CHECK_ERR(mmap(NULL, 4096, PROT_READ, MAP_SHARED, bfd[0], 0) ==
 			  MAP_FAILED ? -1 : 0, ENODEV,
-			  "dma-buf mmap once removal started");
+			  "dma-buf mmap after removal");
 		ret = ioctl(vfd, VIDIOC_STREAMOFF, &type);
-		check(!ret, "VIDIOC_STREAMOFF while removal waits");
+		check(!ret, "VIDIOC_STREAMOFF after removal");
 		check(reqbufs(vfd, 0) == 0,
-		      "VIDIOC_REQBUFS 0 while removal waits (dma_buf_vunmap)");
-		ret = removal_end(pid);
-		check(!ret, "the %s ends with vivid's last vmap", mode);
+		      "VIDIOC_REQBUFS 0 after removal (dma_buf_vunmap)");
+		check(!window_claimed(),
+		      "the window is let go with vivid's last vmap");
 		for (i = 0; i < V4L2_BUFS; i++)
 			close(bfd[i]);
 		close(vfd);
