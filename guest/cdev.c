@@ -477,25 +477,24 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 }
 
 /*
- * IVSHMEM_IOCTL_WAIT. Only @fired is written back, on success: the
- * inputs are never rewritten, so a program may reuse one structure for
- * every wait. A restart after a signal keeps its deadline without user
- * memory (see ivshmem_wait()).
+ * IVSHMEM_IOCTL_WAIT. Only @fired is written: zero before the wait, so
+ * that a structure the caller cannot write fails with EFAULT before any
+ * interrupt is consumed, then the vectors that fired. The inputs are
+ * never rewritten: a restart after a signal reads the same absolute
+ * deadline (see ivshmem_wait()).
  */
 static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
 {
+	u32 __user *ufired = arg + offsetof(struct ivshmem_wait, fired);
 	struct ivshmem_wait req;
 	int ret;
 
-	if (copy_from_user(&req, arg, sizeof(req))) {
-		ivshmem_wait_forget(ifile);
+	if (copy_from_user(&req, arg, sizeof(req)) || put_user(0, ufired))
 		return -EFAULT;
-	}
-	ret = ivshmem_wait(ifile, &req, arg);
+	ret = ivshmem_wait(ifile, &req);
 	if (ret)
 		return ret;
-	if (put_user(req.fired, (u32 __user *)(arg +
-				offsetof(struct ivshmem_wait, fired))))
+	if (put_user(req.fired, ufired))
 		return -EFAULT;
 	return 0;
 }

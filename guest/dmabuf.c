@@ -700,7 +700,7 @@ long ivshmem_dmabuf_export(struct ivshmem_dev *idev, struct file *file,
 	if (ret)
 		goto put_fd;
 
-	if (put_user(fd, (u32 __user *)(arg +
+	if (put_user(fd, (s32 __user *)(arg +
 				       offsetof(struct ivshmem_dmabuf, fd)))) {
 		put_unused_fd(fd);
 		/* Releases @exp. */

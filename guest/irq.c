@@ -33,8 +33,7 @@
  * change only under both. Order: bind_lock, then irq_lock, then the
  * eventfd's own lock (eventfd_signal()). A file's seen_lock is a leaf,
  * never taken in interrupt context; the counts are read under it, so
- * that two threads of one file never both consume one interrupt, and it
- * also protects the file's table of interrupted waits.
+ * that two threads of one file never both consume one interrupt.
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
@@ -270,17 +269,16 @@ void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count)
  *
  * Binding replaces the file's previous eventfd for that vector (one
  * binding per file and vector is the per-file limit; none is shared
- * between files); IVSHMEM_EVENTFD_NONE removes it (and succeeds if there
- * was none). On error nothing changes.
+ * between files); fd -1 removes it (and succeeds if there was none). On error nothing changes.
  *
  * The file's binding is found in its bind[] table under bind_lock;
  * irq_lock is held only for one list_add(), list_del() or eventfd swap.
  *
  * Context: process context; the device is alive (caller in SRCU). Takes
  * bind_lock, then irq_lock.
- * Return: 0; EINVAL for a bad vector, flags or reserved field or a file
- * that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP when no
- * vector receives; ENOMEM.
+ * Return: 0; EINVAL for a bad vector, flags or reserved field, an fd below
+ * -1 or a file that is not an eventfd; EBADF for a closed fd; EOPNOTSUPP
+ * when no vector receives; ENOMEM.
  */
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req)
@@ -291,7 +289,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 	struct ivshmem_vector *vec;
 	unsigned long flags;
 
-	if (req->flags || req->reserved)
+	if (req->flags || req->reserved || req->fd < -1)
 		return -EINVAL;
 	if (!idev->rx_mask)
 		return -EOPNOTSUPP;
@@ -300,9 +298,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 		return -EINVAL;
 	vec = &idev->vec[req->vector];
 
-	if (req->fd != IVSHMEM_EVENTFD_NONE) {
-		if (req->fd > INT_MAX)
-			return -EBADF;
+	if (req->fd != -1) {
 		ctx = eventfd_ctx_fdget(req->fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
@@ -465,84 +461,47 @@ static s64 ivshmem_timens_offset(void)
 }
 
 /**
- * ivshmem_wait_forget() - end the calling task's interrupted wait, if any
- * @ifile: the file
- *
- * For a WAIT that fails before ivshmem_wait() (EFAULT): a later call
- * then starts a fresh wait.
- *
- * Context: process context; takes seen_lock.
- */
-void ivshmem_wait_forget(struct ivshmem_file *ifile)
-{
-	spin_lock(&ifile->seen_lock);
-	ivshmem_wait_slot_forget(&ifile->restart, current);
-	spin_unlock(&ifile->seen_lock);
-}
-
-/**
  * ivshmem_wait() - wait until one of a set of vectors fires
  * @ifile: the waiting file
  * @req: the request as copied from userspace; @req->fired is set on
  *	success, nothing else is changed
- * @uaddr: where @req came from; identifies the call, never accessed
  *
  * Must be called outside SRCU: it may sleep for as long as userspace
  * asks, and removal wakes it rather than waiting for it. Threads waiting
  * on one file share its consumed counts; a thread woken for an interrupt
- * another thread consumed first waits again for the time left.
+ * another thread consumed first waits again until the deadline.
  *
- * A signal ends the wait with -ERESTARTNOHAND, as poll() and select()
- * do: the kernel restarts the call when no handler ran (SIGSTOP and
- * SIGCONT, ptrace, the freezer) and returns EINTR after any handler,
- * SA_RESTART or not. The caller's structure is never written but for
- * @fired, so a restart never extends a timeout this way: an
- * IVSHMEM_WAIT_ABSTIME deadline is read again as it was; a relative
- * timeout's absolute deadline is kept in the file's table of interrupted
- * waits, keyed by task, @uaddr and the inputs. The restarted call, or
- * the identical call a program makes after EINTR, takes it from there
- * and continues the interrupted wait; any other call by the task drops
- * it and starts afresh.
+ * The deadline is absolute (CLOCK_MONOTONIC as the caller reads it), so
+ * a signal ends the wait with -ERESTARTSYS and nothing to remember: the
+ * kernel restarts the call when no handler ran or the handler has
+ * SA_RESTART, and the restarted call converts the same deadline again.
+ * After a handler without SA_RESTART the caller gets EINTR.
  *
  * Context: process context, sleeps; no lock held. Takes seen_lock.
  * Return: 0 with @req->fired set; EINVAL for a bad mask, flags or reserved
- * field; EOPNOTSUPP when no vector receives; EAGAIN (timeout 0) or
- * ETIMEDOUT when nothing fired; ERESTARTNOHAND on a signal; ENODEV once
- * the device is removed.
+ * field; EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired
+ * by the deadline; ERESTARTSYS on a signal; ENODEV once the device is
+ * removed.
  */
-int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
-		 const void __user *uaddr)
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 {
 	struct ivshmem_dev *idev = ifile->idev;
-	bool forever = req->timeout_ns == IVSHMEM_WAIT_FOREVER;
-	bool abs = req->flags & IVSHMEM_WAIT_ABSTIME;
-	bool rel = !abs && !forever && req->timeout_ns;
+	bool forever = req->deadline_ns == IVSHMEM_WAIT_FOREVER;
 	u32 mask = req->mask;
 	ktime_t deadline = 0;
-	bool resumed;
 	long ret;
-
-	/* Continues, or drops, this task's interrupted wait. */
-	spin_lock(&ifile->seen_lock);
-	resumed = ivshmem_wait_slot_take(&ifile->restart, current, uaddr, req,
-					 &deadline);
-	spin_unlock(&ifile->seen_lock);
 
 	if (!READ_ONCE(idev->alive))
 		return -ENODEV;
-	if ((req->flags & ~IVSHMEM_WAIT_ABSTIME) || req->reserved)
+	if (req->flags || req->reserved)
 		return -EINVAL;
 	if (!idev->rx_mask)
 		return -EOPNOTSUPP;
 	if (!ivshmem_rx_mask_ok(mask, idev->rx_mask))
 		return -EINVAL;
-	if (abs)
-		deadline = ivshmem_abs_to_host(req->timeout_ns,
+	if (!forever)
+		deadline = ivshmem_abs_to_host(req->deadline_ns,
 					       ivshmem_timens_offset());
-	else if (rel && !resumed)
-		deadline = ktime_add_safe(ktime_get(),
-					  ns_to_ktime(min_t(u64, req->timeout_ns,
-							    KTIME_MAX)));
 
 	for (;;) {
 		if (!READ_ONCE(idev->alive))
@@ -550,8 +509,6 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
 		req->fired = ivshmem_check_fired(ifile, mask, true);
 		if (req->fired)
 			return 0;
-		if (!req->timeout_ns && !abs)
-			return -EAGAIN;
 
 		if (forever) {
 			ret = wait_event_interruptible(idev->wq,
@@ -566,16 +523,9 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
 								 left);
 		}
 		if (ret == -ERESTARTSYS) {
+			/* An interrupt that came with the signal is reported. */
 			req->fired = ivshmem_check_fired(ifile, mask, true);
-			if (req->fired)
-				return 0;
-			if (rel) {
-				spin_lock(&ifile->seen_lock);
-				ivshmem_wait_slot_save(&ifile->restart, current,
-						       uaddr, req, deadline);
-				spin_unlock(&ifile->seen_lock);
-			}
-			return -ERESTARTNOHAND;
+			return req->fired ? 0 : -ERESTARTSYS;
 		}
 	}
 }

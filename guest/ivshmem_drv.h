@@ -176,18 +176,15 @@ struct ivshmem_binding;
  * @bind:	per vector, this file's eventfd binding or NULL; changed and
  *		read under @idev->bind_lock (the entry's place on the
  *		vector's list also under @idev->irq_lock).
- * @seen_lock:	protects @seen and @restart (threads may share a file).
+ * @seen_lock:	protects @seen (threads may share a file).
  * @seen:	per vector, the interrupt count this file has consumed up to
  *		with IVSHMEM_IOCTL_WAIT or set with IVSHMEM_IOCTL_SET_SEEN.
- * @restart:	deadlines of relative waits interrupted by a signal, for
- *		the restarted or repeated call to keep.
  */
 struct ivshmem_file {
 	struct ivshmem_dev *idev;
 	struct ivshmem_binding *bind[IVSHMEM_MAX_VECTORS];
-	spinlock_t seen_lock;		/* @seen, @restart; a leaf lock */
+	spinlock_t seen_lock;		/* @seen; a leaf lock */
 	u64 seen[IVSHMEM_MAX_VECTORS];
-	struct ivshmem_wait_slots restart;
 };
 
 /* main.c */
@@ -211,9 +208,7 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req);
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile);
 int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req);
-int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req,
-		 const void __user *uaddr);
-void ivshmem_wait_forget(struct ivshmem_file *ifile);
+int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req);
 int ivshmem_set_seen(struct ivshmem_file *ifile,
 		     const struct ivshmem_seen *req);
 void ivshmem_file_seen_init(struct ivshmem_file *ifile);

@@ -9,6 +9,7 @@
 
 #include <linux/bits.h>
 #include <linux/build_bug.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/ktime.h>
@@ -78,12 +79,22 @@ static inline int ivshmem_region_id(u16 subsys_vendor, u16 subsys_device)
 	return subsys_device;
 }
 
-/* The uapi layout is ABI: any change must be deliberate. */
+/*
+ * The uapi layout is the same for 32- and 64-bit userspace, and any
+ * change to it must be deliberate.
+ */
 static_assert(sizeof(struct ivshmem_info) == 128);
+static_assert(offsetof(struct ivshmem_info, size) == 8);
+static_assert(offsetof(struct ivshmem_info, irq_count) == 32);
 static_assert(sizeof(struct ivshmem_eventfd) == 16);
+static_assert(offsetof(struct ivshmem_eventfd, fd) == 4);
 static_assert(sizeof(struct ivshmem_ring) == 16);
 static_assert(sizeof(struct ivshmem_wait) == 24);
+static_assert(offsetof(struct ivshmem_wait, deadline_ns) == 8);
 static_assert(sizeof(struct ivshmem_seen) == 72);
+static_assert(offsetof(struct ivshmem_seen, count) == 8);
+static_assert(sizeof(struct ivshmem_dmabuf) == 40);
+static_assert(offsetof(struct ivshmem_dmabuf, fd) == 20);
 
 /**
  * ivshmem_info_fill() - encode what the driver knows into the uapi struct
@@ -105,7 +116,6 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 				     bool can_ring, int region_id, bool map_wb)
 {
 	*info = (struct ivshmem_info) {
-		.abi_version = IVSHMEM_ABI_VERSION,
 		.size = size,
 		.peer_id = peer_id,
 		.vectors = vectors,
@@ -115,8 +125,7 @@ static inline void ivshmem_info_fill(struct ivshmem_info *info, u64 size,
 		info->flags |= IVSHMEM_INFO_RING;
 	/* Receiving needs MSI-X, so it implies ringing. */
 	if (rx_mask)
-		info->flags |= IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_RING |
-			       IVSHMEM_INFO_DOORBELL;
+		info->flags |= IVSHMEM_INFO_RECEIVE | IVSHMEM_INFO_RING;
 	if (region_id >= 0) {
 		info->flags |= IVSHMEM_INFO_ACRN;
 		info->region_id = region_id;
@@ -251,149 +260,6 @@ static inline ktime_t ivshmem_abs_to_host(u64 user_ns, s64 offset)
 	if (check_sub_overflow(t, offset, &host))
 		return KTIME_MAX;
 	return host;
-}
-
-/* Interrupted relative waits a file remembers (see ivshmem_wait_slots). */
-#define IVSHMEM_WAIT_SLOTS	4
-
-/**
- * struct ivshmem_wait_slot - the deadline of an interrupted relative wait
- * @task:	the task that waited; compared, never dereferenced (it may
- *		have exited). NULL: the slot is free.
- * @uaddr:	the address of its struct ivshmem_wait.
- * @timeout_ns:	its input timeout_ns.
- * @deadline:	its absolute deadline, ktime_get() time.
- * @stamp:	when it was saved, for replacing the oldest slot.
- * @mask:	its input mask.
- * @flags:	its input flags.
- */
-struct ivshmem_wait_slot {
-	const void *task;
-	const void __user *uaddr;
-	u64 timeout_ns;
-	ktime_t deadline;
-	u64 stamp;
-	u32 mask;
-	u32 flags;
-};
-
-/**
- * struct ivshmem_wait_slots - deadlines of a file's interrupted waits
- * @slot:	one per task at most; a full table replaces the oldest.
- * @stamp:	the last stamp given out.
- *
- * The kernel restarts an IVSHMEM_IOCTL_WAIT interrupted by a signal
- * without a handler by calling it again with the same arguments; a
- * program repeats the call after EINTR. Neither may wait longer than the
- * first call asked: a relative wait keeps its deadline here, so user
- * memory is never written. Nothing is allocated per slot and no task is
- * referenced, so a slot can neither leak nor dangle; a stale one is
- * replaced or never matched.
- */
-struct ivshmem_wait_slots {
-	struct ivshmem_wait_slot slot[IVSHMEM_WAIT_SLOTS];
-	u64 stamp;
-};
-
-/**
- * ivshmem_wait_slot_take() - continue an interrupted wait, if this is one
- * @ws: the file's slots
- * @task: the calling task
- * @uaddr: the address of the caller's struct ivshmem_wait
- * @req: the caller's request, as copied in
- * @deadline: set to the saved deadline when this returns true
- *
- * Frees the slot of @task whatever the request: a wait that is not the
- * interrupted one starts afresh, and no later call continues the old one.
- *
- * Context: any; the caller holds the lock of @ws.
- * Return: true if @task's slot is for @uaddr with the same mask,
- * timeout_ns and flags as @req.
- */
-static inline bool ivshmem_wait_slot_take(struct ivshmem_wait_slots *ws,
-					  const void *task,
-					  const void __user *uaddr,
-					  const struct ivshmem_wait *req,
-					  ktime_t *deadline)
-{
-	bool found = false;
-	int i;
-
-	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++) {
-		struct ivshmem_wait_slot *s = &ws->slot[i];
-
-		if (!task || s->task != task)
-			continue;
-		if (s->uaddr == uaddr && s->mask == req->mask &&
-		    s->timeout_ns == req->timeout_ns &&
-		    s->flags == req->flags) {
-			*deadline = s->deadline;
-			found = true;
-		}
-		s->task = NULL;
-	}
-	return found;
-}
-
-/**
- * ivshmem_wait_slot_forget() - free the slot of a task, if it has one
- * @ws: the file's slots
- * @task: the task
- *
- * Context: any; the caller holds the lock of @ws.
- */
-static inline void ivshmem_wait_slot_forget(struct ivshmem_wait_slots *ws,
-					    const void *task)
-{
-	int i;
-
-	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
-		if (task && ws->slot[i].task == task)
-			ws->slot[i].task = NULL;
-}
-
-/**
- * ivshmem_wait_slot_save() - remember the deadline of an interrupted wait
- * @ws: the file's slots
- * @task: the waiting task, not NULL
- * @uaddr: the address of its struct ivshmem_wait
- * @req: its request, as copied in (inputs only are kept)
- * @deadline: its absolute deadline
- *
- * Takes @task's own slot, else a free one, else the oldest.
- *
- * Context: any; the caller holds the lock of @ws.
- */
-static inline void ivshmem_wait_slot_save(struct ivshmem_wait_slots *ws,
-					  const void *task,
-					  const void __user *uaddr,
-					  const struct ivshmem_wait *req,
-					  ktime_t deadline)
-{
-	struct ivshmem_wait_slot *s = NULL;
-	int i;
-
-	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
-		if (ws->slot[i].task == task)
-			s = &ws->slot[i];
-	for (i = 0; !s && i < IVSHMEM_WAIT_SLOTS; i++)
-		if (!ws->slot[i].task)
-			s = &ws->slot[i];
-	if (!s) {
-		s = &ws->slot[0];
-		for (i = 1; i < IVSHMEM_WAIT_SLOTS; i++)
-			if (ws->slot[i].stamp < s->stamp)
-				s = &ws->slot[i];
-	}
-	*s = (struct ivshmem_wait_slot) {
-		.task = task,
-		.uaddr = uaddr,
-		.timeout_ns = req->timeout_ns,
-		.deadline = deadline,
-		.stamp = ++ws->stamp,
-		.mask = req->mask,
-		.flags = req->flags,
-	};
 }
 
 #endif /* IVSHMEM_GUEST_UTIL_H */

@@ -82,7 +82,7 @@ int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector)
 		goto unlock;
 	}
 	vec = &target->db.vec[vector];
-	if (vec->type != IVSHMEM_HOST_VECTOR_EVENTFD) {
+	if (!vec->eventfd) {
 		ret = -ENXIO;
 		goto unlock;
 	}
@@ -195,10 +195,9 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_efd_unclaim);
 /**
  * ivh_set_vector() - register or clear the delivery of a peer's vector
  * @peer:	the peer.
- * @req:	request with the vector in range, the type NONE or EVENTFD
- *		and the fields that do not belong to the type zero.
- * @eventfd:	for IVSHMEM_HOST_VECTOR_EVENTFD, a reference this function
- *		takes over (also on failure); NULL otherwise.
+ * @req:	request with the vector in range, checked.
+ * @eventfd:	the eventfd of @req->fd, a reference this function takes
+ *		over (also on failure); NULL to unregister (fd -1).
  *
  * Context: process context; takes ivh_region.lock, then ivh_host.efd_lock.
  * Return: 0, -EINVAL (the eventfd is bound as a trigger), -ENOTCONN (the
@@ -228,7 +227,6 @@ int ivh_set_vector(struct ivh_peer *peer,
 	old = vec->eventfd;
 	if (old)
 		ivh_efd_unclaim(host, old, false);
-	vec->type = req->type;
 	vec->eventfd = eventfd;
 	mutex_unlock(&region->lock);
 

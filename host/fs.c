@@ -45,7 +45,10 @@
 /* mode= may grant read and write, never exec, setuid, setgid or sticky. */
 #define IVH_FS_MODE_MASK	0666
 #define IVH_FS_ROOT_INO		1
-/* A region file's inode number: its region ID + 2 (1 is the root). */
+/*
+ * A region file's inode number: its region ID + 2 (1 is the root); the
+ * region keeps its ID, so its inode number, until it is freed.
+ */
 #define IVH_FS_INO(id)		((unsigned long)(id) + 2)
 #define IVH_DM_PREFIX		"dm:/"
 #define IVH_DM_PREFIX_LEN	(sizeof(IVH_DM_PREFIX) - 1)
@@ -158,18 +161,29 @@ static struct ivh_region *ivh_fs_region_get(struct ivh_fs_info *fsi,
 static const struct inode_operations ivh_fs_file_iops;
 static const struct file_operations ivh_fs_fops;
 
-/* A region file's inode; owns the caller's reference on @region. */
+/*
+ * A region file's inode: the one of @region if it has one (iget_locked()),
+ * else a new one that owns the caller's reference on @region. An inode
+ * number belongs to one living region: a region holds its ID until it is
+ * freed, and an inode holds its region until eviction. Return: the inode
+ * with a reference, or NULL (-ENOMEM; the caller still owns its
+ * reference).
+ */
 static struct inode *ivh_fs_region_inode(struct super_block *sb,
 					 struct ivh_region *region)
 {
 	struct ivh_fs_attr attr;
 	struct inode *inode;
 
-	inode = new_inode(sb);
+	inode = iget_locked(sb, IVH_FS_INO(region->id));
 	if (!inode)
 		return NULL;
+	if (!(inode->i_state & I_NEW)) {
+		WARN_ON(inode->i_private != region);
+		ivh_region_put(region);
+		return inode;
+	}
 	ivh_fs_attr_read(sb->s_fs_info, &attr);
-	inode->i_ino = IVH_FS_INO(region->id);
 	inode->i_mode = S_IFREG;
 	ivh_fs_attr_apply(inode, &attr);
 	inode->i_size = (loff_t)region->spec.size_mb << 20;
@@ -177,6 +191,7 @@ static struct inode *ivh_fs_region_inode(struct super_block *sb,
 	inode->i_fop = &ivh_fs_fops;
 	inode->i_private = region;
 	ivshmem_inode_init_ts(inode);
+	unlock_new_inode(inode);
 	return inode;
 }
 

@@ -13,8 +13,7 @@
  * chose), and what its ioctls say is believed as far as the registry
  * cannot contradict it: ATTACH's VM ID is checked against the member
  * list. Nothing said here can make the module interrupt or reconfigure a
- * VM: it issues no hypercall (ABI 2 refuses ABI 1's hypercall paths with
- * EPERM), and a ring only signals eventfds, which reach a guest VM only
+ * VM: it issues no hypercall, and a ring only signals eventfds, which reach a guest VM only
  * where that VM's own device model registered them with HSM. Requests
  * that change state need the file open for writing (EBADF otherwise), so
  * a read-only descriptor handed out for monitoring cannot ring or attach.
@@ -37,28 +36,26 @@
 #include "../compat.h"
 #include "ivshmem_host_drv.h"
 
-/* The uapi layout is the same for 32- and 64-bit userspace. */
+/*
+ * The uapi layout is the same for 32- and 64-bit userspace, and any
+ * change to it must be deliberate.
+ */
 static_assert(sizeof(struct ivshmem_host_info) == 64);
+static_assert(offsetof(struct ivshmem_host_info, mem_bytes) == 24);
 static_assert(sizeof(struct ivshmem_host_region) == 80);
+static_assert(offsetof(struct ivshmem_host_region, members) == 32);
+static_assert(offsetof(struct ivshmem_host_region, rt_members) == 64);
 static_assert(sizeof(struct ivshmem_host_name) == 56);
 static_assert(sizeof(struct ivshmem_host_list) == 40);
+static_assert(offsetof(struct ivshmem_host_list, regions) == 8);
 static_assert(sizeof(struct ivshmem_host_attach) == 72);
+static_assert(offsetof(struct ivshmem_host_attach, fd) == 40);
+static_assert(offsetof(struct ivshmem_host_attach, size) == 48);
 static_assert(sizeof(struct ivshmem_host_ring) == 64);
-static_assert(sizeof(struct ivshmem_host_vector) == 48);
+static_assert(sizeof(struct ivshmem_host_vector) == 32);
+static_assert(offsetof(struct ivshmem_host_vector, fd) == 4);
 static_assert(sizeof(struct ivshmem_host_trigger) == 32);
-
-/*
- * ABI 1's hypercall paths, refused with EPERM (see IVSHMEM_HOST_ABI_VERSION
- * in the uapi header): ATTACH's flag, the vector type and the two ioctls
- * with ABI 1's 80-byte struct ivshmem_host_vdev.
- */
-#define IVH_ABI1_ATTACH_HC_VMID		0x1U
-#define IVH_ABI1_VECTOR_MSI		1U
-#define IVH_ABI1_VDEV_SIZE		80
-#define IVH_ABI1_IOCTL_CREATE_VDEV	\
-	_IOC(_IOC_WRITE, IVSHMEM_IOCTL_MAGIC, 0x48, IVH_ABI1_VDEV_SIZE)
-#define IVH_ABI1_IOCTL_DESTROY_VDEV	\
-	_IOC(_IOC_WRITE, IVSHMEM_IOCTL_MAGIC, 0x49, IVH_ABI1_VDEV_SIZE)
+static_assert(offsetof(struct ivshmem_host_trigger, fd) == 0);
 
 static struct ivh_host *ivh_misc_host;
 
@@ -97,7 +94,6 @@ static int ivh_user_name(const char *name, const char **why)
 static long ivh_ioctl_info(struct ivh_host *host, void __user *arg)
 {
 	struct ivshmem_host_info info = {
-		.abi_version	= IVSHMEM_HOST_ABI_VERSION,
 		.max_regions	= IVH_MAX_REGIONS,
 		.name_len	= IVSHMEM_HOST_NAME_LEN,
 		.max_vectors	= IVSHMEM_HOST_MAX_VECTORS,
@@ -244,13 +240,9 @@ static long ivh_ioctl_attach(struct ivh_host *host, void __user *arg)
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
 	ret = ivh_user_name(req.name, &why);
-	if (!ret && (req.flags & IVH_ABI1_ATTACH_HC_VMID)) {
-		why = "ABI 1's hc_vmid was removed: a guest VM's doorbells go through HSM's irqfd";
-		ret = -EPERM;
-	}
-	if (!ret && (req.flags || req.reserved0 || req.fd || req.size ||
+	if (!ret && (req.flags || req.reserved0 ||
 		     !ivh_zero(req.reserved, sizeof(req.reserved)))) {
-		why = "output, flag or reserved fields are not zero";
+		why = "flag or reserved fields are not zero";
 		ret = -EINVAL;
 	}
 	if (ret)
@@ -303,7 +295,7 @@ static long ivh_ioctl_detach(struct ivh_host *host, void __user *arg)
 	ret = ivh_user_name(req.name, &why);
 	if (ret)
 		return ret;
-	if (req.flags || req.reserved0 || req.fd || req.size ||
+	if (req.flags || req.reserved0 ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	return ivh_detach_vmid(host, req.name, req.vmid);
@@ -337,8 +329,6 @@ static bool ivh_cmd_writes(unsigned int cmd)
 	case IVSHMEM_HOST_IOCTL_ATTACH:
 	case IVSHMEM_HOST_IOCTL_DETACH:
 	case IVSHMEM_HOST_IOCTL_RING:
-	case IVH_ABI1_IOCTL_CREATE_VDEV:
-	case IVH_ABI1_IOCTL_DESTROY_VDEV:
 		return true;
 	default:
 		return false;
@@ -370,12 +360,6 @@ static long ivh_misc_ioctl(struct file *file, unsigned int cmd,
 		return ivh_ioctl_detach(host, uarg);
 	case IVSHMEM_HOST_IOCTL_RING:
 		return ivh_ioctl_ring(host, uarg);
-	case IVH_ABI1_IOCTL_CREATE_VDEV:
-	case IVH_ABI1_IOCTL_DESTROY_VDEV:
-		pr_warn_ratelimited("%s: removed in ABI 2; acrn-dm creates and destroys hv-land devices through its own HSM fd (%d)\n",
-				    cmd == IVH_ABI1_IOCTL_CREATE_VDEV ?
-				    "CREATE_VDEV" : "DESTROY_VDEV", -EPERM);
-		return -EPERM;
 	default:
 		return -ENOTTY;
 	}
@@ -391,26 +375,14 @@ static long ivh_peer_set_vector(struct ivh_peer *peer, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	/* ABI 1's MSI vector: the module no longer injects. */
-	if (req.type == IVH_ABI1_VECTOR_MSI)
-		return -EPERM;
-	if (req.vector >= IVSHMEM_HOST_MAX_VECTORS || req.flags ||
+	if (req.vector >= IVSHMEM_HOST_MAX_VECTORS || req.fd < -1 ||
+	    req.flags || req.reserved0 ||
 	    !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
-	switch (req.type) {
-	case IVSHMEM_HOST_VECTOR_NONE:
-		if (req.fd)
-			return -EINVAL;
-		break;
-	case IVSHMEM_HOST_VECTOR_EVENTFD:
-		if (req.fd > INT_MAX)
-			return -EINVAL;
+	if (req.fd != -1) {
 		eventfd = eventfd_ctx_fdget(req.fd);
 		if (IS_ERR(eventfd))
 			return PTR_ERR(eventfd);
-		break;
-	default:
-		return -EINVAL;
 	}
 	return ivh_set_vector(peer, &req, eventfd);
 }
@@ -423,10 +395,11 @@ static long ivh_peer_trigger(struct ivh_peer *peer, void __user *arg)
 		return -EFAULT;
 	if ((req.flags & ~(IVSHMEM_HOST_TRIGGER_DEASSIGN |
 			   IVSHMEM_HOST_TRIGGER_BY_TARGET)) ||
-	    req.fd > INT_MAX || !ivh_zero(req.reserved, sizeof(req.reserved)))
+	    req.fd < -1 || !ivh_zero(req.reserved, sizeof(req.reserved)))
 		return -EINVAL;
 	if (req.flags & IVSHMEM_HOST_TRIGGER_BY_TARGET) {
-		if (!(req.flags & IVSHMEM_HOST_TRIGGER_DEASSIGN) || req.fd ||
+		if (!(req.flags & IVSHMEM_HOST_TRIGGER_DEASSIGN) ||
+		    req.fd != -1 ||
 		    req.vector >= IVSHMEM_HOST_MAX_VECTORS)
 			return -EINVAL;
 		return ivh_trigger_deassign_target(peer, req.dst, req.vector);

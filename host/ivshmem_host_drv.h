@@ -245,7 +245,7 @@ struct ivh_mem {
  * @host:	the registry.
  * @node:	in ivh_host.regions (ivh_host.lock).
  * @spec:	name, size, members; immutable.
- * @id:		region ID.
+ * @id:		region ID, held from the ADD until the region is freed.
  * @removed:	no longer in the registry (ivh_host.lock); attach refuses it.
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
@@ -274,12 +274,11 @@ struct ivh_region {
 
 /**
  * struct ivh_vector - where one vector of a peer is delivered
- * @type:	IVSHMEM_HOST_VECTOR_*.
- * @eventfd:	EVENTFD: signalled on each ring (reference held).
+ * @eventfd:	signalled on each ring (reference held), or NULL: rings
+ *		to the vector fail with ENXIO.
  * @rings:	rings delivered (for tests and debugging).
  */
 struct ivh_vector {
-	u32 type;
 	struct eventfd_ctx *eventfd;
 	u64 rings;
 };

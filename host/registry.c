@@ -82,7 +82,6 @@ void ivh_host_destroy(struct ivh_host *host)
 	mutex_lock(&host->lock);
 	list_for_each_entry_safe(region, tmp, &host->regions, node) {
 		region->removed = true;
-		ida_free(&host->ids, region->id);
 		list_move(&region->node, &dead);
 	}
 	host->nr_regions = 0;
@@ -231,6 +230,8 @@ static void ivh_region_release(struct kref *ref)
 
 	WARN_ON(!list_empty(&region->peers) || region->mem ||
 		!list_empty(&region->linger_node));
+	/* The ID (and the inode number made of it) is free only now. */
+	ida_free(&region->host->ids, region->id);
 	mutex_destroy(&region->lock);
 	kfree(region);
 }
@@ -289,8 +290,9 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_region_get);
  * The region gets the region ID of @spec if it has one, else the lowest
  * one free.
  *
- * Return: 0, an errno of ivh_spec_check(), -EEXIST (name or region ID in
- * use), -ENOSPC (registry full) or -ENOMEM.
+ * Return: 0, an errno of ivh_spec_check(), -EEXIST (name in use, or
+ * region ID held by a region in the registry or by a removed one still
+ * alive), -ENOSPC (registry full) or -ENOMEM.
  */
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		   const char **why)
@@ -360,7 +362,10 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_region_add);
  * @name:	the region's name.
  *
  * Attached peers keep working with the region and its memory; the
- * memory goes with the last fd or mapping. The name can be reused at once.
+ * memory goes with the last fd or mapping. The name can be reused at once;
+ * the region ID only once the region is freed (no peer, inode or
+ * lingering memory holds it any more), so no new region takes the ID
+ * (the guests' PCI subsystem ID) or the inode number of one that lives.
  *
  * Context: takes ivh_host.lock.
  * Return: 0 or -ENOENT.
@@ -378,7 +383,6 @@ int ivh_region_remove(struct ivh_host *host, const char *name)
 	list_del_init(&region->node);
 	host->nr_regions--;
 	region->removed = true;
-	ida_free(&host->ids, region->id);
 	mutex_unlock(&host->lock);
 
 	ivh_region_put(region);

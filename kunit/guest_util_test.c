@@ -64,7 +64,6 @@ static void info_fill_test(struct kunit *test)
 
 	memset(&info, 0xa5, sizeof(info));
 	ivshmem_info_fill(&info, SZ_16M, 0, 0, 0, false, -ENOENT, false);
-	KUNIT_EXPECT_EQ(test, info.abi_version, IVSHMEM_ABI_VERSION);
 	KUNIT_EXPECT_EQ(test, info.size, (u64)SZ_16M);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 0);
 	KUNIT_EXPECT_EQ(test, info.vectors, 0);
@@ -73,11 +72,10 @@ static void info_fill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.rx_mask, 0);
 	/* Every reserved byte is overwritten: nothing leaks to userspace. */
 	KUNIT_EXPECT_EQ(test, info.reserved0, 0);
-	KUNIT_EXPECT_EQ(test, info.reserved1, 0);
 	KUNIT_EXPECT_TRUE(test, !memchr_inv(info.reserved, 0, sizeof(info.reserved)));
 
 	ivshmem_info_fill(&info, SZ_512M, 3, 8, 0xff, true, 0x1234, true);
-	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_DOORBELL | IVSHMEM_INFO_ACRN |
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_ACRN |
 			IVSHMEM_INFO_MAP_WB | IVSHMEM_INFO_RING |
 			IVSHMEM_INFO_RECEIVE);
 	KUNIT_EXPECT_EQ(test, info.peer_id, 3);
@@ -95,8 +93,7 @@ static void info_fill_test(struct kunit *test)
 
 	/* One vector's handler failed: the others still receive. */
 	ivshmem_info_fill(&info, SZ_2M, 1, 8, 0xf7, true, -ENOENT, false);
-	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE |
-			IVSHMEM_INFO_DOORBELL);
+	KUNIT_EXPECT_EQ(test, info.flags, IVSHMEM_INFO_RING | IVSHMEM_INFO_RECEIVE);
 	KUNIT_EXPECT_EQ(test, info.rx_mask, 0xf7U);
 }
 
@@ -210,7 +207,7 @@ static void seen_ok_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ivshmem_seen_ok(count, want, 0x1));
 }
 
-/* ABSTIME in a time namespace: user time is host time plus the offset. */
+/* A WAIT deadline in a time namespace: user time is host time plus the offset. */
 static void abs_to_host_test(struct kunit *test)
 {
 	const s64 day = 86400LL * NSEC_PER_SEC;
@@ -231,108 +228,18 @@ static void abs_to_host_test(struct kunit *test)
 			KTIME_MAX - day);
 }
 
-/*
- * The table of interrupted relative waits: only the same task, struct
- * address and inputs continue a wait; any call drops the task's slot;
- * a full table replaces its oldest slot.
- */
-static void wait_slots_test(struct kunit *test)
-{
-	struct ivshmem_wait_slots ws = { };
-	struct ivshmem_wait req = { .mask = 1, .timeout_ns = 2000000000 };
-	struct ivshmem_wait other;
-	void __user *ua = (void __user *)0x1000;
-	void __user *ub = (void __user *)0x2000;
-	/* Task "pointers" are compared only: any distinct values do. */
-	const void *t[6] = { (void *)0x10, (void *)0x20, (void *)0x30,
-			     (void *)0x40, (void *)0x50, (void *)0x60 };
-	ktime_t d = 0;
-	int i;
-
-	/* Nothing saved: no continuation. */
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-
-	/* The identical call continues with the saved deadline, once. */
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 12345);
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-	KUNIT_EXPECT_EQ(test, d, 12345);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-
-	/* Another task, another struct, other inputs: no match. */
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ub, &req, &d));
-	/* ... and the different call by the task dropped its slot. */
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-	other = req;
-	other.mask = 3;
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
-	other = req;
-	other.timeout_ns++;
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
-	other = req;
-	other.flags = IVSHMEM_WAIT_ABSTIME;
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
-	/* fired is output only: not part of the match. */
-	other = req;
-	other.fired = 0xff;
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 7);
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &other, &d));
-	KUNIT_EXPECT_EQ(test, d, 7);
-
-	/* Forget (a call that failed early) drops the task's slot only. */
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	ivshmem_wait_slot_save(&ws, t[1], ua, &req, 2);
-	ivshmem_wait_slot_forget(&ws, t[0]);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
-	KUNIT_EXPECT_EQ(test, d, 2);
-
-	/* One slot per task: saving again replaces it. */
-	ivshmem_wait_slot_save(&ws, t[0], ua, &req, 1);
-	ivshmem_wait_slot_save(&ws, t[0], ub, &req, 3);
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[0], ub, &req, &d));
-	KUNIT_EXPECT_EQ(test, d, 3);
-	for (i = 0; i < IVSHMEM_WAIT_SLOTS; i++)
-		KUNIT_EXPECT_NULL(test, ws.slot[i].task);
-
-	/* Full: the oldest (t[0]) goes, the other four stay. */
-	for (i = 0; i < 5; i++)
-		ivshmem_wait_slot_save(&ws, t[i], ua, &req, 100 + i);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-	for (i = 1; i < 5; i++) {
-		KUNIT_EXPECT_TRUE(test,
-				  ivshmem_wait_slot_take(&ws, t[i], ua, &req, &d));
-		KUNIT_EXPECT_EQ(test, d, 100 + i);
-	}
-	/* After a freed slot, a full table still replaces the oldest. */
-	for (i = 0; i < 4; i++)
-		ivshmem_wait_slot_save(&ws, t[i], ua, &req, 200 + i);
-	ivshmem_wait_slot_forget(&ws, t[2]);
-	ivshmem_wait_slot_save(&ws, t[4], ua, &req, 204);
-	ivshmem_wait_slot_save(&ws, t[5], ua, &req, 205);
-	KUNIT_EXPECT_FALSE(test, ivshmem_wait_slot_take(&ws, t[0], ua, &req, &d));
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[1], ua, &req, &d));
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[3], ua, &req, &d));
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[4], ua, &req, &d));
-	KUNIT_EXPECT_TRUE(test, ivshmem_wait_slot_take(&ws, t[5], ua, &req, &d));
-	KUNIT_EXPECT_EQ(test, d, 205);
-}
-
 static void uapi_layout_test(struct kunit *test)
 {
 	/* The layout is ABI: a change here breaks compiled programs. */
 	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_info), 128);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, size), 8);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, irq_count), 32);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, rx_mask), 96);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 104);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, rx_mask), 20);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_info, reserved), 96);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_eventfd, fd), 4);
 	KUNIT_EXPECT_EQ(test, sizeof(struct ivshmem_seen), 72);
 	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_seen, count), 8);
-	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_wait, timeout_ns), 8);
+	KUNIT_EXPECT_EQ(test, offsetof(struct ivshmem_wait, deadline_ns), 8);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_INFO, 0x8080b900);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_SET_EVENTFD, 0x4010b901);
 	KUNIT_EXPECT_EQ(test, IVSHMEM_IOCTL_RING, 0x4010b902);
@@ -351,7 +258,6 @@ static struct kunit_case ivshmem_guest_util_cases[] = {
 	KUNIT_CASE(consume_stale_test),
 	KUNIT_CASE(seen_ok_test),
 	KUNIT_CASE(abs_to_host_test),
-	KUNIT_CASE(wait_slots_test),
 	KUNIT_CASE(uapi_layout_test),
 	{}
 };

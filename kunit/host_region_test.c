@@ -270,9 +270,14 @@ static void lifetime_test(struct kunit *test)
 static void remove_attached_test(struct kunit *test)
 {
 	struct ivh_fixture *fx = test->priv;
+	struct ivh_region_spec spec = {
+		.name = "dm:/same_id", .size_mb = 2, .members = 0x6,
+		.has_id = true,
+	};
 	struct ivh_region *old;
 	struct ivh_peer *a, *b;
 	const char *why;
+	u32 old_id;
 
 	ivh_fixture_add(test, "dm:/r,4,1:2");
 	a = ivh_att(fx, "dm:/r", 1, &why);
@@ -295,8 +300,16 @@ static void remove_attached_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, b->region, old);
 	KUNIT_EXPECT_TRUE(test, ivh_all_zero(b->mem));
 
+	/* The old region lives on in its peer: so does its ID. */
+	old_id = old->id;
+	KUNIT_EXPECT_NE(test, b->region->id, old_id);
+	spec.region_id = old_id;
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -EEXIST);
+
 	ivh_peer_release(a);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), IVH_2M);
+	/* Freed with its last peer: the ID is free again. */
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
 	ivh_peer_release(b);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
 }

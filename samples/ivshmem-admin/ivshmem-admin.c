@@ -78,7 +78,7 @@ static int print_help(FILE *f, int rc)
 		"module, through /dev/ivshmem_host.\n"
 		"\n"
 		"Commands:\n"
-		"  info                  the module's ABI version, mode and region counts\n"
+		"  info                  the module's mode, region and memory counts\n"
 		"  list                  one line per region: ID, name, size, member VMs,\n"
 		"                        attachments, folios\n"
 		"  vms                   the VMs known by name (-s, -V): ID, name, RTVM\n"
@@ -321,8 +321,7 @@ static int cmd_info(int dev)
 	memset(&i, 0, sizeof(i));
 	if (ioctl(dev, IVSHMEM_HOST_IOCTL_INFO, &i))
 		return fail("INFO");
-	printf("abi %u, %s, %u/%u regions, %llu bytes in %u dm-land memories\n",
-	       i.abi_version,
+	printf("%s, %u/%u regions, %llu bytes in %u dm-land memories\n",
 	       i.flags & IVSHMEM_HOST_INFO_ACRN ?
 	       "ACRN Service VM" : "not ACRN",
 	       i.nr_regions, i.max_regions,
@@ -1243,7 +1242,7 @@ static int cmd_attach(int dev, char **argv, int argc)
 		return fail(argv[0]);
 	if (ioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a))
 		return fail("ATTACH");
-	printf("attached VM %u to %s: fd %u, %llu bytes\n", a.vmid, a.name,
+	printf("attached VM %u to %s: fd %d, %llu bytes\n", a.vmid, a.name,
 	       a.fd, (unsigned long long)a.size);
 	fflush(stdout);
 	if (argc < 4 || strcmp(argv[2], "--")) {
@@ -1256,7 +1255,7 @@ static int cmd_attach(int dev, char **argv, int argc)
 	if (pid == 0) {
 		/* Hand the fd to the command (it was opened O_CLOEXEC). */
 		fcntl(a.fd, F_SETFD, 0);
-		snprintf(buf, sizeof(buf), "%u", a.fd);
+		snprintf(buf, sizeof(buf), "%d", a.fd);
 		setenv("IVSHMEM_FD", buf, 1);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a.size);
 		setenv("IVSHMEM_SIZE", buf, 1);

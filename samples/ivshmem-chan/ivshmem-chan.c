@@ -445,10 +445,10 @@ static int wait_peer(struct ivc *c, uint64_t deadline, unsigned int *turns)
 		slice = deadline - t;
 	memset(&w, 0, sizeof(w));
 	w.mask = 1U << c->cfg.vector;
-	w.timeout_ns = slice;
+	w.deadline_ns = t + slice;
 	c->stats.waits++;
 	if (ioctl(c->cfg.fd, IVSHMEM_IOCTL_WAIT, &w) && errno != ETIMEDOUT &&
-	    errno != EINTR && errno != EAGAIN)
+	    errno != EINTR)
 		return -errno;
 	return 0;
 }

@@ -65,18 +65,13 @@ static void open_dev(struct ctx *c, const char *path, int need_doorbell)
 		die(path);
 	if (ioctl(c->fd, IVSHMEM_IOCTL_INFO, &c->info))
 		die("IVSHMEM_IOCTL_INFO");
-	if (c->info.abi_version != IVSHMEM_ABI_VERSION) {
-		fprintf(stderr, "ivshmem-msg: driver ABI %u, built for %u\n",
-			c->info.abi_version, IVSHMEM_ABI_VERSION);
-		exit(1);
-	}
 	c->mb = mmap(NULL, sizeof(*c->mb), PROT_READ | PROT_WRITE, MAP_SHARED,
 		     c->fd, 0);
 	if (c->mb == MAP_FAILED)
 		die("mmap");
 	if (!need_doorbell)
 		return;
-	if (!(c->info.flags & IVSHMEM_INFO_DOORBELL)) {
+	if (!(c->info.flags & IVSHMEM_INFO_RECEIVE)) {
 		fprintf(stderr, "ivshmem-msg: %s has no doorbell (no MSI-X)\n",
 			path);
 		exit(1);
@@ -122,7 +117,7 @@ static int cmd_info(struct ctx *c, const char *path)
 	       path, (unsigned long long)c->info.size, c->info.peer_id,
 	       c->info.vectors,
 	       c->info.flags & IVSHMEM_INFO_MAP_WB ? ", write-back mmap" : "",
-	       c->info.flags & IVSHMEM_INFO_DOORBELL ? ", doorbell" : "",
+	       c->info.flags & IVSHMEM_INFO_RECEIVE ? ", doorbell" : "",
 	       c->info.flags & IVSHMEM_INFO_ACRN ? ", ACRN region " : "");
 	if (c->info.flags & IVSHMEM_INFO_ACRN)
 		printf("0x%x", c->info.region_id);

@@ -117,7 +117,7 @@ pci_of() {
 # prints flags, that a device whose sysfs memtype is MEMTYPE must report
 # (plain device: no other flag).
 map_wb_flag() {
-	if [ "$1" = write-back ]; then echo 0x4; else echo 0x0; fi
+	if [ "$1" = write-back ]; then echo 0x2; else echo 0x0; fi
 }
 
 # Shared boots (tests/harness/ivt_shared.py): several tests in one guest,

@@ -776,12 +776,28 @@ static void test_fork(void)
 		close(fd2);
 }
 
+/* ADD @name (2 MiB, VMs 1 and 2) with region ID @id: 0 or -errno. */
+static int add_with_id(const char *name, unsigned long id)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	strncpy(r.name, name, sizeof(r.name) - 1);
+	r.members = 0x6;
+	r.size_mb = 2;
+	r.flags = IVSHMEM_HOST_REGION_SET_ID;
+	r.region_id = id;
+	return ioctl(ctl, IVSHMEM_HOST_IOCTL_ADD, &r) ? -errno : 0;
+}
+
 static void test_removed_while_open(void)
 {
 	char names[256];
 	int fd, fd2;
 	char *m, *m2;
 	struct stat st;
+	ino_t ino;
+	int r;
 
 	check(region_op(IVSHMEM_HOST_IOCTL_ADD, "dm:/late", 0x6, 2) == 0,
 	      "ADD dm:/late,2,1:2 while mounted");
@@ -803,6 +819,14 @@ static void test_removed_while_open(void)
 	      "... the open file and its mapping keep working");
 	check(region_op(IVSHMEM_HOST_IOCTL_ADD, "dm:/late", 0x6, 2) == 0,
 	      "ADD dm:/late again: another region of that name");
+	ino = st.st_ino;
+	r = stat(SHM "/late", &st);
+	check(r == 0 && st.st_ino != ino,
+	      "... with another inode number (%lu, the old one %lu lives on)",
+	      (unsigned long)st.st_ino, (unsigned long)ino);
+	check(add_with_id("dm:/late_id", ino - 2) == -EEXIST,
+	      "... and the old region ID %lu cannot be taken while it lives: EEXIST",
+	      (unsigned long)ino - 2);
 	fd2 = shm_open("late", O_RDWR, 0600);
 	m2 = fd2 < 0 ? MAP_FAILED :
 	     mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
@@ -814,6 +838,9 @@ static void test_removed_while_open(void)
 		close(fd2);
 	munmap(m, 2 * MB);
 	close(fd);
+	check(add_with_id("dm:/late_id", ino - 2) == 0,
+	      "... once the old region's file is closed and unmapped, its ID is free");
+	region_op(IVSHMEM_HOST_IOCTL_REMOVE, "dm:/late_id", 0, 0);
 	region_op(IVSHMEM_HOST_IOCTL_REMOVE, "dm:/late", 0, 0);
 }
 

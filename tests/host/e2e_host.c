@@ -43,34 +43,17 @@
 
 static int dev;
 
-/*
- * ABI 1's hypercall paths, which ABI 2 refuses with EPERM: ATTACH's flag
- * (with the VM ID in what is now reserved0), vector type 1 (MSI, address
- * and data in what is now reserved[0..1]) and ioctls 0x48/0x49 with this
- * 80-byte structure.
- */
-#define ABI1_ATTACH_HC_VMID	0x1U
-#define ABI1_VECTOR_MSI		1U
-struct abi1_vdev {
-	char name[IVSHMEM_HOST_NAME_LEN];
-	__u32 vmid, hc_vmid, bdf, flags, bar0, bar1;
-	__u64 bar2;
-	__u64 reserved[2];
-};
-#define ABI1_IOCTL_CREATE_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x48, struct abi1_vdev)
-#define ABI1_IOCTL_DESTROY_VDEV	_IOW(IVSHMEM_IOCTL_MAGIC, 0x49, struct abi1_vdev)
-
 static struct ivshmem_host_info info(void)
 {
 	struct ivshmem_host_info i;
 
 	memset(&i, 0, sizeof(i));
 	if (xioctl(dev, IVSHMEM_HOST_IOCTL_INFO, &i))
-		i.abi_version = 0;
+		i.name_len = 0;
 	return i;
 }
 
-/* ATTACH with @flags and @reserved0 as given (ABI 1: HC_VMID, hc_vmid). */
+/* ATTACH with @flags and @reserved0 as given. */
 static int attach_raw(const char *name, unsigned int vmid, unsigned int flags,
 		      unsigned int reserved0, int *fd)
 {
@@ -83,7 +66,7 @@ static int attach_raw(const char *name, unsigned int vmid, unsigned int flags,
 	a.flags = flags;
 	a.reserved0 = reserved0;
 	ret = xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a);
-	*fd = ret ? -1 : (int)a.fd;
+	*fd = ret ? -1 : a.fd;
 	return ret;
 }
 
@@ -103,7 +86,10 @@ static int detach(const char *name, unsigned int vmid)
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &d);
 }
 
-/* ABI 1's SET_VECTOR MSI: address and data where ABI 1 had them. */
+/*
+ * SET_VECTOR with an MSI address and data in the reserved fields: no
+ * field of the ABI names an interrupt the module would inject.
+ */
 static int set_vector_msi(int peer, unsigned int vector, uint64_t addr,
 			  uint64_t data)
 {
@@ -111,7 +97,7 @@ static int set_vector_msi(int peer, unsigned int vector, uint64_t addr,
 
 	memset(&v, 0, sizeof(v));
 	v.vector = vector;
-	v.type = ABI1_VECTOR_MSI;
+	v.fd = -1;
 	v.reserved[0] = addr;
 	v.reserved[1] = data;
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
@@ -206,7 +192,6 @@ static int set_vector_eventfd(int peer, unsigned int vector, int efd)
 
 	memset(&v, 0, sizeof(v));
 	v.vector = vector;
-	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
 	v.fd = efd;
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
 }
@@ -290,9 +275,9 @@ static void test_info_and_param(void)
 	check(stat(DEV, &st) == 0 && S_ISCHR(st.st_mode) &&
 	      (st.st_mode & 0777) == 0600 && st.st_uid == 0,
 	      "%s is a root-only (0600) character device", DEV);
-	check(i.abi_version == 2 && IVSHMEM_HOST_ABI_VERSION == 2 &&
-	      i.name_len == IVSHMEM_HOST_NAME_LEN && i.max_vectors == 8,
-	      "INFO reports ABI %u, name length 32, 8 vectors", i.abi_version);
+	check(i.name_len == IVSHMEM_HOST_NAME_LEN && i.max_vectors == 8 &&
+	      !i.reserved[0] && !i.reserved[3],
+	      "INFO reports name length 32, 8 vectors, reserved zero");
 	check(!(i.flags & IVSHMEM_HOST_INFO_ACRN),
 	      "INFO: not ACRN's Service VM here, hypercalls not live");
 	snapshot(&s);
@@ -603,31 +588,35 @@ static void test_doorbells(void)
 	      "an unbound trigger eventfd may become a vector's");
 	memset(&v, 0, sizeof(v));
 	v.vector = 4;
+	v.fd = -1;
 	check(xioctl(b, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == 0,
-	      "vector 4 cleared (NONE), the eventfd is free again");
+	      "vector 4 cleared (fd -1), the eventfd is free again");
 	eventfd_read(t, &cnt);
 
 	/* Deassign by target, for a trigger whose eventfd fd is closed. */
 	t2 = eventfd(0, EFD_CLOEXEC);
 	check(trigger(a, t2, 2, 3, 0) == 0, "bind a second trigger eventfd");
 	close(t2);
-	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
+	check(trigger(a, -1, 2, 3, IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
 	      "BY_TARGET without DEASSIGN: EINVAL");
 	check(trigger(a, 5, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
 		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
 	      "DEASSIGN|BY_TARGET with an fd: EINVAL");
 	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
+		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
+	      "DEASSIGN|BY_TARGET with fd 0 (a real fd, not -1): EINVAL");
+	check(trigger(a, -1, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
 		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == 0,
 	      "closed trigger eventfd unbound by (dst, vector)");
-	check(trigger(a, 0, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
+	check(trigger(a, -1, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |
 		      IVSHMEM_HOST_TRIGGER_BY_TARGET) == -ENOENT,
 	      "again: ENOENT");
 
-	/* ABI 1's MSI vectors are gone: the module injects nothing. */
-	check(set_vector_msi(b, 1, 0xfee00000, 0x4041) == -EPERM,
-	      "SET_VECTOR MSI (ABI 1) on a guest VM's attachment: EPERM");
-	check(set_vector_msi(a, 1, 0, 0) == -EPERM,
-	      "SET_VECTOR type 1 without address or data: EPERM");
+	/* No MSI vectors: the module injects nothing. */
+	check(set_vector_msi(b, 1, 0xfee00000, 0x4041) == -EINVAL,
+	      "SET_VECTOR with an MSI address and data in reserved: EINVAL");
+	check(set_vector_msi(a, 1, 0, 1) == -EINVAL,
+	      "SET_VECTOR with reserved[1] set: EINVAL");
 	check(ring("dm:/test", 1, 2, 1) == -ENXIO,
 	      "refused SET_VECTORs registered nothing");
 
@@ -873,12 +862,12 @@ static void test_attach_remove_race(void)
 }
 
 /*
- * The attack of ABI 1: a caller of /dev/ivshmem_host creates a region
- * naming itself (VM 1) and a victim (VM 2), attaches as VM 1 declaring the
- * victim's hypercall VM ID, registers an MSI vector and rings it in a
- * loop (an interrupt storm in the victim); or destroys the victim's
- * hv-land device. ABI 2 stops it at ATTACH (EPERM), and every later step
- * on its own fails too; what a caller can still do (ring a member's
+ * An interrupt storm against a VM: a caller of /dev/ivshmem_host creates a
+ * region naming itself (VM 1) and a victim (VM 2), and tries to make the
+ * module interrupt the victim: by naming a hypercall target in ATTACH's
+ * flag or padding, by registering an MSI address and data as a vector,
+ * and by ringing in a loop. No field of the ABI names a target: each step
+ * fails on its own, and what a caller can still do (ring a member's
  * eventfd vector) reaches no VM unless that VM's device model registered
  * the eventfd with HSM.
  */
@@ -888,17 +877,16 @@ static void test_attach_remove_race(void)
 static void test_attack(void)
 {
 	struct snap before, after;
-	struct abi1_vdev vd;
 	int a, v, e, i, ok = 1;
 
 	check(add("dm:/atk", 2, 0x6) == 0, "attack: ADD dm:/atk naming VMs 1 and 2");
 	snapshot(&before);
-	check(attach_raw("dm:/atk", 1, ABI1_ATTACH_HC_VMID, ATTACK_VICTIM, &a) == -EPERM,
-	      "attack step 1: ATTACH as VM 1 with hc_vmid = the victim's: EPERM");
-	check(attach_raw("dm:/atk", 2, ABI1_ATTACH_HC_VMID, ATTACK_VICTIM, &a) == -EPERM,
-	      "... also as the victim's own VM 2: EPERM");
+	check(attach_raw("dm:/atk", 1, 0x1, ATTACK_VICTIM, &a) == -EINVAL,
+	      "attack step 1: ATTACH as VM 1 with a flag and the victim's ID: EINVAL");
+	check(attach_raw("dm:/atk", 2, 0x1, 0, &a) == -EINVAL,
+	      "... an unknown flag alone, as the victim's own VM 2: EINVAL");
 	check(attach_raw("dm:/atk", 1, 0, ATTACK_VICTIM, &a) == -EINVAL,
-	      "... the ID without the flag (now reserved0): EINVAL");
+	      "... the ID in reserved0 alone: EINVAL");
 	snapshot(&after);
 	check(same(&before, &after), "... nothing attached, nothing allocated");
 
@@ -907,8 +895,8 @@ static void test_attack(void)
 		check(0, "attack: plain attachments of VMs 1 and 2");
 		return;
 	}
-	check(set_vector_msi(v, 0, 0xfee00000, 0x4030) == -EPERM,
-	      "attack step 2: SET_VECTOR MSI on VM 2's attachment: EPERM");
+	check(set_vector_msi(v, 0, 0xfee00000, 0x4030) == -EINVAL,
+	      "attack step 2: SET_VECTOR with an MSI on VM 2's attachment: EINVAL");
 	for (i = 0; i < ATTACK_RINGS; i++)
 		if (ring("dm:/atk", 1, 2, 0) != -ENXIO)
 			ok = 0;
@@ -930,22 +918,6 @@ static void test_attack(void)
 	close(v);
 	close(a);
 
-	/* The vdev variant: ABI 1's ioctls, well-formed, naming the victim. */
-	memset(&vd, 0, sizeof(vd));
-	set_name(vd.name, "hv:/shm_region_0");
-	vd.vmid = 2;
-	vd.hc_vmid = ATTACK_VICTIM;
-	vd.bdf = 5 << 3;
-	vd.bar2 = 0x4000000000ULL;
-	snapshot(&before);
-	check(xioctl(dev, ABI1_IOCTL_DESTROY_VDEV, &vd) == -EPERM,
-	      "attack, vdev variant: DESTROY_VDEV of the victim's hv-land device: EPERM");
-	check(xioctl(dev, ABI1_IOCTL_CREATE_VDEV, &vd) == -EPERM,
-	      "... CREATE_VDEV: EPERM");
-	check(xioctl(dev, ABI1_IOCTL_DESTROY_VDEV, (void *)16) == -EPERM,
-	      "... refused before its argument is read (bad pointer: EPERM)");
-	snapshot(&after);
-	check(same(&before, &after), "... the registry unchanged");
 	check(lookup("hv:/shm_region_0", &after.r[0]) == 0 &&
 	      after.r[0].flags == IVSHMEM_HOST_REGION_HV,
 	      "hv-land lookups still work");
@@ -1033,11 +1005,9 @@ static void test_read_only(void)
 	rg.src = 2;
 	rg.dst = 2;
 	check(xioctl(ro, IVSHMEM_HOST_IOCTL_RING, &rg) == -EBADF, "read-only: RING: EBADF");
-	check(xioctl(ro, ABI1_IOCTL_CREATE_VDEV, (void *)16) == -EBADF,
-	      "read-only: ABI 1's CREATE_VDEV: EBADF");
 	check(xioctl(ro, IVSHMEM_HOST_IOCTL_ADD, (void *)16) == -EBADF,
 	      "read-only: refused before the argument is read (bad pointer: EBADF)");
-	check(xioctl(ro, _IO(IVSHMEM_IOCTL_MAGIC, 0x7f), NULL) == -ENOTTY,
+	check(xioctl(ro, _IO(IVSHMEM_HOST_IOCTL_MAGIC, 0x1f), NULL) == -ENOTTY,
 	      "read-only: an unknown ioctl is still ENOTTY");
 	snapshot(&after);
 	check(same(&before, &after), "read-only: the registry unchanged, VM 2 still attached");
@@ -1104,7 +1074,7 @@ static void test_bad_input(void)
 
 	snapshot(&before);
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_INFO, bad) == -EFAULT, "INFO bad pointer: EFAULT");
-	check(xioctl(dev, _IO(IVSHMEM_IOCTL_MAGIC, 0x7f), NULL) == -ENOTTY,
+	check(xioctl(dev, _IO(IVSHMEM_HOST_IOCTL_MAGIC, 0x1f), NULL) == -ENOTTY,
 	      "unknown ioctl: ENOTTY");
 
 	memset(&r, 0, sizeof(r));
@@ -1205,12 +1175,18 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL, "ATTACH reserved: EINVAL");
 	a.reserved[1] = 0;
 	a.fd = 5;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
-	      "ATTACH output fd set: EINVAL");
+	a.size = 1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == 0 && a.fd > 2 &&
+	      a.fd != 5 && a.size == 2 * MB,
+	      "ATTACH ignores its outputs on input (fd %d, size %llu)", a.fd,
+	      (unsigned long long)a.size);
+	if (a.fd >= 0)
+		close(a.fd);
 	a.fd = 0;
+	a.size = 0;
 	a.reserved0 = 3;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
-	      "ATTACH reserved0 (ABI 1's hc_vmid) set: EINVAL");
+	      "ATTACH reserved0 set: EINVAL");
 	a.reserved0 = 0;
 	a.flags = 2;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_ATTACH, &a) == -EINVAL,
@@ -1232,9 +1208,11 @@ static void test_bad_input(void)
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -ENOTCONN,
 	      "... and VM 1 is not attached");
 	a.size = 1;
-	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
-	      "DETACH output field set: EINVAL");
+	a.fd = -1;
+	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -ENOTCONN,
+	      "DETACH ignores ATTACH's outputs (not EINVAL): ENOTCONN");
 	a.size = 0;
+	a.fd = 0;
 	a.reserved0 = 1;
 	check(xioctl(dev, IVSHMEM_HOST_IOCTL_DETACH, &a) == -EINVAL,
 	      "DETACH reserved0 set: EINVAL");
@@ -1259,14 +1237,14 @@ static void test_bad_input(void)
 	null = open("/dev/null", O_RDONLY);
 	memset(&v, 0, sizeof(v));
 	v.vector = 8;
-	v.type = IVSHMEM_HOST_VECTOR_NONE;
+	v.fd = -1;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR vector 8: EINVAL");
 	v.vector = 0;
-	v.type = 3;
+	v.fd = -2;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
-	      "SET_VECTOR type 3: EINVAL");
-	v.type = IVSHMEM_HOST_VECTOR_NONE;
+	      "SET_VECTOR fd -2: EINVAL");
+	v.fd = -1;
 	v.flags = 1;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR flags: EINVAL");
@@ -1275,19 +1253,17 @@ static void test_bad_input(void)
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR reserved: EINVAL");
 	v.reserved[0] = 0;
-	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
 	v.fd = null;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
 	      "SET_VECTOR with a non-eventfd: EINVAL");
 	v.fd = 999;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EBADF,
 	      "SET_VECTOR with a closed fd: EBADF");
-	v.type = IVSHMEM_HOST_VECTOR_NONE;
-	v.fd = 0;
-	v.reserved[1] = 1;
+	v.fd = -1;
+	v.reserved0 = 1;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v) == -EINVAL,
-	      "SET_VECTOR NONE with ABI 1's MSI data (reserved[1]): EINVAL");
-	v.reserved[1] = 0;
+	      "SET_VECTOR fd -1 with reserved0 set: EINVAL");
+	v.reserved0 = 0;
 	check(xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, bad) == -EFAULT,
 	      "SET_VECTOR bad pointer: EFAULT");
 

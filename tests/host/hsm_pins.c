@@ -100,6 +100,19 @@ static int add_region(const char *name, unsigned int size_mb, __u64 members)
 	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
 }
 
+static int add_region_id(const char *name, __u32 region_id)
+{
+	struct ivshmem_host_region r;
+
+	memset(&r, 0, sizeof(r));
+	set_name(r.name, name);
+	r.size_mb = 2;
+	r.members = 0x6;
+	r.flags = IVSHMEM_HOST_REGION_SET_ID;
+	r.region_id = region_id;
+	return xioctl(dev, IVSHMEM_HOST_IOCTL_ADD, &r);
+}
+
 static int remove_region(const char *name)
 {
 	struct ivshmem_host_name n;
@@ -754,7 +767,9 @@ static int set_limit(const char *mb)
 
 static void test_abuse(void)
 {
-	int hsm, fd, fd2;
+	struct ivshmem_host_region r;
+	int hsm, fd, fd2, ret;
+	__u32 old_id;
 	char buf[32];
 	char *p;
 
@@ -783,10 +798,20 @@ static void test_abuse(void)
 
 	/* Removal does not make pinned memory vanish from the books. */
 	hsm = pin_and_leave("dm:/pins_a", 4 * MB, "pinned before removal");
+	if (lookup("dm:/pins_a", &r))
+		die("LOOKUP dm:/pins_a");
+	old_id = r.region_id;
 	check(remove_region("dm:/pins_a") == 0 && info().mem_bytes == 4 * MB &&
 	      info().nr_mems == 1,
 	      "abuse: region removed while pinned: its 4 MiB still counted");
 	check(add_region("dm:/pins_a", 4, 0x6) == 0, "abuse: the name is free again");
+	ret = lookup("dm:/pins_a", &r);
+	check(ret == 0 && r.region_id != old_id,
+	      "abuse: ... with a new region ID (%u; the pinned region keeps %u)",
+	      r.region_id, old_id);
+	check(add_region_id("dm:/pins_c", old_id) == -EEXIST,
+	      "abuse: ... and nothing takes region ID %u while the pins hold its region: EEXIST",
+	      old_id);
 	fd = attach("dm:/pins_a", 1, NULL);
 	if (fd < 0)
 		die("ATTACH the new dm:/pins_a");
@@ -802,6 +827,9 @@ static void test_abuse(void)
 	close(hsm);
 	check(info().mem_bytes == 0 && info().nr_mems == 0,
 	      "abuse: the VM's fd closed: the old memory is freed, nothing left");
+	check(add_region_id("dm:/pins_c", old_id) == 0 &&
+	      remove_region("dm:/pins_c") == 0,
+	      "abuse: ... and region ID %u is free again", old_id);
 
 	/* A mapping alone keeps memory only while it exists. */
 	fd = attach("dm:/pins_a", 1, NULL);
@@ -968,7 +996,6 @@ static int set_vector(int peer, unsigned int vector, int efd)
 
 	memset(&v, 0, sizeof(v));
 	v.vector = vector;
-	v.type = IVSHMEM_HOST_VECTOR_EVENTFD;
 	v.fd = efd;
 	return xioctl(peer, IVSHMEM_HOST_IOCTL_SET_VECTOR, &v);
 }

@@ -161,9 +161,16 @@ static int cmd_info(const char *dev)
 	int fd = open_dev(dev, O_RDONLY);
 	struct ivshmem_info i = get_info(fd);
 
-	printf("abi_version=%u\nflags=0x%x\nsize=%llu\npeer_id=%u\n"
-	       "vectors=%u\nregion_id=%u\n", i.abi_version, i.flags,
-	       (unsigned long long)i.size, i.peer_id, i.vectors, i.region_id);
+	int reserved = i.reserved0 != 0;
+	unsigned int k;
+
+	for (k = 0; k < sizeof(i.reserved) / sizeof(i.reserved[0]); k++)
+		reserved |= i.reserved[k] != 0;
+
+	printf("flags=0x%x\nsize=%llu\npeer_id=%u\nvectors=%u\n"
+	       "region_id=%u\nreserved=%d\n", i.flags,
+	       (unsigned long long)i.size, i.peer_id, i.vectors, i.region_id,
+	       reserved);
 	close(fd);
 	return 0;
 }
@@ -225,7 +232,7 @@ static int cmd_badinput(const char *dev)
 	 * that is not page aligned before any driver sees it (the driver
 	 * only ever gets a page offset).
 	 */
-	CHECK_ERR(ioctl(fd, _IO(IVSHMEM_IOCTL_MAGIC, 0x3f)), ENOTTY,
+	CHECK_ERR(ioctl(fd, _IO(IVSHMEM_IOCTL_MAGIC, 0x0f)), ENOTTY,
 		  "unknown ioctl number");
 	CHECK_ERR(ioctl(fd, _IO('T', 0x01)), ENOTTY, "foreign ioctl");
 	CHECK_ERR(ioctl(fd, IVSHMEM_IOCTL_INFO, (void *)bad_addr), EFAULT,

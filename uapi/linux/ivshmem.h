@@ -13,51 +13,17 @@
 #include <linux/ioctl.h>
 
 /*
- * One ioctl magic for the whole project, free in
- * Documentation/userspace-api/ioctl/ioctl-number.rst:
- *   0xB9 00-3F  the guest driver (this header)
- *   0xB9 40-7F  the ACRN Service VM module (linux/ivshmem_host.h)
+ * The ioctl magic of this header, numbers 0x00-0x0F
+ * (Documentation/userspace-api/ioctl/ioctl-number.rst).
  */
 #define IVSHMEM_IOCTL_MAGIC	0xB9
-
-/*
- * Bumped whenever an ioctl or structure below changes incompatibly.
- *
- * 2: IVSHMEM_IOCTL_RING needs a file opened for writing and fails with
- * EBADF on one opened read-only. Ringing interrupts another VM, so a
- * group that an administrator lets read a device must not gain that
- * right (the host module's RING has the same rule). A program that
- * rings opens the device O_RDWR; nothing else changed from 1.
- *
- * Since the first release, everything else added is compatible and
- * found without a version test. Programs built for the first release
- * run unchanged; newer ones test the INFO flags (IVSHMEM_INFO_RING,
- * IVSHMEM_INFO_RECEIVE, IVSHMEM_INFO_DMABUF), get ENOTTY for
- * IVSHMEM_IOCTL_SET_SEEN and IVSHMEM_IOCTL_DMABUF and
- * EINVAL for IVSHMEM_WAIT_ABSTIME from an older driver. The driver
- * still writes only ivshmem_wait.fired back, as the first release did,
- * so a program may reuse one structure for every wait. Behaviour that
- * changed, none of it in a way a first-release program can trip over:
- * IVSHMEM_IOCTL_WAIT returns EINTR only after a signal handler ran (the
- * first release also did for SIGSTOP/SIGCONT, ptrace and the freezer,
- * which now restart it by themselves, keeping its deadline; see struct
- * ivshmem_wait); IVSHMEM_IOCTL_SET_EVENTFD no longer fails with ENOSPC
- * (there is no limit shared by all files any more).
- */
-#define IVSHMEM_ABI_VERSION	2
 
 /* The most MSI-X vectors the driver uses per device. */
 #define IVSHMEM_MAX_VECTORS	8
 
 /* ivshmem_info.flags */
-/*
- * The device can both ring peers and receive interrupts: the same as
- * IVSHMEM_INFO_RECEIVE (receiving needs MSI-X, which ringing also
- * needs). Kept for programs written before the two flags below.
- */
-#define IVSHMEM_INFO_DOORBELL	(1U << 0)
 /* The device is ACRN's (subsystem vendor 0x8086); region_id is valid. */
-#define IVSHMEM_INFO_ACRN	(1U << 1)
+#define IVSHMEM_INFO_ACRN	(1U << 0)
 /*
  * mmap gives write-back mappings. Every view of BAR2 (the driver's own
  * kernel mapping, user mappings) has one memory type, chosen at probe
@@ -65,81 +31,76 @@
  * /sys/class/ivshmem/ivshmemN/memtype; this flag is set exactly when that
  * type is write-back.
  */
-#define IVSHMEM_INFO_MAP_WB	(1U << 2)
+#define IVSHMEM_INFO_MAP_WB	(1U << 1)
 /*
  * IVSHMEM_IOCTL_RING works: the device has an MSI-X capability (QEMU
  * ivshmem-doorbell, ACRN hv-land), whether or not this guest got any
  * interrupt vector for it (pci=nomsi, vectors exhausted).
  */
-#define IVSHMEM_INFO_RING	(1U << 3)
+#define IVSHMEM_INFO_RING	(1U << 2)
 /*
  * Interrupts reach this guest on the vectors in ivshmem_info.rx_mask:
  * eventfds, IVSHMEM_IOCTL_WAIT, IVSHMEM_IOCTL_SET_SEEN and poll() work.
+ * Receiving needs MSI-X, so IVSHMEM_INFO_RING is set too.
  */
-#define IVSHMEM_INFO_RECEIVE	(1U << 4)
+#define IVSHMEM_INFO_RECEIVE	(1U << 3)
 /*
  * IVSHMEM_IOCTL_DMABUF works: the driver exports ranges of the shared
  * memory as dma-bufs (kernel with CONFIG_DMA_SHARED_BUFFER).
  */
-#define IVSHMEM_INFO_DMABUF	(1U << 5)
+#define IVSHMEM_INFO_DMABUF	(1U << 4)
 
 /**
  * struct ivshmem_info - what IVSHMEM_IOCTL_INFO reports
- * @abi_version:	IVSHMEM_ABI_VERSION of the running driver.
  * @flags:		IVSHMEM_INFO_* bits.
- * @size:		size of the shared memory (BAR2) in bytes.
  * @peer_id:		own peer ID as read from IVPosition. On QEMU it is
  *			assigned by the ivshmem server (0 without one); on
  *			ACRN it is the absolute VM ID.
+ * @size:		size of the shared memory (BAR2) in bytes.
  * @vectors:		MSI-X vectors this guest was granted (0 without
  *			MSI-X or with none granted); vector n < @vectors
  *			receives when bit n of @rx_mask is set.
+ * @rx_mask:		vectors that deliver interrupts to this guest, bit n
+ *			for vector n: all of the first @vectors, unless
+ *			setting up one of them failed.
  * @region_id:		ACRN region ID (the PCI subsystem ID) when
  *			IVSHMEM_INFO_ACRN is set, else 0.
  * @reserved0:		padding, zero.
  * @irq_count:		interrupts received per vector since the device was
  *			bound (never wraps: 64 bits).
- * @rx_mask:		vectors that deliver interrupts to this guest, bit n
- *			for vector n: all of the first @vectors, unless
- *			setting up one of them failed.
- * @reserved1:		zero.
  * @reserved:		zero; room for growth.
  */
 struct ivshmem_info {
-	__u32 abi_version;
 	__u32 flags;
-	__u64 size;
 	__u32 peer_id;
+	__u64 size;
 	__u32 vectors;
+	__u32 rx_mask;
 	__u32 region_id;
 	__u32 reserved0;
 	__u64 irq_count[IVSHMEM_MAX_VECTORS];
-	__u32 rx_mask;
-	__u32 reserved1;
-	__u64 reserved[3];
+	__u64 reserved[4];
 };
-
-/* ivshmem_eventfd.fd value that removes this file's binding. */
-#define IVSHMEM_EVENTFD_NONE	0xffffffffU
 
 /**
  * struct ivshmem_eventfd - bind an eventfd to an interrupt vector
  * @vector:	vector, in ivshmem_info.rx_mask.
  * @fd:		an eventfd the driver signals on each interrupt of @vector,
- *		or IVSHMEM_EVENTFD_NONE ((__u32)-1) to unbind. One binding per
- *		open file and vector (the per-file limit: binding again
- *		replaces it). Bindings made through a file are dropped when
- *		the file is closed. No limit is shared between files: one
- *		file, or one user, cannot use up a vector for another.
- *		Each interrupt adds 1 to every eventfd bound to its vector;
- *		with more than 4 bound, they are signalled from the vector's
- *		interrupt thread instead of the interrupt handler.
+ *		or -1 to unbind (as vfio's VFIO_DEVICE_SET_IRQS); other
+ *		negative values: EINVAL. One binding per open file and
+ *		vector (the per-file limit: binding again replaces it).
+ *		Bindings made through a file are dropped when the file is
+ *		closed. No limit is shared between files: one file, or one
+ *		user, cannot use up a vector for another. Each interrupt
+ *		adds 1 to every eventfd bound to its vector; with more than
+ *		4 bound, they are signalled from the vector's interrupt
+ *		thread instead of the interrupt handler.
  * @flags:	zero.
  * @reserved:	zero.
  */
 struct ivshmem_eventfd {
 	__u32 vector;
-	__u32 fd;
+	__s32 fd;
 	__u32 flags;
 	__u32 reserved;
 };
@@ -154,7 +115,8 @@ struct ivshmem_eventfd {
  * The driver writes (@peer << 16) | @vector to the Doorbell register in
  * one 32-bit write. Neither QEMU nor ACRN reports an unknown peer: the
  * doorbell is then dropped silently. Works whenever IVSHMEM_INFO_RING is
- * set, also without local vectors.
+ * set, also without local vectors. Interrupting another VM is a write:
+ * the file must be open for writing (EBADF otherwise).
  */
 struct ivshmem_ring {
 	__u32 peer;
@@ -163,11 +125,8 @@ struct ivshmem_ring {
 	__u32 reserved;
 };
 
-/* ivshmem_wait.timeout_ns value that waits without a time limit. */
+/* ivshmem_wait.deadline_ns value that waits without a time limit. */
 #define IVSHMEM_WAIT_FOREVER	(~0ULL)
-
-/* ivshmem_wait.flags: timeout_ns is an absolute CLOCK_MONOTONIC time. */
-#define IVSHMEM_WAIT_ABSTIME	(1U << 0)
 
 /**
  * struct ivshmem_wait - wait for interrupts without an eventfd
@@ -178,37 +137,32 @@ struct ivshmem_ring {
  *		file has its own view: one file consuming an interrupt does
  *		not hide it from another. Threads sharing a file share its
  *		view, and each interrupt is reported to one of them only.
- * @timeout_ns:	in: 0 checks without blocking; IVSHMEM_WAIT_FOREVER
- *		blocks until an interrupt, a handled signal or device
- *		removal; else the time to wait in ns, or with
- *		IVSHMEM_WAIT_ABSTIME the CLOCK_MONOTONIC time to wait until,
- *		as the caller reads that clock (in a time namespace, with
- *		the namespace's offset). A time already past checks once,
- *		then ETIMEDOUT.
- * @flags:	in: IVSHMEM_WAIT_ABSTIME or zero.
+ * @deadline_ns: in: the CLOCK_MONOTONIC time, in ns, at which the wait
+ *		ends with ETIMEDOUT, as the caller reads that clock (in a
+ *		time namespace, with the namespace's offset);
+ *		IVSHMEM_WAIT_FOREVER for no limit. A deadline already past,
+ *		0 for one, checks once without blocking.
+ * @flags:	in: zero.
  * @reserved:	zero.
  *
- * The driver writes only @fired, on success; the inputs are never
- * changed, so one structure can serve every wait.
+ * The deadline is absolute, as futex_waitv()'s and clock_nanosleep()'s
+ * with TIMER_ABSTIME are, so that a wait interrupted by a signal can be
+ * restarted without the driver writing the time left into this
+ * structure or keeping it anywhere: the restarted call reads the same
+ * deadline and ends when the first would have. A wait interrupted by a
+ * signal is restarted by the kernel when no handler ran (SIGSTOP and
+ * SIGCONT, a debugger attaching, the freezer) or when the handler has
+ * SA_RESTART; after a handler without SA_RESTART it fails with EINTR,
+ * and the same call made again continues it to the same deadline.
  *
- * Signals, as for poll() and select(): a wait interrupted by a signal
- * that runs no handler (SIGSTOP and SIGCONT, a debugger attaching, the
- * freezer) restarts by itself; after any handler, with SA_RESTART or
- * without (glibc's signal() sets it), the call fails with EINTR. A wait
- * the kernel restarts keeps its deadline: an IVSHMEM_WAIT_ABSTIME one
- * is the same time, and a relative one ends when the first call would
- * have. A program that repeats the identical call (the same structure,
- * at the same address, with the same values) right after EINTR
- * continues the interrupted wait too, until the same deadline; a
- * different call, or the same one after another WAIT by the same thread,
- * starts a fresh wait, and so does the call after the continued one has
- * ended. Each open file keeps the deadlines of 4 interrupted relative
- * waits (one per thread); with more interrupted at once, the oldest
- * starts afresh.
+ * The driver writes only @fired: zero before it waits (a structure it
+ * cannot write fails with EFAULT before anything is consumed), the
+ * vectors on success. The inputs are never changed, so one structure
+ * can serve every wait with the same deadline.
  *
- * Errors: EAGAIN (timeout 0, nothing fired), ETIMEDOUT, EINTR (a handler
- * ran), ENODEV (device removed), EOPNOTSUPP (no interrupts, see
- * IVSHMEM_INFO_RECEIVE).
+ * Errors: ETIMEDOUT (nothing fired by the deadline), EINTR (a handler
+ * without SA_RESTART ran), EFAULT, ENODEV (device removed), EOPNOTSUPP
+ * (no interrupts, see IVSHMEM_INFO_RECEIVE), EINVAL.
  *
  * poll() on the file reports EPOLLIN | EPOLLRDNORM while a vector has
  * interrupts this file has not consumed: "an interrupt is pending", to
@@ -220,7 +174,7 @@ struct ivshmem_ring {
 struct ivshmem_wait {
 	__u32 mask;
 	__u32 fired;
-	__u64 timeout_ns;
+	__u64 deadline_ns;
 	__u32 flags;
 	__u32 reserved;
 };
@@ -264,7 +218,7 @@ struct ivshmem_seen {
  *		read-only one (mmap refuses PROT_WRITE).
  * @fd:		out: the dma-buf file descriptor, always O_CLOEXEC (clear
  *		it with fcntl() to pass it on through exec). Ignored on
- *		input.
+ *		input; unchanged on failure.
  * @reserved:	zero.
  *
  * Unknown flags, a non-zero reserved field, an unaligned, empty or
@@ -279,7 +233,7 @@ struct ivshmem_dmabuf {
 	__u64 offset;
 	__u64 size;
 	__u32 flags;
-	__u32 fd;
+	__s32 fd;
 	__u64 reserved[2];
 };
 

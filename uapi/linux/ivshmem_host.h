@@ -13,26 +13,12 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
-#include <linux/ivshmem.h>
 
 /*
- * Bumped whenever an ioctl or structure below changes incompatibly.
- *
- * 2: the module issues no hypercall any more. ABI 1 let any caller of
- *    /dev/ivshmem_host name the VM that HC_INJECT_MSI, HC_CREATE_VDEV and
- *    HC_DESTROY_VDEV targeted (hc_vmid), so it could storm or strip any
- *    post-launched VM. Removed, and refused with EPERM: ATTACH's flag 0x1
- *    (HC_VMID) and its hc_vmid, vector type 1 (MSI) and its address and
- *    data, the ioctls 0x48 (CREATE_VDEV) and 0x49 (DESTROY_VDEV). A guest
- *    VM's doorbell is an eventfd vector that its own device model also
- *    registers with HSM's ACRN_IOCTL_IRQFD; hv-land devices are created by
- *    acrn-dm through its own HSM fd. Added: ivshmem_host_region.rt_members
- *    (was reserved) and RING's EHOSTUNREACH; ADD's IVSHMEM_HOST_REGION_SET_ID
- *    (compatible: ADD refused every flag before). Names follow ACRN 3.x
- *    (no '-' or '.' any more). Control-node requests that change state
- *    need a file opened for writing (EBADF).
+ * The ioctl magic of this header, numbers 0x00-0x1F
+ * (Documentation/userspace-api/ioctl/ioctl-number.rst).
  */
-#define IVSHMEM_HOST_ABI_VERSION	2
+#define IVSHMEM_HOST_IOCTL_MAGIC	0xBA
 
 /*
  * Region names carry their "hv:/" or "dm:/" prefix and are NUL-terminated
@@ -46,8 +32,8 @@
 /* Region sizes in MiB: a power of two in this range. */
 #define IVSHMEM_HOST_MIN_SIZE_MB	2
 #define IVSHMEM_HOST_MAX_SIZE_MB	512
-/* Doorbell vectors per attached peer. */
-#define IVSHMEM_HOST_MAX_VECTORS	IVSHMEM_MAX_VECTORS
+/* Doorbell vectors per attached peer, as a guest device has at most. */
+#define IVSHMEM_HOST_MAX_VECTORS	8
 
 /* ivshmem_host_info.flags */
 /* Running as ACRN's privileged Service VM (the module issues no hypercall). */
@@ -55,29 +41,25 @@
 
 /**
  * struct ivshmem_host_info - what IVSHMEM_HOST_IOCTL_INFO reports
- * @abi_version:	IVSHMEM_HOST_ABI_VERSION of the running module.
  * @flags:		IVSHMEM_HOST_INFO_* bits.
  * @nr_regions:		regions in the registry.
  * @max_regions:	most regions the registry holds.
  * @name_len:		IVSHMEM_HOST_NAME_LEN.
  * @max_vectors:	doorbell vectors per peer.
+ * @nr_mems:		number of dm-land memory objects alive.
  * @mem_bytes:		dm-land memory currently allocated by the module,
  *			including memory of removed regions still mapped.
- * @nr_mems:		number of dm-land memory objects alive.
- * @reserved0:		padding, zero.
  * @reserved:		zero; room for growth.
  */
 struct ivshmem_host_info {
-	__u32 abi_version;
 	__u32 flags;
 	__u32 nr_regions;
 	__u32 max_regions;
 	__u32 name_len;
 	__u32 max_vectors;
-	__u64 mem_bytes;
 	__u32 nr_mems;
-	__u32 reserved0;
-	__u64 reserved[3];
+	__u64 mem_bytes;
+	__u64 reserved[4];
 };
 
 /* ivshmem_host_region.flags: output, except SET_ID, ADD's only input flag */
@@ -168,12 +150,13 @@ struct ivshmem_host_list {
  * struct ivshmem_host_attach - attach a VM to a dm-land region, or detach
  * @name:	the region's name.
  * @vmid:	the VM (absolute ID, as in the region's member list).
- * @reserved0:	zero. (ABI 1's hc_vmid.)
- * @flags:	zero. Bit 0, ABI 1's HC_VMID, is refused with EPERM.
+ * @flags:	zero.
  * @fd:		ATTACH output: the attachment fd (O_CLOEXEC). mmap it
  *		MAP_SHARED, offset and length multiples of 2 MiB (normally
- *		offset 0, @size bytes). Zero on input.
- * @size:	ATTACH output: region size in bytes. Zero on input.
+ *		offset 0, @size bytes). Ignored on input, by DETACH too.
+ * @reserved0:	zero.
+ * @size:	ATTACH output: region size in bytes. Ignored on input, by
+ *		DETACH too.
  * @reserved:	zero.
  *
  * ATTACH is the privileged step (/dev/ivshmem_host is root-only, opened
@@ -191,9 +174,9 @@ struct ivshmem_host_list {
 struct ivshmem_host_attach {
 	char name[IVSHMEM_HOST_NAME_LEN];
 	__u32 vmid;
-	__u32 reserved0;
 	__u32 flags;
-	__u32 fd;
+	__s32 fd;
+	__u32 reserved0;
 	__u64 size;
 	__u64 reserved[2];
 };
@@ -219,19 +202,16 @@ struct ivshmem_host_ring {
 	__u64 reserved[2];
 };
 
-/* ivshmem_host_vector.type (1, ABI 1's MSI, is refused with EPERM) */
-#define IVSHMEM_HOST_VECTOR_NONE	0	/* unregister the vector */
-#define IVSHMEM_HOST_VECTOR_EVENTFD	2	/* signal an eventfd */
-
 /**
  * struct ivshmem_host_vector - register where a peer's vector is delivered
  * @vector:	the vector, below IVSHMEM_HOST_MAX_VECTORS.
- * @type:	IVSHMEM_HOST_VECTOR_*.
- * @fd:		EVENTFD: an eventfd signalled on each ring; it must not be
- *		bound as a trigger (struct ivshmem_host_trigger) anywhere.
- *		Else zero.
+ * @fd:		an eventfd signalled on each ring, or -1 to unregister the
+ *		vector (as vfio's VFIO_DEVICE_SET_IRQS); other negative
+ *		values: EINVAL. It must not be bound as a trigger (struct
+ *		ivshmem_host_trigger) anywhere.
  * @flags:	zero.
- * @reserved:	zero (the first two were ABI 1's MSI address and data).
+ * @reserved0:	zero.
+ * @reserved:	zero.
  *
  * Issued on an attachment fd (the peer is that attachment). For a guest
  * VM, its device model registers the same eventfd with HSM
@@ -242,15 +222,15 @@ struct ivshmem_host_ring {
  */
 struct ivshmem_host_vector {
 	__u32 vector;
-	__u32 type;
-	__u32 fd;
+	__s32 fd;
 	__u32 flags;
-	__u64 reserved[4];
+	__u32 reserved0;
+	__u64 reserved[2];
 };
 
 /* ivshmem_host_trigger.flags */
 #define IVSHMEM_HOST_TRIGGER_DEASSIGN	0x1U
-/* With DEASSIGN: remove this peer's triggers of (@dst, @vector); @fd zero. */
+/* With DEASSIGN: remove this peer's triggers of (@dst, @vector); @fd -1. */
 #define IVSHMEM_HOST_TRIGGER_BY_TARGET	0x2U
 
 /**
@@ -258,12 +238,13 @@ struct ivshmem_host_vector {
  * @fd:		the eventfd (e.g. the one HSM's ACRN_IOCTL_IOEVENTFD signals
  *		on a doorbell write with datamatch (@dst << 16 | @vector)).
  *		It must not be registered as a vector's eventfd anywhere
- *		(EINVAL), so no ring can trigger itself.
+ *		(EINVAL), so no ring can trigger itself. -1 with
+ *		IVSHMEM_HOST_TRIGGER_BY_TARGET.
  * @dst:	the target peer (VM ID, a member of the region).
  * @vector:	the target's vector.
  * @flags:	IVSHMEM_HOST_TRIGGER_DEASSIGN to remove the binding of @fd
  *		(@dst and @vector zero), or DEASSIGN | BY_TARGET to remove
- *		the bindings to (@dst, @vector) (@fd zero), e.g. after the
+ *		the bindings to (@dst, @vector) (@fd -1), e.g. after the
  *		eventfd was closed.
  * @reserved:	zero.
  *
@@ -271,7 +252,7 @@ struct ivshmem_host_vector {
  * binding also ends when the peer is detached.
  */
 struct ivshmem_host_trigger {
-	__u32 fd;
+	__s32 fd;
 	__u32 dst;
 	__u32 vector;
 	__u32 flags;
@@ -279,31 +260,30 @@ struct ivshmem_host_trigger {
 };
 
 /*
- * On /dev/ivshmem_host (0xB9 0x40-0x4F). INFO, LOOKUP and LIST work on any
+ * On /dev/ivshmem_host (0x00-0x0F). INFO, LOOKUP and LIST work on any
  * open file; the others need it opened for writing (EBADF otherwise).
  */
 #define IVSHMEM_HOST_IOCTL_INFO		\
-	_IOR(IVSHMEM_IOCTL_MAGIC, 0x40, struct ivshmem_host_info)
+	_IOR(IVSHMEM_HOST_IOCTL_MAGIC, 0x00, struct ivshmem_host_info)
 #define IVSHMEM_HOST_IOCTL_ADD		\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x41, struct ivshmem_host_region)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x01, struct ivshmem_host_region)
 #define IVSHMEM_HOST_IOCTL_REMOVE	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x42, struct ivshmem_host_name)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x02, struct ivshmem_host_name)
 #define IVSHMEM_HOST_IOCTL_LOOKUP	\
-	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x43, struct ivshmem_host_region)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x03, struct ivshmem_host_region)
 #define IVSHMEM_HOST_IOCTL_LIST		\
-	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x44, struct ivshmem_host_list)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x04, struct ivshmem_host_list)
 #define IVSHMEM_HOST_IOCTL_ATTACH	\
-	_IOWR(IVSHMEM_IOCTL_MAGIC, 0x45, struct ivshmem_host_attach)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x05, struct ivshmem_host_attach)
 #define IVSHMEM_HOST_IOCTL_DETACH	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x46, struct ivshmem_host_attach)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x06, struct ivshmem_host_attach)
 #define IVSHMEM_HOST_IOCTL_RING		\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x47, struct ivshmem_host_ring)
-/* 0x48 and 0x49 were ABI 1's CREATE_VDEV and DESTROY_VDEV: EPERM, never reused. */
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x07, struct ivshmem_host_ring)
 
-/* On an attachment fd (0xB9 0x50-0x5F) */
+/* On an attachment fd (0x10-0x1F) */
 #define IVSHMEM_HOST_IOCTL_SET_VECTOR	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x50, struct ivshmem_host_vector)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x10, struct ivshmem_host_vector)
 #define IVSHMEM_HOST_IOCTL_TRIGGER	\
-	_IOW(IVSHMEM_IOCTL_MAGIC, 0x51, struct ivshmem_host_trigger)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x11, struct ivshmem_host_trigger)
 
 #endif /* _UAPI_LINUX_IVSHMEM_HOST_H */
