@@ -34,11 +34,19 @@
  * eventfd's own lock (eventfd_signal()). A file's seen_lock is a leaf,
  * never taken in interrupt context; the counts are read under it, so
  * that two threads of one file never both consume one interrupt.
+ *
+ * The number of vectors changes only through sysfs max_vectors, under
+ * vec_lock and while no file is open: no binding, WAIT or poll() can
+ * then be using a vector. vec_lock is taken by open and release (to count
+ * the open files) and by that store; it nests outside bind_lock (release
+ * takes it first), and free_irq() under it waits for interrupt threads,
+ * which take only bind_lock. The sysfs files that show vectors and
+ * rx_mask read them without a lock (READ_ONCE), as the store writes them
+ * (WRITE_ONCE).
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
-#include <linux/moduleparam.h>
 #include <linux/nsproxy.h>
 #include <linux/pci.h>
 #include <linux/poll.h>
@@ -61,24 +69,6 @@ struct ivshmem_binding {
 	struct list_head node;
 	struct eventfd_ctx *ctx;
 };
-
-static unsigned int max_vectors = IVSHMEM_MAX_VECTORS;
-
-/* max_vectors outside 1-8 refuses the load (EINVAL) rather than guess. */
-static int ivshmem_max_vectors_set(const char *val,
-				   const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, IVSHMEM_MAX_VECTORS);
-}
-
-static const struct kernel_param_ops ivshmem_max_vectors_ops = {
-	.set = ivshmem_max_vectors_set,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_vectors, &ivshmem_max_vectors_ops, &max_vectors, 0444);
-MODULE_PARM_DESC(max_vectors,
-		 "most MSI-X vectors to ask for per device, 1-8 (default 8; any other value refuses the load); the doorbell works with any");
 
 /* Count @n delivered interrupts of @vec and wake WAIT and poll(). */
 static void ivshmem_vector_delivered(struct ivshmem_vector *vec, int n)
@@ -150,6 +140,8 @@ void ivshmem_irq_init(struct ivshmem_dev *idev)
 
 	mutex_init(&idev->bind_lock);
 	spin_lock_init(&idev->irq_lock);
+	mutex_init(&idev->vec_lock);
+	idev->max_vectors = IVSHMEM_MAX_VECTORS;
 	init_waitqueue_head(&idev->wq);
 	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
 		idev->vec[i].idev = idev;
@@ -161,37 +153,40 @@ void ivshmem_irq_init(struct ivshmem_dev *idev)
 
 /**
  * ivshmem_irq_setup() - enable MSI-X and request every vector
- * @idev: the device, BARs mapped, not yet visible to userspace
+ * @idev: the device, BARs mapped; not yet visible to userspace, or with
+ *	no file open and vec_lock held
  *
  * The doorbell works whenever the device has an MSI-X capability, with
  * or without vectors here. Asks for all the device's vectors up to
- * max_vectors and keeps what the platform grants; a vector whose handler
- * cannot be installed is left out of @idev->rx_mask, the others stay. A
- * device without vectors (pci=nomsi, vectors exhausted) still rings, and
- * says so in the log. Bus mastering is turned on with vectors: MSI-X
- * messages are DMA writes, and QEMU drops them silently without it.
+ * @idev->max_vectors and keeps what the platform grants; a vector whose
+ * handler cannot be installed is left out of @idev->rx_mask, the others
+ * stay. A device without vectors (pci=nomsi, vectors exhausted) still
+ * rings, and says so in the log. Bus mastering is turned on with
+ * vectors: MSI-X messages are DMA writes, and QEMU drops them silently
+ * without it.
  *
  * Context: process context, may sleep.
+ * Return: true if at least one vector receives.
  */
-void ivshmem_irq_setup(struct ivshmem_dev *idev)
+bool ivshmem_irq_setup(struct ivshmem_dev *idev)
 {
 	struct pci_dev *pdev = idev->pdev;
 	int i, n, have, want, ret;
+	u32 rx_mask = 0;
 
 	idev->can_ring = pci_find_capability(pdev, PCI_CAP_ID_MSIX) != 0;
 	if (!idev->can_ring)
-		return;
+		return false;
 	have = pci_msix_vec_count(pdev);
-	/* max_vectors is 1-8: ivshmem_max_vectors_set() checked it. */
-	want = clamp_t(int, have, 0, max_vectors);
+	/* max_vectors is 1-8: ivshmem_irq_set_max_vectors() checks it. */
+	want = clamp_t(int, have, 0, idev->max_vectors);
 	ret = -ENOSPC;
 	n = want ? pci_alloc_irq_vectors(pdev, 1, want, PCI_IRQ_MSIX) : ret;
 	if (n < 0) {
 		dev_warn(&pdev->dev, "no MSI-X vectors (%d): can ring peers, cannot receive\n",
 			 n);
-		return;
+		return false;
 	}
-	idev->vectors = n;
 	pci_set_master(pdev);
 
 	for (i = 0; i < n; i++) {
@@ -209,21 +204,25 @@ void ivshmem_irq_setup(struct ivshmem_dev *idev)
 			continue;
 		}
 		vec->requested = true;
-		idev->rx_mask |= BIT(i);
+		rx_mask |= BIT(i);
 	}
 	if (n < have)
 		dev_info(&pdev->dev, "using %d of the device's %d MSI-X vectors\n",
 			 n, have);
-	if (!idev->rx_mask) {
+	if (!rx_mask) {
 		pci_clear_master(pdev);
 		pci_free_irq_vectors(pdev);
-		idev->vectors = 0;
+		return false;
 	}
+	WRITE_ONCE(idev->vectors, n);
+	WRITE_ONCE(idev->rx_mask, rx_mask);
+	return true;
 }
 
 /**
  * ivshmem_irq_teardown() - release the vectors and wake every waiter
- * @idev: the device, already marked dead with SRCU readers drained
+ * @idev: the device, already marked dead with SRCU readers drained, or
+ *	with no file open and vec_lock held
  *
  * Bindings stay until their files close; with the vectors freed (which
  * waits for running handlers and threads) nothing signals them any more.
@@ -243,8 +242,59 @@ void ivshmem_irq_teardown(struct ivshmem_dev *idev)
 		pci_clear_master(idev->pdev);
 		pci_free_irq_vectors(idev->pdev);
 	}
+	WRITE_ONCE(idev->vectors, 0);
+	WRITE_ONCE(idev->rx_mask, 0);
 	/* Waiters sleep outside SRCU: wake them to see the device gone. */
 	wake_up_all(&idev->wq);
+}
+
+/**
+ * ivshmem_irq_set_max_vectors() - change how many vectors a device uses
+ * @idev: the device, bound (sysfs keeps it so while the store runs)
+ * @max: the new limit, 1 to IVSHMEM_MAX_VECTORS
+ *
+ * Releases the vectors and asks again with @max. If no vector receives
+ * with the new limit, asks again with the old one and fails: the device
+ * is as it was before, as far as the platform grants the vectors again.
+ * Emits a change uevent once the vectors were set up again, for udev
+ * rules and listeners that read vectors and rx_mask.
+ *
+ * Context: process context, may sleep; takes vec_lock.
+ * Return: 0; -EINVAL for @max out of range; -EBUSY while a file of the
+ * device is open (its bindings, waits and poll() use the vectors);
+ * -EOPNOTSUPP for a device without MSI-X capability; -ENOSPC when no
+ * vector could be had with @max.
+ */
+int ivshmem_irq_set_max_vectors(struct ivshmem_dev *idev, u32 max)
+{
+	u32 old;
+	int ret = 0;
+
+	if (!max || max > IVSHMEM_MAX_VECTORS)
+		return -EINVAL;
+	mutex_lock(&idev->vec_lock);
+	if (idev->nr_files) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	if (!idev->can_ring) {
+		ret = -EOPNOTSUPP;
+		goto unlock;
+	}
+	old = idev->max_vectors;
+	if (max == old)
+		goto unlock;
+	ivshmem_irq_teardown(idev);
+	WRITE_ONCE(idev->max_vectors, max);
+	if (!ivshmem_irq_setup(idev)) {
+		WRITE_ONCE(idev->max_vectors, old);
+		ivshmem_irq_setup(idev);
+		ret = -ENOSPC;
+	}
+	kobject_uevent(&idev->dev.kobj, KOBJ_CHANGE);
+unlock:
+	mutex_unlock(&idev->vec_lock);
+	return ret;
 }
 
 /**
@@ -349,9 +399,11 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
  * @ifile: the file being released
  *
  * At most IVSHMEM_MAX_VECTORS deletions, each O(1) under irq_lock,
- * however many other files have bindings.
+ * however many other files have bindings. The file no longer counts as
+ * open: the vectors may change once no other is.
  *
- * Context: process context; takes bind_lock, then irq_lock.
+ * Context: process context; takes vec_lock, then bind_lock, then
+ * irq_lock.
  */
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile)
 {
@@ -359,6 +411,10 @@ void ivshmem_file_unbind_all(struct ivshmem_file *ifile)
 	struct ivshmem_dev *idev = ifile->idev;
 	unsigned long flags;
 	int i;
+
+	mutex_lock(&idev->vec_lock);
+	idev->nr_files--;
+	mutex_unlock(&idev->vec_lock);
 
 	mutex_lock(&idev->bind_lock);
 	for (i = 0; i < IVSHMEM_MAX_VECTORS; i++) {
@@ -411,12 +467,19 @@ int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req)
  * ivshmem_file_seen_init() - start a new file's view at the current counts
  * @ifile: the file being opened
  *
- * Context: process context; the device is alive.
+ * Counts the file as open: the vectors do not change while it is.
+ *
+ * Context: process context; the device is alive. Takes vec_lock.
  */
 void ivshmem_file_seen_init(struct ivshmem_file *ifile)
 {
+	struct ivshmem_dev *idev = ifile->idev;
+
+	mutex_lock(&idev->vec_lock);
+	idev->nr_files++;
+	mutex_unlock(&idev->vec_lock);
 	spin_lock_init(&ifile->seen_lock);
-	ivshmem_irq_counts(ifile->idev, ifile->seen);
+	ivshmem_irq_counts(idev, ifile->seen);
 }
 
 /*

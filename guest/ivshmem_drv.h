@@ -15,7 +15,10 @@
  * userfaultfd), and removal waits for SRCU readers. Sleeping waits
  * (IVSHMEM_IOCTL_WAIT) also run outside SRCU and are woken by removal.
  *
- * Lock order: ivshmem_dev.bind_lock (a mutex, taken by binders and by
+ * Lock order: ivshmem_dev.vec_lock (a mutex, taken by open, release and
+ * the sysfs max_vectors store) nests outside ivshmem_dev.bind_lock. That
+ * store waits, in free_irq(), for the interrupt threads, which take
+ * bind_lock only. ivshmem_dev.bind_lock (a mutex, taken by binders and by
  * the vectors' interrupt threads) nests outside ivshmem_dev.irq_lock (a
  * spinlock, also taken in the interrupt handler, so everywhere else with
  * interrupts off), which nests outside the eventfd context's own
@@ -117,9 +120,13 @@ struct ivshmem_vector {
  *		user PTEs, dma-buf mappings): IVSHMEM_MT_WB, _WC or _UC, as
  *		granted (on x86, by PAT).
  * @vectors:	MSI-X vectors allocated, 0 without MSI-X or with none
- *		granted.
+ *		granted. Changed under @vec_lock while no file is open;
+ *		sysfs reads it with READ_ONCE().
  * @rx_mask:	vectors whose interrupt handler is installed: those that
- *		receive. Bit n for vector n, all below @vectors.
+ *		receive. Bit n for vector n, all below @vectors. Like
+ *		@vectors.
+ * @max_vectors: most vectors to ask for, 1 to IVSHMEM_MAX_VECTORS (sysfs
+ *		max_vectors); like @vectors.
  * @can_ring:	the device has an MSI-X capability: its doorbell works,
  *		even when this guest has no vector (pci=nomsi).
  * @region_id:	ACRN region ID, or -ENOENT for a non-ACRN device.
@@ -129,6 +136,8 @@ struct ivshmem_vector {
  *		interrupt handler.
  * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
  *		interrupt and by removal.
+ * @vec_lock:	protects @nr_files and serialises changes of the vectors.
+ * @nr_files:	open files of the device.
  * @dmabuf_lock: protects @dmabufs (guest/dmabuf.c).
  * @dmabufs:	the dma-bufs exported from this device and not yet
  *		released, revoked or not.
@@ -154,12 +163,15 @@ struct ivshmem_dev {
 	enum ivshmem_memtype shm_mt;
 	u32 vectors;
 	u32 rx_mask;
+	u32 max_vectors;
 	bool can_ring;
 	int region_id;
 	bool alive;
 	struct mutex bind_lock;		/* binding changes; see above */
 	spinlock_t irq_lock;		/* eventfd bindings; see above */
 	wait_queue_head_t wq;
+	struct mutex vec_lock;		/* @nr_files, vector changes */
+	unsigned int nr_files;
 	struct mutex dmabuf_lock;	/* @dmabufs; see above */
 	struct list_head dmabufs;
 	struct mutex dmabuf_map_lock;	/* revocation, vmaps; see above */
@@ -201,8 +213,9 @@ extern const struct attribute_group *ivshmem_groups[];
 
 /* irq.c */
 void ivshmem_irq_init(struct ivshmem_dev *idev);
-void ivshmem_irq_setup(struct ivshmem_dev *idev);
+bool ivshmem_irq_setup(struct ivshmem_dev *idev);
 void ivshmem_irq_teardown(struct ivshmem_dev *idev);
+int ivshmem_irq_set_max_vectors(struct ivshmem_dev *idev, u32 max);
 void ivshmem_irq_counts(struct ivshmem_dev *idev, u64 *count);
 int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req);

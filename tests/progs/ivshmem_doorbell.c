@@ -24,11 +24,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/ivshmem.h>
+#include <linux/netlink.h>
 
 #include "check.h"
 
@@ -1895,8 +1897,8 @@ static int cmd_nomsi(const char *path)
 }
 
 /*
- * partial-rx DEV: insmod'ed with max_vectors=2, so the device (8
- * vectors) is granted fewer: vectors 0 and 1 receive, 2-7 are refused.
+ * partial-rx DEV: sysfs max_vectors set to 2, so the device (8 vectors)
+ * is granted fewer: vectors 0 and 1 receive, 2-7 are refused.
  */
 static int cmd_partial_rx(const char *path)
 {
@@ -1950,6 +1952,167 @@ static int cmd_partial_rx(const char *path)
 	return failures;
 }
 
+/* ---------------------------------------- sysfs max_vectors (issue 24) */
+
+/* The contents of sysfs attribute @name of @dev, newline stripped. */
+static void sysfs_get(const char *dev, const char *name, char *buf,
+		      size_t len)
+{
+	const char *base = strrchr(dev, '/');
+	char path[128];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/ivshmem/%s/%s",
+		 base ? base + 1 : dev, name);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = 0;
+}
+
+/* Write @val to @dev's max_vectors in one write(): 0 or the errno. */
+static int max_vectors_put(const char *dev, const char *val)
+{
+	const char *base = strrchr(dev, '/');
+	char path[128];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/ivshmem/%s/max_vectors",
+		 base ? base + 1 : dev);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+/* "max_vectors vectors rx_mask" of @dev, for comparing states. */
+static void vec_state(const char *dev, char *buf, size_t len)
+{
+	char m[32], v[32], r[32];
+
+	sysfs_get(dev, "max_vectors", m, sizeof(m));
+	sysfs_get(dev, "vectors", v, sizeof(v));
+	sysfs_get(dev, "rx_mask", r, sizeof(r));
+	snprintf(buf, len, "%s %s %s", m, v, r);
+}
+
+/* A listener for the kernel's uevents (what udevd reads). */
+static int uevent_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+		       NETLINK_KOBJECT_UEVENT);
+
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)))
+		die("uevent socket");
+	return s;
+}
+
+/* True if a "change" uevent of @dev arrives on @s within @ms. */
+static int uevent_change(int s, const char *dev, int ms)
+{
+	const char *base = strrchr(dev, '/');
+	uint64_t end = now_ns() + ms * 1000000ull;
+	char buf[4096], want[64];
+
+	snprintf(want, sizeof(want), "/ivshmem/%s", base ? base + 1 : dev);
+	while (now_ns() < end) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 100) != 1)
+			continue;
+		n = recv(s, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		if (!strncmp(buf, "change@", 7) && strstr(buf, want) &&
+		    !strcmp(strstr(buf, want), want))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * max-vectors DEV N: the sysfs max_vectors of a doorbell device with 8
+ * vectors, no file open. Bad input (a value outside 1-8, a sign, another
+ * base, an overflow, trailing text) fails with EINVAL and changes
+ * nothing; a store while a file is open fails with EBUSY; a good one
+ * sets the vectors up again, says so with a change uevent, and ends at N.
+ */
+static int cmd_max_vectors(const char *dev, const char *n)
+{
+	static const char *const bad[] = {
+		"0", "9", "+3", "-1", " 3", "0x3", "3 4", "abc",
+		"4294967298", "99999999999999999999999",
+	};
+	char before[96], after[96], want[96];
+	unsigned int i;
+	int fd, err, s;
+
+	vec_state(dev, before, sizeof(before));
+	check(!strcmp(before, "8 8 0xff"),
+	      "max_vectors starts at 8, all 8 vectors receive (%s)", before);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = max_vectors_put(dev, bad[i]);
+		check(err == EINVAL, "max_vectors \"%s\": EINVAL (%s)", bad[i],
+		      ename(err));
+	}
+	vec_state(dev, after, sizeof(after));
+	check(!strcmp(before, after),
+	      "the refused stores changed nothing (%s)", after);
+
+	fd = open(dev, O_RDONLY);
+	err = max_vectors_put(dev, "4");
+	close(fd);
+	vec_state(dev, after, sizeof(after));
+	check(fd >= 0 && err == EBUSY && !strcmp(before, after),
+	      "max_vectors 4 while a file is open: EBUSY, nothing changed (%s, %s)",
+	      ename(err), after);
+
+	s = uevent_open();
+	err = max_vectors_put(dev, "3\n");
+	vec_state(dev, after, sizeof(after));
+	check(!err && !strcmp(after, "3 3 0x7") && uevent_change(s, dev, 5000),
+	      "max_vectors \"3\\n\": 3 vectors receive, a change uevent (%s, %s)",
+	      ename(err), after);
+	err = max_vectors_put(dev, n);
+	vec_state(dev, after, sizeof(after));
+	snprintf(want, sizeof(want), "%s %s 0x%x", n, n,
+		 (1u << atoi(n)) - 1);
+	check(!err && !strcmp(after, want) && uevent_change(s, dev, 5000),
+	      "max_vectors %s: %s (%s, %s)", n, want, ename(err), after);
+	close(s);
+	return failures;
+}
+
+/*
+ * max-vectors-nospc DEV: on a device that gets no vector (pci=nomsi) a
+ * store fails with ENOSPC and leaves max_vectors as it was.
+ */
+static int cmd_max_vectors_nospc(const char *dev)
+{
+	char before[96], after[96];
+	int err;
+
+	vec_state(dev, before, sizeof(before));
+	err = max_vectors_put(dev, "4");
+	vec_state(dev, after, sizeof(after));
+	check(err == ENOSPC && !strcmp(before, "8 0 0x0") &&
+	      !strcmp(before, after),
+	      "pci=nomsi: max_vectors 4 fails with ENOSPC, the old limit stays (%s, %s)",
+	      ename(err), after);
+	return failures;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -1960,6 +2123,8 @@ static void usage(void)
 		"       ivshmem_doorbell wait-threads listen|ring DEV N\n"
 		"       ivshmem_doorbell nomsi DEV\n"
 		"       ivshmem_doorbell partial-rx DEV\n"
+		"       ivshmem_doorbell max-vectors DEV N\n"
+		"       ivshmem_doorbell max-vectors-nospc DEV\n"
 		"       ivshmem_doorbell pingpong ping|pong DEV N\n"
 		"       ivshmem_doorbell bench A B N [LABEL]\n"
 		"       ivshmem_doorbell churn A B\n"
@@ -1988,6 +2153,10 @@ int main(int argc, char **argv)
 		ret = cmd_nomsi(argv[2]);
 	else if (!strcmp(argv[1], "partial-rx") && argc == 3)
 		ret = cmd_partial_rx(argv[2]);
+	else if (!strcmp(argv[1], "max-vectors") && argc == 4)
+		ret = cmd_max_vectors(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "max-vectors-nospc") && argc == 3)
+		ret = cmd_max_vectors_nospc(argv[2]);
 	else if (!strcmp(argv[1], "pingpong") && argc == 5)
 		ret = cmd_pingpong(argv[2], argv[3], atoi(argv[4]));
 	else if (!strcmp(argv[1], "bench") && (argc == 5 || argc == 6))
