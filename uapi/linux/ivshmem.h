@@ -2,9 +2,10 @@
 /*
  * Userspace ABI of the ivshmem guest driver (/dev/ivshmemN).
  *
- * All structures use only __u32/__u64 and fixed arrays with explicit
- * padding, so they have the same layout for 32- and 64-bit userspace.
- * Reserved fields must be zero and unknown flags are refused with EINVAL.
+ * All structures use only __u32/__u64, __s32 for file descriptors (-1
+ * for none), and fixed arrays with explicit padding, so they have the
+ * same layout for 32- and 64-bit userspace. Reserved fields must be zero
+ * and unknown flags are refused with EINVAL.
  */
 #ifndef _UAPI_LINUX_IVSHMEM_H
 #define _UAPI_LINUX_IVSHMEM_H

@@ -3,9 +3,10 @@
  * Userspace ABI of the ivshmem host module for ACRN's Service VM
  * (/dev/ivshmem_host and the attachment file descriptors it hands out).
  *
- * All structures use only __u32/__u64 and fixed arrays with explicit
- * padding, so they have the same layout for 32- and 64-bit userspace.
- * Reserved fields must be zero and unknown flags are refused with EINVAL.
+ * All structures use only __u32/__u64, __s32 for file descriptors (-1
+ * for none), and fixed arrays with explicit padding, so they have the
+ * same layout for 32- and 64-bit userspace. Reserved fields must be zero
+ * and unknown flags are refused with EINVAL.
  * User pointers travel as __u64.
  */
 #ifndef _UAPI_LINUX_IVSHMEM_HOST_H
