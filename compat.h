@@ -258,6 +258,22 @@ static inline int ivshmem_follow_pfn(struct vm_area_struct *vma,
 #endif
 
 /*
+ * 6.6 gave generic_fillattr() the request mask (before it, the function
+ * filled in every basic field whatever was asked).
+ */
+#include <linux/fs.h>
+#include <linux/stat.h>
+static inline void ivshmem_fillattr(ivshmem_idmap_t *idmap, u32 request_mask,
+				    struct inode *inode, struct kstat *stat)
+{
+#if IVSHMEM_KERNEL_GE(6, 6, 0)
+	generic_fillattr(idmap, request_mask, inode, stat);
+#else
+	generic_fillattr(idmap, inode, stat);
+#endif
+}
+
+/*
  * 6.6 renamed inode->i_ctime to __i_ctime behind inode_set_ctime_to_ts();
  * 6.7 hid i_atime/i_mtime the same way and added simple_inode_init_ts(),
  * which sets all three to the current time. 6.1 assigns the fields.

@@ -111,25 +111,24 @@ static void ivh_fs_attr_read(struct ivh_fs_info *fsi, struct ivh_fs_attr *attr)
 	spin_unlock(&fsi->lock);
 }
 
-static void ivh_fs_attr_apply(struct inode *inode, const struct ivh_fs_attr *attr)
+/* The permission bits of @inode (file or directory) under @attr. */
+static umode_t ivh_fs_perm(const struct inode *inode,
+			   const struct ivh_fs_attr *attr)
 {
-	if (S_ISDIR(inode->i_mode))
-		inode->i_mode = S_IFDIR | ivh_fs_dir_mode(attr->mode);
-	else
-		inode->i_mode = S_IFREG | attr->mode;
-	inode->i_uid = attr->uid;
-	inode->i_gid = attr->gid;
+	return S_ISDIR(inode->i_mode) ? ivh_fs_dir_mode(attr->mode) :
+					attr->mode;
 }
 
-static bool ivh_fs_attr_current(struct inode *inode,
-				const struct ivh_fs_attr *attr)
+/*
+ * Write @attr into a new inode, before anyone else sees it, or under its
+ * i_rwsem (setattr). Access checks and stat() do not read these fields:
+ * they ask the mount (ivh_fs_permission(), ivh_fs_getattr()).
+ */
+static void ivh_fs_attr_apply(struct inode *inode, const struct ivh_fs_attr *attr)
 {
-	umode_t mode = S_ISDIR(inode->i_mode) ? ivh_fs_dir_mode(attr->mode) :
-						attr->mode;
-
-	return (inode->i_mode & 07777) == mode &&
-	       uid_eq(inode->i_uid, attr->uid) &&
-	       gid_eq(inode->i_gid, attr->gid);
+	inode->i_mode = (inode->i_mode & S_IFMT) | ivh_fs_perm(inode, attr);
+	inode->i_uid = attr->uid;
+	inode->i_gid = attr->gid;
 }
 
 /* A file of this mount: a dm-land region the mount's VM is a member of. */
@@ -229,15 +228,15 @@ static struct dentry *ivh_fs_lookup(struct inode *dir, struct dentry *dentry,
 /*
  * Every use of a cached name asks the registry again: a negative name may
  * be a region by now, a positive one is stale once its region was removed
- * (a region added later under that name is another region, another inode)
- * or once a remount changed the files' mode or owner. Open files keep the
- * old dentry and stay attached to the old region.
+ * (a region added later under that name is another region, another
+ * inode). Open files keep the old dentry and stay attached to the old
+ * region. Mode and owner need no revalidation: they are the mount's,
+ * read at every check (ivh_fs_permission()).
  */
 static int ivh_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
 {
 	struct ivh_region *region;
 	struct ivh_fs_info *fsi;
-	struct ivh_fs_attr attr;
 	struct inode *inode;
 	bool removed;
 
@@ -253,10 +252,7 @@ static int ivh_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
 	mutex_lock(&fsi->host->lock);
 	removed = region->removed;
 	mutex_unlock(&fsi->host->lock);
-	if (removed)
-		return 0;
-	ivh_fs_attr_read(fsi, &attr);
-	return ivh_fs_attr_current(inode, &attr);
+	return !removed;
 }
 
 static const struct dentry_operations ivh_fs_dops = {
@@ -331,7 +327,9 @@ static int ivh_fs_readdir(struct file *file, struct dir_context *ctx)
  *
  * The size is the region's: truncating to it succeeds (acrn-dm's
  * creator path), to anything else fails. Mode and owner come from the
- * mount options alone, so chmod and chown fail; times may be set.
+ * mount options alone, so chmod and chown fail; times may be set, by
+ * the mount's current owner (the inode is brought up to date with the
+ * options first, under its i_rwsem, as a setattr writes inodes).
  *
  * Context: the inode's i_rwsem held (notify_change()).
  * Return: 0, -EINVAL (another size), -EPERM (mode or owner) or the
@@ -341,12 +339,16 @@ static int ivh_fs_setattr(ivshmem_idmap_t *idmap, struct dentry *dentry,
 			  struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
+	struct ivh_fs_attr cur;
 	int ret;
 
 	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != i_size_read(inode))
 		return -EINVAL;
 	if (attr->ia_valid & (ATTR_MODE | ATTR_UID | ATTR_GID))
 		return -EPERM;
+	/* setattr_prepare() checks ownership on the inode: the mount's now. */
+	ivh_fs_attr_read(inode->i_sb->s_fs_info, &cur);
+	ivh_fs_attr_apply(inode, &cur);
 	ret = setattr_prepare(idmap, dentry, attr);
 	if (ret)
 		return ret;
@@ -354,43 +356,103 @@ static int ivh_fs_setattr(ivshmem_idmap_t *idmap, struct dentry *dentry,
 	return 0;
 }
 
+/* A capability generic_permission() honours, toward @attr's owner. */
+static bool ivh_fs_capable(const struct ivh_fs_attr *attr, int cap)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	return ns_capable(ns, cap) && kuid_has_mapping(ns, attr->uid) &&
+	       kgid_has_mapping(ns, attr->gid);
+}
+
 /**
  * ivh_fs_permission() - check an access against the mount's current options
- * @idmap:	the mount's idmapping.
+ * @idmap:	the mount's idmapping (the filesystem is not idmappable).
  * @inode:	a region file or the directory.
  * @mask:	MAY_* bits.
  *
- * An inode copies mode=, uid= and gid= when it is made; a remount changes
- * them later. ->d_revalidate() only guards path walks, so an inode
- * reached without one (open("/proc/self/fd/N") of an O_PATH fd, an
- * openat() below an open directory) would still be checked against the
- * old options. Every permission check refreshes the inode from the
- * mount first, so a remount applies to every later open.
+ * Mode, owner and group are the mount's (mode=, uid=, gid=), which a
+ * remount changes: every check reads them from the mount, never from the
+ * inode, so a remount applies to every later open however the inode is
+ * reached (a path walk, open("/proc/self/fd/N") of an O_PATH fd, an
+ * openat() below an open directory), and no check writes the inode. The
+ * rules are generic_permission()'s without ACLs: the owner's, the
+ * group's or the others' bits, then CAP_DAC_READ_SEARCH and
+ * CAP_DAC_OVERRIDE as it grants them (region files have no exec bit, so
+ * no capability makes them executable).
  *
  * Context: any, also RCU path walk (MAY_NOT_BLOCK): takes ivh_fs_info.lock
  * (a spinlock, a leaf) only.
- * Return: 0 or the error of generic_permission() (-EACCES, -ECHILD).
+ * Return: 0 or -EACCES.
  */
 static int ivh_fs_permission(ivshmem_idmap_t *idmap, struct inode *inode,
 			     int mask)
 {
-	struct ivh_fs_info *fsi = inode->i_sb->s_fs_info;
+	struct ivh_fs_attr attr;
+	umode_t mode;
 
-	spin_lock(&fsi->lock);
-	if (!ivh_fs_attr_current(inode, &fsi->attr))
-		ivh_fs_attr_apply(inode, &fsi->attr);
-	spin_unlock(&fsi->lock);
-	return generic_permission(idmap, inode, mask);
+	ivh_fs_attr_read(inode->i_sb->s_fs_info, &attr);
+	mode = ivh_fs_perm(inode, &attr);
+	mask &= MAY_READ | MAY_WRITE | MAY_EXEC;
+	if (uid_eq(current_fsuid(), attr.uid))
+		mode >>= 6;
+	else if (in_group_p(attr.gid))
+		mode >>= 3;
+	if (!(mask & ~mode & 7))
+		return 0;
+
+	if (S_ISDIR(inode->i_mode)) {
+		if (!(mask & MAY_WRITE) &&
+		    ivh_fs_capable(&attr, CAP_DAC_READ_SEARCH))
+			return 0;
+		return ivh_fs_capable(&attr, CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+	}
+	if (mask == MAY_READ && ivh_fs_capable(&attr, CAP_DAC_READ_SEARCH))
+		return 0;
+	if (!(mask & MAY_EXEC) && ivh_fs_capable(&attr, CAP_DAC_OVERRIDE))
+		return 0;
+	return -EACCES;
+}
+
+/**
+ * ivh_fs_getattr() - stat() of a region file or the directory
+ * @idmap:	the mount's idmapping.
+ * @path:	the file.
+ * @stat:	filled in.
+ * @request_mask: STATX_* asked for.
+ * @query_flags: AT_STATX_* flags.
+ *
+ * As generic_fillattr(), with mode, owner and group the mount's current
+ * ones, those ivh_fs_permission() checks against.
+ *
+ * Context: process context; takes ivh_fs_info.lock.
+ * Return: 0.
+ */
+static int ivh_fs_getattr(ivshmem_idmap_t *idmap, const struct path *path,
+			  struct kstat *stat, u32 request_mask,
+			  unsigned int query_flags)
+{
+	struct inode *inode = d_inode(path->dentry);
+	struct ivh_fs_attr attr;
+
+	ivshmem_fillattr(idmap, request_mask, inode, stat);
+	ivh_fs_attr_read(inode->i_sb->s_fs_info, &attr);
+	stat->mode = (inode->i_mode & S_IFMT) | ivh_fs_perm(inode, &attr);
+	stat->uid = attr.uid;
+	stat->gid = attr.gid;
+	return 0;
 }
 
 static const struct inode_operations ivh_fs_dir_iops = {
 	.lookup		= ivh_fs_lookup,
 	.permission	= ivh_fs_permission,
+	.getattr	= ivh_fs_getattr,
 	.setattr	= ivh_fs_setattr,
 };
 
 static const struct inode_operations ivh_fs_file_iops = {
 	.permission	= ivh_fs_permission,
+	.getattr	= ivh_fs_getattr,
 	.setattr	= ivh_fs_setattr,
 };
 
@@ -592,17 +654,16 @@ static int ivh_fs_get_tree(struct fs_context *fc)
 }
 
 /*
- * A remount may change mode=, uid= and gid= (for every later open and
- * lookup, ivh_fs_permission(): open files keep what they were opened
- * with) but never the VM. The root is updated under ivh_fs_info.lock, as
- * ivh_fs_permission() does, so the last of the two writes the newest.
+ * A remount may change mode=, uid= and gid= (for every later open,
+ * lookup and stat: ivh_fs_permission() and ivh_fs_getattr() read them
+ * from the mount; open files keep what they were opened with) but never
+ * the VM. No inode is written.
  */
 static int ivh_fs_reconfigure(struct fs_context *fc)
 {
 	struct super_block *sb = fc->root->d_sb;
 	struct ivh_fs_info *fsi = sb->s_fs_info;
 	struct ivh_fs_ctx *ctx = fc->fs_private;
-	struct inode *root = d_inode(sb->s_root);
 
 	/*
 	 * For a remount fc->user_ns is the superblock's, the initial one
@@ -620,7 +681,6 @@ static int ivh_fs_reconfigure(struct fs_context *fc)
 		fsi->attr.uid = ctx->attr.uid;
 	if (ctx->has_gid)
 		fsi->attr.gid = ctx->attr.gid;
-	ivh_fs_attr_apply(root, &fsi->attr);
 	spin_unlock(&fsi->lock);
 	return 0;
 }

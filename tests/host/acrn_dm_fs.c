@@ -629,7 +629,7 @@ static void test_mount_options(void)
 		"vm=1,gid=010", "vm=1,uid=+0",
 	};
 	char line[512], want[64], fdp[64];
-	struct stat st;
+	struct stat st, dst;
 	unsigned int i;
 	FILE *f;
 	int found = 0, pid, status, opath, dpath, r;
@@ -705,7 +705,17 @@ static void test_mount_options(void)
 	check(opath >= 0 && dpath >= 0, "O_PATH fds of fs_a and of the directory, before the remount");
 	check(mount("none", dir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV, "mode=0600") == 0,
 	      "remount -o mode=0600");
-	/* No path walk reaches these inodes: they must see the remount anyway. */
+	/*
+	 * No path walk reaches these inodes: they must see the remount anyway.
+	 * stat first, before any permission check has run on them.
+	 */
+	memset(&st, 0, sizeof(st));
+	memset(&dst, 0, sizeof(dst));
+	r = fstat(opath, &st) | fstat(dpath, &dst);
+	check(r == 0 && st.st_mode == (S_IFREG | 0600) && dst.st_mode == (S_IFDIR | 0500) &&
+	      st.st_gid == 1234 && dst.st_gid == 1234,
+	      "... fstat of the earlier O_PATH fds, before any access check: fs_a %o, the directory %o (the mount's now)",
+	      st.st_mode, dst.st_mode);
 	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", opath);
 	r = as_user(4321, 1234, open_rdwr, fdp);
 	check(r == EACCES,
