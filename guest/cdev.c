@@ -4,8 +4,8 @@
  *
  * read/write/lseek behave like a file of BAR2's size; mmap maps BAR2
  * shared only, as raw PFNs (BAR2 has no struct pages) with BAR2's one
- * memory type, populated on fault with 2 MiB entries where the offset and
- * address allow, so that removal can revoke it (see ivshmem_drv.h for the
+ * memory type, populated on fault a page table (up to 2 MiB) at a time with
+ * 4 KiB entries, so that removal can revoke it (see ivshmem_drv.h for the
  * lifetime rules, Documentation/guest.rst "Memory model" for the rest).
  *
  * Locking: no driver lock is taken here. Every operation that reaches the
@@ -25,17 +25,16 @@
 #include "util.h"
 
 /*
- * 2 MiB entries are opt-in: mbind(MPOL_MF_STRICT) walks a VM_PFNMAP VMA's
- * huge entries and reads the struct page of the PFN (queue_folios_pmd()
- * in 6.1 and 6.12), which BAR2 does not have: an oops any user with a
- * read-only fd could cause. With 4 KiB entries (vm_normal_folio() is NULL
- * for special PTEs) it is safe, and a fault fills a whole page table, so
- * a fresh mapping still takes one fault per 2 MiB.
+ * User mappings use 4 KiB entries only, on every kernel: mbind() with
+ * MPOL_MF_STRICT walks a VM_PFNMAP VMA (mempolicy's .test_walk lets it
+ * in) and, on a 2 MiB entry, 6.1's queue_folios_pmd() takes the struct
+ * page of the PFN, which BAR2 does not have: an oops any program with a
+ * read-only fd could cause. On special PTEs vm_normal_folio() returns
+ * NULL and the walk skips them. A fault fills its whole page table, and
+ * get_unmapped_area aligns mappings to 2 MiB like the offset, so a fresh
+ * mapping still takes one fault per 2 MiB (Documentation/guest.rst,
+ * "Huge mappings").
  */
-bool ivshmem_huge_pmd;
-module_param_named(huge_pmd, ivshmem_huge_pmd, bool, 0444);
-MODULE_PARM_DESC(huge_pmd,
-		 "map BAR2 with 2 MiB entries where possible (default off: mbind(MPOL_MF_STRICT) on such a mapping oopses the kernel, see Documentation/guest.rst)");
 
 /* Copy in chunks so that a huge read or write can be interrupted. */
 #define IVSHMEM_RW_CHUNK	SZ_1M
@@ -339,48 +338,6 @@ static vm_fault_t ivshmem_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-#if IVSHMEM_HUGE_PFNMAP
-/**
- * ivshmem_vm_huge_fault() - map 2 MiB of BAR2 with one PMD entry
- * @vmf: the fault
- * @size: the entry size the fault path offers (its order)
- *
- * Only where the 2 MiB around the fault lie inside the VMA, start at a
- * 2 MiB file offset and a 2 MiB-aligned physical address; else falls back
- * to ivshmem_vm_fault(). The entry is a huge PFN entry that GUP refuses
- * (ivshmem_insert_pfn_pmd()), written inside SRCU like the PTEs; removal's
- * unmap_mapping_range() zaps it. 1 GiB entries are not offered.
- *
- * Context: mmap lock held for read; enters ivshmem_srcu.
- * Return: VM_FAULT_NOPAGE, VM_FAULT_FALLBACK, VM_FAULT_SIGBUS once the
- * device is gone, or VM_FAULT_OOM.
- */
-static vm_fault_t ivshmem_vm_huge_fault(struct vm_fault *vmf,
-					ivshmem_fault_size_t size)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct ivshmem_dev *idev = vma->vm_private_data;
-	unsigned long addr = vmf->address & PMD_MASK;
-	pgoff_t pgoff = vmf->pgoff - ((vmf->address - addr) >> PAGE_SHIFT);
-	phys_addr_t phys = idev->shm_phys + ((phys_addr_t)pgoff << PAGE_SHIFT);
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	int idx;
-
-	if (!ivshmem_huge_pmd ||
-	    ivshmem_fault_order(size) != PMD_SHIFT - PAGE_SHIFT ||
-	    addr < vma->vm_start || vma->vm_end - addr < PMD_SIZE ||
-	    !IS_ALIGNED(phys, PMD_SIZE))
-		return VM_FAULT_FALLBACK;
-
-	idx = srcu_read_lock(&ivshmem_srcu);
-	if (READ_ONCE(idev->alive))
-		ret = ivshmem_insert_pfn_pmd(vmf, PHYS_PFN(phys),
-					     vmf->flags & FAULT_FLAG_WRITE);
-	srcu_read_unlock(&ivshmem_srcu, idx);
-	return ret;
-}
-#endif
-
 /**
  * ivshmem_vm_access() - ptrace, gdb and /proc/PID/mem access to a mapping
  * @vma: the mapping
@@ -425,9 +382,6 @@ static int ivshmem_vm_access(struct vm_area_struct *vma, unsigned long addr,
 
 static const struct vm_operations_struct ivshmem_vm_ops = {
 	.fault = ivshmem_vm_fault,
-#if IVSHMEM_HUGE_PFNMAP
-	.huge_fault = ivshmem_vm_huge_fault,
-#endif
 	.access = ivshmem_vm_access,
 };
 
@@ -584,10 +538,11 @@ const struct file_operations ivshmem_fops = {
 	.read = ivshmem_read,
 	.write = ivshmem_write,
 	.mmap = ivshmem_mmap,
-#if IVSHMEM_HUGE_PFNMAP
-	/* Addresses 2 MiB-congruent with the offset, for PMD entries. */
+	/*
+	 * Addresses 2 MiB-congruent with the offset: one fault fills one
+	 * page table (NULL, the default, without THP).
+	 */
 	.get_unmapped_area = thp_get_unmapped_area,
-#endif
 	.poll = ivshmem_poll,
 	/* msync(): the memory is the host's, nothing to write back. */
 	.fsync = noop_fsync,

@@ -48,9 +48,6 @@
 
 #include "util.h"
 
-/* Module parameter huge_pmd (guest/cdev.c). */
-extern bool ivshmem_huge_pmd;
-
 #define IVSHMEM_MAX_DEVICES	256
 
 /*

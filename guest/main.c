@@ -101,10 +101,6 @@ struct ivshmem_dev *ivshmem_dev_alloc(struct pci_dev *pdev)
 		idev->inode = NULL;
 		goto put_dev;
 	}
-	/* Huge (2 MiB) user mappings where the kernel needs a hint (compat.h). */
-	if (ivshmem_huge_pmd)
-		ivshmem_inode_allow_huge(idev->inode);
-
 	cdev_init(&idev->cdev, &ivshmem_fops);
 	idev->cdev.owner = THIS_MODULE;
 	return idev;

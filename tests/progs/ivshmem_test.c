@@ -979,8 +979,9 @@ static int cmd_huge(const char *dev, const char *expects)
 
 		ptwalk(p + pg, &w0);
 		/*
-		 * Not over 2 MiB entries: mempolicy's walk reads their PFN's
-		 * struct page (why huge_pmd is off, Documentation/guest.rst).
+		 * Not over 2 MiB entries: 6.1's mempolicy walk reads their
+		 * PFN's struct page (why the driver maps 4 KiB entries only,
+		 * Documentation/guest.rst).
 		 */
 		if (!expect) {
 			errno = 0;
