@@ -6,7 +6,8 @@
 # debug kernels; Sphinx for make docs, gnuplot for make bench's plots;
 # libxml2 for ivshmem-admin's scenario reader; unifdef for make
 # kernel-series, python3-ply and python3-git for the kernel checkpatch's SPDX
-# check).
+# check; gcc-aarch64-linux-gnu for make lint's arm64 build of the guest
+# driver).
 set -euo pipefail
 
 pkgs=(
@@ -21,6 +22,7 @@ pkgs=(
 	python3-sphinx gnuplot-nox
 	libxml2-dev pkg-config
 	unifdef python3-ply python3-git
+	gcc-aarch64-linux-gnu
 )
 
 updated=

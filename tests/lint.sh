@@ -8,6 +8,12 @@
 #   sparse      make C=2 against the 6.1 and 6.12 debug kernels and
 #               Debian's headers of 6.1, 6.1-rt, 6.12 and 6.12-rt
 #   W=1         make W=1 against the same six trees (gcc and modpost)
+#   arm64       the guest driver (guest/ only: the host module needs x86's
+#               ACRN_HSM) cross-built W=1, then with sparse (C=2), for
+#               ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- against an
+#               arm64 defconfig tree of linux-source-6.12
+#               (tests/kernel/arm64-prep.sh, cached); objects only, no
+#               modpost (the tree has no vmlinux to resolve symbols from)
 #   uapi        each uapi header compiles alone in userspace (-std=c90),
 #               as the kernel's own headers check does; make install
 #               ships them
@@ -168,6 +174,43 @@ if [ "$LINT_STOCK_KDIRS" != none ]; then
 		build "${k#/usr/src/linux-headers-}" "$k"
 	done
 fi
+
+# -------------------------------------------------------------- arm64 --
+
+# The guest driver for arm64: user mappings' memory types and the I/O
+# accessors are where x86 PAT would hide a mistake. Each warning or error
+# is a finding; a build that fails without one counts as one.
+arm64_build() {
+	local src=$out/arm64 k rc res n pass
+	if ! k=$(./tests/kernel/arm64-prep.sh); then
+		gate arm64 "arm64 tree (tests/kernel/arm64-prep.sh)" 1
+		return
+	fi
+	mkdir -p "$src"
+	rsync -a --delete --delete-excluded \
+		--exclude /build --exclude /.git --exclude /tests \
+		--exclude /samples --exclude '*.o' --exclude '*.ko' \
+		--exclude '*.mod' --exclude '*.mod.c' --exclude '.*.cmd' \
+		--exclude '*.a' --exclude Module.symvers \
+		--exclude modules.order \
+		"$root/" "$src/"
+	# W=1 first; then C=2, which runs sparse on every source again.
+	for pass in W=1 C=2; do
+		log "arm64 guest/ build ($pass) against $k"
+		rc=0
+		res=$(make -C "$k" M="$src" ARCH=arm64 \
+			CROSS_COMPILE=aarch64-linux-gnu- CONFIG_KUNIT= \
+			W=1 "$pass" guest/ 2>&1) || rc=$?
+		n=$(grep -ciE 'warning:|error:' <<<"$res" || true)
+		if [ "$rc" != 0 ] && [ "$n" = 0 ]; then
+			n=1
+			echo "$res" | tail -20
+		fi
+		grep -iE 'warning:|error:' <<<"$res" || true
+		gate "arm64/$pass" "arm64 guest driver, $pass, against $k" "$n"
+	done
+}
+arm64_build
 
 # --------------------------------------------------------------- uapi --
 
