@@ -15,6 +15,10 @@
 #   htmldocs    Sphinx with the kernel's conf.py over the new pages only
 #               (Documentation/virt/ivshmem/), every warning a finding;
 #               scripts/get_abi.pl validate and rest on the new ABI files
+#   smoke       tests/series/smoke.py: the series' guest and host modules
+#               built against Debian's 6.12 headers and booted there
+#               (devices, doorbells, a host region through the HSM
+#               double); SERIES_SMOKE=0 leaves it out
 #
 # Prints progress and times on stderr, one "ok"/"not ok" line per check
 # and "series: N finding(s)" last; exits non-zero on any finding.
@@ -254,6 +258,23 @@ d_found=$((d_found + $(grep -c . <<<"$ares" || true)))
 [ -z "$ares" ] || sed 's/^/  /' <<<"$ares"
 check "Sphinx with the kernel's conf.py (Documentation/virt/ivshmem), get_abi.pl" "$d_found"
 log "htmldocs: $(( $(date +%s) - s ))s"
+
+# -------------------------------------------------------------- smoke --
+
+# The series' guest and host modules booted on Debian's 6.12
+# (tests/series/smoke.py). SERIES_SMOKE=0 leaves it out.
+if [ "${SERIES_SMOKE:-1}" != 0 ]; then
+	s=$(date +%s)
+	src=0
+	sres=$(python3 tests/series/smoke.py "$tree" 2>&1) || src=$?
+	s_found=$(grep -c '^not ok' <<<"$sres" || true)
+	if [ "$src" != 0 ] && [ "$s_found" = 0 ]; then
+		s_found=1
+	fi
+	[ "$s_found" = 0 ] || tail -40 <<<"$sres" | sed 's/^/  /'
+	check "smoke test of the series' modules on Debian's 6.12 ($(grep -c '^ok' <<<"$sres" || true) checks passed)" "$s_found"
+	log "smoke: $(( $(date +%s) - s ))s"
+fi
 
 log "series checks: $(( $(date +%s) - t0 ))s in all"
 echo "series: $total finding(s)"

@@ -11,7 +11,13 @@ against Debian's stock 6.12 headers (CONFIG_IVSHMEM=m; the stock kernel
 has no KUnit) and loaded in a guest of the harness (tests/harness/ivt.py)
 on Debian's 6.12 image, with two doorbell devices on the project's
 ivshmem server: a message written through one device's mmap is read
-through the other's, and a ring on every vector reaches the other.
+through the other's, and a ring on every vector reaches the other. The
+series' host module (drivers/virt/ivshmem/host/, CONFIG_IVSHMEM_HOST=m;
+Debian's kernel has no ACRN_HSM, which the module needs only in Kconfig)
+is built and loaded the same way, with the project's HSM double
+(tests/hsm_double) standing in for HSM: a dm-land region is created,
+mapped and pinned through HSM's SET_MEMSEG, and HSM's walk and vmap see
+its 2 MiB folios and data (ivshmem-host-pins smoke).
 Prints ok/not ok lines; exits non-zero on a failure.
 """
 import os
@@ -50,12 +56,39 @@ def main():
                      if 'warning:' in ln or 'error:' in ln],
                 'the series\' guest driver builds W=1 against %s' %
                 os.path.basename(flavor.kdir))]
+    # The series' host module, and the HSM double standing in for HSM.
+    hsrc = os.path.join(flavor.out, 'host')
+    ivt.run(['rsync', '-a', '--delete',
+             os.path.join(tree, 'drivers/virt/ivshmem/host') + '/',
+             hsrc + '/'])
+    ivt.run(['cp', os.path.join(tree, 'include/uapi/linux/ivshmem_host.h'),
+             os.path.join(inc, 'linux')])
+    out = ivt.run(['make', '-C', flavor.kdir, 'M=' + hsrc, 'W=1',
+                   'KCFLAGS=-I' + inc, 'CONFIG_IVSHMEM_HOST=m', 'modules'])
+    results.append((not [ln for ln in out.splitlines()
+                         if 'warning:' in ln or 'error:' in ln],
+                    'the series\' host module builds W=1 against %s' %
+                    os.path.basename(flavor.kdir)))
+    dsrc = os.path.join(flavor.out, 'double')
+    for sub in ('compat.h', 'uapi', 'tests/hsm_double'):
+        os.makedirs(os.path.dirname(os.path.join(dsrc, sub)), exist_ok=True)
+        ivt.run(['rsync', '-a', '--delete', '--exclude', '*.o',
+                 '--exclude', '*.ko', '--exclude', '.*.cmd',
+                 os.path.join(ivt.ROOT, sub) +
+                 ('/' if sub != 'compat.h' else ''),
+                 os.path.join(dsrc, sub) + ('/' if sub != 'compat.h' else
+                                            '')])
+    ivt.run(['make', '-C', flavor.kdir,
+             'M=' + os.path.join(dsrc, 'tests/hsm_double'), 'modules'])
     with open(os.path.join(flavor.kdir, 'include', 'generated',
                            'utsrelease.h')) as f:
         flavor.release = f.read().split('"')[1]
     progs = ivt.build_progs()
     flavor.initrd = ivt.make_initramfs(
-        flavor, [os.path.join(src, 'ivshmem.ko')], progs)
+        flavor, [os.path.join(src, 'ivshmem.ko'),
+                 os.path.join(hsrc, 'ivshmem_host.ko'),
+                 os.path.join(dsrc, 'tests/hsm_double',
+                              'ivshmem_hsm_double.ko')], progs)
     flavor.kernel = ivt.pvh_kernel(flavor.kernel, flavor.out)
 
     workdir = tempfile.mkdtemp(prefix='ivt-series-')
@@ -71,6 +104,11 @@ run ivshmem_test mmap-cat $B > /tmp/b
 eq "mmap of B reads what A wrote" "$(head -c 21 /tmp/b)" "hello from the series"
 run ivshmem_doorbell vectors $A $B
 eq "B counted one interrupt per vector" "$(cat /sys/class/ivshmem/ivshmem1/irq_counts)" "1 1 1 1 1 1 1 1"
+t "insmod the series' ivshmem_host.ko" insmod /lib/ivshmem/ivshmem_host.ko
+t "insmod the HSM double" insmod /lib/ivshmem/ivshmem_hsm_double.ko
+run ivshmem-host-pins smoke
+t "rmmod the HSM double (its pins released)" rmmod ivshmem_hsm_double
+t "rmmod the series' ivshmem_host" rmmod ivshmem_host
 '''
     g = ivt.Guest(flavor, 'series_smoke', script, devs, workdir=workdir)
     g.start()
