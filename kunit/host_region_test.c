@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the host module's registry, membership checks and the
- * refcounted lifetime of dm-land memory (host/registry.c, host/peer.c,
- * host/mem.c).
+ * refcounted lifetime of dm-land memory: host/registry.c,
+ * host/peer.c and host/mem.c.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
