@@ -101,6 +101,7 @@
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <linux/acrn.h>
 #include <linux/ivshmem_host.h>
 
 #define IVH_MAX_REGIONS		64
@@ -115,16 +116,37 @@
 #define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
 /* How often the reaper checks lingering memory for pins. */
 #define IVH_REAP_PERIOD		HZ
-/*
- * Region ops HSM's SET_MEMSEG can allocate at most: one kzalloc() of a
- * 24-byte struct vm_memory_region_batch and a 32-byte struct
- * vm_memory_region_op per folio (drivers/virt/acrn/acrn_drv.h and mm.c,
- * 6.1 and 6.12), at most KMALLOC_MAX_SIZE bytes.
+/**
+ * struct ivh_hsm_batch - what HSM's SET_MEMSEG allocates for a mapping
+ * @vmid:	the User VM.
+ * @reserved:	padding of the hypercall's ABI.
+ * @regions_num: entries in @regions_op.
+ * @regions_gpa: physical address of @regions_op.
+ * @regions_op:	one per folio mapped.
+ *
+ * acrn_vm_ram_map() (drivers/virt/acrn/mm.c) sends the hypervisor one
+ * HC_VM_SET_MEMORY_REGIONS batch, struct vm_memory_region_batch in HSM's
+ * private drivers/virt/acrn/acrn_drv.h, allocated with one kzalloc() of
+ * struct_size(batch, regions_op, folios): above KMALLOC_MAX_SIZE it
+ * fails. The header is the hypercall's ABI, which the hypervisor fixes;
+ * each op (struct vm_memory_region_op) is the uapi's struct
+ * acrn_vm_memmap field for field (type, attributes, User VM address,
+ * Service VM address, size). Never allocated here: only its size counts
+ * (IVH_HSM_MAX_OPS). KUnit (hsm_layout_test) checks it against HSM's
+ * own header where the kernel tree has one.
  */
-#define IVH_HSM_BATCH_SIZE	24
-#define IVH_HSM_OP_SIZE		32
-#define IVH_HSM_MAX_OPS		((KMALLOC_MAX_SIZE - IVH_HSM_BATCH_SIZE) / \
-				 IVH_HSM_OP_SIZE)
+struct ivh_hsm_batch {
+	u16 vmid;
+	u16 reserved[3];
+	u32 regions_num;
+	u64 regions_gpa;
+	struct acrn_vm_memmap regions_op[];
+};
+
+/* Most region ops, so folios, one SET_MEMSEG of HSM's can map. */
+#define IVH_HSM_MAX_OPS							\
+	((KMALLOC_MAX_SIZE - sizeof(struct ivh_hsm_batch)) /		\
+	 sizeof(struct acrn_vm_memmap))
 
 /* statfs() f_type of the ivshmem_host filesystem ("IVHF"). */
 #define IVH_FS_MAGIC		0x49564846

@@ -235,10 +235,9 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_mem_held);
  * @nr_folios:	folios of the memory, each one region op of HSM's.
  *
  * acrn_vm_ram_map() (drivers/virt/acrn/mm.c, 6.1 and 6.12) sends one
- * struct vm_memory_region_op (32 bytes) per folio, after a 24-byte
- * struct vm_memory_region_batch, in one kzalloc(): beyond KMALLOC_MAX_SIZE
- * (4 MiB on x86-64, both kernels) it fails. 512 MiB of 4 KiB pages needs
- * 131072 ops, one more than fits.
+ * region op per folio in one kzalloc() (struct ivh_hsm_batch): beyond
+ * KMALLOC_MAX_SIZE (4 MiB on x86-64, both kernels) it fails. 512 MiB of
+ * 4 KiB pages needs 131072 ops, one more than fits.
  *
  * Return: true if the op array fits.
  */

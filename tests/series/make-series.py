@@ -488,7 +488,11 @@ def host_files(helpers, used_keep):
         'obj-$(CONFIG_IVSHMEM_HOST) += ivshmem_host.o\n'
         'ivshmem_host-y := %s\n\n'
         'obj-$(CONFIG_IVSHMEM_HOST_KUNIT_TEST) += ivshmem_host_kunit.o\n'
-        'ivshmem_host_kunit-y := %s\n' % (objs(main), objs(tests)))
+        'ivshmem_host_kunit-y := %s\n'
+        '# HSM\'s drivers/virt/acrn/acrn_drv.h (hsm_layout_test).\n'
+        'CFLAGS_host_region_test.o += -I$(srctree)/drivers/virt/acrn '
+        '-DIVH_HAVE_ACRN_DRV_H\n'
+        % (objs(main), objs(tests)))
     return files
 
 
