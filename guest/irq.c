@@ -541,8 +541,8 @@ static s64 ivshmem_timens_offset(void)
  * After a handler without SA_RESTART the caller gets EINTR.
  *
  * Context: process context, sleeps; no lock held. Takes seen_lock.
- * Return: 0 with @req->fired set; EINVAL for a bad mask, flags or reserved
- * field; EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired
+ * Return: 0 with @req->fired set; EINVAL for a bad mask, flags, reserved
+ * field or a deadline above KTIME_MAX other than IVSHMEM_WAIT_FOREVER; EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired
  * by the deadline; ERESTARTSYS on a signal; ENODEV once the device is
  * removed.
  */
@@ -556,7 +556,9 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 
 	if (!READ_ONCE(idev->alive))
 		return -ENODEV;
-	if (req->flags || req->reserved)
+	/* A deadline must be a ktime_t; above it only the "no limit" value. */
+	if (req->flags || req->reserved ||
+	    (!forever && req->deadline_ns > KTIME_MAX))
 		return -EINVAL;
 	if (!idev->rx_mask)
 		return -EOPNOTSUPP;

@@ -805,6 +805,10 @@ static int cmd_api(const char *pa, const char *pb, const char *pplain)
 	wreq = (struct ivshmem_wait){ .mask = 0xff, .deadline_ns = 1 };
 	CHECK_ERR(ioctl(b.fd, IVSHMEM_IOCTL_WAIT, &wreq), ETIMEDOUT,
 		  "a wait for a time past checks and times out");
+	wreq = (struct ivshmem_wait){ .mask = 0xff,
+				      .deadline_ns = IVSHMEM_WAIT_FOREVER - 1 };
+	CHECK_ERR(ioctl(b.fd, IVSHMEM_IOCTL_WAIT, &wreq), EINVAL,
+		  "a deadline above S64_MAX that is not IVSHMEM_WAIT_FOREVER (a negative time)");
 	api_timens(pb);
 	pfd = (struct pollfd){ .fd = b.fd, .events = POLLIN };
 	check(poll(&pfd, 1, 0) == 0, "poll: not readable");

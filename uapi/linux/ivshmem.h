@@ -142,7 +142,8 @@ struct ivshmem_ring {
  *		ends with ETIMEDOUT, as the caller reads that clock (in a
  *		time namespace, with the namespace's offset);
  *		IVSHMEM_WAIT_FOREVER for no limit. A deadline already past,
- *		0 for one, checks once without blocking.
+ *		0 for one, checks once without blocking. Any other value
+ *		above 2^63 - 1 (a negative time) is refused with EINVAL.
  * @flags:	in: zero.
  * @reserved:	zero.
  *
