@@ -386,6 +386,8 @@ bool ivh_hsm_fits(unsigned long nr_folios);
 int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
 		   unsigned long nr_pages);
 int ivh_mem_mmap(struct ivh_mem *mem, struct vm_area_struct *vma);
+void ivh_mem_debugfs_create(void);
+void ivh_mem_debugfs_remove(void);
 
 /* registry.c: regions, region IDs, lingering memory */
 int ivh_host_init(struct ivh_host *host, bool acrn);

@@ -78,6 +78,7 @@ static int __init ivh_init(void)
 	ret = ivh_fs_register(&ivh_host);
 	if (ret)
 		goto deregister_misc;
+	ivh_mem_debugfs_create();
 	pr_info("ready%s\n", ivh_host.acrn ? " in ACRN's Service VM" : "");
 	return 0;
 
@@ -90,6 +91,7 @@ destroy_host:
 
 static void __exit ivh_exit(void)
 {
+	ivh_mem_debugfs_remove();
 	ivh_fs_unregister();
 	ivh_misc_deregister();
 	ivh_host_destroy(&ivh_host);

@@ -17,7 +17,7 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/moduleparam.h>
+#include <linux/debugfs.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -28,22 +28,43 @@
 #include "ivshmem_host_drv.h"
 
 /*
- * Test only (tests/host/e2e.sh): this many of the next 2 MiB folio
+ * Test only (tests/host/hsm_pins.c): this many of the next 2 MiB folio
  * allocations fail as if the allocator had no free 2 MiB block; counts
- * down to 0. A module parameter, so no kernel configuration (fault
- * injection) is needed.
+ * down to 0. In debugfs, ivshmem_host/fail_folios: none of the kernels
+ * tested (Debian's 6.1 and 6.12, the debug kernels) has
+ * CONFIG_FAULT_INJECTION, whose should_fail() would otherwise do this.
  */
-static int ivh_fail_folios;
-module_param_named(test_fail_folios, ivh_fail_folios, int, 0600);
-MODULE_PARM_DESC(test_fail_folios,
-		 "test only: fail this many of the next 2 MiB folio allocations, as if none were free (counts down; default 0)");
+static u32 ivh_fail_folios;
+static struct dentry *ivh_debugfs;
+
+/**
+ * ivh_mem_debugfs_create() - create ivshmem_host/fail_folios in debugfs
+ *
+ * Context: module load.
+ */
+void ivh_mem_debugfs_create(void)
+{
+	ivh_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_u32("fail_folios", 0600, ivh_debugfs,
+			   &ivh_fail_folios);
+}
+
+/**
+ * ivh_mem_debugfs_remove() - remove what ivh_mem_debugfs_create() made
+ *
+ * Context: module unload.
+ */
+void ivh_mem_debugfs_remove(void)
+{
+	debugfs_remove_recursive(ivh_debugfs);
+}
 
 static bool ivh_folio_fault(void)
 {
-	int n = READ_ONCE(ivh_fail_folios);
+	u32 n = READ_ONCE(ivh_fail_folios);
 
 	while (n > 0) {
-		int old = cmpxchg(&ivh_fail_folios, n, n - 1);
+		u32 old = cmpxchg(&ivh_fail_folios, n, n - 1);
 
 		if (old == n)
 			return true;

@@ -30,7 +30,7 @@
  *                               region is removed, a mapping alone
  *                               lingers only while it exists
  *   ivshmem-host-pins inject MB [big]
- *                               test_fail_folios: failed 2 MiB allocations
+ *                               fail_folios (debugfs): failed 2 MiB allocations
  *                               cost their own chunk only; with "big" a
  *                               512 MiB region of 4 KiB pages only, more
  *                               region ops than HSM can allocate, is
@@ -56,6 +56,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -896,12 +897,19 @@ static void test_abuse(void)
 	      "abuse: regions removed");
 }
 
+#define FAIL_FOLIOS	"/sys/kernel/debug/ivshmem_host/fail_folios"
+
 static int set_fail_folios(int n)
 {
-	const char *param = "/sys/module/ivshmem_host/parameters/test_fail_folios";
+	const char *param = FAIL_FOLIOS;
 	char v[16];
-	int f = open(param, O_RDWR), ok;
+	int f, ok;
 
+	/* debugfs, mounted here if the guest's init did not. */
+	if (access(param, F_OK) &&
+	    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL))
+		return -1;
+	f = open(param, O_RDWR);
 	snprintf(v, sizeof(v), "%d", n);
 	ok = f >= 0 && write(f, v, strlen(v)) == (ssize_t)strlen(v);
 	if (f >= 0)
@@ -911,7 +919,7 @@ static int set_fail_folios(int n)
 
 static int get_fail_folios(void)
 {
-	const char *param = "/sys/module/ivshmem_host/parameters/test_fail_folios";
+	const char *param = FAIL_FOLIOS;
 	char v[16] = "";
 	int f = open(param, O_RDONLY);
 	ssize_t n = f < 0 ? -1 : read(f, v, sizeof(v) - 1);
@@ -931,7 +939,7 @@ static void inject_one(const char *name, unsigned int size_mb, int fail)
 	char *p;
 
 	if (set_fail_folios(fail))
-		die("set test_fail_folios");
+		die("set fail_folios");
 	fd = attach(name, 1, NULL);
 	if (fd < 0)
 		die("ATTACH with injected failures");
@@ -967,7 +975,7 @@ static void test_inject(unsigned int size_mb, int big)
 		return;
 	}
 	if (add_region("dm:/pins_big", 512, 0x6) || set_fail_folios(256))
-		die("ADD dm:/pins_big, test_fail_folios=256");
+		die("ADD dm:/pins_big, fail_folios=256");
 	fd = attach("dm:/pins_big", 1, NULL);
 	region_state("dm:/pins_big", &flags, &attached, &folios);
 	check(fd == -ENOMEM && info().mem_bytes == 0 && info().nr_mems == 0 &&
@@ -976,7 +984,7 @@ static void test_inject(unsigned int size_mb, int big)
 	if (fd >= 0)
 		close(fd);
 	if (set_fail_folios(255))
-		die("test_fail_folios=255");
+		die("fail_folios=255");
 	fd = attach("dm:/pins_big", 1, NULL);
 	region_state("dm:/pins_big", &flags, &attached, &folios);
 	check(fd >= 0 && folios == 255 * 512 + 1,
