@@ -145,8 +145,12 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 			if (folio)
 				mem->nr_large++;
 		}
+		/*
+		 * May fail rather than OOM-kill: over the caller's memory
+		 * cgroup limit (or out of memory) ATTACH gets ENOMEM.
+		 */
 		if (!folio)
-			folio = folio_alloc(gfp, 0);
+			folio = folio_alloc(gfp | __GFP_RETRY_MAYFAIL, 0);
 		if (!folio) {
 			ret = -ENOMEM;
 			goto free_pages;

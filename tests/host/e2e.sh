@@ -378,6 +378,7 @@ main() {
 		run in_vm 1 ivshmem-host-pins crash
 		run ivshmem-host-pins doorbell
 		run ivshmem-host-pins abuse
+		run ivshmem-host-pins memcg
 		pinned_unload
 		t "rmmod ivshmem_hsm_double" rmmod ivshmem_hsm_double
 	else

@@ -35,6 +35,9 @@
  *                               512 MiB region of 4 KiB pages only, more
  *                               region ops than HSM can allocate, is
  *                               refused (ENOMEM, logged)
+ *   ivshmem-host-pins memcg     a memory cgroup limit below the region's
+ *                               size: ATTACH fails with ENOMEM, nothing
+ *                               changes (skipped without CONFIG_MEMCG)
  *   ivshmem-host-pins hold      pin a region's memory, close the control
  *                               node, print "held", and on SIGUSR1 (after
  *                               the harness unloaded ivshmem_host) read it
@@ -1198,11 +1201,80 @@ static void test_hold(void)
 	close(hsm);
 }
 
+/* Write @v into the cgroup file @path: 0 or -1. */
+static int cg_write(const char *path, const char *v)
+{
+	int f = open(path, O_WRONLY), ok;
+
+	ok = f >= 0 && write(f, v, strlen(v)) == (ssize_t)strlen(v);
+	if (f >= 0)
+		close(f);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A memory cgroup whose limit is below the region's size: the memory is
+ * charged to the attaching task's cgroup (__GFP_ACCOUNT), so the ATTACH
+ * that would allocate it fails with ENOMEM, and nothing changes: no
+ * memory, no attachment, nothing counted. Not an OOM kill of the caller.
+ */
+static void test_memcg(void)
+{
+	const char *cg = "/sys/fs/cgroup/ivh_memcg";
+	char buf[256] = "", pid[16];
+	struct ivshmem_host_region before, after;
+	unsigned int flags, attached, folios;
+	ssize_t n;
+	int f, fd;
+
+	f = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
+	if (f < 0 && !mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		f = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
+	n = f < 0 ? -1 : read(f, buf, sizeof(buf) - 1);
+	if (f >= 0)
+		close(f);
+	if (n <= 0 || !strstr(buf, "memory")) {
+		skip("memcg: no memory cgroup controller in this kernel (CONFIG_MEMCG)");
+		return;
+	}
+	if (add_region("dm:/pins_memcg", 8, 0x6))
+		die("ADD dm:/pins_memcg");
+	if (cg_write("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
+	    (mkdir(cg, 0755) && errno != EEXIST) ||
+	    cg_write("/sys/fs/cgroup/ivh_memcg/memory.max", "4M"))
+		die("memory cgroup with memory.max=4M");
+	lookup("dm:/pins_memcg", &before);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg_write("/sys/fs/cgroup/ivh_memcg/cgroup.procs", pid))
+		die("enter the memory cgroup");
+	fd = attach("dm:/pins_memcg", 1, NULL);
+	if (cg_write("/sys/fs/cgroup/cgroup.procs", pid))
+		die("leave the memory cgroup");
+	check(fd == -ENOMEM,
+	      "memcg: ATTACH of an 8 MiB region in a cgroup with memory.max=4M: ENOMEM (%s)",
+	      fd >= 0 ? "attached" : strerror(-fd));
+	if (fd >= 0)
+		close(fd);
+	region_state("dm:/pins_memcg", &flags, &attached, &folios);
+	lookup("dm:/pins_memcg", &after);
+	check(!(flags & IVSHMEM_HOST_REGION_MEM) && attached == 0 &&
+	      !memcmp(&before, &after, sizeof(before)) &&
+	      info().mem_bytes == 0 && info().nr_mems == 0,
+	      "memcg: ... and nothing changed: no memory, no attachment, nothing counted");
+	fd = attach("dm:/pins_memcg", 1, NULL);
+	check(fd >= 0, "memcg: outside the cgroup the same ATTACH succeeds");
+	if (fd >= 0)
+		close(fd);
+	rmdir(cg);
+	check(remove_region("dm:/pins_memcg") == 0 && info().mem_bytes == 0,
+	      "memcg: region removed, nothing left");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s %s\n", argv[0],
-			"smoke|resets MB N|slots|crash|doorbell|abuse|inject MB [big]|hold");
+			"smoke|resets MB N|slots|crash|doorbell|abuse|inject MB [big]|hold|memcg");
 		return 2;
 	}
 	dev = open(DEV, O_RDWR | O_CLOEXEC);
@@ -1224,6 +1296,8 @@ int main(int argc, char **argv)
 		test_inject(atoi(argv[2]), argc > 3 && !strcmp(argv[3], "big"));
 	} else if (!strcmp(argv[1], "hold")) {
 		test_hold();
+	} else if (!strcmp(argv[1], "memcg")) {
+		test_memcg();
 	} else {
 		fprintf(stderr, "unknown test %s\n", argv[1]);
 		return 2;
