@@ -222,6 +222,9 @@ static ssize_t ivshmem_rw(struct file *file, char __user *ubuf, size_t count,
 
 	if (!READ_ONCE(idev->alive))
 		return -ENODEV;
+	/* A failed sysfs memtype change left BAR2 without a kernel view. */
+	if (!idev->shm && !idev->shm_io)
+		return -EIO;
 	avail = ivshmem_rw_count(*ppos, count, idev->shm_size);
 	if (avail <= 0)
 		/* Writing at the end of a fixed-size device: no space. */
@@ -364,6 +367,8 @@ static int ivshmem_vm_access(struct vm_area_struct *vma, unsigned long addr,
 	int idx, ret;
 
 	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EIO;
+	if (!idev->shm && !idev->shm_io)
 		return -EIO;
 	len = min_t(unsigned long, len, vma->vm_end - addr);
 	idx = srcu_read_lock(&ivshmem_srcu);

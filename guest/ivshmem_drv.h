@@ -116,6 +116,8 @@ struct ivshmem_vector {
  * @shm_mt:	BAR2's memory type, which every view has (kernel mapping,
  *		user PTEs, dma-buf mappings): IVSHMEM_MT_WB, _WC or _UC, as
  *		granted (on x86, by PAT).
+ * @shm_req:	the memory type asked for (sysfs memtype, else the module
+ *		parameter), IVSHMEM_MT_AUTO included.
  * @vectors:	MSI-X vectors allocated, 0 without MSI-X or with none
  *		granted. Changed under @vec_lock while no file is open;
  *		sysfs reads it with READ_ONCE().
@@ -133,7 +135,9 @@ struct ivshmem_vector {
  *		interrupt handler.
  * @wq:		IVSHMEM_IOCTL_WAIT and poll() sleep here; woken by every
  *		interrupt and by removal.
- * @vec_lock:	protects @nr_files and serialises changes of the vectors.
+ * @vec_lock:	protects @nr_files and serialises changes of the vectors
+ *		and of BAR2's kernel view and memory type (@shm, @shm_io,
+ *		@shm_mt, @shm_req: sysfs memtype, while no file is open).
  * @nr_files:	open files of the device.
  * @dmabuf_lock: protects @dmabufs (guest/dmabuf.c).
  * @dmabufs:	the dma-bufs exported from this device and not yet
@@ -158,6 +162,7 @@ struct ivshmem_dev {
 	phys_addr_t shm_phys;
 	u64 shm_size;
 	enum ivshmem_memtype shm_mt;
+	enum ivshmem_memtype shm_req;
 	u32 vectors;
 	u32 rx_mask;
 	u32 max_vectors;
@@ -261,5 +266,7 @@ extern const struct pci_device_id ivshmem_ids[];
 u32 ivshmem_peer_id(struct ivshmem_dev *idev);
 const char *ivshmem_memtype_name(enum ivshmem_memtype mt);
 pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, pgprot_t prot);
+int ivshmem_memtype_parse(const char *buf);
+int ivshmem_set_memtype(struct ivshmem_dev *idev, enum ivshmem_memtype want);
 
 #endif /* IVSHMEM_DRV_H */

@@ -54,10 +54,10 @@ static int ivshmem_memtype = IVSHMEM_MT_AUTO;
 /* An unknown value fails insmod with EINVAL and changes nothing. */
 static int ivshmem_memtype_set(const char *val, const struct kernel_param *kp)
 {
-	int i = sysfs_match_string(ivshmem_memtype_names, val);
+	int i = ivshmem_memtype_parse(val);
 
 	if (i < 0)
-		return -EINVAL;
+		return i;
 	*(int *)kp->arg = i;
 	return 0;
 }
@@ -73,10 +73,10 @@ static const struct kernel_param_ops ivshmem_memtype_ops = {
 	.get = ivshmem_memtype_get,
 };
 
-/* Read-only once loaded: every device of one load uses the same rule. */
+/* Read-only once loaded: each device's sysfs memtype changes its own. */
 module_param_cb(memtype, &ivshmem_memtype_ops, &ivshmem_memtype, 0444);
 MODULE_PARM_DESC(memtype,
-		 "memory type of BAR2 for the kernel and user mappings: auto (default: write-back where the platform grants it, else write-combining), wb, wc or uc");
+		 "memory type of BAR2 at probe, for the kernel and user mappings: auto (default: write-back where the platform grants it, else write-combining), wb, wc or uc; per device: /sys/class/ivshmem/ivshmemN/memtype");
 
 /**
  * ivshmem_memtype_name() - the name sysfs gives a memory type
@@ -95,6 +95,26 @@ const char *ivshmem_memtype_name(enum ivshmem_memtype mt)
 	default:
 		return "uncached";
 	}
+}
+
+/**
+ * ivshmem_memtype_parse() - the memory type a string asks for
+ * @buf: "auto", "wb", "wc", "uc", or a name ivshmem_memtype_name() gives;
+ *	a trailing newline is ignored
+ *
+ * Context: any.
+ * Return: the enum ivshmem_memtype value, or -EINVAL.
+ */
+int ivshmem_memtype_parse(const char *buf)
+{
+	int i = sysfs_match_string(ivshmem_memtype_names, buf);
+
+	if (i >= 0)
+		return i;
+	for (i = IVSHMEM_MT_WB; i <= IVSHMEM_MT_UC; i++)
+		if (sysfs_streq(buf, ivshmem_memtype_name(i)))
+			return i;
+	return -EINVAL;
 }
 
 /**
@@ -302,7 +322,65 @@ static int ivshmem_map_bars(struct ivshmem_dev *idev)
 		return -EBUSY;
 	idev->shm_phys = start;
 	idev->shm_size = len;
-	return ivshmem_map_shm(idev, ivshmem_memtype);
+	idev->shm_req = ivshmem_memtype;
+	return ivshmem_map_shm(idev, idev->shm_req);
+}
+
+/**
+ * ivshmem_set_memtype() - change BAR2's memory type (sysfs memtype)
+ * @idev: the device
+ * @want: the type asked for, IVSHMEM_MT_AUTO included
+ *
+ * Maps BAR2 for the kernel again with @want, for the views made after
+ * it. Only while no file of the device is open and no dma-buf of it
+ * exists: then nothing reaches the kernel view or holds a user view
+ * (every mapping holds its file), and vec_lock, which open and release
+ * take to count files, keeps a new file out until the change is done.
+ * The old view goes first, since x86 PAT hands a second mapping of a
+ * range the type already reserved for it.
+ *
+ * Context: process context, may sleep; takes vec_lock, ivshmem_srcu and
+ * dmabuf_lock.
+ * Return: 0; -EBUSY while a file is open or a dma-buf exists; -ENODEV
+ * after removal; or the new mapping's error, after which BAR2 is mapped
+ * with the type asked for before or, if that fails too, not at all
+ * (read() and write() then fail with EIO until a later change succeeds).
+ */
+int ivshmem_set_memtype(struct ivshmem_dev *idev, enum ivshmem_memtype want)
+{
+	enum ivshmem_memtype old;
+	bool busy;
+	int idx, ret;
+
+	mutex_lock(&idev->vec_lock);
+	idx = srcu_read_lock(&ivshmem_srcu);
+	if (!READ_ONCE(idev->alive)) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	mutex_lock(&idev->dmabuf_lock);
+	busy = idev->nr_files || !list_empty(&idev->dmabufs);
+	mutex_unlock(&idev->dmabuf_lock);
+	if (busy) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	old = idev->shm_req;
+	ivshmem_unmap_shm(idev);
+	ret = ivshmem_map_shm(idev, want);
+	if (!ret) {
+		idev->shm_req = want;
+		dev_info(&idev->pdev->dev, "%s: BAR2 is %s\n",
+			 dev_name(&idev->dev), ivshmem_memtype_name(idev->shm_mt));
+	} else if (ivshmem_map_shm(idev, old)) {
+		dev_err(&idev->pdev->dev,
+			"%s: BAR2 unmapped: no read or write until memtype is set again\n",
+			dev_name(&idev->dev));
+	}
+unlock:
+	srcu_read_unlock(&ivshmem_srcu, idx);
+	mutex_unlock(&idev->vec_lock);
+	return ret;
 }
 
 static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -132,16 +132,35 @@ static DEVICE_ATTR_RO(region_id);
 
 /*
  * BAR2's memory type, the same for the kernel's and every user mapping:
- * write-back, write-combining or uncached.
+ * write-back, write-combining or uncached. Writing auto, wb, wc, uc (or
+ * one of those names) maps BAR2 again with that type while no file is
+ * open and no dma-buf exists (else EBUSY; EINVAL for anything else).
  */
 static ssize_t memtype_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
 	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+	enum ivshmem_memtype mt;
 
-	return sysfs_emit(buf, "%s\n", ivshmem_memtype_name(idev->shm_mt));
+	mutex_lock(&idev->vec_lock);
+	mt = idev->shm_mt;
+	mutex_unlock(&idev->vec_lock);
+	return sysfs_emit(buf, "%s\n", ivshmem_memtype_name(mt));
 }
-static DEVICE_ATTR_RO(memtype);
+
+static ssize_t memtype_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct ivshmem_dev *idev = dev_get_drvdata(dev);
+	int mt = ivshmem_memtype_parse(buf);
+	int ret;
+
+	if (mt < 0)
+		return mt;
+	ret = ivshmem_set_memtype(idev, mt);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(memtype);
 
 static struct attribute *ivshmem_attrs[] = {
 	&dev_attr_size.attr,

@@ -1149,6 +1149,39 @@ mark memtype-bogus
 fails_with "insmod memtype=bogus is refused with EINVAL" "Invalid argument" insmod /lib/ivshmem/ivshmem.ko memtype=bogus
 t "the log names the bad value of memtype" log_has memtype-bogus "bogus. invalid for parameter .memtype"
 eq "... and the module is not loaded" "$(grep -c '^ivshmem ' /proc/modules)" 0
+# The memory type per device: sysfs memtype, writable by root, changes
+# BAR2's type for the mappings made after it, only while nothing holds
+# the device (an open file, a mapping, a dma-buf: EBUSY).
+t "insmod ivshmem.ko (memtype per device)" insmod /lib/ivshmem/ivshmem.ko
+M=/sys/class/ivshmem/ivshmem0/memtype
+eq "sysfs memtype is writable by root only" "$(stat -c %%a $M)" 644
+eq "memtype=auto at probe gives what it gave before" "$(cat $M)" "$AUTO"
+fails_with "writing a bad memtype is refused with EINVAL" "Invalid argument" sh -c "echo bogus > $M"
+eq "... and the memory type is unchanged" "$(cat $M)" "$AUTO"
+t "writing uc while nothing holds the device" sh -c "echo uc > $M"
+eq "sysfs memtype reads uncached" "$(cat $M)" uncached
+eq "the module parameter is unchanged" "$(cat /sys/module/ivshmem/parameters/memtype)" auto
+run ivshmem_test memtype $D
+eq "memtype uc from sysfs: mmap sees the bytes read() saw" "$(run ivshmem_test mmap-cat $D | sha)" "$H"
+exec 3< $D
+fails_with "a change while a file is open is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
+eq "... and the memory type is unchanged" "$(cat $M)" uncached
+exec 3<&-
+ivshmem_test hold $D 600 > /tmp/hold &
+HOLD=$!
+_i=0
+while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+t "the holder maps the device within 60 s" grep -q held /tmp/hold
+fails_with "a change while a mapping exists is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
+kill $HOLD
+wait $HOLD
+t "write-combining, by its sysfs name, once nothing holds the device" sh -c "echo write-combining > $M"
+eq "sysfs memtype reads write-combining" "$(cat $M)" write-combining
+run ivshmem_test memtype $D
+eq "read() and mmap see the same bytes with the new type" "$(sha < $D)" "$(run ivshmem_test mmap-cat $D | sha)"
+t "back to auto" sh -c "echo auto > $M"
+eq "auto gives what it gave at probe" "$(cat $M)" "$AUTO"
+t "rmmod after the changes" rmmod ivshmem
 ''' % {'hash': sha256(data)}, dev, kmods=['drivers/block/brd'])
     return g, g.wait()
 
