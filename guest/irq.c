@@ -542,9 +542,9 @@ static s64 ivshmem_timens_offset(void)
  *
  * Context: process context, sleeps; no lock held. Takes seen_lock.
  * Return: 0 with @req->fired set; EINVAL for a bad mask, flags, reserved
- * field or a deadline above KTIME_MAX other than IVSHMEM_WAIT_FOREVER; EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired
- * by the deadline; ERESTARTSYS on a signal; ENODEV once the device is
- * removed.
+ * field or a deadline above KTIME_MAX other than IVSHMEM_WAIT_FOREVER;
+ * EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired by the
+ * deadline; ERESTARTSYS on a signal; ENODEV once the device is removed.
  */
 int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 {
