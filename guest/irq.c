@@ -36,13 +36,13 @@
  * that two threads of one file never both consume one interrupt.
  *
  * The number of vectors changes only through sysfs max_vectors, under
- * vec_lock and while no file is open: no binding, WAIT or poll() can
- * then be using a vector. vec_lock is taken by open and release (to count
- * the open files) and by that store; it nests outside bind_lock (release
- * takes it first), and free_irq() under it waits for interrupt threads,
- * which take only bind_lock. The sysfs files that show vectors and
- * rx_mask read them without a lock (READ_ONCE), as the store writes them
- * (WRITE_ONCE).
+ * vec_lock and while no file is open: no binding, WAIT or poll() can then
+ * be using a vector. vec_lock is taken by open and release (to count the
+ * open files), by that store and by the memtype store (guest/pci.c); it
+ * nests outside bind_lock (release takes it first), and free_irq() under
+ * it waits for interrupt threads, which take only bind_lock. The sysfs
+ * files that show vectors and rx_mask read them without a lock
+ * (READ_ONCE), as the store writes them (WRITE_ONCE).
  */
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>

@@ -16,14 +16,14 @@
  * (IVSHMEM_IOCTL_WAIT) also run outside SRCU and are woken by removal.
  *
  * Lock order: ivshmem_dev.vec_lock (a mutex, taken by open, release and
- * the sysfs max_vectors store) nests outside ivshmem_dev.bind_lock. That
- * store waits, in free_irq(), for the interrupt threads, which take
- * bind_lock only. ivshmem_dev.bind_lock (a mutex, taken by binders and by
- * the vectors' interrupt threads) nests outside ivshmem_dev.irq_lock (a
- * spinlock, also taken in the interrupt handler, so everywhere else with
- * interrupts off), which nests outside the eventfd context's own
- * wait-queue lock. ivshmem_file.seen_lock is a leaf lock, never taken in
- * interrupt context. The dma-buf locks (guest/dmabuf.c) are independent
+ * the sysfs max_vectors and memtype stores) nests outside
+ * ivshmem_dev.bind_lock. The max_vectors store waits, in free_irq(), for
+ * the interrupt threads, which take bind_lock only. ivshmem_dev.bind_lock
+ * (a mutex, taken by binders and by the vectors' interrupt threads) nests
+ * outside ivshmem_dev.irq_lock (a spinlock, also taken in the interrupt
+ * handler, so everywhere else with interrupts off), which nests outside
+ * the eventfd context's own wait-queue lock. ivshmem_file.seen_lock is a
+ * leaf lock, never taken in interrupt context. The dma-buf locks (guest/dmabuf.c) are independent
  * of the others: ivshmem_dev.dmabuf_lock (a mutex: the list of exports)
  * nests outside each dma-buf's reservation lock and the i_mmap_rwsem of
  * the dma-bufs' address spaces; ivshmem_dev.dmabuf_map_lock (a mutex)
