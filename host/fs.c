@@ -178,7 +178,11 @@ static struct inode *ivh_fs_region_inode(struct super_block *sb,
 	if (!inode)
 		return NULL;
 	if (!(inode->i_state & I_NEW)) {
-		WARN_ON(inode->i_private != region);
+		/* Never another region's inode, even if the IDs were wrong. */
+		if (WARN_ON(inode->i_private != region)) {
+			iput(inode);
+			return NULL;
+		}
 		ivh_region_put(region);
 		return inode;
 	}

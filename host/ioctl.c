@@ -404,6 +404,9 @@ static long ivh_peer_trigger(struct ivh_peer *peer, void __user *arg)
 			return -EINVAL;
 		return ivh_trigger_deassign_target(peer, req.dst, req.vector);
 	}
+	/* -1 ("no eventfd") only names triggers by target. */
+	if (req.fd == -1)
+		return -EINVAL;
 	if (req.flags & IVSHMEM_HOST_TRIGGER_DEASSIGN) {
 		if (req.dst || req.vector)
 			return -EINVAL;

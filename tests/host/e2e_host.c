@@ -597,6 +597,9 @@ static void test_doorbells(void)
 	t2 = eventfd(0, EFD_CLOEXEC);
 	check(trigger(a, t2, 2, 3, 0) == 0, "bind a second trigger eventfd");
 	close(t2);
+	check(trigger(a, -1, 2, 3, 0) == -EINVAL &&
+	      trigger(a, -1, 0, 0, IVSHMEM_HOST_TRIGGER_DEASSIGN) == -EINVAL,
+	      "TRIGGER and DEASSIGN with fd -1 but without BY_TARGET: EINVAL");
 	check(trigger(a, -1, 2, 3, IVSHMEM_HOST_TRIGGER_BY_TARGET) == -EINVAL,
 	      "BY_TARGET without DEASSIGN: EINVAL");
 	check(trigger(a, 5, 2, 3, IVSHMEM_HOST_TRIGGER_DEASSIGN |

@@ -240,7 +240,8 @@ struct ivshmem_host_vector {
  *		on a doorbell write with datamatch (@dst << 16 | @vector)).
  *		It must not be registered as a vector's eventfd anywhere
  *		(EINVAL), so no ring can trigger itself. -1 with
- *		IVSHMEM_HOST_TRIGGER_BY_TARGET.
+ *		IVSHMEM_HOST_TRIGGER_BY_TARGET, and only there (EINVAL
+ *		otherwise, as for any other negative value).
  * @dst:	the target peer (VM ID, a member of the region).
  * @vector:	the target's vector.
  * @flags:	IVSHMEM_HOST_TRIGGER_DEASSIGN to remove the binding of @fd
