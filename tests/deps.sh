@@ -7,7 +7,10 @@
 # libxml2 for ivshmem-admin's scenario reader; unifdef for make
 # kernel-series, python3-ply and python3-git for the kernel checkpatch's SPDX
 # check; gcc-aarch64-linux-gnu for make lint's arm64 build of the guest
-# driver).
+# driver); for the opt-in 6.12-arm64 flavour of make check, QEMU's arm64
+# machine, the arm64 C library for static test programs, and Debian's
+# arm64 6.12 image, headers and busybox-static, downloaded and unpacked
+# into $IVSHMEM_CACHE (not installed: they are another architecture's).
 set -euo pipefail
 
 pkgs=(
@@ -22,7 +25,7 @@ pkgs=(
 	python3-sphinx gnuplot-nox
 	libxml2-dev pkg-config
 	unifdef python3-ply python3-git
-	gcc-aarch64-linux-gnu
+	gcc-aarch64-linux-gnu qemu-system-arm libc6-dev-arm64-cross
 )
 
 updated=
@@ -72,4 +75,48 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export INITRD=No
 	apt_update
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The 6.12-arm64 flavour's kernel and busybox: Debian's arm64 packages
+# (dpkg --add-architecture arm64 makes the archive serve them), unpacked
+# with dpkg-deb -x into $IVSHMEM_CACHE/debian-arm64 (the image's /boot and
+# /lib/modules, the headers' Module.symvers) and busybox-arm64. The arm64
+# binaries in them never run here.
+cache=${IVSHMEM_CACHE:-/var/cache/ivshmem-test}
+arm64=$cache/debian-arm64
+fetch_arm64() {
+	local v dl deb
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		dpkg --add-architecture arm64 || return 1
+		updated=
+	fi
+	apt_update
+	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-arm64-unsigned$' |
+		awk '{print $1}' | sed 's/^linux-image-//; s/-arm64-unsigned$//' |
+		sort -V | tail -1)
+	[ -n "$v" ] || { echo "[deps] no arm64 6.12 kernel in the package lists" >&2; return 1; }
+	dl=$(mktemp -d)
+	echo "[deps] downloading Debian's arm64 $v image and headers, busybox-static"
+	(cd "$dl" && apt-get download -q "linux-image-$v-arm64-unsigned:arm64" \
+		"linux-headers-$v-arm64:arm64" busybox-static:arm64) || return 1
+	rm -rf "$arm64.tmp" "$cache/busybox-arm64.tmp"
+	mkdir -p "$arm64.tmp" "$cache/busybox-arm64.tmp"
+	for deb in "$dl"/linux-*.deb; do
+		dpkg-deb -x "$deb" "$arm64.tmp" || return 1
+	done
+	dpkg-deb -x "$dl"/busybox-static_*.deb "$cache/busybox-arm64.tmp" || return 1
+	echo "$v-arm64" > "$arm64.tmp/release"
+	touch "$arm64.tmp/.done"
+	rm -rf "$arm64" "$cache/busybox-arm64" "$dl"
+	mv "$arm64.tmp" "$arm64"
+	mv "$cache/busybox-arm64.tmp" "$cache/busybox-arm64"
+}
+# Only the opt-in flavour needs them: a failure here is a warning, and
+# that flavour's build says what is missing.
+if [ ! -f "$arm64/.done" ] || [ ! -x "$cache/busybox-arm64/bin/busybox" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "[deps] not root: Debian's arm64 packages not fetched (6.12-arm64 flavour)" >&2
+	elif ! fetch_arm64; then
+		echo "[deps] Debian's arm64 packages not fetched (6.12-arm64 flavour)" >&2
+	fi
 fi
