@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1042,13 +1043,17 @@ static void sig_child(const char *path, uint64_t timeout, enum sig_mode mode,
 	_exit(0);
 }
 
-/* The child sleeps in ioctl(): state S and syscall 16 in /proc. */
+/*
+ * The child sleeps in ioctl(): state S and, first in /proc/PID/syscall,
+ * the architecture's number of ioctl (16 on x86_64, 29 on arm64).
+ */
 static int child_blocked(pid_t pid, int ms)
 {
 	uint64_t end = now_ns() + ms * 1000000ull;
-	char path[64], buf[256];
+	char path[64], buf[256], nr[16];
 	FILE *f;
 
+	snprintf(nr, sizeof(nr), "%d ", SYS_ioctl);
 	while (now_ns() < end) {
 		int in_ioctl = 0, sleeping = 0;
 
@@ -1056,7 +1061,7 @@ static int child_blocked(pid_t pid, int ms)
 		f = fopen(path, "r");
 		if (f) {
 			in_ioctl = fgets(buf, sizeof(buf), f) &&
-				   !strncmp(buf, "16 ", 3);
+				   !strncmp(buf, nr, strlen(nr));
 			fclose(f);
 		}
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
