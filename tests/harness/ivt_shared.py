@@ -52,8 +52,9 @@ import ivt  # noqa: E402
 # PCI slots of the pc machine's bus 0 for the members' devices: 0 is the
 # host bridge, 1 the PIIX3 (ISA, IDE, USB, ACPI); -nodefaults adds none.
 FIRST_SLOT, LAST_SLOT = 2, 31
-# Property values that name another QEMU object of the same member.
-REFS = ('id', 'memdev', 'chardev')
+# Property values that name another QEMU object of the same member (bus:
+# the PCIe root port arm64's peer_churn hot-adds into).
+REFS = ('id', 'memdev', 'chardev', 'bus')
 
 
 def enabled():

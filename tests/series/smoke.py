@@ -88,7 +88,7 @@ def main():
         flavor, [os.path.join(src, 'ivshmem.ko'),
                  os.path.join(hsrc, 'ivshmem_host.ko'),
                  os.path.join(dsrc, 'tests/hsm_double',
-                              'ivshmem_hsm_double.ko')], progs)
+                              'ivshmem_hsm_double.ko')], progs['x86_64'])
     flavor.kernel = ivt.pvh_kernel(flavor.kernel, flavor.out)
 
     workdir = tempfile.mkdtemp(prefix='ivt-series-')
