@@ -634,7 +634,8 @@ no-IOMMU mode, or Looking Glass' out-of-tree kvmfr. This series adds
 
  - ivshmem.ko (drivers/virt/ivshmem/), the guest driver: /dev/ivshmemN
    with mmap of BAR2 in one memory type for every view (write-back
-   where PAT grants it, 2 MiB PMD entries, no struct pages), read/write,
+   where the platform grants it, chosen per device in sysfs; one fault
+   per 2 MiB, no struct pages), read/write,
    MSI-X interrupts delivered to eventfds per vector, a wait ioctl and
    poll(), doorbells to other peers, DMA-BUF export, and removal while
    in use that revokes every mapping;
@@ -650,7 +651,7 @@ What they give that the alternatives do not:
  - uio_pci_generic: INTx only, which ivshmem-doorbell and ACRN do not
    use (no MSI-X, so no doorbell either way), and the shared memory
    mapped through sysfs resource2 (uncached) or resource2_wc, never
-   write-back, with no 2 MiB entries.
+   write-back.
  - vfio-pci: a whole device-assignment stack (IOMMU group, container,
    no-IOMMU mode tainting the kernel in guests without a vIOMMU) to
    reach one BAR and a few interrupts; its BAR mappings are uncached
@@ -702,8 +703,8 @@ def series(helpers):
 QEMU's ivshmem-plain and ivshmem-doorbell and ACRN's dm-land and hv-land
 devices (1af4:1110, class RAM) give a VM memory shared with other VMs.
 Add a driver that makes each one /dev/ivshmemN: mmap of the shared memory
-(BAR2) with one memory type for every view and 2 MiB entries where the
-kernel offers huge PFN mappings, read/write, an info ioctl and sysfs
+(BAR2) with one memory type for every view, on x86 and arm64 alike,
+filled a page table per fault, read/write, an info ioctl and sysfs
 attributes, MSI-X interrupts delivered to eventfds per vector, a wait
 ioctl and poll(), doorbells to other peers and DMA-BUF export. Removal
 while the device is in use revokes every mapping.
