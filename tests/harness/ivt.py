@@ -1257,6 +1257,15 @@ t "the holder maps the device within 60 s" grep -q held /tmp/hold
 fails_with "a change while a mapping exists is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
 kill $HOLD
 wait $HOLD
+# A dma-buf alone (its device file closed, nothing mapped) holds it too.
+ivshmem_test hold-dmabuf $D 600 > /tmp/hold &
+HOLD=$!
+_i=0
+while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
+t "a process holds only a dma-buf of the device within 60 s" grep -q held /tmp/hold
+fails_with "a change while a dma-buf exists is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
+kill $HOLD
+wait $HOLD
 t "write-combining, by its sysfs name, once nothing holds the device" sh -c "echo write-combining > $M"
 eq "sysfs memtype reads write-combining" "$(cat $M)" write-combining
 run ivshmem_test memtype $D

@@ -540,13 +540,24 @@ static int cmd_unbind(const char *dev, const char *bdf, int remove)
 /*
  * hold DEV SECONDS: keep the device open and mapped (for rmmod tests),
  * print "held" once ready.
+ * hold-dmabuf DEV SECONDS: keep only a dma-buf of the first page, with
+ * the device's file closed and nothing mapped.
  */
-static int cmd_hold(const char *dev, const char *secs)
+static int cmd_hold(const char *dev, const char *secs, int dmabuf)
 {
 	int fd = open_dev(dev, O_RDWR);
-	volatile char *p = map_dev(fd, 4096, 0);
+	volatile char *p;
 
-	p[0] = 1;
+	if (dmabuf) {
+		struct ivshmem_dmabuf req = { .offset = 0, .size = 4096 };
+
+		if (ioctl(fd, IVSHMEM_IOCTL_DMABUF, &req))
+			die("IVSHMEM_IOCTL_DMABUF");
+		close(fd);
+	} else {
+		p = map_dev(fd, 4096, 0);
+		p[0] = 1;
+	}
 	printf("held\n");
 	fflush(stdout);
 	sleep(atoi(secs));
@@ -1144,7 +1155,8 @@ static void usage(void)
 		"       ivshmem_test huge DEV EXPECT-HUGE(0|1)\n"
 		"       ivshmem_test bench DEV\n"
 		"       ivshmem_test remove DEV PCI-ADDRESS\n"
-		"       ivshmem_test hold DEV SECONDS\n");
+		"       ivshmem_test hold DEV SECONDS\n"
+		"       ivshmem_test hold-dmabuf DEV SECONDS\n");
 	exit(125);
 }
 
@@ -1177,7 +1189,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "unplug") && argc == 3)
 		ret = cmd_unbind(argv[2], NULL, 0);
 	else if (!strcmp(argv[1], "hold") && argc == 4)
-		ret = cmd_hold(argv[2], argv[3]);
+		ret = cmd_hold(argv[2], argv[3], 0);
+	else if (!strcmp(argv[1], "hold-dmabuf") && argc == 4)
+		ret = cmd_hold(argv[2], argv[3], 1);
 	else
 		usage();
 	return ret > 125 ? 125 : ret;
