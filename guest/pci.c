@@ -262,7 +262,8 @@ static void ivshmem_unmap_shm(struct ivshmem_dev *idev)
  * the 32-bit PCI hole), maps again write-combining, which PAT overrides an
  * MTRR UC with. On x86 the type PAT actually granted is read back from the
  * kernel PTE (elsewhere a mapping has the type it asked for) and becomes
- * @idev->shm_mt: user mappings take their pgprot from it
+ * @idev->shm_mt; a type granted other than the one asked for is mapped
+ * again with that type's function. User mappings take their pgprot from it
  * (ivshmem_pgprot()), and PAT gives the PFNs they insert the type it
  * recorded for the range, the same one.
  *
@@ -274,25 +275,34 @@ static int ivshmem_map_shm(struct ivshmem_dev *idev, enum ivshmem_memtype want)
 {
 	enum ivshmem_memtype req = want == IVSHMEM_MT_AUTO ? IVSHMEM_MT_WB : want;
 	unsigned long addr;
+	int tries;
 
-	for (;;) {
+	/* Each retry asks for a less cached type; uncached is always granted. */
+	for (tries = 0; tries <= IVSHMEM_MT_UC; tries++) {
 		addr = ivshmem_map_shm_type(idev, req);
 		if (!addr)
 			return -ENOMEM;
 		idev->shm_mt = ivshmem_kernel_memtype(addr, req);
-		if (idev->shm_mt == IVSHMEM_MT_AUTO) {
-			dev_err(&idev->pdev->dev,
-				"BAR2: unknown memory type in the kernel mapping\n");
-			ivshmem_unmap_shm(idev);
-			return -EIO;
-		}
-		if (idev->shm_mt == IVSHMEM_MT_WB || want != IVSHMEM_MT_AUTO ||
-		    req != IVSHMEM_MT_WB)
+		if (idev->shm_mt == IVSHMEM_MT_AUTO)
+			break;
+		if (idev->shm_mt == req)
 			return 0;
-		/* auto, and the platform did not grant write-back. */
 		ivshmem_unmap_shm(idev);
-		req = IVSHMEM_MT_WC;
+		/*
+		 * Granted less than asked: "auto" tries write-combining next;
+		 * otherwise the mapping is made again with the function of the
+		 * type granted, so that @idev->shm or @idev->shm_io matches
+		 * @idev->shm_mt (without PAT, a memremap() that asked for
+		 * write-back may be uncached to the user but write-back to
+		 * the MTRRs: every view then gets the uncached bits).
+		 */
+		req = want == IVSHMEM_MT_AUTO && req == IVSHMEM_MT_WB ?
+		      IVSHMEM_MT_WC : idev->shm_mt;
 	}
+	dev_err(&idev->pdev->dev,
+		"BAR2: unknown memory type in the kernel mapping\n");
+	ivshmem_unmap_shm(idev);
+	return -EIO;
 }
 
 static int ivshmem_map_bars(struct ivshmem_dev *idev)

@@ -10,7 +10,9 @@
 #   build       after each patch (bisectability), the directories it
 #               touched build with W=1 and sparse (C=1) for x86_64, in a
 #               build tree configured with allnoconfig + series.config
-#               (ACRN_HSM=y, the series' options =m), cached beside it
+#               (ACRN_HSM=y, the series' options =m), cached beside it;
+#               after the last patch the guest driver is cross-built for
+#               arm64 the same way (allnoconfig + series-arm64.config)
 #   kernel-doc  the tree's scripts/kernel-doc -none on the new C files
 #   htmldocs    Sphinx with the kernel's conf.py over the new pages only
 #               (Documentation/virt/ivshmem/), every warning a finding;
@@ -220,6 +222,46 @@ for c in "${commits[@]}"; do
 done
 check "build after each patch (W=1, sparse, ACRN_HSM=y, options =m)" \
 	"$build_found"
+
+# --------------------------------------------------------- arm64 build --
+
+# The series' last patch, the guest driver cross-built for arm64:
+# allnoconfig + series-arm64.config, W=1 and sparse (C=1), stamped like
+# the x86 builds.
+frag64=$root/tests/series/series-arm64.config
+bld64=$top/build-arm64-$( (cat "$frag64"; echo "$ver") | sha256sum | cut -c1-12)
+mkdir -p "$bld64"
+kmake64() {
+	make -C "$tree" O="$bld64" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		-j"$jobs" "$@"
+}
+key=build-arm64-$( ("${gitc[@]}" rev-parse "HEAD^{tree}"; cat "$frag64"
+	aarch64-linux-gnu-gcc --version | head -1; sparse --version) |
+	sha256sum | cut -c1-32)
+a_found=0
+if [ -z "${SERIES_NOCACHE:-}" ] && [ -f "$stamps/$key" ]; then
+	log "arm64: built clean before (same tree)"
+else
+	s=$(date +%s)
+	log "arm64: W=1 C=1 drivers/virt/ivshmem/ ..."
+	kmake64 -s KCONFIG_ALLCONFIG="$frag64" allnoconfig >/dev/null 2>&1
+	grep -qx 'CONFIG_IVSHMEM=m' "$bld64/.config" ||
+		{ echo "  series-arm64.config: not set: CONFIG_IVSHMEM=m"; a_found=1; }
+	# The tree's own preparation (the vDSO among it) without sparse:
+	# its findings are the kernel's, not the series'.
+	kmake64 -s prepare >/dev/null 2>&1 || a_found=$((a_found + 1))
+	rc=0
+	res=$(kmake64 W=1 C=1 drivers/virt/ivshmem/ 2>&1) || rc=$?
+	a_found=$((a_found + $(grep -cE 'warning:|error:' <<<"$res" || true)))
+	if [ "$rc" != 0 ] && [ "$a_found" = 0 ]; then
+		a_found=1
+		tail -20 <<<"$res"
+	fi
+	grep -E 'warning:|error:' <<<"$res" | sed 's/^/  /' || true
+	[ "$a_found" != 0 ] || touch "$stamps/$key"
+	log "arm64: built in $(( $(date +%s) - s ))s, $a_found finding(s)"
+fi
+check "arm64 cross build of the guest driver (W=1, sparse)" "$a_found"
 
 # ---------------------------------------------------------- kernel-doc --
 
