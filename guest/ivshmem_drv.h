@@ -23,13 +23,14 @@
  * outside ivshmem_dev.irq_lock (a spinlock, also taken in the interrupt
  * handler, so everywhere else with interrupts off), which nests outside
  * the eventfd context's own wait-queue lock. ivshmem_file.seen_lock is a
- * leaf lock, never taken in interrupt context. The dma-buf locks (guest/dmabuf.c) are independent
- * of the others: ivshmem_dev.dmabuf_lock (a mutex: the list of exports)
- * nests outside each dma-buf's reservation lock and the i_mmap_rwsem of
- * the dma-bufs' address spaces; ivshmem_dev.dmabuf_map_lock (a mutex)
- * nests inside the reservation lock and 6.1's dma_buf.lock, the core's
- * locks around map, unmap, vmap and vunmap. No other driver lock exists. irq_lock is held only
- * for O(1) work from process context: a file finds its bindings in
+ * leaf lock, never taken in interrupt context. The dma-buf locks
+ * (guest/dmabuf.c) are independent of the others:
+ * ivshmem_dev.dmabuf_lock (a mutex: the list of exports) nests outside
+ * each dma-buf's reservation lock and the i_mmap_rwsem of the dma-bufs'
+ * address spaces; ivshmem_dev.dmabuf_map_lock (a mutex) nests inside the
+ * reservation lock and 6.1's dma_buf.lock, the core's locks around map,
+ * unmap, vmap and vunmap. No other driver lock exists. irq_lock is held
+ * only for O(1) work from process context: a file finds its bindings in
  * ivshmem_file.bind under bind_lock, never by walking the lists.
  */
 #ifndef IVSHMEM_DRV_H
