@@ -416,7 +416,7 @@ static int ivshmem_mmap(struct file *file, struct vm_area_struct *vma)
 		 */
 		ivshmem_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
 				     VM_DONTDUMP);
-		vma->vm_page_prot = ivshmem_pgprot(idev, vma->vm_page_prot);
+		vma->vm_page_prot = ivshmem_pgprot(idev, vma->vm_flags);
 		vma->vm_ops = &ivshmem_vm_ops;
 		vma->vm_private_data = idev;
 	}

@@ -461,7 +461,7 @@ static int ivshmem_dmabuf_mmap(struct dma_buf *dmabuf,
 		ivshmem_vm_flags_clear(vma, VM_MIXEDMAP);
 		ivshmem_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
 				     VM_DONTDUMP);
-		vma->vm_page_prot = ivshmem_pgprot(exp->idev, vma->vm_page_prot);
+		vma->vm_page_prot = ivshmem_pgprot(exp->idev, vma->vm_flags);
 		vma->vm_ops = &ivshmem_dmabuf_vm_ops;
 		vma->vm_private_data = exp;
 	}

@@ -266,7 +266,7 @@ extern const struct pci_device_id ivshmem_ids[];
 #endif
 u32 ivshmem_peer_id(struct ivshmem_dev *idev);
 const char *ivshmem_memtype_name(enum ivshmem_memtype mt);
-pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, pgprot_t prot);
+pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, unsigned long vm_flags);
 int ivshmem_memtype_parse(const char *buf);
 int ivshmem_set_memtype(struct ivshmem_dev *idev, enum ivshmem_memtype want);
 

@@ -120,21 +120,25 @@ int ivshmem_memtype_parse(const char *buf)
 /**
  * ivshmem_pgprot() - the protection of a user mapping of BAR2
  * @idev: the device
- * @prot: the VMA's vm_page_prot (write-back, from its flags)
+ * @vm_flags: the VMA's flags
  *
  * Every user view of BAR2 (the device's own mmap and its dma-bufs') takes
- * its memory type from here, the type of the kernel's view: unchanged for
- * write-back, pgprot_writecombine() for write-combining, pgprot_device()
- * (the type ioremap() gives; pgprot_noncached() where the architecture
- * has no device type of its own) for uncached. On x86, PAT then hands
- * vmf_insert_pfn() the type it recorded for BAR2 at probe, which is the
- * same one.
+ * its memory type from here, the type of the kernel's view, applied to
+ * the protection the VMA's flags give (not to vm_page_prot, which an
+ * importer's dma_buf_mmap() may have changed): unchanged for write-back,
+ * pgprot_writecombine() for write-combining, pgprot_device() (the type
+ * ioremap() gives; pgprot_noncached() where the architecture has no
+ * device type of its own) for uncached; decrypted, as ioremap() maps
+ * MMIO in confidential guests. On x86, PAT then hands vmf_insert_pfn()
+ * the type it recorded for BAR2 at probe, which is the same one.
  *
  * Context: any.
- * Return: @prot with BAR2's memory type.
+ * Return: the protection for the VMA's PTEs.
  */
-pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, pgprot_t prot)
+pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, unsigned long vm_flags)
 {
+	pgprot_t prot = pgprot_decrypted(vm_get_page_prot(vm_flags));
+
 	switch (idev->shm_mt) {
 	case IVSHMEM_MT_WB:
 		return prot;
