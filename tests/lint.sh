@@ -131,17 +131,22 @@ done
 
 # ------------------------------------------------------- sparse, W=1 --
 
-# build NAME KDIR: W=1 build, then the sparse pass, in a copy of the tree
-build() {
-	local name=$1 k=$2 src=$out/$1 w1 sp n rc
-	mkdir -p "$src"
+# copy_tree DIR: the module sources, without build products, in DIR
+copy_tree() {
 	rsync -a --delete --delete-excluded \
 		--exclude /build --exclude /.git --exclude /tests \
 		--exclude /samples --exclude '*.o' --exclude '*.ko' \
 		--exclude '*.mod' --exclude '*.mod.c' --exclude '.*.cmd' \
 		--exclude '*.a' --exclude Module.symvers \
 		--exclude modules.order \
-		"$root/" "$src/"
+		"$root/" "$1/"
+}
+
+# build NAME KDIR: W=1 build, then the sparse pass, in a copy of the tree
+build() {
+	local name=$1 k=$2 src=$out/$1 w1 sp n rc
+	mkdir -p "$src"
+	copy_tree "$src"
 	log "W=1 build against $k"
 	rc=0
 	w1=$(make -C "$k" M="$src" W=1 modules 2>&1) || rc=$?
@@ -187,13 +192,7 @@ arm64_build() {
 		return
 	fi
 	mkdir -p "$src"
-	rsync -a --delete --delete-excluded \
-		--exclude /build --exclude /.git --exclude /tests \
-		--exclude /samples --exclude '*.o' --exclude '*.ko' \
-		--exclude '*.mod' --exclude '*.mod.c' --exclude '.*.cmd' \
-		--exclude '*.a' --exclude Module.symvers \
-		--exclude modules.order \
-		"$root/" "$src/"
+	copy_tree "$src"
 	# W=1 first; then C=2, which runs sparse on every source again.
 	for pass in W=1 C=2; do
 		log "arm64 guest/ build ($pass) against $k"
