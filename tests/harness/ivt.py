@@ -1048,13 +1048,7 @@ exec 3< $D
 fails_with "rmmod is refused while a file is open" "Resource temporarily unavailable" rmmod ivshmem
 eq "... and the module stays loaded" "$(grep -c '^ivshmem ' /proc/modules)" 1
 exec 3<&-
-ivshmem_test hold $D 600 > /tmp/hold &
-HOLD=$!
-# At most 60 s for the holder to map: a stalled one fails here, clearly,
-# rather than holding up every test after it in a shared guest.
-_i=0
-while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
-t "the holder maps the device within 60 s" grep -q held /tmp/hold
+hold_start "the holder maps the device within 60 s" ivshmem_test hold $D 600
 fails_with "rmmod is refused while a mapping exists" "Resource temporarily unavailable" rmmod ivshmem
 eq "... and the module stays loaded" "$(grep -c '^ivshmem ' /proc/modules)" 1
 kill $HOLD
@@ -1249,20 +1243,12 @@ exec 3< $D
 fails_with "a change while a file is open is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
 eq "... and the memory type is unchanged" "$(cat $M)" uncached
 exec 3<&-
-ivshmem_test hold $D 600 > /tmp/hold &
-HOLD=$!
-_i=0
-while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
-t "the holder maps the device within 60 s" grep -q held /tmp/hold
+hold_start "the holder maps the device within 60 s" ivshmem_test hold $D 600
 fails_with "a change while a mapping exists is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
 kill $HOLD
 wait $HOLD
 # A dma-buf alone (its device file closed, nothing mapped) holds it too.
-ivshmem_test hold-dmabuf $D 600 > /tmp/hold &
-HOLD=$!
-_i=0
-while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
-t "a process holds only a dma-buf of the device within 60 s" grep -q held /tmp/hold
+hold_start "a process holds only a dma-buf of the device within 60 s" ivshmem_test hold-dmabuf $D 600
 fails_with "a change while a dma-buf exists is refused with EBUSY" "Device or resource busy" sh -c "echo wc > $M"
 kill $HOLD
 wait $HOLD

@@ -67,6 +67,30 @@ fails_with() {
 	fi
 }
 
+# hold_start DESCRIPTION PROGRAM ARGS...: start PROGRAM in the background
+# (a holder that prints "held" once it holds what it was asked to), its
+# output in /tmp/hold, its PID in $HOLD; wait at most 60 s for "held". A
+# holder that stalls fails here, clearly, rather than holding up every
+# test after it in a shared guest; one that gave up says why (its own
+# "not ok" line, an errno) and the kernel log's last lines follow.
+hold_start() {
+	_d=$1
+	shift
+	"$@" > /tmp/hold &
+	HOLD=$!
+	_i=0
+	while ! grep -q held /tmp/hold && [ $_i -lt 600 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if grep -q held /tmp/hold; then
+		echo "ok - $_d"
+	else
+		echo "not ok - $_d: after $_i rounds, it printed '$(tr '\n' ' ' < /tmp/hold)'"
+		dmesg | tail -n 20 >&2
+	fi
+}
+
 # mark TEXT: a phase marker in the kernel log (instead of clearing it).
 mark() {
 	echo "IVT-MARK $*" > /dev/kmsg
