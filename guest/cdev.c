@@ -436,7 +436,8 @@ static void ivshmem_get_info(struct ivshmem_dev *idev,
 }
 
 /*
- * IVSHMEM_IOCTL_WAIT. Only @fired is written: zero before the wait, so
+ * IVSHMEM_IOCTL_WAIT. A request ivshmem_wait_check() refuses changes
+ * nothing. Otherwise only @fired is written: zero before the wait, so
  * that a structure the caller cannot write fails with EFAULT before any
  * interrupt is consumed, then the vectors that fired. The inputs are
  * never rewritten: a restart after a signal reads the same absolute
@@ -448,7 +449,12 @@ static long ivshmem_ioctl_wait(struct ivshmem_file *ifile, void __user *arg)
 	struct ivshmem_wait req;
 	int ret;
 
-	if (copy_from_user(&req, arg, sizeof(req)) || put_user(0, ufired))
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	ret = ivshmem_wait_check(ifile->idev, &req);
+	if (ret)
+		return ret;
+	if (put_user(0, ufired))
 		return -EFAULT;
 	ret = ivshmem_wait(ifile, &req);
 	if (ret)

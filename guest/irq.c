@@ -524,6 +524,37 @@ static s64 ivshmem_timens_offset(void)
 }
 
 /**
+ * ivshmem_wait_check() - whether a wait request can be waited on
+ * @idev: the device
+ * @req: the request as copied from userspace
+ *
+ * Everything ivshmem_wait() refuses before it waits, checked without
+ * consuming anything, so that the caller can refuse bad input before it
+ * writes to userspace.
+ *
+ * Context: any; no lock needed.
+ * Return: 0, or ENODEV once the device is removed; EINVAL for a bad
+ * mask, flags, reserved field or a deadline above KTIME_MAX other than
+ * IVSHMEM_WAIT_FOREVER; EOPNOTSUPP when no vector receives.
+ */
+int ivshmem_wait_check(struct ivshmem_dev *idev,
+		       const struct ivshmem_wait *req)
+{
+	if (!READ_ONCE(idev->alive))
+		return -ENODEV;
+	/* A deadline must be a ktime_t; above it only the "no limit" value. */
+	if (req->flags || req->reserved ||
+	    (req->deadline_ns != IVSHMEM_WAIT_FOREVER &&
+	     req->deadline_ns > KTIME_MAX))
+		return -EINVAL;
+	if (!idev->rx_mask)
+		return -EOPNOTSUPP;
+	if (!ivshmem_rx_mask_ok(req->mask, idev->rx_mask))
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * ivshmem_wait() - wait until one of a set of vectors fires
  * @ifile: the waiting file
  * @req: the request as copied from userspace; @req->fired is set on
@@ -541,10 +572,9 @@ static s64 ivshmem_timens_offset(void)
  * After a handler without SA_RESTART the caller gets EINTR.
  *
  * Context: process context, sleeps; no lock held. Takes seen_lock.
- * Return: 0 with @req->fired set; EINVAL for a bad mask, flags, reserved
- * field or a deadline above KTIME_MAX other than IVSHMEM_WAIT_FOREVER;
- * EOPNOTSUPP when no vector receives; ETIMEDOUT when nothing fired by the
- * deadline; ERESTARTSYS on a signal; ENODEV once the device is removed.
+ * Return: 0 with @req->fired set; what ivshmem_wait_check() refuses;
+ * ETIMEDOUT when nothing fired by the deadline; ERESTARTSYS on a signal;
+ * ENODEV once the device is removed.
  */
 int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 {
@@ -554,16 +584,9 @@ int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req)
 	ktime_t deadline = 0;
 	long ret;
 
-	if (!READ_ONCE(idev->alive))
-		return -ENODEV;
-	/* A deadline must be a ktime_t; above it only the "no limit" value. */
-	if (req->flags || req->reserved ||
-	    (!forever && req->deadline_ns > KTIME_MAX))
-		return -EINVAL;
-	if (!idev->rx_mask)
-		return -EOPNOTSUPP;
-	if (!ivshmem_rx_mask_ok(mask, idev->rx_mask))
-		return -EINVAL;
+	ret = ivshmem_wait_check(idev, req);
+	if (ret)
+		return ret;
 	if (!forever)
 		deadline = ivshmem_abs_to_host(req->deadline_ns,
 					       ivshmem_timens_offset());

@@ -224,6 +224,8 @@ int ivshmem_set_eventfd(struct ivshmem_file *ifile,
 			const struct ivshmem_eventfd *req);
 void ivshmem_file_unbind_all(struct ivshmem_file *ifile);
 int ivshmem_ring(struct ivshmem_dev *idev, const struct ivshmem_ring *req);
+int ivshmem_wait_check(struct ivshmem_dev *idev,
+		       const struct ivshmem_wait *req);
 int ivshmem_wait(struct ivshmem_file *ifile, struct ivshmem_wait *req);
 int ivshmem_set_seen(struct ivshmem_file *ifile,
 		     const struct ivshmem_seen *req);

@@ -425,9 +425,11 @@ static void api_bad_input(struct dev *a, struct dev *b, struct dev *plain,
 	wreq = (struct ivshmem_wait){ .mask = 0 };
 	CHECK_ERR(ioctl(bx, IVSHMEM_IOCTL_WAIT, &wreq), EINVAL,
 		  "wait with an empty mask");
-	wreq = (struct ivshmem_wait){ .mask = 0x100 };
+	wreq = (struct ivshmem_wait){ .mask = 0x100, .fired = 0xdeadbeef };
 	CHECK_ERR(ioctl(bx, IVSHMEM_IOCTL_WAIT, &wreq), EINVAL,
 		  "wait for vector 8");
+	check(wreq.fired == 0xdeadbeef,
+	      "... and the refused wait wrote nothing (fired 0x%x)", wreq.fired);
 	wreq = (struct ivshmem_wait){ .mask = 1, .flags = 1 };
 	CHECK_ERR(ioctl(bx, IVSHMEM_IOCTL_WAIT, &wreq), EINVAL,
 		  "wait with unknown flags");

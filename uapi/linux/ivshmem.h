@@ -157,9 +157,10 @@ struct ivshmem_ring {
  * SA_RESTART; after a handler without SA_RESTART it fails with EINTR,
  * and the same call made again continues it to the same deadline.
  *
- * The driver writes only @fired: zero before it waits (a structure it
- * cannot write fails with EFAULT before anything is consumed), the
- * vectors on success. The inputs are never changed, so one structure
+ * A request refused with EINVAL, EOPNOTSUPP or ENODEV is not written
+ * to. Otherwise the driver writes only @fired: zero before it waits (a
+ * structure it cannot write fails with EFAULT before anything is
+ * consumed), the vectors on success. The inputs are never changed, so one structure
  * can serve every wait with the same deadline.
  *
  * Errors: ETIMEDOUT (nothing fired by the deadline), EINTR (a handler
