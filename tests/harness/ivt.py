@@ -798,23 +798,6 @@ def wait_console(guest, pattern, timeout=300):
 
 # ---------------------------------------------------------------- tests --
 
-# Guest script lines that need x86: the page-table walker (tests/ptwalk)
-# decodes PAT's cache bits, and the memtype and huge checks read through
-# it. On arm64 each such line is a pinned skip.
-X86_ONLY_RE = re.compile(r'^.*(ivshmem_ptwalk|ivshmem_test (memtype|huge) ).*$',
-                         re.M)
-
-
-def x86_only(ctx, script):
-    """@script for @ctx's flavour: on arm64, its X86_ONLY_RE lines are
-    skips that say why."""
-    if not ctx.flavor.arm64:
-        return script
-    return X86_ONLY_RE.sub(
-        'skip "page-table memory types (tests/ptwalk)" "x86 PAT only: the '
-        'arm64 walker (attribute indexes) is not written yet"', script)
-
-
 TESTS = []
 
 
@@ -976,7 +959,7 @@ run ivshmem_test memmodel $D
 run ivshmem_test huge $D 0
 t "no option maps 2 MiB entries (no huge_pmd parameter)" test ! -e /sys/module/ivshmem/parameters/huge_pmd
 ''' % {'size': size, 'hash': sha256(data)}
-    g = ctx.boot('shm_data', x86_only(ctx, script), dev,
+    g = ctx.boot('shm_data', script, dev,
                  kmods=['drivers/block/brd'])
     results = g.wait()
     hashes = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})', g.text()))
@@ -1157,7 +1140,7 @@ def pfn_path(ctx):
     size = 1 << 20
     data = os.urandom(size)
     _, dev = plain_device(ctx.workdir, 'shm0', size, data)
-    g = ctx.boot('pfn_path', x86_only(ctx, '''
+    g = ctx.boot('pfn_path', '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 t "insmod ivshmem_ptwalk.ko" insmod /lib/ivshmem/ivshmem_ptwalk.ko
 t "insmod brd.ko (O_DIRECT target)" insmod /lib/kmods/brd.ko rd_nr=1 rd_size=1024
@@ -1259,7 +1242,7 @@ eq "read() and mmap see the same bytes with the new type" "$(sha < $D)" "$(run i
 t "back to auto" sh -c "echo auto > $M"
 eq "auto gives what it gave at probe" "$(cat $M)" "$AUTO"
 t "rmmod after the changes" rmmod ivshmem
-''' % {'hash': sha256(data)}), dev, kmods=['drivers/block/brd'])
+''' % {'hash': sha256(data)}, dev, kmods=['drivers/block/brd'])
     return g, g.wait()
 
 

@@ -66,7 +66,10 @@ static void ptwalk(const volatile void *addr, struct ivshmem_ptwalk *w)
 		die("IVSHMEM_PTWALK_IOCTL");
 }
 
-/* The name pat_memtype_list gives a PAT memory type. */
+/*
+ * The name pat_memtype_list gives a PAT memory type (x86), the name
+ * arm64's PTDUMP gives a MAIR attribute (arm64).
+ */
 static const char *ptwalk_type_name(unsigned int type)
 {
 	static const char * const names[] = {
@@ -76,6 +79,11 @@ static const char *ptwalk_type_name(unsigned int type)
 		[IVSHMEM_PTWALK_UC] = "uncached",
 		[IVSHMEM_PTWALK_WT] = "write-through",
 		[IVSHMEM_PTWALK_WP] = "write-protected",
+		[IVSHMEM_PTWALK_NORMAL] = "MEM/NORMAL",
+		[IVSHMEM_PTWALK_NORMAL_TAGGED] = "MEM/NORMAL-TAGGED",
+		[IVSHMEM_PTWALK_NORMAL_NC] = "MEM/NORMAL-NC",
+		[IVSHMEM_PTWALK_DEVICE_NGNRE] = "DEVICE/nGnRE",
+		[IVSHMEM_PTWALK_DEVICE_NGNRNE] = "DEVICE/nGnRnE",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ?
@@ -578,6 +586,103 @@ static void read_line(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+#ifdef __aarch64__
+/*
+ * arm64: the MAIR attribute (PTDUMP's name) the driver's memory type
+ * @type (sysfs memtype) must give every view of BAR2: write-back is
+ * Normal write-back (memremap(), or the VMA's own protection),
+ * write-combining Normal non-cacheable (ioremap_wc(),
+ * pgprot_writecombine()), uncached Device-nGnRE (ioremap(),
+ * pgprot_device()). NULL for a type the test does not know.
+ */
+static const char *arm64_attr(const char *type)
+{
+	if (!strcmp(type, "write-back"))
+		return "MEM/NORMAL";
+	if (!strcmp(type, "write-combining"))
+		return "MEM/NORMAL-NC";
+	if (!strcmp(type, "uncached"))
+		return "DEVICE/nGnRE";
+	return NULL;
+}
+
+/*
+ * The memory type token (MEM/... or DEVICE/...) of an arm64 PTDUMP line
+ * into @attr, empty if it has none (a hole).
+ */
+static void ptdump_attr(const char *line, char *attr, size_t len)
+{
+	const char *t = strstr(line, " MEM/");
+
+	if (!t)
+		t = strstr(line, " DEVICE/");
+	attr[0] = 0;
+	if (t)
+		snprintf(attr, len, "%.*s", (int)strcspn(t + 1, " \n"), t + 1);
+}
+
+/*
+ * arm64: the kernel's view of BAR2 from the kernel's own dump. Its
+ * virtual range is the ioremap area /proc/vmallocinfo lists with BAR2's
+ * physical address @bar (memremap() of memory that is not RAM and
+ * ioremap_wc()/ioremap() all map there); every entry PTDUMP
+ * (/sys/kernel/debug/kernel_page_tables, the debug kernel) shows over
+ * its @size bytes must carry @want, the attribute the walker found in
+ * the user's entries. Without PTDUMP (Debian's kernels) a skip.
+ */
+static void arm64_kernel_view(unsigned long long bar, size_t size,
+			      const char *want)
+{
+	char line[512], bad[512] = "", attr[64];
+	unsigned long lo = 0, hi = 0;
+	int areas = 0, found = 0;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/kernel_page_tables", "r");
+	if (!f) {
+		skip("PTDUMP: the kernel's view of BAR2: no /sys/kernel/debug/kernel_page_tables (no PTDUMP_DEBUGFS)");
+		return;
+	}
+	fclose(f);
+	f = fopen("/proc/vmallocinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		const char *ph = strstr(line, " phys=");
+
+		if (sscanf(line, "0x%lx-0x%lx", &a, &b) == 2 && ph &&
+		    strtoull(ph + 6, NULL, 16) == bar && strstr(line, "ioremap")) {
+			areas++;
+			lo = a;
+			hi = a + size;
+		}
+	}
+	if (f)
+		fclose(f);
+	check(areas == 1 && hi - lo == size,
+	      "vmallocinfo: one ioremap area maps BAR2 at 0x%llx for the kernel (%d)",
+	      bar, areas);
+	if (areas != 1)
+		return;
+	f = fopen("/sys/kernel/debug/kernel_page_tables", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+
+		if (sscanf(line, "0x%lx-0x%lx", &a, &b) != 2 || b <= lo || a >= hi)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		ptdump_attr(line, attr, sizeof(attr));
+		found++;
+		if (strcmp(attr, want) && !bad[0])
+			snprintf(bad, sizeof(bad), "%s", line);
+	}
+	if (f)
+		fclose(f);
+	check(found > 0 && !bad[0],
+	      "PTDUMP: the kernel's view of BAR2 (0x%lx-0x%lx) is %s like the user's entries: %d range(s), first wrong one: %s",
+	      lo, hi, want, found, bad[0] ? bad : "none");
+}
+#endif
+
 /*
  * memtype DEV: one memory type for every view of BAR2. The type the
  * driver reports in sysfs (write-back, write-combining or uncached) must
@@ -591,6 +696,11 @@ static void read_line(const char *path, char *buf, size_t len)
  * the test-only walker tests/ptwalk on every kernel, and on kernels with
  * PTDUMP (/sys/kernel/debug/page_tables/current_user or current_kernel)
  * from its dump too, which the walker's first entry must agree with.
+ *
+ * On arm64 (no PAT) the user entries must carry the MAIR attribute of
+ * the sysfs type (arm64_attr()), read by the walker from their AttrIndx
+ * and MAIR_EL1, and the kernel's view the same one, read from PTDUMP
+ * where the kernel has it (arm64_kernel_view()).
  */
 static int cmd_memtype(const char *dev)
 {
@@ -623,6 +733,26 @@ static int cmd_memtype(const char *dev)
 			bar = strtoull(res, NULL, 16);
 		fclose(f);
 	}
+#ifdef __aarch64__
+	{
+		const char *want = arm64_attr(type);
+		int pmd, pte;
+
+		check(want != NULL, "memory type '%s' is one the test knows", type);
+		if (!want)
+			return failures;
+		for (size_t i = 0; i < info.size; i += getpagesize())
+			(void)p[i];
+		ptwalk_count(start, end, want, &pmd, &pte, bad, sizeof(bad));
+		check(pmd + pte > 0 && !bad[0],
+		      "ptwalk: every user entry of the mapping is present and %s, as sysfs '%s' says (%d of 2 MiB, %d of 4 KiB; first wrong: %s)",
+		      want, type, pmd, pte, bad[0] ? bad : "none");
+		arm64_kernel_view(bar, info.size, want);
+		munmap((void *)p, info.size);
+		close(fd);
+		return failures;
+	}
+#endif
 	f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "r");
 	if (!f) {
 		skip("PAT memory type of BAR2", "no pat_memtype_list");

@@ -6,12 +6,15 @@
  * the CALLING process's page tables for one user address and reports the
  * entry that maps it: its level (4 KiB PTE, 2 MiB PMD, 1 GiB PUD),
  * whether it is present, writable, user, special or devmap, and the
- * memory type its cache bits (PWT, PCD, PAT) encode in Linux's PAT table.
+ * memory type it has: on x86 the one its cache bits (PWT, PCD, PAT)
+ * encode in Linux's PAT table, on arm64 the MAIR_EL1 attribute its
+ * AttrIndx selects (Normal write-back, Normal non-cacheable, Device).
  * It gives the tests on Debian's stock and RT kernels, which have no
  * PTDUMP_DEBUGFS, what /sys/kernel/debug/page_tables gives them on the
- * debug kernels. It reads the tables only: nothing is changed, no PFN is
- * returned, and only the caller's own mm is walked. Built by the test
- * harness, never installed.
+ * x86 debug kernels, and on arm64, whose PTDUMP dumps the kernel's
+ * tables only, the user entries' types. It reads the tables only:
+ * nothing is changed, no PFN is returned, and only the caller's own mm
+ * is walked. Built by the test harness, never installed.
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -20,9 +23,14 @@
 #include <linux/pgtable.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
+
+#ifdef CONFIG_X86
 #include <asm/memtype.h>
+#endif
 
 #include "ivshmem_ptwalk.h"
+
+#ifdef CONFIG_X86
 
 /*
  * PAT's cache modes in the order the driver matches them (guest/pci.c):
@@ -69,6 +77,82 @@ static void ptwalk_fill(struct ivshmem_ptwalk *w, u32 level,
 	}
 }
 
+static void ptwalk_fill_pte(struct ivshmem_ptwalk *w, pte_t pte)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_4K, pte_flags(pte));
+}
+
+static void ptwalk_fill_pmd(struct ivshmem_ptwalk *w, pmd_t pmd)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_2M,
+		    pgprot_val(pgprot_large_2_4k(__pgprot(pmd_flags(pmd)))));
+}
+
+static void ptwalk_fill_pud(struct ivshmem_ptwalk *w, pud_t pud)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_1G,
+		    pgprot_val(pgprot_large_2_4k(__pgprot(pud_flags(pud)))));
+}
+#endif /* CONFIG_X86 */
+
+#ifdef CONFIG_ARM64
+/* MAIR_EL1's attributes as the kernel programs them (asm/sysreg.h). */
+static const struct {
+	u8 attr;
+	u32 type;
+} ptwalk_attrs[] = {
+	{ MAIR_ATTR_NORMAL, IVSHMEM_PTWALK_NORMAL },
+	{ MAIR_ATTR_NORMAL_TAGGED, IVSHMEM_PTWALK_NORMAL_TAGGED },
+	{ MAIR_ATTR_NORMAL_NC, IVSHMEM_PTWALK_NORMAL_NC },
+	{ MAIR_ATTR_DEVICE_nGnRE, IVSHMEM_PTWALK_DEVICE_NGNRE },
+	{ MAIR_ATTR_DEVICE_nGnRnE, IVSHMEM_PTWALK_DEVICE_NGNRNE },
+};
+
+/*
+ * Fill @w from a leaf entry @val at @level: a PTE, or a block PMD or PUD,
+ * which keep their attributes where a PTE has them. The type is the
+ * attribute MAIR_EL1 holds at the entry's AttrIndx, read from the
+ * register, not assumed from the kernel's MT_* numbering.
+ */
+static void ptwalk_fill(struct ivshmem_ptwalk *w, u32 level, u64 val)
+{
+	pte_t pte = __pte(val);
+	u32 idx = (val & PTE_ATTRINDX_MASK) >> 2;
+	u8 attr = (read_sysreg(mair_el1) >> (8 * idx)) & MAIR_ATTR_MASK;
+	unsigned int i;
+
+	w->level = level;
+	w->flags = (val & PTE_VALID ? IVSHMEM_PTWALK_PRESENT : 0) |
+		   (pte_write(pte) ? IVSHMEM_PTWALK_WRITE : 0) |
+		   (val & PTE_USER ? IVSHMEM_PTWALK_USER : 0) |
+		   (pte_special(pte) ? IVSHMEM_PTWALK_SPECIAL : 0) |
+		   (pte_devmap(pte) ? IVSHMEM_PTWALK_DEVMAP : 0);
+	w->cache_bits = idx;
+	w->type = IVSHMEM_PTWALK_UNKNOWN;
+	for (i = 0; i < ARRAY_SIZE(ptwalk_attrs); i++) {
+		if (ptwalk_attrs[i].attr == attr) {
+			w->type = ptwalk_attrs[i].type;
+			break;
+		}
+	}
+}
+
+static void ptwalk_fill_pte(struct ivshmem_ptwalk *w, pte_t pte)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_4K, pte_val(pte));
+}
+
+static void ptwalk_fill_pmd(struct ivshmem_ptwalk *w, pmd_t pmd)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_2M, pmd_val(pmd));
+}
+
+static void ptwalk_fill_pud(struct ivshmem_ptwalk *w, pud_t pud)
+{
+	ptwalk_fill(w, IVSHMEM_PTWALK_1G, pud_val(pud));
+}
+#endif /* CONFIG_ARM64 */
+
 /*
  * The leaf entry under the PMD at @pmd, read under the PMD's lock. That
  * lock keeps the PTE table from being freed (6.12's khugepaged retracts
@@ -86,12 +170,11 @@ static void ptwalk_pmd(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 	if (pmd_none(pmdv)) {
 		/* no entry */
 	} else if (pmd_leaf(pmdv)) {
-		ptwalk_fill(w, IVSHMEM_PTWALK_2M,
-			    pgprot_val(pgprot_large_2_4k(__pgprot(pmd_flags(pmdv)))));
+		ptwalk_fill_pmd(w, pmdv);
 	} else if (!pmd_bad(pmdv)) {
 		ptev = ptep_get(pte_offset_kernel(pmd, addr));
 		if (!pte_none(ptev))
-			ptwalk_fill(w, IVSHMEM_PTWALK_4K, pte_flags(ptev));
+			ptwalk_fill_pte(w, ptev);
 	}
 	spin_unlock(ptl);
 }
@@ -139,8 +222,7 @@ static int ptwalk_walk(struct mm_struct *mm, struct ivshmem_ptwalk *w)
 	if (pud_none(pudv))
 		goto out;
 	if (pud_leaf(pudv)) {
-		ptwalk_fill(w, IVSHMEM_PTWALK_1G,
-			    pgprot_val(pgprot_large_2_4k(__pgprot(pud_flags(pudv)))));
+		ptwalk_fill_pud(w, pudv);
 		goto out;
 	}
 	if (pud_bad(pudv))

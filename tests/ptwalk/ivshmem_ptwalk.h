@@ -18,7 +18,11 @@ enum ivshmem_ptwalk_level {
 	IVSHMEM_PTWALK_1G = 3,		/* a leaf PUD */
 };
 
-/* The memory type its cache bits encode (x86 PAT). */
+/*
+ * The memory type the entry's attributes encode: on x86 its cache bits
+ * in Linux's PAT table, on arm64 the MAIR_EL1 attribute its AttrIndx
+ * selects.
+ */
 enum ivshmem_ptwalk_type {
 	IVSHMEM_PTWALK_WB = 0,
 	IVSHMEM_PTWALK_WC = 1,
@@ -26,6 +30,16 @@ enum ivshmem_ptwalk_type {
 	IVSHMEM_PTWALK_UC = 3,
 	IVSHMEM_PTWALK_WT = 4,
 	IVSHMEM_PTWALK_WP = 5,
+	/* arm64: Normal, inner and outer write-back (MAIR 0xff) */
+	IVSHMEM_PTWALK_NORMAL = 6,
+	/* arm64: Normal, write-back, MTE tags (0xf0) */
+	IVSHMEM_PTWALK_NORMAL_TAGGED = 7,
+	/* arm64: Normal, inner and outer non-cacheable (0x44) */
+	IVSHMEM_PTWALK_NORMAL_NC = 8,
+	/* arm64: Device-nGnRE (0x04) */
+	IVSHMEM_PTWALK_DEVICE_NGNRE = 9,
+	/* arm64: Device-nGnRnE (0x00) */
+	IVSHMEM_PTWALK_DEVICE_NGNRNE = 10,
 	IVSHMEM_PTWALK_UNKNOWN = 15,
 };
 
@@ -40,8 +54,10 @@ enum ivshmem_ptwalk_type {
  * @addr: in: a user address of the calling process
  * @level: out: enum ivshmem_ptwalk_level
  * @flags: out: IVSHMEM_PTWALK_* bits of the entry
- * @type: out: enum ivshmem_ptwalk_type, from PWT, PCD and PAT
- * @cache_bits: out: the entry's PWT (bit 0), PCD (bit 1), PAT (bit 2)
+ * @type: out: enum ivshmem_ptwalk_type, from PWT, PCD and PAT (x86) or
+ *	from AttrIndx and MAIR_EL1 (arm64)
+ * @cache_bits: out: x86: the entry's PWT (bit 0), PCD (bit 1), PAT
+ *	(bit 2); arm64: its AttrIndx (0-7)
  */
 struct ivshmem_ptwalk {
 	__u64 addr;
