@@ -701,8 +701,9 @@ def first_diff(a, b, ranges):
     return None
 
 
-def plain_device(workdir, name, size, data=None, addr=None):
-    """QEMU args for an ivshmem-plain device backed by a host file.
+def plain_device(workdir, name, size, data=None, addr=None, bus=None):
+    """QEMU args for an ivshmem-plain device backed by a host file, on
+    the root bus or on @bus (a port's QEMU id).
 
     The device's QEMU id is "dev-NAME".
     """
@@ -712,6 +713,8 @@ def plain_device(workdir, name, size, data=None, addr=None):
     dev = 'ivshmem-plain,memdev=%s,id=dev-%s' % (name, name)
     if addr is not None:
         dev += ',addr=0x%x' % addr
+    if bus is not None:
+        dev += ',bus=' + bus
     return path, ['-object', 'memory-backend-file,id=%s,size=%d,'
                   'mem-path=%s,share=on' % (name, size, path),
                   '-device', dev]
@@ -1246,11 +1249,19 @@ t "rmmod after the changes" rmmod ivshmem
     return g, g.wait()
 
 
-@test(share=True)
+@test(flavors=ANY_ARCH, share=True)
 def hot_unplug(ctx):
-    """ACPI hot-unplug (QMP device_del) while mapped and read."""
+    """Hot-unplug (QMP device_del) while mapped and read: ACPI on x86's
+    pc machine; on arm64's virt machine, whose root bus has no hotplug,
+    PCIe native hotplug (pciehp) of a device behind a root port."""
     size = 2 << 20
-    _, dev = plain_device(ctx.workdir, 'shm0', size, os.urandom(size))
+    port, bus = [], None
+    if ctx.flavor.arm64:
+        port = ['-device', 'pcie-root-port,id=unplug-port,chassis=2']
+        bus = 'unplug-port'
+    _, dev = plain_device(ctx.workdir, 'shm0', size, os.urandom(size),
+                          bus=bus)
+    dev = port + dev
     g = ctx.boot('hot_unplug', '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 run ivshmem_test unplug /dev/ivshmem0
