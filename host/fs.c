@@ -482,7 +482,7 @@ static const struct file_operations ivh_fs_dir_fops = {
  * Context: process context, no VFS lock held; as ivh_attach_region().
  * Return: 0, -EACCES (not read-write), -EINVAL (O_TRUNC), or an errno of
  * ivh_attach_region(): -ENOENT (the region was removed since the
- * lookup), -EBUSY (the VM is attached already), -ENOSPC, -ENOMEM, -EINTR.
+ * lookup), -EBUSY (the VM is attached already), -ENOMEM, -EINTR.
  */
 static int ivh_fs_open(struct inode *inode, struct file *file)
 {

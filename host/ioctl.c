@@ -101,8 +101,6 @@ static long ivh_ioctl_info(struct ivh_host *host, void __user *arg)
 
 	if (host->acrn)
 		info.flags |= IVSHMEM_HOST_INFO_ACRN;
-	/* Lingering memory nothing holds any more is not reported. */
-	ivh_host_reap(host);
 	mutex_lock(&host->lock);
 	info.nr_regions = host->nr_regions;
 	mutex_unlock(&host->lock);

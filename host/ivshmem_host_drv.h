@@ -20,33 +20,24 @@
  * trigger holds a reference on the region (not on the peer) and rings as
  * the peer's VM, and the teardown waits for its work item.
  *
- * struct ivh_mem is the memory of a dm-land region from the first attach
- * after all VMs had left (or after the memory was freed) until nothing
- * holds it. References: the region (ivh_region.mem) while a session lasts
- * or the memory lingers, each peer while it is attached, each VMA mapping
- * it (also counted in ivh_mem.nr_vmas). The last put frees the folios.
- * All memory, lingering memory too, counts against ivh_host.mem_limit_mb
- * and in INFO's mem_bytes, and is charged to the allocating task's memory
- * cgroup.
+ * struct ivh_mem is the memory of a dm-land region. The first attach
+ * allocates it and the region owns it from then on, for as long as the
+ * region lives (ivh_region.mem, set once, freed by the region's release):
+ * in the registry until REMOVE, then for as long as a peer, an inode or
+ * a trigger holds the region. Every later attach, a VM coming back after
+ * a reset included, gets that same memory, data intact. Mappings need no
+ * reference of their own: a VMA holds its file, the file its peer, the
+ * peer its region. The memory is charged to the memory cgroup of the
+ * task whose attach allocated it, and counted in INFO's mem_bytes while
+ * the region owns it.
  *
- * Lingering. HSM's SET_MEMSEG pins the pages (FOLL_LONGTERM) and unpins
- * them only when the VM is destroyed; a guest reset closes and reopens the
- * region and calls SET_MEMSEG again meanwhile. So when the last VM
- * detaches while a mapping or a pin holds the memory (ivh_mem_held()),
- * the region keeps it and the next attach gets that same memory, data
- * intact; the region is then put on ivh_host.lingering, which holds a
- * reference on it (a removed region stays alive there until its memory
- * is freed). The kernel has no callback when a page is unpinned, so the
- * reaper (ivh_host.reap_work) checks again every IVH_REAP_PERIOD while
- * anything lingers, and at once when the last mapping goes; INFO, an
- * attach and a reservation over the limit check too. Memory nothing holds
- * any more is freed, so a new set of VMs gets new, zeroed memory only
- * once nothing pins or maps the old. Pins are read with
- * folio_maybe_dma_pinned(): exact for the 2 MiB folios, a reference-count
- * guess for 4 KiB ones (1024 references look like a pin), which can only
- * make memory linger longer. At unload memory still pinned is left to its
- * pins: the module drops its references and the last unpin frees the
- * folios (a mapping would hold the module, a pin does not).
+ * Pins. The region holds one reference on each folio (the allocation's).
+ * HSM's SET_MEMSEG pins the folios (FOLL_LONGTERM) until its VM is
+ * destroyed; each pin is a reference of the kernel's own. So a region
+ * freed while pinned only drops its references (ivh_mem_free()), and the
+ * last unpin_user_page() frees each folio into the page allocator: no
+ * code of the module runs then, and nothing of it needs to wait for the
+ * pins (they may outlive the module too).
  *
  * The filesystem (fs.c): each mount is a superblock, which holds the
  * module (file_system_type.owner) and the VM ID every open attaches as.
@@ -63,9 +54,8 @@
  *
  * Lock order
  * ----------
- *   ivh_host.reap_lock (one reaper pass at a time; never under mmap_lock)
  *   mmap_lock (held by the mm around ->mmap and faults)
- *     -> ivh_host.lock (registry, lingering list)
+ *     -> ivh_host.lock (registry)
  *       -> ivh_region.lock (peers, session memory, vectors, triggers)
  *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
@@ -79,14 +69,13 @@
  * ->open, ->release and evict run with no VFS lock the module cares
  * about and take ivh_host.lock then ivh_region.lock as ATTACH does.
  * readdir and statfs copy the registry first (ivh_list()) and emit
- * names with no module lock held: dir_emit() writes user memory.
- * reap_lock and mmap_lock are never held together. At most one
+ * names with no module lock held: dir_emit() writes user memory. At most one
  * ivh_region.lock is held at a time. No user memory is copied and no
  * region memory is allocated or freed while holding ivh_host.lock or
  * ivh_region.lock. Trigger work items take ivh_region.lock, so
- * cancel_work_sync() on them is only called without it; the reaper takes
- * reap_lock, so cancel_delayed_work_sync() on it is only called without.
- * vm_ops->close (under mmap_lock) only queues the reaper.
+ * cancel_work_sync() on them is only called without it. The last
+ * ivh_region_put() frees the region's memory, so it is called with none
+ * of the module's locks held.
  */
 #ifndef IVSHMEM_HOST_DRV_H
 #define IVSHMEM_HOST_DRV_H
@@ -106,7 +95,6 @@
 
 #define IVH_MAX_REGIONS		64
 #define IVH_MAX_TRIGGERS	64	/* per peer */
-#define IVH_DEFAULT_MEM_LIMIT_MB 4096	/* all dm-land memory together */
 /* Region IDs: the guest's 16-bit PCI subsystem ID (ACRN 3.3). */
 #define IVH_REGION_ID_MAX	IVSHMEM_HOST_MAX_REGION_ID
 
@@ -114,8 +102,6 @@
 #define IVH_FOLIO_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 /* mmap offsets, lengths and splits are multiples of this (2 MiB). */
 #define IVH_MAP_ALIGN		(PAGE_SIZE << IVH_FOLIO_ORDER)
-/* How often the reaper checks lingering memory for pins. */
-#define IVH_REAP_PERIOD		HZ
 /**
  * struct ivh_hsm_batch - what HSM's SET_MEMSEG allocates for a mapping
  * @vmid:	the User VM.
@@ -186,31 +172,20 @@ struct ivh_config_error {
 
 /**
  * struct ivh_host - one registry of regions
- * @reap_lock:	one pass of the reaper at a time (ivh_region.reaped,
- *		ivh_region.reap_node).
- * @lock:	protects @regions, @nr_regions, @lingering and
- *		ivh_region.removed.
+ * @lock:	protects @regions, @nr_regions and ivh_region.removed.
  * @regions:	the registry, in order of addition.
- * @lingering:	regions whose memory may linger (ivh_region.linger_node),
- *		each with a reference of the list's.
- * @reap_work:	the reaper, see "Lingering"; on @wq.
  * @nr_regions:	entries in @regions.
  * @ids:	region IDs.
  * @acrn:	running in ACRN's Service VM (reported by INFO only).
- * @wq:		runs doorbell triggers and the reaper.
+ * @wq:		runs doorbell triggers.
  * @efd_lock:	protects @efds.
  * @efds:	eventfds in use as vectors or triggers (struct ivh_efd).
  * @mem_bytes:	dm-land memory allocated (or being allocated) now.
- * @mem_limit_mb: most dm-land memory at once, in MiB (module parameter
- *		mem_limit_mb for the module's registry).
  * @nr_mems:	live struct ivh_mem.
  */
 struct ivh_host {
-	struct mutex reap_lock;	/* the reaper; before ivh_host.lock */
 	struct mutex lock;	/* the registry; before ivh_region.lock */
 	struct list_head regions;
-	struct list_head lingering;
-	struct delayed_work reap_work;
 	unsigned int nr_regions;
 	struct ida ids;
 	bool acrn;
@@ -218,7 +193,6 @@ struct ivh_host {
 	struct mutex efd_lock;	/* @efds; after ivh_region.lock */
 	struct list_head efds;
 	atomic64_t mem_bytes;
-	unsigned int mem_limit_mb;
 	atomic_t nr_mems;
 };
 
@@ -240,10 +214,8 @@ struct ivh_efd {
 };
 
 /**
- * struct ivh_mem - dm-land memory of a region
- * @ref:	see "Objects and lifetime".
- * @nr_vmas:	VMAs mapping it (each also holds a reference).
- * @host:	for the statistics and the reaper.
+ * struct ivh_mem - dm-land memory of a region, see "Objects and lifetime"
+ * @host:	for the statistics.
  * @nr_pages:	size in pages.
  * @nr_filled:	pages allocated so far (== @nr_pages once complete).
  * @nr_folios:	folios backing the pages (HSM's region ops).
@@ -251,8 +223,6 @@ struct ivh_efd {
  * @pages:	every page, in order (subpages of large folios included).
  */
 struct ivh_mem {
-	struct kref ref;
-	atomic_t nr_vmas;
 	struct ivh_host *host;
 	unsigned long nr_pages;
 	unsigned long nr_filled;
@@ -272,11 +242,8 @@ struct ivh_mem {
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
  * @nr_attached: entries in @peers.
- * @mem:	memory of the current session, or lingering with no peer
- *		attached; NULL when there is none.
- * @linger_node: in ivh_host.lingering (ivh_host.lock); empty if not listed.
- * @reap_node:	in one reaper pass's list (ivh_host.reap_lock).
- * @reaped:	memory that pass took out (ivh_host.reap_lock).
+ * @mem:	the region's memory, owned: NULL until the first attach
+ *		allocates it, then set until the region is freed.
  */
 struct ivh_region {
 	struct kref ref;
@@ -289,9 +256,6 @@ struct ivh_region {
 	struct list_head peers;
 	unsigned int nr_attached;
 	struct ivh_mem *mem;
-	struct list_head linger_node;
-	struct list_head reap_node;
-	struct ivh_mem *reaped;
 };
 
 /**
@@ -321,7 +285,8 @@ struct ivh_doorbells {
  * struct ivh_peer - a VM attached to a dm-land region
  * @ref:	see "Objects and lifetime".
  * @region:	reference held.
- * @mem:	reference held while @attached, NULL after (ivh_region.lock).
+ * @mem:	the region's memory (owned by the region, which the peer
+ *		holds); set by the attach.
  * @node:	in ivh_region.peers while @attached.
  * @vmid:	absolute VM ID.
  * @attached:	(ivh_region.lock)
@@ -375,13 +340,9 @@ int ivh_name_check(const char *name, size_t len, const char **why);
  * mem.c <- registry.c <- doorbell.c <- peer.c <- ioctl.c, fs.c <- main.c.
  */
 
-/* mem.c: dm-land memory, its references and its mappings */
+/* mem.c: dm-land memory, its folios and its mappings */
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
-void ivh_mem_get(struct ivh_mem *mem);
-void ivh_mem_put(struct ivh_mem *mem);
-void ivh_mem_map_get(struct ivh_mem *mem);
-void ivh_mem_map_put(struct ivh_mem *mem);
-bool ivh_mem_held(struct ivh_mem *mem);
+unsigned long ivh_mem_free(struct ivh_mem *mem);
 bool ivh_hsm_fits(unsigned long nr_folios);
 int ivh_mmap_check(unsigned long pgoff, unsigned long pages,
 		   unsigned long nr_pages);
@@ -389,7 +350,7 @@ int ivh_mem_mmap(struct ivh_mem *mem, struct vm_area_struct *vma);
 void ivh_mem_debugfs_create(void);
 void ivh_mem_debugfs_remove(void);
 
-/* registry.c: regions, region IDs, lingering memory */
+/* registry.c: regions, region IDs, the memory a region owns */
 int ivh_host_init(struct ivh_host *host, bool acrn);
 void ivh_host_destroy(struct ivh_host *host);
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
@@ -402,8 +363,6 @@ void ivh_region_info(struct ivh_region *region,
 int ivh_list(struct ivh_host *host, struct ivshmem_host_region *out,
 	     unsigned int capacity, unsigned int *count);
 struct ivh_peer *ivh_peer_find(struct ivh_region *region, u32 vmid);
-void ivh_region_linger(struct ivh_region *region);
-void ivh_host_reap(struct ivh_host *host);
 
 /* doorbell.c: vectors, routing, eventfd triggers */
 int ivh_region_ring(struct ivh_region *region, u32 src, u32 dst, u32 vector);

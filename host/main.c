@@ -27,10 +27,6 @@ MODULE_PARM_DESC(regions,
 
 static struct ivh_host ivh_host;
 
-module_param_named(mem_limit_mb, ivh_host.mem_limit_mb, uint, 0644);
-MODULE_PARM_DESC(mem_limit_mb,
-		 "most dm-land memory allocated at once, all regions together, in MiB; ATTACH beyond it fails with ENOSPC (default 4096)");
-
 static int ivh_load_regions(struct ivh_host *host, const char *list)
 {
 	struct ivh_config_error err = {};

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-land memory: struct ivh_mem owns the folios of one session of a
- * region, their allocation (2 MiB folios first, zeroed, charged to the
- * caller's memory cgroup) and the module's reservation against
- * ivh_host.mem_limit_mb, the references on them (ivh_mem_get/put, one per
- * holder), whether a mapping or a pin still holds them (ivh_mem_held()),
- * what HSM's SET_MEMSEG can take (ivh_hsm_fits()), and the user mappings:
- * the 2 MiB mmap rule, vm_ops and faults.
+ * dm-land memory: struct ivh_mem holds one reference on each folio of a
+ * region's memory: their allocation (2 MiB folios first, zeroed, charged
+ * to the caller's memory cgroup) and the drop of those references when
+ * the region is freed (ivh_mem_free(); a folio something else still
+ * references, HSM's pins, is freed by the last of those), what HSM's
+ * SET_MEMSEG can take (ivh_hsm_fits()), and the user mappings: the 2 MiB
+ * mmap rule, vm_ops and faults.
  *
  * It knows nothing of regions, peers or doorbells and calls no other file
  * of the module. See ivshmem_host_drv.h for the objects and lock order.
@@ -20,7 +20,6 @@
 #include <linux/debugfs.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 
 #include <kunit/visibility.h>
 
@@ -73,21 +72,30 @@ static bool ivh_folio_fault(void)
 	return false;
 }
 
-static void ivh_mem_free_pages(struct ivh_mem *mem)
+/*
+ * Drop the references ivh_mem_alloc() took. Return: pages of folios some
+ * other holder (a pin, a pipe buffer) still references; the last of
+ * those references frees them.
+ */
+static unsigned long ivh_mem_free_pages(struct ivh_mem *mem)
 {
-	unsigned long i = 0;
+	unsigned long i = 0, held = 0;
 
 	while (i < mem->nr_filled) {
 		struct folio *folio = page_folio(mem->pages[i]);
 
 		i += folio_nr_pages(folio);
+		/* Only a count for the log: another holder may go meanwhile. */
+		if (folio_ref_count(folio) > 1)
+			held += folio_nr_pages(folio);
 		folio_put(folio);
 	}
+	return held;
 }
 
 /**
- * ivh_mem_alloc() - allocate zeroed memory for a dm-land session
- * @host:	for the statistics.
+ * ivh_mem_alloc() - allocate zeroed memory for a dm-land region
+ * @host:	for the statistics (INFO counts @size from the start).
  * @size:	bytes, a multiple of 2 MiB.
  *
  * Each 2 MiB chunk is one large folio where the allocator has one (asked
@@ -95,34 +103,27 @@ static void ivh_mem_free_pages(struct ivh_mem *mem)
  * that chunk only, the next one asks for a large folio again. The memory
  * is not movable and never on an LRU list: it stays put while the module
  * holds it. The allocator zeroes it (__GFP_ZERO) and charges it to the
- * caller's memory cgroup (__GFP_ACCOUNT). @size is reserved against
- * @host->mem_limit_mb first (the caller may reap lingering memory and
- * try again when that fails).
+ * caller's memory cgroup (__GFP_ACCOUNT): a cgroup limit below @size
+ * fails it with -ENOMEM, not an OOM kill. The memory holds one reference
+ * on each folio until ivh_mem_free().
  *
- * Context: process context, no ivh_host.reap_lock, ivh_host.lock or
- * ivh_region.lock held; may sleep for long; stops early with -EINTR on a
- * fatal signal.
- * Return: the memory with one reference, or an ERR_PTR(): -ENOSPC (the
- * module's limit would be exceeded), -ENOMEM or -EINTR.
+ * Context: process context, no ivh_host.lock or ivh_region.lock held;
+ * may sleep for long; stops early with -EINTR on a fatal signal.
+ * Return: the memory, or an ERR_PTR(): -ENOMEM or -EINTR.
  */
 struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 {
 	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
-	u64 limit = (u64)READ_ONCE(host->mem_limit_mb) << 20;
 	struct ivh_mem *mem;
 	int ret;
 
-	if (atomic64_add_return(size, &host->mem_bytes) > limit) {
-		atomic64_sub(size, &host->mem_bytes);
-		return ERR_PTR(-ENOSPC);
-	}
+	/* Counted from the start: INFO shows an allocation under way. */
+	atomic64_add(size, &host->mem_bytes);
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem) {
 		ret = -ENOMEM;
-		goto unreserve;
+		goto uncount;
 	}
-	kref_init(&mem->ref);
-	atomic_set(&mem->nr_vmas, 0);
 	mem->host = host;
 	mem->nr_pages = size >> PAGE_SHIFT;
 	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages),
@@ -175,85 +176,39 @@ free_pages:
 	kvfree(mem->pages);
 free_mem:
 	kfree(mem);
-unreserve:
+uncount:
 	atomic64_sub(size, &host->mem_bytes);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_KUNIT(ivh_mem_alloc);
 
-static void ivh_mem_release(struct kref *ref)
+/**
+ * ivh_mem_free() - drop the memory's references on its folios and free it
+ * @mem:	the memory, or NULL; nothing maps it any more.
+ *
+ * A folio nobody else references goes back to the page allocator now
+ * (and off its memory cgroup's charge). One that HSM still pins (or that
+ * something else took a reference on: a pipe buffer, a direct I/O)
+ * stays allocated, as its holder's: the last unpin_user_page() or
+ * folio_put() frees it, which needs no code of this module.
+ *
+ * Context: process context, no lock of the module held; may sleep.
+ * Return: pages some other holder still references (for the log).
+ */
+unsigned long ivh_mem_free(struct ivh_mem *mem)
 {
-	struct ivh_mem *mem = container_of(ref, struct ivh_mem, ref);
+	unsigned long held;
 
-	ivh_mem_free_pages(mem);
+	if (!mem)
+		return 0;
+	held = ivh_mem_free_pages(mem);
 	atomic64_sub(mem->nr_pages << PAGE_SHIFT, &mem->host->mem_bytes);
 	atomic_dec(&mem->host->nr_mems);
 	kvfree(mem->pages);
 	kfree(mem);
+	return held;
 }
-
-/**
- * ivh_mem_get() - take a reference on dm-land memory
- * @mem:	memory the caller already holds a reference on.
- */
-void ivh_mem_get(struct ivh_mem *mem)
-{
-	kref_get(&mem->ref);
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_mem_get);
-
-/**
- * ivh_mem_put() - drop a reference; the last one frees the memory
- * @mem:	the memory, may be NULL.
- *
- * Context: may sleep (frees up to 512 MiB).
- */
-void ivh_mem_put(struct ivh_mem *mem)
-{
-	if (mem)
-		kref_put(&mem->ref, ivh_mem_release);
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_mem_put);
-
-/**
- * ivh_mem_held() - whether anything besides the module holds the memory
- * @mem:	the memory.
- *
- * A mapping (@mem->nr_vmas) or a pin of any of its folios: HSM's
- * SET_MEMSEG pins them with FOLL_LONGTERM until the VM is destroyed, and
- * the kernel tells nobody when a pin goes (unpin_user_page() only drops a
- * count), so callers ask again later. For a large folio
- * folio_maybe_dma_pinned() reads its exact pin count; for a 4 KiB folio
- * it guesses from the reference count (a pin adds 1024), so 1024 other
- * references also look like a pin. Such a false positive only makes the
- * memory linger longer, which is safe; a pin is never missed.
- *
- * Context: the caller keeps new mappings and pins from starting, by
- * holding ivh_region.lock with no peer attached (a new mapping needs an
- * attached peer or an existing mapping; a pin needs a mapping).
- * Return: true if a mapping or a pin holds @mem.
- */
-bool ivh_mem_held(struct ivh_mem *mem)
-{
-	unsigned long i = 0;
-
-	/*
-	 * Acquire: a pin that GUP took through the last mapping comes before
-	 * the zap and vm_ops->close's decrement; the pin counts read after
-	 * this must see it (free on x86, needed where reads may pass reads).
-	 */
-	if (atomic_read_acquire(&mem->nr_vmas))
-		return true;
-	while (i < mem->nr_filled) {
-		struct folio *folio = page_folio(mem->pages[i]);
-
-		if (folio_maybe_dma_pinned(folio))
-			return true;
-		i += folio_nr_pages(folio);
-	}
-	return false;
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_mem_held);
+EXPORT_SYMBOL_IF_KUNIT(ivh_mem_free);
 
 /**
  * ivh_hsm_fits() - whether HSM's SET_MEMSEG can take memory of this layout
@@ -271,50 +226,6 @@ bool ivh_hsm_fits(unsigned long nr_folios)
 	return nr_folios <= IVH_HSM_MAX_OPS;
 }
 EXPORT_SYMBOL_IF_KUNIT(ivh_hsm_fits);
-
-/**
- * ivh_mem_map_get() - count a mapping of dm-land memory
- * @mem:	memory the caller holds a reference on.
- *
- * A reference and one of @mem->nr_vmas, which keeps the memory lingering
- * for the region after its last VM detached (see ivh_mem_held()).
- */
-void ivh_mem_map_get(struct ivh_mem *mem)
-{
-	ivh_mem_get(mem);
-	atomic_inc(&mem->nr_vmas);
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_mem_map_get);
-
-/**
- * ivh_mem_map_put() - a mapping of dm-land memory went away
- * @mem:	the memory.
- *
- * The last mapping wakes the reaper at once, in case the memory lingers
- * only for it.
- *
- * Context: may sleep (with the last reference it frees the memory);
- * called with mmap_lock held by vm_ops->close.
- */
-void ivh_mem_map_put(struct ivh_mem *mem)
-{
-	struct ivh_host *host = mem->host;
-
-	if (atomic_dec_and_test(&mem->nr_vmas))
-		mod_delayed_work(host->wq, &host->reap_work, 0);
-	ivh_mem_put(mem);
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_mem_map_put);
-
-static void ivh_vma_open(struct vm_area_struct *vma)
-{
-	ivh_mem_map_get(vma->vm_private_data);
-}
-
-static void ivh_vma_close(struct vm_area_struct *vma)
-{
-	ivh_mem_map_put(vma->vm_private_data);
-}
 
 static vm_fault_t ivh_vma_fault(struct vm_fault *vmf)
 {
@@ -342,8 +253,6 @@ static int ivh_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
 }
 
 static const struct vm_operations_struct ivh_vm_ops = {
-	.open		= ivh_vma_open,
-	.close		= ivh_vma_close,
 	.may_split	= ivh_vma_may_split,
 	.fault		= ivh_vma_fault,
 };
@@ -376,15 +285,16 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_mmap_check);
 
 /**
  * ivh_mem_mmap() - set a VMA up to map dm-land memory
- * @mem:	the memory; the mapping takes its own reference.
+ * @mem:	the memory.
  * @vma:	a shared mapping within the memory, see ivh_mmap_check().
  *
- * The mapping holds the memory by reference, independent of whoever
- * handed it out. Pages are inserted on fault as ordinary (not PFN-mapped)
- * pages, so HSM's ACRN_IOCTL_SET_MEMSEG can pin them and sees the large
- * folios.
+ * The VMA's file keeps @mem alive for as long as the VMA exists (the
+ * file holds a peer, the peer its region, the region its memory). Pages
+ * are inserted on fault as ordinary (not PFN-mapped) pages, each with a
+ * reference of the page table's, so HSM's ACRN_IOCTL_SET_MEMSEG can pin
+ * them and sees the large folios.
  *
- * Context: mmap_lock held for writing; the caller keeps @mem alive.
+ * Context: mmap_lock held for writing; @vma->vm_file holds @mem.
  * Return: 0 or -EINVAL (private mapping, not 2 MiB aligned, or beyond
  * the memory).
  */
@@ -400,6 +310,5 @@ int ivh_mem_mmap(struct ivh_mem *mem, struct vm_area_struct *vma)
 	ivshmem_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &ivh_vm_ops;
 	vma->vm_private_data = mem;
-	ivh_mem_map_get(mem);
 	return 0;
 }

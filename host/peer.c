@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Peers: attach and detach of a VM to a dm-land region (struct ivh_peer,
- * its references, the session memory it shares), and the mmap of an
- * attached peer. A detach ends the peer's doorbells through their one
- * teardown entry point, ivh_doorbells_teardown().
+ * its references; the first attach allocates the memory the region then
+ * owns), and the mmap of an attached peer. A detach ends the peer's
+ * doorbells through their one teardown entry point,
+ * ivh_doorbells_teardown().
  *
  * It calls registry.c, mem.c and doorbell.c; none of them calls it. See
  * ivshmem_host_drv.h for the objects, their references and the lock
@@ -27,32 +28,33 @@
  * @vmid:	the VM, which must be a member and not attached yet.
  * @why:	set to the reason on failure.
  *
- * The first VM of a session gets the memory still lingering for the
- * region if a mapping or a pin holds it (a VM coming back after a reset,
- * HSM still pinning the pages: data intact), else new, zeroed memory;
- * later VMs share it. New memory is allocated with no lock held and
- * installed after checking again that the session still needs it. It is
- * refused when its folios are more region ops than HSM's SET_MEMSEG can
- * allocate (ivh_hsm_fits()). Used by ivh_attach() and by the
- * filesystem's open, which attaches to the region its inode was looked
- * up as, never to whatever has the name by the time of the open.
+ * The first attach of the region allocates its memory (zeroed, charged
+ * to the caller's memory cgroup), which the region owns from then on:
+ * every later attach gets the same memory, data intact, whether VMs
+ * stayed attached meanwhile or not (a VM coming back after a reset). The
+ * memory is allocated with no lock held and installed after checking
+ * again that the region still has none; it is refused when its folios
+ * are more region ops than HSM's SET_MEMSEG can allocate
+ * (ivh_hsm_fits()). Used by ivh_attach() and by the filesystem's open,
+ * which attaches to the region its inode was looked up as, never to
+ * whatever has the name by the time of the open.
  *
  * Context: process context; takes ivh_region.lock, later ivh_host.lock
  * then ivh_region.lock.
  * Return: the new peer with one reference, owned by the caller
  * (ivh_peer_release()), or ERR_PTR(): -ENOENT (the region was removed),
  * -EINVAL (hv-land region), -EACCES (not a member), -EBUSY (already
- * attached), -ENOSPC (module memory limit), -ENOMEM (also: too few 2 MiB
- * folios for HSM, logged), -EINTR.
+ * attached), -ENOMEM (also: over the memory cgroup's limit, or too few
+ * 2 MiB folios for HSM, logged), -EINTR.
  */
 struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 				   const char **why)
 {
 	unsigned long size = (unsigned long)region->spec.size_mb << 20;
 	struct ivh_host *host = region->host;
-	struct ivh_mem *mem = NULL, *stale;
+	struct ivh_mem *mem = NULL;
 	struct ivh_peer *peer;
-	bool need, unlisted;
+	bool need;
 	int ret;
 
 	if (region->spec.hv) {
@@ -76,21 +78,16 @@ struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 	INIT_LIST_HEAD(&peer->node);
 	INIT_LIST_HEAD(&peer->db.triggers);
 
-again:
-	/* A new session's memory is allocated with no lock held. */
+	/* The region's memory is allocated once, with no lock held. */
 	mutex_lock(&region->lock);
-	need = !region->mem && !mem;
+	need = !region->mem;
 	mutex_unlock(&region->lock);
 	if (need) {
 		mem = ivh_mem_alloc(host, size);
-		if (mem == ERR_PTR(-ENOSPC)) {
-			/* Over the limit: free what lingers unheld, retry. */
-			ivh_host_reap(host);
-			mem = ivh_mem_alloc(host, size);
-		}
 		if (IS_ERR(mem)) {
 			*why = "cannot allocate the region's memory";
 			ret = PTR_ERR(mem);
+			mem = NULL;
 			goto free_peer;
 		}
 		if (!ivh_hsm_fits(mem->nr_folios)) {
@@ -99,7 +96,7 @@ again:
 				mem->nr_large, (unsigned long)IVH_HSM_MAX_OPS);
 			*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
 			ret = -ENOMEM;
-			goto put_mem;
+			goto free_peer;
 		}
 	}
 
@@ -115,53 +112,27 @@ again:
 		ret = -EBUSY;
 		goto unlock_region;
 	}
-	stale = NULL;
-	unlisted = false;
-	if (region->mem && !region->nr_attached &&
-	    !ivh_mem_held(region->mem)) {
-		/* It lingered, nothing holds it now: new VMs get new memory. */
-		stale = region->mem;
-		region->mem = NULL;
-		if (!list_empty(&region->linger_node)) {
-			list_del_init(&region->linger_node);
-			unlisted = true;
-		}
-	}
+	/* Once set, region->mem stays: @need was true or @mem is unused. */
 	if (!region->mem) {
-		if (!mem) {
-			/* No memory to share or reuse: allocate. */
-			mutex_unlock(&region->lock);
-			mutex_unlock(&host->lock);
-			ivh_mem_put(stale);
-			/* Not the last: the caller's and the peer's are left. */
-			if (unlisted)
-				ivh_region_put(region);
-			goto again;
-		}
 		region->mem = mem;
 		mem = NULL;
 	}
-	ivh_mem_get(region->mem);
 	peer->mem = region->mem;
 	peer->attached = true;
 	list_add_tail(&peer->node, &region->peers);
 	region->nr_attached++;
 	mutex_unlock(&region->lock);
 	mutex_unlock(&host->lock);
-	/* Allocated for a session another attach started meanwhile. */
-	ivh_mem_put(mem);
-	ivh_mem_put(stale);
-	if (unlisted)
-		ivh_region_put(region);
+	/* Allocated while another attach installed the region's memory. */
+	ivh_mem_free(mem);
 	return peer;
 
 unlock_region:
 	mutex_unlock(&region->lock);
 unlock_host:
 	mutex_unlock(&host->lock);
-put_mem:
-	ivh_mem_put(mem);
 free_peer:
+	ivh_mem_free(mem);
 	kfree(peer);
 	ivh_region_put(region);
 	return ERR_PTR(ret);
@@ -196,48 +167,14 @@ struct ivh_peer *ivh_attach(struct ivh_host *host, const char *name,
 }
 EXPORT_SYMBOL_IF_KUNIT(ivh_attach);
 
-/* What a detach takes out under ivh_region.lock and frees after it. */
-struct ivh_teardown {
-	struct ivh_mem *session;
-	struct ivh_mem *mem;
-	struct ivh_region *linger;
-};
-
-static void ivh_detach_locked(struct ivh_peer *peer, struct ivh_teardown *td)
+static void ivh_detach_locked(struct ivh_peer *peer)
 {
 	struct ivh_region *region = peer->region;
 
 	lockdep_assert_held(&region->lock);
 	peer->attached = false;
 	list_del_init(&peer->node);
-	td->session = NULL;
-	td->linger = NULL;
-	if (--region->nr_attached == 0) {
-		if (ivh_mem_held(region->mem)) {
-			/* Mapped or pinned: it stays for the next session. */
-			td->linger = region;
-		} else {
-			td->session = region->mem;
-			region->mem = NULL;
-		}
-	}
-	/* Mappings hold their own references; a detached fd holds none. */
-	td->mem = peer->mem;
-	peer->mem = NULL;
-}
-
-/*
- * End the doorbells of a peer ivh_detach_locked() took out, and free what
- * it took. The caller still holds a reference on the peer, which keeps
- * it and its region for the doorbell teardown and ivh_region_linger().
- */
-static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
-{
-	ivh_doorbells_teardown(peer);
-	ivh_mem_put(td->mem);
-	ivh_mem_put(td->session);
-	if (td->linger)
-		ivh_region_linger(td->linger);
+	region->nr_attached--;
 }
 
 /**
@@ -245,10 +182,9 @@ static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
  * @peer:	the peer; the caller holds a reference.
  *
  * Takes the peer off the region, then ends its vectors and eventfd
- * triggers (a detached peer accepts no new ones, and no ring finds it)
- * and drops its reference on the memory (existing mappings keep theirs and stay valid); the last
- * peer of a session ends it: the memory is freed, or lingers for the next
- * attach while a mapping or a pin holds it (ivh_mem_held()).
+ * triggers (a detached peer accepts no new ones, and no ring finds it).
+ * The memory stays with the region, data intact, for the next attach;
+ * existing mappings stay valid (their file holds the peer).
  *
  * Context: process context; takes ivh_region.lock, then waits for the
  * peer's trigger work items without it.
@@ -257,17 +193,16 @@ static void ivh_detach_finish(struct ivh_peer *peer, struct ivh_teardown *td)
 int ivh_detach(struct ivh_peer *peer)
 {
 	struct ivh_region *region = peer->region;
-	struct ivh_teardown td;
 
 	mutex_lock(&region->lock);
 	if (!peer->attached) {
 		mutex_unlock(&region->lock);
 		return -ENOTCONN;
 	}
-	ivh_detach_locked(peer, &td);
+	ivh_detach_locked(peer);
 	mutex_unlock(&region->lock);
 
-	ivh_detach_finish(peer, &td);
+	ivh_doorbells_teardown(peer);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(ivh_detach);
@@ -289,7 +224,6 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_detach);
 int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 {
 	struct ivh_region *region;
-	struct ivh_teardown td;
 	struct ivh_peer *peer;
 
 	region = ivh_region_get(host, name);
@@ -304,10 +238,10 @@ int ivh_detach_vmid(struct ivh_host *host, const char *name, u32 vmid)
 		return -ENOTCONN;
 	}
 	ivh_peer_get(peer);
-	ivh_detach_locked(peer, &td);
+	ivh_detach_locked(peer);
 	mutex_unlock(&region->lock);
 
-	ivh_detach_finish(peer, &td);
+	ivh_doorbells_teardown(peer);
 	ivh_peer_put(peer);
 	ivh_region_put(region);
 	return 0;
@@ -330,8 +264,7 @@ static void ivh_peer_free(struct kref *ref)
 	struct ivh_peer *peer = container_of(ref, struct ivh_peer, ref);
 	struct ivh_region *region = peer->region;
 
-	WARN_ON(peer->attached || peer->mem ||
-		!list_empty(&peer->db.triggers));
+	WARN_ON(peer->attached || !list_empty(&peer->db.triggers));
 	kfree(peer);
 	ivh_region_put(region);
 }

@@ -2,14 +2,12 @@
 /*
  * The region registry: struct ivh_host and its named regions (add,
  * remove, look-up by name, INFO/LIST descriptions), region IDs, the
- * region's list of attached peers (ivh_peer_find()), and the memory a
- * region keeps with no peer attached ("lingering": the list of such
- * regions and the reaper that frees what no mapping or pin holds any
- * more).
+ * region's list of attached peers (ivh_peer_find()), and the end of a
+ * region's life, which frees the memory it owns (ivh_mem_free()).
  *
  * It calls only mem.c. See ivshmem_host_drv.h for the objects, their
- * references and the lock order, and Documentation/host.rst for why
- * memory lingers.
+ * references and the lock order, and Documentation/host.rst for why the
+ * memory lives as long as its region.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -23,10 +21,6 @@
 #include "../compat.h"
 #include "ivshmem_host_drv.h"
 
-static void ivh_reap_work(struct work_struct *work);
-static bool ivh_reap(struct ivh_host *host);
-static void ivh_linger_abandon(struct ivh_host *host);
-
 /**
  * ivh_host_init() - initialise an empty registry
  * @host:	the registry.
@@ -36,19 +30,13 @@ static void ivh_linger_abandon(struct ivh_host *host);
  */
 int ivh_host_init(struct ivh_host *host, bool acrn)
 {
-	mutex_init(&host->reap_lock);
 	mutex_init(&host->lock);
 	INIT_LIST_HEAD(&host->regions);
-	INIT_LIST_HEAD(&host->lingering);
-	INIT_DELAYED_WORK(&host->reap_work, ivh_reap_work);
 	host->nr_regions = 0;
 	ida_init(&host->ids);
 	host->acrn = acrn;
 	mutex_init(&host->efd_lock);
 	INIT_LIST_HEAD(&host->efds);
-	/* A module parameter may have set the limit already. */
-	if (!host->mem_limit_mb)
-		host->mem_limit_mb = IVH_DEFAULT_MEM_LIMIT_MB;
 	atomic64_set(&host->mem_bytes, 0);
 	atomic_set(&host->nr_mems, 0);
 	host->wq = alloc_workqueue("ivshmem_host", WQ_UNBOUND, 0);
@@ -62,22 +50,18 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_host_init);
  * ivh_host_destroy() - remove every region and free the registry
  * @host:	the registry.
  *
- * Memory still lingering for a pin is left to its pins: the module drops
- * its references (logged), and the last unpin frees the folios; nothing
- * of the module is needed for that.
+ * Each region's memory is freed; folios HSM still pins are left to the
+ * pins (logged), and the last unpin frees them: nothing of the module is
+ * needed for that.
  *
- * Context: no peer and no mapping of @host may exist any more (their fds
- * and VMAs hold the module, their owners in KUnit release them first).
+ * Context: no peer, inode or mapping of @host may exist any more (their
+ * fds, mounts and VMAs hold the module; their owners in KUnit release
+ * them first).
  */
 void ivh_host_destroy(struct ivh_host *host)
 {
 	struct ivh_region *region, *tmp;
 	LIST_HEAD(dead);
-
-	/* Nothing can queue the reaper any more: no peer, no mapping. */
-	cancel_delayed_work_sync(&host->reap_work);
-	ivh_reap(host);
-	ivh_linger_abandon(host);
 
 	mutex_lock(&host->lock);
 	list_for_each_entry_safe(region, tmp, &host->regions, node) {
@@ -96,140 +80,19 @@ void ivh_host_destroy(struct ivh_host *host)
 	WARN_ON(atomic_read(&host->nr_mems));
 	WARN_ON(!list_empty(&host->efds));
 	mutex_destroy(&host->efd_lock);
-	mutex_destroy(&host->reap_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(ivh_host_destroy);
-
-/**
- * ivh_region_linger() - let the reaper watch a region's memory
- * @region:	a region whose last peer left while its memory was held.
- *
- * Puts @region on the list the reaper checks, with a reference of the
- * list's, and makes sure the reaper runs. Being listed only means "may
- * linger": the reaper decides under the region's lock.
- *
- * Context: process context; takes ivh_host.lock.
- */
-void ivh_region_linger(struct ivh_region *region)
-{
-	struct ivh_host *host = region->host;
-
-	mutex_lock(&host->lock);
-	if (list_empty(&region->linger_node)) {
-		kref_get(&region->ref);
-		list_add_tail(&region->linger_node, &host->lingering);
-	}
-	mutex_unlock(&host->lock);
-	queue_delayed_work(host->wq, &host->reap_work, IVH_REAP_PERIOD);
-}
-
-/*
- * One pass over the lingering regions: memory no mapping and no pin holds
- * any more is freed, a region with peers again or without memory leaves
- * the list. Return: whether some region still lingers.
- */
-static bool ivh_reap(struct ivh_host *host)
-{
-	struct ivh_region *region, *tmp;
-	LIST_HEAD(done);
-	bool pending;
-
-	mutex_lock(&host->reap_lock);
-	mutex_lock(&host->lock);
-	list_for_each_entry_safe(region, tmp, &host->lingering, linger_node) {
-		mutex_lock(&region->lock);
-		if (region->mem && !region->nr_attached &&
-		    ivh_mem_held(region->mem)) {
-			mutex_unlock(&region->lock);
-			continue;
-		}
-		region->reaped = NULL;
-		if (!region->nr_attached) {
-			region->reaped = region->mem;
-			region->mem = NULL;
-		}
-		mutex_unlock(&region->lock);
-		list_del_init(&region->linger_node);
-		list_add_tail(&region->reap_node, &done);
-	}
-	pending = !list_empty(&host->lingering);
-	mutex_unlock(&host->lock);
-
-	/* Freeing up to 512 MiB each, with no registry lock held. */
-	list_for_each_entry_safe(region, tmp, &done, reap_node) {
-		list_del(&region->reap_node);
-		ivh_mem_put(region->reaped);
-		region->reaped = NULL;
-		ivh_region_put(region);
-	}
-	mutex_unlock(&host->reap_lock);
-	return pending;
-}
-
-/**
- * ivh_host_reap() - free lingering memory nothing holds any more
- * @host:	the registry.
- *
- * Runs from the reaper every IVH_REAP_PERIOD while memory lingers, at
- * once when a lingering region's last mapping goes, and from INFO and a
- * reservation over the limit, so what they report or refuse is current.
- *
- * Context: process context; takes ivh_host.reap_lock, ivh_host.lock and
- * each lingering region's ivh_region.lock.
- */
-void ivh_host_reap(struct ivh_host *host)
-{
-	if (ivh_reap(host))
-		queue_delayed_work(host->wq, &host->reap_work,
-				   IVH_REAP_PERIOD);
-}
-EXPORT_SYMBOL_IF_KUNIT(ivh_host_reap);
-
-static void ivh_reap_work(struct work_struct *work)
-{
-	ivh_host_reap(container_of(to_delayed_work(work), struct ivh_host,
-				   reap_work));
-}
-
-/*
- * At unload: memory still pinned is left to its pins. The module's
- * references go; the folios stay allocated while pinned and the last
- * unpin frees them, which needs nothing of this module.
- */
-static void ivh_linger_abandon(struct ivh_host *host)
-{
-	struct ivh_region *region;
-	struct ivh_mem *mem;
-
-	for (;;) {
-		mutex_lock(&host->lock);
-		region = list_first_entry_or_null(&host->lingering,
-						  struct ivh_region,
-						  linger_node);
-		if (region)
-			list_del_init(&region->linger_node);
-		mutex_unlock(&host->lock);
-		if (!region)
-			return;
-		mutex_lock(&region->lock);
-		mem = region->nr_attached ? NULL : region->mem;
-		if (mem)
-			region->mem = NULL;
-		mutex_unlock(&region->lock);
-		if (mem)
-			pr_warn("region \"%s\": %lu MiB still pinned at unload: left to the pins, the last unpin frees it\n",
-				region->spec.name, mem->nr_pages >> (20 - PAGE_SHIFT));
-		ivh_mem_put(mem);
-		ivh_region_put(region);
-	}
-}
 
 static void ivh_region_release(struct kref *ref)
 {
 	struct ivh_region *region = container_of(ref, struct ivh_region, ref);
+	unsigned long held;
 
-	WARN_ON(!list_empty(&region->peers) || region->mem ||
-		!list_empty(&region->linger_node));
+	WARN_ON(!list_empty(&region->peers));
+	held = ivh_mem_free(region->mem);
+	if (held)
+		pr_info("region \"%s\" freed: %lu MiB still pinned, left to the pins (the last unpin frees it)\n",
+			region->spec.name, held >> (20 - PAGE_SHIFT));
 	/* The ID (and the inode number made of it) is free only now. */
 	ida_free(&region->host->ids, region->id);
 	mutex_destroy(&region->lock);
@@ -239,6 +102,10 @@ static void ivh_region_release(struct kref *ref)
 /**
  * ivh_region_put() - drop a reference on a region
  * @region:	the region, may be NULL.
+ *
+ * The last reference frees the region and its memory (ivh_mem_free()).
+ *
+ * Context: process context, no lock of the module held; may sleep.
  */
 void ivh_region_put(struct ivh_region *region)
 {
@@ -313,7 +180,6 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 	region->host = host;
 	mutex_init(&region->lock);
 	INIT_LIST_HEAD(&region->peers);
-	INIT_LIST_HEAD(&region->linger_node);
 
 	mutex_lock(&host->lock);
 	if (ivh_region_find(host, region->spec.name)) {
@@ -361,13 +227,13 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_region_add);
  * @host:	the registry.
  * @name:	the region's name.
  *
- * Attached peers keep working with the region and its memory; the
- * memory goes with the last fd or mapping. The name can be reused at once;
- * the region ID only once the region is freed (no peer, inode or
- * lingering memory holds it any more), so no new region takes the ID
- * (the guests' PCI subsystem ID) or the inode number of one that lives.
+ * Attached peers keep working with the region and its memory; the region
+ * and its memory go with the last fd, mapping, inode or trigger (at once
+ * if none holds it). The name can be reused at once; the region ID only
+ * once the region is freed, so no new region takes the ID (the guests'
+ * PCI subsystem ID) or the inode number of one that lives.
  *
- * Context: takes ivh_host.lock.
+ * Context: takes ivh_host.lock; may free the region's memory after it.
  * Return: 0 or -ENOENT.
  */
 int ivh_region_remove(struct ivh_host *host, const char *name)

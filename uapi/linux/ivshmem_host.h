@@ -48,8 +48,8 @@
  * @name_len:		IVSHMEM_HOST_NAME_LEN.
  * @max_vectors:	doorbell vectors per peer.
  * @nr_mems:		number of dm-land memory objects alive.
- * @mem_bytes:		dm-land memory currently allocated by the module,
- *			including memory of removed regions still mapped.
+ * @mem_bytes:		dm-land memory the module's regions own, removed
+ *			regions still held by an fd or a mapping included.
  * @reserved:		zero; room for growth.
  */
 struct ivshmem_host_info {
@@ -168,9 +168,12 @@ struct ivshmem_host_list {
  * process holding the guest VM's HSM fd can turn such an eventfd into an
  * interrupt of that VM (ACRN_IOCTL_IRQFD).
  *
- * Closing the attachment fd detaches too. The memory lives while any
- * attached VM or mapping holds it. When the last VM of a region has
- * detached, the next attach gets fresh, zeroed memory.
+ * Closing the attachment fd detaches too. The first attach of a region
+ * allocates its memory, zeroed; the region keeps it, data included, for
+ * as long as the region lives (in the registry until REMOVE, then while
+ * an attachment, a mapping or an open file holds it), so a VM that
+ * detaches and attaches again finds its data. A new region (REMOVE, then
+ * ADD) gets new, zeroed memory.
  */
 struct ivshmem_host_attach {
 	char name[IVSHMEM_HOST_NAME_LEN];
