@@ -1250,6 +1250,32 @@ t "rmmod after the changes" rmmod ivshmem
     return g, g.wait()
 
 
+@test(flavors=('debug',), share=True)
+def nopat(ctx):
+    """x86 without PAT (the nopat boot option): every memtype gives
+    uncached, the type the driver can prove, in every view: its kernel
+    mapping is made again with ioremap(), user entries carry the same
+    cache bits (UC-, PCD), and the bytes stay the host's."""
+    size = 1 << 20
+    data = os.urandom(size)
+    _, dev = plain_device(ctx.workdir, 'shm0', size, data)
+    g = ctx.boot('nopat', '''
+t "the kernel runs without PAT" sh -c "dmesg | grep -q 'PAT support disabled'"
+t "insmod ivshmem_ptwalk.ko" insmod /lib/ivshmem/ivshmem_ptwalk.ko
+D=/dev/ivshmem0
+for mt in auto wb wc uc; do
+	t "insmod memtype=$mt" insmod /lib/ivshmem/ivshmem.ko memtype=$mt
+	eq "memtype=$mt without PAT: sysfs says uncached" "$(cat /sys/class/ivshmem/ivshmem0/memtype)" uncached
+	eq "memtype=$mt: info flags without MAP_WB" "flags=$(printf 0x%%x $(( $(run ivshmem_test info $D | sed -n 's/^flags=//p') & ~0x10 )))" "flags=0x0"
+	run ivshmem_test memtype $D
+	eq "memtype=$mt: read() sees the host's bytes" "$(sha < $D)" %(hash)s
+	eq "memtype=$mt: mmap sees the host's bytes" "$(run ivshmem_test mmap-cat $D | sha)" %(hash)s
+	t "rmmod" rmmod ivshmem
+done
+''' % {'hash': sha256(data)}, dev, append='nopat')
+    return g, g.wait()
+
+
 @test(flavors=ANY_ARCH, share=True)
 def hot_unplug(ctx):
     """Hot-unplug (QMP device_del) while mapped and read: ACPI on x86's

@@ -755,7 +755,7 @@ static int cmd_memtype(const char *dev)
 #endif
 	f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "r");
 	if (!f) {
-		skip("PAT memory type of BAR2", "no pat_memtype_list");
+		skip("PAT memory type of BAR2: no pat_memtype_list (PAT is off)");
 	} else {
 		char want[64] = "";
 
@@ -1056,7 +1056,7 @@ static int cmd_huge(const char *dev, const char *expects)
 	int status;
 
 	if (size < 4 * huge) {
-		skip("huge mappings", "the device is smaller than 8 MiB");
+		skip("huge mappings: the device is smaller than 8 MiB");
 		close(fd);
 		return 0;
 	}
@@ -1241,7 +1241,7 @@ static int cmd_bench(const char *dev)
 	long f0, dev_faults, anon_faults;
 
 	if (get_info(fd).size < len) {
-		skip("fault benchmark", "the device is smaller than 64 MiB");
+		skip("fault benchmark: the device is smaller than 64 MiB");
 		return 0;
 	}
 	p = map_dev(fd, len, 0);
