@@ -109,7 +109,9 @@ def relabel(devices, prefix, next_slot):
     in the order of the slots QEMU gives them in a boot of their own: an
     explicit addr= its own, a device without one the lowest slot from
     FIRST_SLOT on that no device before it took and no addr= names (QEMU
-    refuses a later addr= of a taken slot). Returns (args, bdfs, slot)."""
+    refuses a later addr= of a taken slot). A device on a bus of the
+    member's own (bus=, a PCIe port) stays where it is: lib.sh's ivt_seg
+    knows it by its port's slot. Returns (args, bdfs, slot)."""
     pairs = [(devices[i], devices[i + 1]) for i in range(0, len(devices), 2)]
     if len(devices) % 2:
         raise ValueError('device arguments not in pairs: %r' % devices)
@@ -126,7 +128,8 @@ def relabel(devices, prefix, next_slot):
             if eq and key in REFS:
                 p = '%s=%s%s' % (key, prefix, val)
             kept.append(p)
-        if flag == '-device':
+        if flag == '-device' and not any(p.startswith('bus=')
+                                         for p in kept):
             placed.append([addr, len(out), head, kept])
             out.append(None)        # filled in below
         else:

@@ -164,10 +164,15 @@ ivt_seg() {
 	for _p in /sys/bus/pci/devices/*; do
 		[ "$(cat "$_p/vendor"):$(cat "$_p/device")" = 0x1af4:0x1110 ] ||
 			continue
-		case " $3 " in
-		*" ${_p##*/} "*) echo > "$_p/driver_override" ;;
-		*) echo ivt-other-test > "$_p/driver_override" ;;
-		esac
+		# The member's: its own slot is listed, or (a device behind a
+		# PCIe port of the member) the port's.
+		_own=ivt-other-test
+		for _b in $3; do
+			case "$(readlink -f "$_p")/" in
+			*"/$_b/"*) _own= ;;
+			esac
+		done
+		echo $_own > "$_p/driver_override"
 	done
 	sh "/seg-$1.sh"
 	echo "IVT-SEG-EXIT $1 $?"
