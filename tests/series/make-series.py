@@ -549,8 +549,8 @@ def edit_ioctl_number(rows):
     def edit(text):
         lines = text.split('\n')
         for k, line in enumerate(lines):
-            if re.match(r'0xB[9A] ', line):
-                die('ioctl-number.rst: 0xB9 or 0xBA is taken: ' + line)
+            if re.match(r'0xB9 ', line):
+                die('ioctl-number.rst: 0xB9 is taken: ' + line)
         # After the last 0xB8 row (and its blank line), before 0xC0.
         idx = max(k for k, l in enumerate(lines) if l.startswith('0xB8'))
         for r in reversed(rows):
@@ -719,7 +719,7 @@ KUnit tests cover the helpers and the PCI ID match.''',
                         'obj-$(CONFIG_ACRN_HSM)'),
                     'Documentation/userspace-api/ioctl/ioctl-number.rst':
                     edit_ioctl_number([
-                        '0xB9  00-0F  uapi/linux/ivshmem.h'
+                        '0xB9  00-1F  uapi/linux/ivshmem.h'
                         + ' ' * 42 + 'ivshmem guest driver', '']),
                     'MAINTAINERS': edit_maintainers_new([
                         'F:\t' + GUEST_DIR + '/',
@@ -755,7 +755,7 @@ the memory's lifetime and the doorbells.''',
                         'obj-$(CONFIG_IVSHMEM)'),
                     'Documentation/userspace-api/ioctl/ioctl-number.rst':
                     edit_ioctl_more(
-                        '0xBA  00-1F  uapi/linux/ivshmem_host.h'
+                        '0xB9  20-3F  uapi/linux/ivshmem_host.h'
                         + ' ' * 37 + 'ivshmem host module (ACRN)',
                         '0xB9'),
                     'MAINTAINERS': edit_maintainers_add([

@@ -14,7 +14,8 @@
 #include <linux/ioctl.h>
 
 /*
- * The ioctl magic of this header, numbers 0x00-0x0F
+ * The ioctl magic of this header, numbers 0x00-0x1F; the host module's
+ * <linux/ivshmem_host.h> has 0x20-0x3F of the same magic
  * (Documentation/userspace-api/ioctl/ioctl-number.rst).
  */
 #define IVSHMEM_IOCTL_MAGIC	0xB9

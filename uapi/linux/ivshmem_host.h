@@ -16,10 +16,10 @@
 #include <linux/ioctl.h>
 
 /*
- * The ioctl magic of this header, numbers 0x00-0x1F
- * (Documentation/userspace-api/ioctl/ioctl-number.rst).
+ * The ioctl magic of <linux/ivshmem.h>, numbers 0x20-0x3F: the guest
+ * driver has 0x00-0x1F (Documentation/userspace-api/ioctl/ioctl-number.rst).
  */
-#define IVSHMEM_HOST_IOCTL_MAGIC	0xBA
+#define IVSHMEM_HOST_IOCTL_MAGIC	0xB9
 
 /*
  * Region names carry their "hv:/" or "dm:/" prefix and are NUL-terminated
@@ -265,30 +265,30 @@ struct ivshmem_host_trigger {
 };
 
 /*
- * On /dev/ivshmem_host (0x00-0x0F). INFO, LOOKUP and LIST work on any
+ * On /dev/ivshmem_host (0x20-0x2F). INFO, LOOKUP and LIST work on any
  * open file; the others need it opened for writing (EBADF otherwise).
  */
 #define IVSHMEM_HOST_IOCTL_INFO		\
-	_IOR(IVSHMEM_HOST_IOCTL_MAGIC, 0x00, struct ivshmem_host_info)
+	_IOR(IVSHMEM_HOST_IOCTL_MAGIC, 0x20, struct ivshmem_host_info)
 #define IVSHMEM_HOST_IOCTL_ADD		\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x01, struct ivshmem_host_region)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x21, struct ivshmem_host_region)
 #define IVSHMEM_HOST_IOCTL_REMOVE	\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x02, struct ivshmem_host_name)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x22, struct ivshmem_host_name)
 #define IVSHMEM_HOST_IOCTL_LOOKUP	\
-	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x03, struct ivshmem_host_region)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x23, struct ivshmem_host_region)
 #define IVSHMEM_HOST_IOCTL_LIST		\
-	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x04, struct ivshmem_host_list)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x24, struct ivshmem_host_list)
 #define IVSHMEM_HOST_IOCTL_ATTACH	\
-	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x05, struct ivshmem_host_attach)
+	_IOWR(IVSHMEM_HOST_IOCTL_MAGIC, 0x25, struct ivshmem_host_attach)
 #define IVSHMEM_HOST_IOCTL_DETACH	\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x06, struct ivshmem_host_attach)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x26, struct ivshmem_host_attach)
 #define IVSHMEM_HOST_IOCTL_RING		\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x07, struct ivshmem_host_ring)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x27, struct ivshmem_host_ring)
 
-/* On an attachment fd (0x10-0x1F) */
+/* On an attachment fd (0x30-0x3F) */
 #define IVSHMEM_HOST_IOCTL_SET_VECTOR	\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x10, struct ivshmem_host_vector)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x30, struct ivshmem_host_vector)
 #define IVSHMEM_HOST_IOCTL_TRIGGER	\
-	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x11, struct ivshmem_host_trigger)
+	_IOW(IVSHMEM_HOST_IOCTL_MAGIC, 0x31, struct ivshmem_host_trigger)
 
 #endif /* _UAPI_LINUX_IVSHMEM_HOST_H */
