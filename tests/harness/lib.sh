@@ -76,6 +76,10 @@ fails_with() {
 hold_start() {
 	_d=$1
 	shift
+	# Emptied here, not only by the background job's redirection, which
+	# may come after the first grep below has read the last holder's
+	# "held".
+	: > /tmp/hold
 	"$@" > /tmp/hold &
 	HOLD=$!
 	_i=0
