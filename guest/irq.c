@@ -90,6 +90,9 @@ static irqreturn_t ivshmem_vector_irq(int irq, void *data)
 	struct ivshmem_binding *b;
 
 	spin_lock(&idev->irq_lock);
+	/* An auxiliary device's driver (guest/aux.c); it has no bindings. */
+	if (idev->aux_handler)
+		idev->aux_handler(idev->aux_data, vec - idev->vec);
 	if (vec->nr_bindings > IVSHMEM_IRQ_DIRECT) {
 		spin_unlock(&idev->irq_lock);
 		atomic_inc(&vec->pending);

@@ -47,6 +47,7 @@
 
 #include <linux/ivshmem.h>
 
+#include "ivshmem_aux.h"
 #include "util.h"
 
 #define IVSHMEM_MAX_DEVICES	256
@@ -150,6 +151,12 @@ struct ivshmem_vector {
  * @dmabuf_window: after removal, while @dmabuf_kmaps is not zero: a
  *		resource that keeps BAR2's physical window from being given
  *		to another device.
+ * @aux:	the auxiliary device when the device's function is not the
+ *		character device (guest/aux.c), else NULL; then @dev is
+ *		never added: no /dev/ivshmemN, no class device.
+ * @aux_handler: the auxiliary driver's interrupt handler, or NULL;
+ *		changed and called under @irq_lock.
+ * @aux_data:	its argument; like @aux_handler.
  * @vec:	the MSI-X vectors; the first @vectors are in use.
  */
 struct ivshmem_dev {
@@ -180,6 +187,9 @@ struct ivshmem_dev {
 	struct mutex dmabuf_map_lock;	/* revocation, vmaps; see above */
 	unsigned long dmabuf_kmaps;
 	struct resource *dmabuf_window;
+	struct ivshmem_aux_dev *aux;
+	ivshmem_aux_handler_t aux_handler;
+	void *aux_data;
 	struct ivshmem_vector vec[IVSHMEM_MAX_VECTORS];
 };
 
@@ -260,6 +270,11 @@ static inline long ivshmem_dmabuf_export(struct ivshmem_dev *idev,
 static inline void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev) { }
 #endif
 
+/* aux.c */
+extern const struct attribute_group *ivshmem_pci_groups[];
+int ivshmem_aux_add(struct ivshmem_dev *idev, const char *name);
+void ivshmem_aux_del(struct ivshmem_dev *idev);
+
 /* pci.c */
 extern struct pci_driver ivshmem_pci_driver;
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -271,5 +286,7 @@ const char *ivshmem_memtype_name(enum ivshmem_memtype mt);
 pgprot_t ivshmem_pgprot(struct ivshmem_dev *idev, unsigned long vm_flags);
 int ivshmem_memtype_parse(const char *buf);
 int ivshmem_set_memtype(struct ivshmem_dev *idev, enum ivshmem_memtype want);
+const char *ivshmem_function(struct pci_dev *pdev);
+int ivshmem_set_function(struct pci_dev *pdev, const char *name);
 
 #endif /* IVSHMEM_DRV_H */

@@ -309,9 +309,13 @@ static int ivshmem_map_shm(struct ivshmem_dev *idev, enum ivshmem_memtype want)
 	return -EIO;
 }
 
-static int ivshmem_map_bars(struct ivshmem_dev *idev)
+/*
+ * Check and claim the BARs, once per binding: BAR0's mapping and BAR2's
+ * region belong to the PCI device (devres), the kernel view of BAR2 to
+ * each struct ivshmem_dev (ivshmem_start()).
+ */
+static int ivshmem_claim_bars(struct pci_dev *pdev)
 {
-	struct pci_dev *pdev = idev->pdev;
 	resource_size_t start, len;
 	int ret;
 
@@ -323,7 +327,6 @@ static int ivshmem_map_bars(struct ivshmem_dev *idev)
 	ret = pcim_iomap_regions(pdev, BIT(IVSHMEM_BAR_REGS), KBUILD_MODNAME);
 	if (ret)
 		return ret;
-	idev->regs = pcim_iomap_table(pdev)[IVSHMEM_BAR_REGS];
 
 	start = pci_resource_start(pdev, IVSHMEM_BAR_SHM);
 	len = pci_resource_len(pdev, IVSHMEM_BAR_SHM);
@@ -334,10 +337,7 @@ static int ivshmem_map_bars(struct ivshmem_dev *idev)
 	}
 	if (!devm_request_mem_region(&pdev->dev, start, len, KBUILD_MODNAME))
 		return -EBUSY;
-	idev->shm_phys = start;
-	idev->shm_size = len;
-	idev->shm_req = ivshmem_memtype;
-	return ivshmem_map_shm(idev, idev->shm_req);
+	return 0;
 }
 
 /**
@@ -397,20 +397,28 @@ unlock:
 	return ret;
 }
 
-static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+/*
+ * Make a struct ivshmem_dev for @pdev, its BARs claimed, with BAR2
+ * mapped as @req asks, at most @max_vectors vectors, and the function
+ * @aux_name ("net": an auxiliary device), or the character device for
+ * NULL. Returns 0 or a negative errno; on error @pdev has no device.
+ */
+static int ivshmem_start(struct pci_dev *pdev, const char *aux_name,
+			 enum ivshmem_memtype req, u32 max_vectors)
 {
 	struct ivshmem_dev *idev;
 	int ret;
-
-	ret = pcim_enable_device(pdev);
-	if (ret)
-		return ret;
 
 	idev = ivshmem_dev_alloc(pdev);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 
-	ret = ivshmem_map_bars(idev);
+	idev->regs = pcim_iomap_table(pdev)[IVSHMEM_BAR_REGS];
+	idev->shm_phys = pci_resource_start(pdev, IVSHMEM_BAR_SHM);
+	idev->shm_size = pci_resource_len(pdev, IVSHMEM_BAR_SHM);
+	idev->shm_req = req;
+	idev->max_vectors = max_vectors;
+	ret = ivshmem_map_shm(idev, req);
 	if (ret)
 		goto put_dev;
 
@@ -420,31 +428,164 @@ static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	ivshmem_irq_setup(idev);
 
-	ret = ivshmem_dev_add(idev);
+	if (aux_name)
+		ret = ivshmem_aux_add(idev, aux_name);
+	else
+		ret = ivshmem_dev_add(idev);
 	if (ret)
 		goto teardown_irq;
 
-	dev_info(&pdev->dev, "%s: %llu MiB shared memory (%s), peer %u, %u vectors%s\n",
+	dev_info(&pdev->dev, "%s: %llu MiB shared memory (%s), peer %u, %u vectors%s%s%s\n",
 		 dev_name(&idev->dev), idev->shm_size >> 20,
 		 ivshmem_memtype_name(idev->shm_mt),
 		 ivshmem_peer_id(idev), idev->vectors,
-		 idev->region_id >= 0 ? ", ACRN" : "");
+		 idev->region_id >= 0 ? ", ACRN" : "",
+		 aux_name ? ", function " : "", aux_name ? aux_name : "");
 	return 0;
 
 teardown_irq:
 	ivshmem_irq_teardown(idev);
+	pci_set_drvdata(pdev, NULL);
+	ivshmem_unmap_shm(idev);
 put_dev:
 	put_device(&idev->dev);
 	return ret;
+}
+
+/*
+ * Undo ivshmem_start(). BAR2's kernel view is unmapped here when @unmap,
+ * else by devres when the driver unbinds (after removal, importers of
+ * dma-bufs may still hold views of it: guest/dmabuf.c).
+ */
+static void ivshmem_stop(struct ivshmem_dev *idev, bool unmap)
+{
+	if (idev->aux)
+		ivshmem_aux_del(idev);
+	else
+		ivshmem_dev_del(idev);
+	ivshmem_irq_teardown(idev);
+	pci_set_drvdata(idev->pdev, NULL);
+	if (unmap)
+		ivshmem_unmap_shm(idev);
+	put_device(&idev->dev);
+}
+
+/* Serialises function changes (sysfs ivshmem_function) of all devices. */
+static DEFINE_MUTEX(ivshmem_function_lock);
+
+/**
+ * ivshmem_function() - the name of a device's function
+ * @pdev: the PCI device, bound to this driver
+ *
+ * Context: process context, may sleep; takes ivshmem_function_lock.
+ * Return: "cdev", the auxiliary device's name ("net"), or "none" after a
+ * change of function failed both ways.
+ */
+const char *ivshmem_function(struct pci_dev *pdev)
+{
+	struct ivshmem_dev *idev;
+	const char *name = "none";
+
+	mutex_lock(&ivshmem_function_lock);
+	idev = pci_get_drvdata(pdev);
+	if (idev)
+		name = idev->aux ? idev->aux->adev.name : "cdev";
+	mutex_unlock(&ivshmem_function_lock);
+	return name;
+}
+
+/**
+ * ivshmem_set_function() - make a device a character device or another
+ *	function (sysfs ivshmem_function)
+ * @pdev: the PCI device, bound to this driver (the attribute's removal at
+ *	unbind waits for the store)
+ * @name: "cdev", or an auxiliary device name ("net")
+ *
+ * The device's current function goes first: the character device only
+ * while no file is open and no dma-buf exists (marked dead under
+ * vec_lock, so a later open() fails with ENODEV), an auxiliary device by
+ * deleting it, which runs its driver's remove(). The vectors and BAR2's
+ * kernel view are set up again for the new function, with the memory
+ * type and max_vectors the device had. If the new function cannot start,
+ * the character device comes back.
+ *
+ * Context: process context, may sleep; takes ivshmem_function_lock, then
+ * vec_lock and dmabuf_lock.
+ * Return: 0 (also when @name is the current function); -EINVAL for an
+ * unknown name; -EBUSY while a file is open or a dma-buf exists;
+ * -EOPNOTSUPP when the function needs what the device or kernel lacks
+ * (the auxiliary bus; a doorbell and a receiving vector for "net"); or
+ * the error of the new function's start.
+ */
+int ivshmem_set_function(struct pci_dev *pdev, const char *name)
+{
+	const char *aux_name = NULL;
+	struct ivshmem_dev *idev;
+	enum ivshmem_memtype req;
+	u32 max_vectors;
+	bool busy;
+	int ret;
+
+	if (sysfs_streq(name, IVSHMEM_AUX_NET))
+		aux_name = IVSHMEM_AUX_NET;
+	else if (!sysfs_streq(name, "cdev"))
+		return -EINVAL;
+
+	mutex_lock(&ivshmem_function_lock);
+	idev = pci_get_drvdata(pdev);
+	ret = -ENODEV;
+	if (!idev)
+		goto unlock;
+	ret = 0;
+	if (!idev->aux == !aux_name)
+		goto unlock;
+	ret = -EOPNOTSUPP;
+	if (aux_name && (!IS_ENABLED(CONFIG_AUXILIARY_BUS) ||
+			 !idev->can_ring || !idev->rx_mask))
+		goto unlock;
+	if (!idev->aux) {
+		mutex_lock(&idev->vec_lock);
+		mutex_lock(&idev->dmabuf_lock);
+		busy = idev->nr_files || !list_empty(&idev->dmabufs);
+		mutex_unlock(&idev->dmabuf_lock);
+		if (!busy)
+			WRITE_ONCE(idev->alive, false);
+		mutex_unlock(&idev->vec_lock);
+		ret = -EBUSY;
+		if (busy)
+			goto unlock;
+	}
+	req = idev->shm_req;
+	max_vectors = idev->max_vectors;
+	ivshmem_stop(idev, true);
+	ret = ivshmem_start(pdev, aux_name, req, max_vectors);
+	if (ret && aux_name && ivshmem_start(pdev, NULL, req, max_vectors))
+		dev_err(&pdev->dev, "no function left: unbind and bind the driver\n");
+unlock:
+	mutex_unlock(&ivshmem_function_lock);
+	return ret;
+}
+
+static int ivshmem_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = ivshmem_claim_bars(pdev);
+	if (ret)
+		return ret;
+	return ivshmem_start(pdev, NULL, ivshmem_memtype, IVSHMEM_MAX_VECTORS);
 }
 
 static void ivshmem_remove(struct pci_dev *pdev)
 {
 	struct ivshmem_dev *idev = pci_get_drvdata(pdev);
 
-	ivshmem_dev_del(idev);
-	ivshmem_irq_teardown(idev);
-	put_device(&idev->dev);
+	/* A failed function change can leave the device without one. */
+	if (idev)
+		ivshmem_stop(idev, false);
 	/* devres now unmaps the BARs: nothing can reach them any more. */
 }
 
@@ -470,4 +611,5 @@ struct pci_driver ivshmem_pci_driver = {
 	.id_table = ivshmem_ids,
 	.probe = ivshmem_probe,
 	.remove = ivshmem_remove,
+	.dev_groups = ivshmem_pci_groups,
 };

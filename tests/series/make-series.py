@@ -449,7 +449,7 @@ def guest_files(helpers, used_keep):
     for o in main + dmabuf:
         files[GUEST_DIR + '/' + o[:-2] + '.c'] = \
             source('guest/' + o[:-2] + '.c', helpers, used_keep)
-    for h in ('ivshmem_drv.h', 'util.h'):
+    for h in ('ivshmem_drv.h', 'ivshmem_aux.h', 'util.h'):
         files[GUEST_DIR + '/' + h] = source('guest/' + h, helpers, used_keep)
     for o in tests:
         files[GUEST_DIR + '/' + o[:-2] + '.c'] = \
