@@ -3,7 +3,7 @@
 # make lint: the quality gates of the module pair. Each must be at zero.
 #
 #   checkpatch  scripts/checkpatch.pl --strict on every C file and header
-#               of guest/, host/, kunit/, uapi/ and compat.h, with the
+#               of guest/, host/, kunit/, net/, uapi/ and compat.h, with the
 #               checkpatch of 6.1 and of 6.12
 #   sparse      make C=2 against the 6.1 and 6.12 debug kernels and
 #               Debian's headers of 6.1, 6.1-rt, 6.12 and 6.12-rt
@@ -77,7 +77,7 @@ gate() {
 # ---------------------------------------------------------- checkpatch --
 
 mapfile -t files < <(
-	{ find guest host kunit uapi -name '*.[ch]' ! -name '*.mod.c' \
+	{ find guest host kunit net uapi -name '*.[ch]' ! -name '*.mod.c' \
 		2>/dev/null; ls compat.h; } | sort)
 
 # uapi/linux/*.h is checked as include/uapi/linux/*.h, where it lands in

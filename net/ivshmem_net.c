@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem_net: an Ethernet interface between two VMs over ivshmem.
+ *
+ * The driver of the auxiliary device "ivshmem.net.N" that the ivshmem PCI
+ * driver adds when the device's function is "net" (guest/aux.c). The
+ * shared-memory layout is Documentation/ivshmem-net.rst: two peer headers
+ * (a slot each, claimed by peer ID), then one ring per direction, each
+ * written by one side only. Frames are copied into the sender's ring and
+ * out of the receiver's (NAPI); the doorbell on vector 0 signals new
+ * frames or freed space, and only when the other side asked for it.
+ *
+ * The other VM is not trusted: every field of its header and every
+ * length in its ring is read once (READ_ONCE into a local) and checked
+ * before use; a violation is counted, and the link is reset (carrier
+ * off, both sides start a new session) rather than followed.
+ *
+ * Locking: the session state machine runs in one delayed work item
+ * (ivnet_work) under @lock; it stops the data path (netif_tx_disable(),
+ * napi_disable()) before it resets the rings. Transmission is serialised
+ * by the stack's queue lock, reception by NAPI; they share no field but
+ * the read-only geometry and @run.
+ */
+#include <linux/auxiliary_bus.h>
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/if_vlan.h>
+#include <linux/jiffies.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/random.h>
+#include <linux/sizes.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+
+#include "ivshmem_aux.h"
+
+#define IVNET_MAGIC		0x544e5649	/* "IVNT" little-endian */
+#define IVNET_VERSION		1
+#define IVNET_HDR_AREA		4096		/* both headers */
+#define IVNET_HDR_STRIDE	256		/* one header */
+#define IVNET_REC_ALIGN		64		/* records in a ring */
+#define IVNET_REC_HDR		8		/* struct ivnet_rec */
+#define IVNET_MAX_FRAME		(65535 + VLAN_ETH_HLEN)
+#define IVNET_MIN_RING		(64 * 1024)
+#define IVNET_VECTOR		0
+#define IVNET_TICK		(HZ / 10)
+/* A peer whose heartbeat stands still this long is gone. */
+#define IVNET_PEER_TIMEOUT	(5 * HZ)
+
+enum ivnet_state {
+	IVNET_RESET = 0,
+	IVNET_INIT = 1,
+	IVNET_READY = 2,
+	IVNET_RUN = 3,
+};
+
+/*
+ * A peer's header (Documentation/ivshmem-net.rst): written by its owner
+ * only, but @owner, which a newcomer may take over with a compare and
+ * exchange once the owner's heartbeat stopped.
+ */
+struct ivnet_hdr {
+	u32 magic;
+	u32 version;
+	u32 owner;		/* peer ID + 1; 0: free */
+	u32 state;		/* enum ivnet_state */
+	u32 epoch;		/* new random value at each RESET */
+	u32 heartbeat;		/* raised every 100 ms while up */
+	u32 peer_epoch;		/* the other side's epoch this session uses */
+	u32 tx_prod;		/* bytes produced into the own ring */
+	u32 rx_cons;		/* bytes consumed from the other's ring */
+	u32 rx_kick;		/* 1: ring me when you produce */
+	u32 tx_kick;		/* 1: ring me when you consume */
+	u32 reserved[5];
+};
+
+/* A frame in a ring: this header, then @len bytes, to IVNET_REC_ALIGN. */
+struct ivnet_rec {
+	u32 len;
+	u32 flags;		/* 0 */
+};
+
+static_assert(sizeof(struct ivnet_hdr) == 64);
+static_assert(sizeof(struct ivnet_rec) == IVNET_REC_HDR);
+
+/* ethtool statistics, in the order of ivnet_stat_names. */
+enum {
+	IVNET_ST_RX_PACKETS,
+	IVNET_ST_RX_BYTES,
+	IVNET_ST_TX_PACKETS,
+	IVNET_ST_TX_BYTES,
+	IVNET_ST_TX_DROPPED,
+	IVNET_ST_RX_DROPPED,
+	IVNET_ST_PROTO_ERRORS,
+	IVNET_ST_RESETS,
+	IVNET_ST_DOORBELLS,
+	IVNET_ST_IRQS,
+	IVNET_ST_TX_STOPS,
+	IVNET_ST_NR,
+};
+
+static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
+	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped",
+	"rx_dropped", "proto_errors", "resets", "doorbells", "irqs",
+	"tx_stops",
+};
+
+/**
+ * struct ivnet - one interface
+ * @ndev:	the network device.
+ * @iadev:	the auxiliary device: BAR2, the doorbell, the handler.
+ * @napi:	reception.
+ * @work:	the session state machine, every IVNET_TICK and on demand.
+ * @lock:	serialises the state machine with open and stop.
+ * @ring_size:	bytes in each ring, a power of two.
+ * @slot:	this side's header and ring, 0 or 1; -1 before one is claimed.
+ * @claiming:	the slot whose owner this side wrote a tick ago, or -1.
+ * @me:		this side's header; NULL before a slot is claimed.
+ * @peer:	the other side's header; like @me.
+ * @tx_ring:	this side's ring; like @me.
+ * @rx_ring:	the other side's ring; like @me.
+ * @state:	this side's state (the copy of @me->state).
+ * @run:	the data path may use the rings: @state is IVNET_RUN and no
+ *		protocol error was seen since. Read by xmit and NAPI.
+ * @up:		the interface is open.
+ * @tx_prod:	bytes produced into @tx_ring (xmit only, reset under @lock
+ *		with the data path stopped).
+ * @rx_cons:	bytes consumed from @rx_ring (NAPI only, likewise).
+ * @peer_epoch: the other side's epoch this session was made with.
+ * @hb:		the own heartbeat.
+ * @seen_hb:	per slot, the last heartbeat read, and @seen_at when it
+ *		changed: who is alive.
+ * @seen_at:	see @seen_hb.
+ * @stats:	ethtool statistics; each written in one context only.
+ */
+struct ivnet {
+	struct net_device *ndev;
+	struct ivshmem_aux_dev *iadev;
+	struct napi_struct napi;
+	struct delayed_work work;
+	struct mutex lock;		/* state machine; see above */
+	u32 ring_size;
+	int slot;
+	int claiming;
+	struct ivnet_hdr __iomem *me;
+	struct ivnet_hdr __iomem *peer;
+	u8 __iomem *tx_ring;
+	u8 __iomem *rx_ring;
+	enum ivnet_state state;
+	bool run;
+	bool up;
+	u32 tx_prod;
+	u32 rx_cons;
+	u32 peer_epoch;
+	u32 hb;
+	u32 seen_hb[2];
+	unsigned long seen_at[2];
+	u64 stats[IVNET_ST_NR];
+};
+
+/*
+ * Shared memory is read and written with the I/O accessors: BAR2 may be
+ * write-combining or uncached (guest/ivshmem_aux.h). readl() and writel()
+ * are single accesses, little-endian, and order against each other.
+ */
+static u32 ivnet_rd(u32 __iomem *p)
+{
+	return readl(p);
+}
+
+static void ivnet_wr(u32 __iomem *p, u32 v)
+{
+	writel(v, p);
+}
+
+static struct ivnet_hdr __iomem *ivnet_hdr(struct ivnet *priv, int slot)
+{
+	return priv->iadev->shm + slot * IVNET_HDR_STRIDE;
+}
+
+static void ivnet_count(struct ivnet *priv, int stat, u64 n)
+{
+	WRITE_ONCE(priv->stats[stat], priv->stats[stat] + n);
+}
+
+/* The record size of a frame of @len bytes. */
+static u32 ivnet_rec_size(u32 len)
+{
+	return ALIGN(IVNET_REC_HDR + len, IVNET_REC_ALIGN);
+}
+
+static void ivnet_ring_peer(struct ivnet *priv)
+{
+	u32 owner = ivnet_rd(&priv->peer->owner);
+
+	/* Any peer ID is harmless to ring; ring() refuses out of range. */
+	if (owner && !priv->iadev->ops->ring(priv->iadev, owner - 1,
+					     IVNET_VECTOR))
+		ivnet_count(priv, IVNET_ST_DOORBELLS, 1);
+}
+
+/*
+ * A protocol error in the data path: stop using the rings and let the
+ * state machine start a new session.
+ */
+static void ivnet_proto_error(struct ivnet *priv, const char *what, u32 val)
+{
+	/*
+	 * A peer that left the session resets its indices first: that ends
+	 * the session too, but is no error.
+	 */
+	if (ivnet_rd(&priv->peer->state) >= IVNET_READY &&
+	    ivnet_rd(&priv->peer->epoch) == priv->peer_epoch) {
+		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
+		net_warn_ratelimited("%s: peer protocol error: %s (%u); resetting the link\n",
+				     priv->ndev->name, what, val);
+	}
+	WRITE_ONCE(priv->run, false);
+	mod_delayed_work(system_wq, &priv->work, 0);
+}
+
+/* Copy @len bytes from @skb at @off into the ring at @pos, wrapping. */
+static void ivnet_copy_to_ring(struct ivnet *priv, u32 pos,
+			       const struct sk_buff *skb, u32 len)
+{
+	u32 off = pos & (priv->ring_size - 1);
+	u32 first = min(len, priv->ring_size - off);
+
+	memcpy_toio(priv->tx_ring + off, skb->data, first);
+	if (first < len)
+		memcpy_toio(priv->tx_ring, skb->data + first, len - first);
+}
+
+/* Bytes free in the own ring; -1 when the peer's consumer is impossible. */
+static s64 ivnet_tx_space(struct ivnet *priv)
+{
+	u32 used = priv->tx_prod - ivnet_rd(&priv->peer->rx_cons);
+
+	if (used > priv->ring_size)
+		return -1;
+	return priv->ring_size - used;
+}
+
+static u32 ivnet_max_rec(struct ivnet *priv)
+{
+	return ivnet_rec_size(priv->ndev->mtu + VLAN_ETH_HLEN);
+}
+
+static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+	u32 len = skb->len, rec = ivnet_rec_size(len);
+	struct ivnet_rec __iomem *r;
+	s64 space;
+
+	if (!READ_ONCE(priv->run) || len < ETH_HLEN || len > IVNET_MAX_FRAME ||
+	    skb_linearize(skb))
+		goto drop;
+	space = ivnet_tx_space(priv);
+	if (space < 0) {
+		ivnet_proto_error(priv, "consumer index", space);
+		goto drop;
+	}
+	if (space < rec) {
+		/* After an MTU change: the queue stops below otherwise. */
+		netif_stop_queue(ndev);
+		ivnet_wr(&priv->me->tx_kick, 1);
+		virt_mb();
+		space = ivnet_tx_space(priv);
+		if (space < rec)
+			return NETDEV_TX_BUSY;
+		ivnet_wr(&priv->me->tx_kick, 0);
+		netif_start_queue(ndev);
+	}
+
+	r = (struct ivnet_rec __iomem *)(priv->tx_ring +
+				 (priv->tx_prod & (priv->ring_size - 1)));
+	ivnet_wr(&r->len, len);
+	ivnet_wr(&r->flags, 0);
+	ivnet_copy_to_ring(priv, priv->tx_prod + IVNET_REC_HDR, skb, len);
+	priv->tx_prod += rec;
+	/* The frame before the index that publishes it. */
+	virt_wmb();
+	ivnet_wr(&priv->me->tx_prod, priv->tx_prod);
+	ivnet_count(priv, IVNET_ST_TX_PACKETS, 1);
+	ivnet_count(priv, IVNET_ST_TX_BYTES, len);
+	dev_consume_skb_any(skb);
+
+	/* The index before the peer's request for a doorbell is read. */
+	virt_mb();
+	if (ivnet_rd(&priv->peer->rx_kick))
+		ivnet_ring_peer(priv);
+
+	if (space - rec < ivnet_max_rec(priv)) {
+		netif_stop_queue(ndev);
+		ivnet_count(priv, IVNET_ST_TX_STOPS, 1);
+		ivnet_wr(&priv->me->tx_kick, 1);
+		/* The request before the consumer index is read again. */
+		virt_mb();
+		space = ivnet_tx_space(priv);
+		if (space >= ivnet_max_rec(priv)) {
+			ivnet_wr(&priv->me->tx_kick, 0);
+			netif_start_queue(ndev);
+		}
+	}
+	return NETDEV_TX_OK;
+
+drop:
+	ivnet_count(priv, IVNET_ST_TX_DROPPED, 1);
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+/* Wake the queue when the peer freed enough space. NAPI context. */
+static void ivnet_tx_wake(struct ivnet *priv)
+{
+	if (!netif_queue_stopped(priv->ndev))
+		return;
+	if (ivnet_tx_space(priv) >= ivnet_max_rec(priv)) {
+		ivnet_wr(&priv->me->tx_kick, 0);
+		netif_wake_queue(priv->ndev);
+	}
+}
+
+/*
+ * Receive one frame from the peer's ring. Returns 1 if one was received
+ * (or dropped for want of memory), 0 if the ring is empty, -1 after a
+ * protocol error.
+ */
+static int ivnet_rx_one(struct ivnet *priv)
+{
+	u32 prod, used, len, flags, rec, off, first;
+	struct ivnet_rec __iomem *r;
+	struct sk_buff *skb;
+
+	prod = ivnet_rd(&priv->peer->tx_prod);
+	used = prod - priv->rx_cons;
+	if (!used)
+		return 0;
+	if (used > priv->ring_size || used % IVNET_REC_ALIGN) {
+		ivnet_proto_error(priv, "producer index", prod);
+		return -1;
+	}
+	/* The index before the record it published. */
+	virt_rmb();
+	off = priv->rx_cons & (priv->ring_size - 1);
+	r = (struct ivnet_rec __iomem *)(priv->rx_ring + off);
+	len = ivnet_rd(&r->len);
+	flags = ivnet_rd(&r->flags);
+	if (len < ETH_HLEN || len > IVNET_MAX_FRAME) {
+		ivnet_proto_error(priv, "frame length", len);
+		return -1;
+	}
+	rec = ivnet_rec_size(len);
+	if (flags || rec > used) {
+		ivnet_proto_error(priv, flags ? "record flags" : "record size",
+				  flags ? flags : len);
+		return -1;
+	}
+
+	skb = napi_alloc_skb(&priv->napi, len);
+	if (skb) {
+		off = (off + IVNET_REC_HDR) & (priv->ring_size - 1);
+		first = min(len, priv->ring_size - off);
+		memcpy_fromio(skb_put(skb, first), priv->rx_ring + off, first);
+		if (first < len)
+			memcpy_fromio(skb_put(skb, len - first), priv->rx_ring,
+				      len - first);
+	}
+	priv->rx_cons += rec;
+	/* The frame is read before its space is given back. */
+	virt_mb();
+	ivnet_wr(&priv->me->rx_cons, priv->rx_cons);
+
+	if (!skb) {
+		ivnet_count(priv, IVNET_ST_RX_DROPPED, 1);
+		return 1;
+	}
+	skb->protocol = eth_type_trans(skb, priv->ndev);
+	ivnet_count(priv, IVNET_ST_RX_PACKETS, 1);
+	ivnet_count(priv, IVNET_ST_RX_BYTES, len);
+	napi_gro_receive(&priv->napi, skb);
+	return 1;
+}
+
+static int ivnet_poll(struct napi_struct *napi, int budget)
+{
+	struct ivnet *priv = container_of(napi, struct ivnet, napi);
+	int done = 0, ret = 0;
+
+	if (!READ_ONCE(priv->run)) {
+		napi_complete(napi);
+		return 0;
+	}
+	ivnet_wr(&priv->me->rx_kick, 0);
+	while (done < budget) {
+		ret = ivnet_rx_one(priv);
+		if (ret <= 0)
+			break;
+		done++;
+	}
+	if (ret < 0) {
+		napi_complete(napi);
+		return 0;
+	}
+	/* The consumer index before the peer's request for a doorbell. */
+	virt_mb();
+	if (done && ivnet_rd(&priv->peer->tx_kick))
+		ivnet_ring_peer(priv);
+	ivnet_tx_wake(priv);
+
+	if (done < budget && napi_complete_done(napi, done)) {
+		ivnet_wr(&priv->me->rx_kick, 1);
+		/* The request before the producer index is read again. */
+		virt_mb();
+		if (ivnet_rd(&priv->peer->tx_prod) != priv->rx_cons ||
+		    (netif_queue_stopped(priv->ndev) &&
+		     ivnet_tx_space(priv) >= ivnet_max_rec(priv)))
+			napi_schedule(napi);
+	}
+	return done;
+}
+
+/* The PCI driver's handler for vector interrupts. */
+static void ivnet_irq(void *data, unsigned int vector)
+{
+	struct ivnet *priv = data;
+
+	ivnet_count(priv, IVNET_ST_IRQS, 1);
+	if (READ_ONCE(priv->run))
+		napi_schedule(&priv->napi);
+	else
+		mod_delayed_work(system_wq, &priv->work, 0);
+}
+
+/* Record @slot's heartbeat; true if it moved within IVNET_PEER_TIMEOUT. */
+static bool ivnet_alive(struct ivnet *priv, int slot)
+{
+	u32 hb = ivnet_rd(&ivnet_hdr(priv, slot)->heartbeat);
+
+	if (hb != priv->seen_hb[slot]) {
+		priv->seen_hb[slot] = hb;
+		priv->seen_at[slot] = jiffies;
+	}
+	return time_before(jiffies, priv->seen_at[slot] + IVNET_PEER_TIMEOUT);
+}
+
+/*
+ * Claim a slot: the one this peer ID owns already, else a free one, else
+ * one whose owner's heartbeat has stood still for IVNET_PEER_TIMEOUT.
+ * The owner is written, then read back a tick later (BAR2 may not be
+ * memory that atomic operations work on): of two peers that took one
+ * slot at once the later write stays, and the other peer, finding the
+ * slot not its own any more, claims the other one. Under @lock.
+ */
+static bool ivnet_claim(struct ivnet *priv)
+{
+	u32 mine = priv->iadev->peer_id + 1, owner;
+	bool alive[2];
+	int s;
+
+	for (s = 0; s < 2; s++)
+		alive[s] = ivnet_alive(priv, s);
+	if (priv->claiming >= 0) {
+		s = priv->claiming;
+		priv->claiming = -1;
+		if (ivnet_rd(&ivnet_hdr(priv, s)->owner) == mine)
+			goto claimed;
+	}
+	for (s = 0; s < 2; s++)
+		if (ivnet_rd(&ivnet_hdr(priv, s)->owner) == mine)
+			goto claimed;
+	for (s = 0; s < 2; s++) {
+		owner = ivnet_rd(&ivnet_hdr(priv, s)->owner);
+		if (!owner || !alive[s]) {
+			ivnet_wr(&ivnet_hdr(priv, s)->owner, mine);
+			priv->claiming = s;
+			return false;
+		}
+	}
+	return false;
+
+claimed:
+	priv->slot = s;
+	priv->me = ivnet_hdr(priv, s);
+	priv->peer = ivnet_hdr(priv, !s);
+	priv->tx_ring = priv->iadev->shm + IVNET_HDR_AREA + s * priv->ring_size;
+	priv->rx_ring = priv->iadev->shm + IVNET_HDR_AREA + !s * priv->ring_size;
+	ivnet_wr(&priv->me->state, IVNET_RESET);
+	ivnet_wr(&priv->me->magic, IVNET_MAGIC);
+	ivnet_wr(&priv->me->version, IVNET_VERSION);
+	priv->state = IVNET_RESET;
+	netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB\n", s,
+		    mine - 1, priv->ring_size >> 10);
+	return true;
+}
+
+static void ivnet_set_state(struct ivnet *priv, enum ivnet_state state)
+{
+	priv->state = state;
+	ivnet_wr(&priv->me->state, state);
+	ivnet_ring_peer(priv);
+}
+
+/* Stop the data path and leave the session. Under @lock. */
+static void ivnet_link_down(struct ivnet *priv)
+{
+	bool was = priv->state == IVNET_RUN;
+
+	WRITE_ONCE(priv->run, false);
+	netif_carrier_off(priv->ndev);
+	netif_tx_disable(priv->ndev);
+	napi_disable(&priv->napi);
+	napi_enable(&priv->napi);
+	if (was) {
+		ivnet_count(priv, IVNET_ST_RESETS, 1);
+		netdev_info(priv->ndev, "link down\n");
+	}
+}
+
+/*
+ * One step of the session (Documentation/ivshmem-net.rst): RESET starts
+ * a session with a new epoch and empty rings; INIT waits for the peer in
+ * INIT or READY and takes its epoch; READY waits for the peer in READY or
+ * RUN with that epoch; RUN lasts while the peer stays in READY or RUN
+ * with it, alive, and no protocol error happened. Under @lock.
+ */
+static void ivnet_step(struct ivnet *priv)
+{
+	struct ivnet_hdr __iomem *p = priv->peer;
+	u32 pstate, pepoch;
+	bool valid;
+
+	valid = ivnet_rd(&p->magic) == IVNET_MAGIC &&
+		ivnet_rd(&p->version) == IVNET_VERSION &&
+		ivnet_rd(&p->owner) != 0 && ivnet_alive(priv, !priv->slot);
+	pstate = valid ? ivnet_rd(&p->state) : IVNET_RESET;
+	pepoch = ivnet_rd(&p->epoch);
+	if (pstate > IVNET_RUN) {
+		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
+		pstate = IVNET_RESET;
+	}
+
+	switch (priv->state) {
+	case IVNET_RUN:
+		if (READ_ONCE(priv->run) && pstate >= IVNET_READY &&
+		    pepoch == priv->peer_epoch)
+			return;
+		ivnet_link_down(priv);
+		fallthrough;
+	case IVNET_RESET:
+		priv->tx_prod = 0;
+		priv->rx_cons = 0;
+		ivnet_wr(&priv->me->tx_prod, 0);
+		ivnet_wr(&priv->me->rx_cons, 0);
+		ivnet_wr(&priv->me->rx_kick, 1);
+		ivnet_wr(&priv->me->tx_kick, 0);
+		ivnet_wr(&priv->me->epoch, get_random_u32());
+		ivnet_set_state(priv, IVNET_INIT);
+		break;
+	case IVNET_INIT:
+		if (pstate != IVNET_INIT && pstate != IVNET_READY)
+			break;
+		priv->peer_epoch = pepoch;
+		ivnet_wr(&priv->me->peer_epoch, pepoch);
+		ivnet_set_state(priv, IVNET_READY);
+		break;
+	case IVNET_READY:
+		if (pstate < IVNET_INIT || pepoch != priv->peer_epoch) {
+			ivnet_set_state(priv, IVNET_RESET);
+			break;
+		}
+		if (pstate < IVNET_READY)
+			break;
+		priv->state = IVNET_RUN;
+		ivnet_wr(&priv->me->state, IVNET_RUN);
+		WRITE_ONCE(priv->run, true);
+		netif_carrier_on(priv->ndev);
+		netif_wake_queue(priv->ndev);
+		netdev_info(priv->ndev, "link up\n");
+		ivnet_ring_peer(priv);
+		napi_schedule(&priv->napi);
+		break;
+	}
+}
+
+static void ivnet_work(struct work_struct *work)
+{
+	struct ivnet *priv = container_of(to_delayed_work(work), struct ivnet,
+					  work);
+
+	mutex_lock(&priv->lock);
+	if (!priv->up)
+		goto unlock;
+	if (priv->slot < 0 && !ivnet_claim(priv))
+		goto again;
+	if (ivnet_rd(&priv->me->owner) != priv->iadev->peer_id + 1) {
+		netdev_warn(priv->ndev, "slot %d taken over by another peer\n",
+			    priv->slot);
+		if (priv->state == IVNET_RUN)
+			ivnet_link_down(priv);
+		priv->slot = -1;
+		goto again;
+	}
+	ivnet_wr(&priv->me->heartbeat, ++priv->hb);
+	ivnet_step(priv);
+again:
+	schedule_delayed_work(&priv->work, IVNET_TICK);
+unlock:
+	mutex_unlock(&priv->lock);
+}
+
+static int ivnet_open(struct net_device *ndev)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+
+	netif_carrier_off(ndev);
+	napi_enable(&priv->napi);
+	mutex_lock(&priv->lock);
+	priv->up = true;
+	mutex_unlock(&priv->lock);
+	mod_delayed_work(system_wq, &priv->work, 0);
+	return 0;
+}
+
+static int ivnet_stop(struct net_device *ndev)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+
+	mutex_lock(&priv->lock);
+	priv->up = false;
+	if (priv->state == IVNET_RUN)
+		ivnet_link_down(priv);
+	if (priv->slot >= 0) {
+		priv->state = IVNET_RESET;
+		ivnet_wr(&priv->me->state, IVNET_RESET);
+		ivnet_ring_peer(priv);
+	}
+	mutex_unlock(&priv->lock);
+	cancel_delayed_work_sync(&priv->work);
+	napi_disable(&priv->napi);
+	return 0;
+}
+
+static void ivnet_get_stats64(struct net_device *ndev,
+			      struct rtnl_link_stats64 *s)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+
+	s->rx_packets = READ_ONCE(priv->stats[IVNET_ST_RX_PACKETS]);
+	s->rx_bytes = READ_ONCE(priv->stats[IVNET_ST_RX_BYTES]);
+	s->tx_packets = READ_ONCE(priv->stats[IVNET_ST_TX_PACKETS]);
+	s->tx_bytes = READ_ONCE(priv->stats[IVNET_ST_TX_BYTES]);
+	s->tx_dropped = READ_ONCE(priv->stats[IVNET_ST_TX_DROPPED]);
+	s->rx_dropped = READ_ONCE(priv->stats[IVNET_ST_RX_DROPPED]);
+	s->rx_errors = READ_ONCE(priv->stats[IVNET_ST_PROTO_ERRORS]);
+}
+
+static const struct net_device_ops ivnet_ops = {
+	.ndo_open = ivnet_open,
+	.ndo_stop = ivnet_stop,
+	.ndo_start_xmit = ivnet_xmit,
+	.ndo_get_stats64 = ivnet_get_stats64,
+	.ndo_set_mac_address = eth_mac_addr,
+	.ndo_validate_addr = eth_validate_addr,
+};
+
+static void ivnet_get_drvinfo(struct net_device *ndev,
+			      struct ethtool_drvinfo *info)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+
+	strscpy(info->driver, KBUILD_MODNAME, sizeof(info->driver));
+	strscpy(info->bus_info, dev_name(&priv->iadev->adev.dev),
+		sizeof(info->bus_info));
+}
+
+static int ivnet_get_sset_count(struct net_device *ndev, int sset)
+{
+	return sset == ETH_SS_STATS ? IVNET_ST_NR : -EOPNOTSUPP;
+}
+
+static void ivnet_get_strings(struct net_device *ndev, u32 sset, u8 *data)
+{
+	if (sset == ETH_SS_STATS)
+		memcpy(data, ivnet_stat_names, sizeof(ivnet_stat_names));
+}
+
+static void ivnet_get_ethtool_stats(struct net_device *ndev,
+				    struct ethtool_stats *stats, u64 *data)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+	int i;
+
+	for (i = 0; i < IVNET_ST_NR; i++)
+		data[i] = READ_ONCE(priv->stats[i]);
+}
+
+static const struct ethtool_ops ivnet_ethtool_ops = {
+	.get_drvinfo = ivnet_get_drvinfo,
+	.get_link = ethtool_op_get_link,
+	.get_sset_count = ivnet_get_sset_count,
+	.get_strings = ivnet_get_strings,
+	.get_ethtool_stats = ivnet_get_ethtool_stats,
+};
+
+static int ivnet_probe(struct auxiliary_device *adev,
+		       const struct auxiliary_device_id *id)
+{
+	struct ivshmem_aux_dev *iadev = to_ivshmem_aux_dev(adev);
+	struct net_device *ndev;
+	struct ivnet *priv;
+	u64 ring;
+	int ret;
+
+	if (!(iadev->rx_mask & BIT(IVNET_VECTOR)) || !iadev->can_ring) {
+		dev_err(&adev->dev, "needs a doorbell and vector %d\n",
+			IVNET_VECTOR);
+		return -EOPNOTSUPP;
+	}
+	if (iadev->shm_size < IVNET_HDR_AREA + 2 * IVNET_MIN_RING) {
+		dev_err(&adev->dev, "BAR2 of %llu bytes: too small for two rings\n",
+			iadev->shm_size);
+		return -EINVAL;
+	}
+	ring = rounddown_pow_of_two((iadev->shm_size - IVNET_HDR_AREA) / 2);
+	ring = min_t(u64, ring, SZ_1G);
+
+	ndev = alloc_etherdev(sizeof(*priv));
+	if (!ndev)
+		return -ENOMEM;
+	SET_NETDEV_DEV(ndev, &adev->dev);
+	priv = netdev_priv(ndev);
+	priv->ndev = ndev;
+	priv->iadev = iadev;
+	priv->ring_size = ring;
+	priv->slot = -1;
+	priv->claiming = -1;
+	mutex_init(&priv->lock);
+	INIT_DELAYED_WORK(&priv->work, ivnet_work);
+	/* A slot's owner is gone after IVNET_PEER_TIMEOUT from now at least. */
+	priv->seen_at[0] = jiffies;
+	priv->seen_at[1] = jiffies;
+	priv->seen_hb[0] = ivnet_rd(&ivnet_hdr(priv, 0)->heartbeat);
+	priv->seen_hb[1] = ivnet_rd(&ivnet_hdr(priv, 1)->heartbeat);
+	netif_napi_add(ndev, &priv->napi, ivnet_poll);
+
+	ndev->netdev_ops = &ivnet_ops;
+	ndev->ethtool_ops = &ivnet_ethtool_ops;
+	/* Linear frames: memcpy_toio() copies them in one piece. */
+	ndev->min_mtu = ETH_MIN_MTU;
+	/* Two records of the largest frame fit a ring. */
+	ndev->max_mtu = min_t(u32, IVNET_MAX_FRAME,
+			      ring / 2 - IVNET_REC_ALIGN) - VLAN_ETH_HLEN;
+	eth_hw_addr_random(ndev);
+	netif_carrier_off(ndev);
+
+	auxiliary_set_drvdata(adev, priv);
+	iadev->ops->set_handler(iadev, ivnet_irq, priv);
+	ret = register_netdev(ndev);
+	if (ret)
+		goto clear_handler;
+	return 0;
+
+clear_handler:
+	iadev->ops->set_handler(iadev, NULL, NULL);
+	netif_napi_del(&priv->napi);
+	free_netdev(ndev);
+	return ret;
+}
+
+static void ivnet_remove(struct auxiliary_device *adev)
+{
+	struct ivnet *priv = auxiliary_get_drvdata(adev);
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+	struct net_device *ndev = priv->ndev;
+
+	unregister_netdev(ndev);
+	iadev->ops->set_handler(iadev, NULL, NULL);
+	cancel_delayed_work_sync(&priv->work);
+	/* Leave the slot to the next interface on this peer or another. */
+	if (priv->slot >= 0) {
+		ivnet_wr(&priv->me->state, IVNET_RESET);
+		ivnet_wr(&priv->me->owner, 0);
+		ivnet_ring_peer(priv);
+	}
+	netif_napi_del(&priv->napi);
+	free_netdev(ndev);
+}
+
+static const struct auxiliary_device_id ivnet_ids[] = {
+	{ .name = "ivshmem." IVSHMEM_AUX_NET },
+	{ }
+};
+MODULE_DEVICE_TABLE(auxiliary, ivnet_ids);
+
+static struct auxiliary_driver ivnet_driver = {
+	.probe = ivnet_probe,
+	.remove = ivnet_remove,
+	.id_table = ivnet_ids,
+};
+module_auxiliary_driver(ivnet_driver);
+
+MODULE_DESCRIPTION("Ethernet over ivshmem shared memory between two VMs");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(IVSHMEM_VERSION);
