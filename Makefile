@@ -105,7 +105,7 @@ release = $(eval release := $(or $(KERNELRELEASE),$(shell sed -n \
 		$(KDIR)/include/generated/utsrelease.h 2>/dev/null)))$(release)
 moddir  = $(INSTALL_MOD_PATH)/lib/modules/$(release)/$(INSTALL_MOD_DIR)
 # What make install ships (never the KUnit modules).
-INSTALL_MODULES := guest/ivshmem host/ivshmem_host
+INSTALL_MODULES := guest/ivshmem host/ivshmem_host net/ivshmem_net
 UAPI_HEADERS    := $(notdir $(wildcard uapi/linux/*.h))
 UDEV_RULES      := 90-ivshmem.rules
 
@@ -181,7 +181,8 @@ dkms-src: version-check
 		--include '/dkms.conf' --include '/Makefile' --include '/Kbuild' \
 		--include '/VERSION' \
 		--include '/compat.h' --include '/guest/**' --include '/host/**' \
-		--include '/kunit/**' --include '/uapi/**' --exclude '*' \
+		--include '/kunit/**' --include '/net/**' --include '/uapi/**' \
+		--exclude '*' \
 		./ $(DKMS_SRC)/
 
 dkms-install: dkms-src
