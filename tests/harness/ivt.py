@@ -236,6 +236,7 @@ GUEST_PROGS = [
     ('tests/progs/ivshmem_test.c', 'ivshmem_test'),
     ('tests/progs/ivshmem_doorbell.c', 'ivshmem_doorbell'),
     ('tests/progs/ivshmem_dmabuf.c', 'ivshmem_dmabuf'),
+    ('tests/progs/ivshmem_netcat.c', 'ivshmem_netcat'),
     ('tests/host/e2e_host.c', 'ivshmem-host-e2e'),
     ('tests/host/bench_region.c', 'bench_region'),
     ('tests/host/hsm_pins.c', 'ivshmem-host-pins'),
@@ -2144,6 +2145,7 @@ import ivt_doorbell  # noqa: E402,F401
 import splat_texts  # noqa: E402,F401
 import ivt_packaging  # noqa: E402,F401
 import ivt_chan  # noqa: E402,F401
+import ivt_net  # noqa: E402,F401
 import ivt_shared  # noqa: E402
 
 

@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Network tests of the ivt harness: the device's function (sysfs
+ivshmem_function, the auxiliary device ivshmem.net.N) and ivshmem_net.ko
+between two guests on the project's ivshmem server.
+
+Imported by ivt.py after its own tests; registers with ivt's @test():
+
+* net_switch: one guest switches a device to "net" and back;
+* net_two_guests: two guests, ip addresses, ping and a TCP stream whose
+  SHA-256 is checked at the far end (256 MiB; IVT_NET_BYTES), at MTU
+  1500 and 65535.
+
+The debug kernels have no auxiliary bus (CONFIG_AUXILIARY_BUS is
+selected by drivers tests/kernel/debug.config does not enable): there
+net_switch checks the refusal and net_two_guests does not run.
+"""
+
+import os
+import re
+import sys
+
+_main = sys.modules.get('__main__')
+if 'ivt' not in sys.modules and \
+        os.path.basename(getattr(_main, '__file__', '')) == 'ivt.py':
+    sys.modules['ivt'] = _main
+import ivt  # noqa: E402
+
+NO_AUX = ('skip "the auxiliary device ivshmem.net.0" "no auxiliary bus in '
+          'this kernel (CONFIG_AUXILIARY_BUS)"\n')
+
+
+@ivt.test(flavors=ivt.KINDS)
+def net_switch(ctx):
+    """cdev -> net -> cdev on one doorbell device: /dev/ivshmem0 goes and
+    comes back with its data, EBUSY while open or mapped, rmmod order."""
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+D=/dev/ivshmem0
+BDF=$(pci_of $D)
+F=/sys/bus/pci/devices/$BDF/ivshmem_function
+A=/sys/bus/auxiliary/devices/ivshmem.net.0
+eq "function at probe" "$(cat $F)" cdev
+eq "ivshmem_function is root's to write (0644)" "$(stat -c %a $F)" 644
+echo net-switch-data > /tmp/data
+t "data at 3 MiB" dd if=/tmp/data of=$D bs=1M seek=3 conv=notrunc 2>/dev/null
+fails_with "an unknown function is refused" "Invalid argument" sh -c "echo bogus > $F"
+# Without the auxiliary bus "net" is refused first for that.
+BUSY="Device or resource busy"
+[ -d /sys/bus/auxiliary ] || BUSY="Operation not supported"
+exec 3< $D
+fails_with "net is refused while the device is open" "$BUSY" sh -c "echo net > $F"
+exec 3<&-
+hold_start "the holder maps the device within 60 s" ivshmem_test hold $D 600
+fails_with "net is refused while the device is mapped" "$BUSY" sh -c "echo net > $F"
+kill $HOLD
+wait $HOLD
+eq "still the character device" "$(cat $F)" cdev
+if [ -d /sys/bus/auxiliary ]; then
+	t "switch to net" sh -c "echo net > $F"
+	eq "function net" "$(cat $F)" net
+	t "$D is gone" test ! -e $D
+	t "no class device ivshmem0" test ! -e /sys/class/ivshmem/ivshmem0
+	t "auxiliary device ivshmem.net.0" test -e $A
+	t "writing net again changes nothing" sh -c "echo net > $F"
+	t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
+	N=$(ls $A/net 2>/dev/null)
+	t "a network interface on ivshmem.net.0 ($N)" test -n "$N"
+	t "ip link set $N up" ip link set $N up
+	sleep 1
+	eq "no carrier without a peer" "$(cat /sys/class/net/$N/carrier)" 0
+	t "switch back to cdev with the interface up" sh -c "echo cdev > $F"
+	t "the interface is gone" test ! -e /sys/class/net/$N
+	t "no auxiliary device" test ! -e $A
+	t "$D is back" test -c $D
+	eq "data at 3 MiB intact" "$(dd if=$D bs=1M skip=3 count=1 2>/dev/null | head -c 15)" net-switch-data
+	eq "function cdev" "$(cat $F)" cdev
+	t "switch to net again" sh -c "echo net > $F"
+	t "the interface is back" test -n "$(ls $A/net 2>/dev/null)"
+	t "rmmod ivshmem with the interface bound" rmmod ivshmem
+	t "no auxiliary device after rmmod" test ! -e $A
+	t "rmmod ivshmem_net" rmmod ivshmem_net
+else
+	fails_with "net is refused without the auxiliary bus" "Operation not supported" sh -c "echo net > $F"
+	eq "still the character device" "$(cat $F)" cdev
+	@NO_AUX@
+	t "rmmod ivshmem" rmmod ivshmem
+fi
+t "insmod ivshmem.ko again" insmod /lib/ivshmem/ivshmem.ko
+eq "function cdev after reload" "$(cat $F)" cdev
+eq "data at 3 MiB after reload" "$(dd if=$D bs=1M skip=3 count=1 2>/dev/null | head -c 15)" net-switch-data
+t "rmmod ivshmem" rmmod ivshmem
+'''.replace('@NO_AUX@', NO_AUX.strip())
+    g = ctx.boot('net_switch', script, srv.device('net'))
+    results = g.wait()
+    results.append(srv.stop())
+    return g, results
+
+
+def net_guest_script(role, me, other, mtus, size):
+    """The script of one of net_two_guests' guests: @role recv or send."""
+    script = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
+F=/sys/bus/pci/devices/$(pci_of /dev/ivshmem0)/ivshmem_function
+t "switch to net" sh -c "echo net > $F"
+N=$(ls /sys/bus/auxiliary/devices/ivshmem.net.0/net 2>/dev/null)
+t "a network interface ($N)" test -n "$N"
+t "ip addr add 10.99.0.%(me)d/24" ip addr add 10.99.0.%(me)d/24 dev $N
+t "ip link set $N up" ip link set $N up
+i=0
+while [ "$(cat /sys/class/net/$N/carrier 2>/dev/null)" != 1 ] && [ $i -lt 600 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+eq "carrier within 120 s" "$(cat /sys/class/net/$N/carrier)" 1
+t "ping 10.99.0.%(other)d" ping -c 3 -W 10 10.99.0.%(other)d
+''' % {'me': me, 'other': other}
+    for k, mtu in enumerate(mtus):
+        port = 5000 + k
+        script += '''
+t "MTU %(mtu)d" ip link set $N mtu %(mtu)d
+sleep 2
+t "ping -s %(big)d at MTU %(mtu)d" ping -c 2 -W 10 -s %(big)d 10.99.0.%(other)d
+''' % {'mtu': mtu, 'big': mtu - 28, 'other': other}
+        if role == 'recv':
+            script += '''
+echo "IVT-HASH recv%(k)d $(run ivshmem_netcat recv %(port)d | sha)"
+''' % {'k': k, 'port': port}
+        else:
+            script += '''
+echo "IVT-HASH want%(k)d $(ivshmem_netcat gen %(k)d %(size)d | sha)"
+sleep 3
+run sh -c "ivshmem_netcat gen %(k)d %(size)d | ivshmem_netcat send 10.99.0.%(other)d %(port)d"
+''' % {'k': k, 'size': size, 'other': other, 'port': port}
+    script += '''
+eq "no receive errors" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
+t "switch back to cdev" sh -c "echo cdev > $F"
+t "rmmod ivshmem_net" rmmod ivshmem_net
+t "rmmod ivshmem" rmmod ivshmem
+'''
+    return script
+
+
+@ivt.test(flavors=('stock', 'rt'), guests=2)
+def net_two_guests(ctx):
+    """Two guests on one server: ping and a 256 MiB TCP stream per MTU
+    (1500, 65535), its SHA-256 checked at the far end."""
+    size = int(os.environ.get('IVT_NET_BYTES', 256 << 20))
+    mtus = (1500, 65535)
+    srv = ivt.Server(ctx.workdir, size='8M', vectors=1)
+    guests = []
+    for role, me, other in (('recv', 1, 2), ('send', 2, 1)):
+        guests.append(ctx.boot('net_two_guests_' + role,
+                               net_guest_script(role, me, other, mtus, size),
+                               srv.device(role), timeout=1500))
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    got = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})',
+                          guests[0].text() + guests[1].text()))
+    for k, mtu in enumerate(mtus):
+        results.append((got.get('recv%d' % k) is not None and
+                        got.get('recv%d' % k) == got.get('want%d' % k),
+                        'MTU %d: the %d MiB stream arrives with the '
+                        'SHA-256 it was sent with' % (mtu, size >> 20)))
+    for m in re.finditer(r'IVT-NET received (\d+) bytes in ([\d.]+) s',
+                         guests[0].text()):
+        ivt.log('%s: %s bytes in %s s' % (ctx.flavor.name, m.group(1),
+                                          m.group(2)))
+    results.append(srv.stop())
+    return guests[0], results
