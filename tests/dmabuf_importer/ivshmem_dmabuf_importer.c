@@ -20,7 +20,10 @@
  *         PRIME make), a new mapping of the attachment, a pin, and begin/end
  *         CPU access, keeping nothing; "remap": map the attachment again
  *         if move_notify took the mapping; "revmap": drop the vmap and
- *         try a new one; "release": unmap, detach, put. Read: one line
+ *         try a new one; "release": unmap, detach, put; "limits MAX
+ *         MASK", with nothing imported: the device's DMA max segment
+ *         size and segment boundary mask (decimal) for the next import
+ *         (64 KiB and 256 KiB - 1 at load). Read: one line
  *         of state and the results of the last probe/remap/revmap, as
  *         errnos (0: ok).
  *   data  read/write the dma-buf through the vmap, at the file offset.
@@ -48,7 +51,7 @@
 MODULE_IMPORT_NS(DMA_BUF);
 
 #define IMPORTER_NAME "ivshmem_dmabuf_importer"
-/* The importer device's DMA limits: 64 KiB entries, 256 KiB boundary. */
+/* The importer device's DMA limits at load: 64 KiB entries, 256 KiB boundary. */
 #define IMPORTER_MAX_SEG	SZ_64K
 #define IMPORTER_SEG_BOUNDARY	(SZ_256K - 1)
 
@@ -67,6 +70,9 @@ static struct iosys_map imp_map;
 static int imp_probe_attach, imp_probe_static, imp_probe_map, imp_probe_pin;
 static int imp_probe_cpu, imp_revmap, imp_remap;
 static int imp_vmap_err;
+/* The limits set on the device, under importer_lock. */
+static unsigned int imp_max_seg = IMPORTER_MAX_SEG;
+static unsigned long imp_seg_boundary = IMPORTER_SEG_BOUNDARY;
 
 /* The exporter moves or revokes the buffer: drop the mapping now. */
 static void importer_move_notify(struct dma_buf_attachment *attach)
@@ -221,10 +227,27 @@ static void importer_revmap_locked(void)
 		iosys_map_clear(&imp_map);
 }
 
+/* The device's DMA limits for the next import: 0 or -errno. */
+static int importer_limits_locked(unsigned int max_seg, unsigned long boundary)
+{
+	if (imp_buf)
+		return -EBUSY;
+	/* The boundary is a mask: one less than a power of two. */
+	if (!max_seg || !boundary || (boundary & (boundary + 1)))
+		return -EINVAL;
+	dma_set_max_seg_size(&importer_pdev->dev, max_seg);
+	dma_set_seg_boundary(&importer_pdev->dev, boundary);
+	imp_max_seg = max_seg;
+	imp_seg_boundary = boundary;
+	return 0;
+}
+
 static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	char cmd[32], rw[4] = "", pin[4] = "";
+	char cmd[48], rw[4] = "", pin[4] = "";
+	unsigned long boundary;
+	unsigned int max_seg;
 	int fd, n, ret = 0;
 
 	if (count >= sizeof(cmd))
@@ -238,6 +261,8 @@ static ssize_t importer_ctl_write(struct file *file, const char __user *ubuf,
 	if (n >= 1)
 		ret = importer_import_locked(fd, n >= 2 && !strcmp(rw, "rw"),
 					     n == 3 && !strcmp(pin, "pin"));
+	else if (sscanf(cmd, "limits %u %lu", &max_seg, &boundary) == 2)
+		ret = importer_limits_locked(max_seg, boundary);
 	else if (!imp_buf)
 		ret = -ENOENT;
 	else if (sysfs_streq(cmd, "probe"))
@@ -278,10 +303,10 @@ static ssize_t importer_ctl_read(struct file *file, char __user *ubuf,
 			if (len != ~0ULL)
 				len += sg_dma_len(sg);
 			/* Within the device's segment size and boundary. */
-			if (!sg_dma_len(sg) || sg_dma_len(sg) > IMPORTER_MAX_SEG ||
-			    (sg_dma_address(sg) | IMPORTER_SEG_BOUNDARY) !=
+			if (!sg_dma_len(sg) || sg_dma_len(sg) > imp_max_seg ||
+			    (sg_dma_address(sg) | imp_seg_boundary) !=
 			    ((sg_dma_address(sg) + sg_dma_len(sg) - 1) |
-			     IMPORTER_SEG_BOUNDARY))
+			     imp_seg_boundary))
 				segs_ok = false;
 			nents++;
 		}

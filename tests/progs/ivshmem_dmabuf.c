@@ -370,6 +370,32 @@ static void dmabuf_readonly_import(int rofd)
 }
 
 /*
+ * An importer whose device cannot take a page in one DMA segment (its
+ * max segment size, or its segment boundary, below a page) is refused
+ * with EINVAL: the exporter hands out whole pages only. The importer's
+ * limits are put back afterwards.
+ */
+static void dmabuf_sub_page_limits(int bfd)
+{
+	static const char *const limits[] = {
+		"limits 2048 262143", "limits 65536 2047",
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		errno = 0;
+		ret = importer("%s", limits[i]) ? -1 : importer("import %d rw", bfd);
+		check(ret && errno == EINVAL && importer_val("buf") == 0,
+		      "an importer with %s (below a page) is refused with EINVAL and holds nothing (%s)",
+		      i ? "a 2 KiB segment boundary" : "2 KiB segments",
+		      ret ? strerror(errno) : "accepted");
+	}
+	check(!importer("limits 65536 262143"),
+	      "the importer's limits back to 64 KiB and 256 KiB");
+}
+
+/*
  * basic DEV [PCI-ADDRESS]: export dma-bufs of DEV and use them from
  * userspace (mmap, DMA_BUF_IOCTL_SYNC) and through the test importer
  * (dynamic attachment, mapping, vmap); then remove the device with
@@ -458,6 +484,7 @@ static int cmd_basic(const char *dev, const char *bdf)
 		munmap((void *)ro, 4096);
 	}
 	dmabuf_readonly_import(rofd);
+	dmabuf_sub_page_limits(bfd);
 
 	/* The in-kernel importer, left holding everything over removal. */
 	ret = importer("import %d rw%s", bfd, pinned ? " pin" : "");
