@@ -53,7 +53,9 @@ struct ivshmem_aux_ops {
  *		memtype): write-back, write-combining or uncached. Read and
  *		written with the I/O accessors only (readl(), writel(),
  *		memcpy_fromio(), memcpy_toio()), which are right for all
- *		three on every architecture. Shared with the other VMs, which
+ *		three on every architecture, ordered by the mandatory
+ *		barriers (wmb(), rmb(), mb()): the SMP ones do not order
+ *		write-combining accesses. Shared with the other VMs, which
  *		are not trusted.
  * @shm_size:	BAR2's size in bytes.
  * @peer_id:	this VM's peer ID (IVPosition), what the other peers ring.

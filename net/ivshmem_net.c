@@ -15,6 +15,12 @@
  * before use; a violation is counted, and the link is reset (carrier
  * off, both sides start a new session) rather than followed.
  *
+ * Ordering: BAR2's kernel view may be write-combining or uncached (sysfs
+ * memtype), whose stores and loads the SMP barriers (virt_wmb() is a
+ * compiler barrier on x86) do not order; every barrier between a record
+ * and the index that publishes or frees it is a mandatory one (wmb(),
+ * rmb(), mb()).
+ *
  * Locking: the session state machine runs in one delayed work item
  * (ivnet_work) under @lock; it stops the data path (netif_tx_disable(),
  * napi_disable()) before it resets the rings. Transmission is serialised
@@ -268,7 +274,8 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 		/* After an MTU change: the queue stops below otherwise. */
 		netif_stop_queue(ndev);
 		ivnet_wr(&priv->me->tx_kick, 1);
-		virt_mb();
+		/* The request before the consumer index is read again. */
+		mb();
 		space = ivnet_tx_space(priv);
 		if (space < rec)
 			return NETDEV_TX_BUSY;
@@ -283,14 +290,14 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	ivnet_copy_to_ring(priv, priv->tx_prod + IVNET_REC_HDR, skb, len);
 	priv->tx_prod += rec;
 	/* The frame before the index that publishes it. */
-	virt_wmb();
+	wmb();
 	ivnet_wr(&priv->me->tx_prod, priv->tx_prod);
 	ivnet_count(priv, IVNET_ST_TX_PACKETS, 1);
 	ivnet_count(priv, IVNET_ST_TX_BYTES, len);
 	dev_consume_skb_any(skb);
 
 	/* The index before the peer's request for a doorbell is read. */
-	virt_mb();
+	mb();
 	if (ivnet_rd(&priv->peer->rx_kick))
 		ivnet_ring_peer(priv);
 
@@ -299,7 +306,7 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 		ivnet_count(priv, IVNET_ST_TX_STOPS, 1);
 		ivnet_wr(&priv->me->tx_kick, 1);
 		/* The request before the consumer index is read again. */
-		virt_mb();
+		mb();
 		space = ivnet_tx_space(priv);
 		if (space >= ivnet_max_rec(priv)) {
 			ivnet_wr(&priv->me->tx_kick, 0);
@@ -345,7 +352,7 @@ static int ivnet_rx_one(struct ivnet *priv)
 		return -1;
 	}
 	/* The index before the record it published. */
-	virt_rmb();
+	rmb();
 	off = priv->rx_cons & (priv->ring_size - 1);
 	r = (struct ivnet_rec __iomem *)(priv->rx_ring + off);
 	len = ivnet_rd(&r->len);
@@ -372,7 +379,7 @@ static int ivnet_rx_one(struct ivnet *priv)
 	}
 	priv->rx_cons += rec;
 	/* The frame is read before its space is given back. */
-	virt_mb();
+	mb();
 	ivnet_wr(&priv->me->rx_cons, priv->rx_cons);
 
 	if (!skb) {
@@ -407,7 +414,7 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 		return 0;
 	}
 	/* The consumer index before the peer's request for a doorbell. */
-	virt_mb();
+	mb();
 	if (done && ivnet_rd(&priv->peer->tx_kick))
 		ivnet_ring_peer(priv);
 	ivnet_tx_wake(priv);
@@ -415,7 +422,7 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 	if (done < budget && napi_complete_done(napi, done)) {
 		ivnet_wr(&priv->me->rx_kick, 1);
 		/* The request before the producer index is read again. */
-		virt_mb();
+		mb();
 		if (ivnet_rd(&priv->peer->tx_prod) != priv->rx_cons ||
 		    (netif_queue_stopped(priv->ndev) &&
 		     ivnet_tx_space(priv) >= ivnet_max_rec(priv)))
@@ -767,6 +774,8 @@ static int ivnet_probe(struct auxiliary_device *adev,
 
 clear_handler:
 	iadev->ops->set_handler(iadev, NULL, NULL);
+	/* A doorbell since the handler was set may have queued the work. */
+	cancel_delayed_work_sync(&priv->work);
 	netif_napi_del(&priv->napi);
 	free_netdev(ndev);
 	return ret;
