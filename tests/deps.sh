@@ -7,10 +7,12 @@
 # libxml2 for ivshmem-admin's scenario reader; unifdef for make
 # kernel-series, python3-ply and python3-git for the kernel checkpatch's SPDX
 # check; gcc-aarch64-linux-gnu for make lint's arm64 build of the guest
-# driver); for the opt-in 6.12-arm64 flavour of make check, QEMU's arm64
-# machine, the arm64 C library for static test programs, and Debian's
-# arm64 6.12 image, headers and busybox-static, downloaded and unpacked
-# into $IVSHMEM_CACHE (not installed: they are another architecture's).
+# driver); for the opt-in 6.12-arm64 and 6.12-arm64-debug flavours of
+# make check, QEMU's arm64 machine, the arm64 C library for static test
+# programs, and Debian's arm64 6.12 image, headers and busybox-static,
+# downloaded and unpacked into $IVSHMEM_CACHE (not installed: they are
+# another architecture's). The arm64 debug kernel needs nothing more: the
+# cross compiler, linux-source-6.12 and the x86 kernels' build tools.
 set -euo pipefail
 
 pkgs=(

@@ -57,10 +57,11 @@ RESULT_RE = re.compile(r'^(not ok|ok|skip) - (.*)$')
 FLAVORS = ('6.1-debug', '6.1', '6.1-rt', '6.12', '6.12-rt', '6.12-debug')
 KINDS = ('debug', 'stock', 'rt')
 # Flavours that run only when named (--flavor NAME or its kind): Debian's
-# arm64 6.12 image on QEMU's arm64 virt machine (issue 26).
-OPT_IN = ('6.12-arm64',)
+# arm64 6.12 image and an arm64 debug kernel built here (the x86 debug
+# kernels' detectors) on QEMU's arm64 virt machine (issue 26).
+OPT_IN = ('6.12-arm64', '6.12-arm64-debug')
 # The kinds of a test of the guest driver that does not depend on x86.
-ANY_ARCH = KINDS + ('arm64',)
+ANY_ARCH = KINDS + ('arm64', 'arm64-debug')
 # Where Debian's arm64 packages are unpacked (tests/deps.sh).
 CACHE = os.environ.get('IVSHMEM_CACHE', '/var/cache/ivshmem-test')
 ARM64_STOCK = os.path.join(CACHE, 'debian-arm64')
@@ -105,9 +106,10 @@ class Flavor:
     """A kernel to test on: its image, its build tree and its abilities.
 
     @kind is "debug" (built here: KUnit, KASAN, lockdep, kmemleak),
-    "stock" or "rt" (Debian's images, PREEMPT_RT for "rt"), or "arm64"
-    (Debian's arm64 image, modules cross-built); @series is "6.1" or
-    "6.12". Tests name the kinds (or flavour names) they run on.
+    "stock" or "rt" (Debian's images, PREEMPT_RT for "rt"), "arm64"
+    (Debian's arm64 image, modules cross-built) or "arm64-debug" (an
+    arm64 debug kernel built here); @series is "6.1" or "6.12". Tests
+    name the kinds (or flavour names) they run on.
     """
 
     def __init__(self, name, kernel, kdir, kind, series):
@@ -116,8 +118,8 @@ class Flavor:
         self.kdir = kdir
         self.kind = kind
         self.series = series
-        self.debug = kind == 'debug'
-        self.arm64 = kind == 'arm64'
+        self.debug = kind in ('debug', 'arm64-debug')
+        self.arm64 = kind in ('arm64', 'arm64-debug')
         # make's arguments for building modules against kdir.
         self.make_args = ['ARCH=arm64', 'CROSS_COMPILE=' + CROSS] \
             if self.arm64 else []
@@ -464,6 +466,7 @@ class Guest:
                # default; no firmware sizes it on this machine).
                '-append', 'console=ttyAMA0 panic=-1 printk.devkmsg=on '
                'log_buf_len=8M pci=hpmmioprefsize=64M' +
+               (' kunit.enable=1' if self.flavor.debug else '') +
                (' ' + self.append if self.append else '')]
         cmd += os.environ.get('IVT_QEMU_EXTRA', '').split()
         self.qmp_path = os.path.join(self.workdir, self.name + '.qmp')
@@ -845,7 +848,7 @@ def kunit_cases(group, path=()):
         yield from kunit_cases(sub, here)
 
 
-@test(flavors=('debug',), share=True)
+@test(flavors=('debug', 'arm64-debug'), share=True)
 def kunit(ctx):
     """Load every KUnit module; parse each module's KTAP with kunit.py.
 
@@ -877,6 +880,9 @@ mark "kunit-module end"
     chunks = re.findall(r'IVT-MARK kunit-module (\S+)\n(.*?)(?=IVT-MARK '
                         r'kunit-module )', log_lines, re.S)
     want = kunit_suites()
+    if ctx.flavor.arm64:
+        # The host module and its suites are x86 only (kunit/Kbuild.host).
+        want = [n for n in want if not n.startswith('ivshmem_host_')]
     seen = set()
     for module, out in chunks:
         if module == 'end':
@@ -1632,24 +1638,43 @@ def debian_image(series, rt):
     return rel, '/boot/vmlinuz-' + rel, '/usr/src/linux-headers-' + rel
 
 
+def debug_kernel(name):
+    """The debug kernel flavour @name boots, as tests/kernel/build.sh's
+    arguments joined by "-" ("6.1", "6.12", "6.12-arm64"); None for a
+    flavour that boots a Debian image."""
+    series, _, kind = name.partition('-')
+    if kind == 'debug':
+        return series
+    if kind == 'arm64-debug':
+        return series + '-arm64'
+    return None
+
+
+def build_kernel(kernel):
+    """tests/kernel/build.sh for debug kernel @kernel (debug_kernel()):
+    builds or reuses it, its progress on our stderr; its build tree."""
+    return subprocess.run(
+        [os.path.join(ROOT, 'tests', 'kernel', 'build.sh')] +
+        kernel.split('-'), stdout=subprocess.PIPE, text=True,
+        check=True).stdout.strip().splitlines()[-1]
+
+
 def make_flavor(name, kdirs):
-    """The Flavor called @name; @kdirs maps a series to a debug build
-    tree given on the command line (else tests/kernel/build.sh)."""
+    """The Flavor called @name; @kdirs maps a debug kernel (debug_kernel())
+    to a build tree given on the command line (else tests/kernel/build.sh)."""
     series, _, kind = name.partition('-')
     kind = kind or 'stock'
-    if kind == 'debug':
-        kdir = kdirs.get(series)
-        if series in kdirs and not kdir:
+    kernel = debug_kernel(name)
+    if kernel:
+        kdir = kdirs.get(kernel)
+        if kernel in kdirs and not kdir:
             raise RuntimeError('the %s debug kernel did not build (see '
-                               'tests/kernel/build.sh above)' % series)
+                               'tests/kernel/build.sh above)' % kernel)
         if not kdir:
-            # Builds or reuses it; its progress goes to our stderr.
-            kdir = subprocess.run(
-                [os.path.join(ROOT, 'tests', 'kernel', 'build.sh'), series],
-                stdout=subprocess.PIPE, text=True,
-                check=True).stdout.strip().splitlines()[-1]
-        return Flavor(name, os.path.join(kdir, 'arch/x86/boot/bzImage'),
-                      kdir, kind, series)
+            kdir = build_kernel(kernel)
+        image = 'arch/arm64/boot/Image' if kind == 'arm64-debug' else \
+            'arch/x86/boot/bzImage'
+        return Flavor(name, os.path.join(kdir, image), kdir, kind, series)
     if kind == 'arm64':
         # Builds or reuses the tree; its progress goes to our stderr.
         kdir = subprocess.run(
@@ -1891,14 +1916,14 @@ class Scheduler:
             cost = [task_estimate(durations, fr.name, n, fn, debug)
                     for n, fn in tests]
             build = estimate(durations, fr.name + '/[build]', False)
-            if debug and fr.name.partition('-')[0] not in kdirs:
+            if debug and debug_kernel(fr.name) not in kdirs:
                 kernels.append(fr)
             self.tasks.append([build + max(cost or [0]), 'build', fr, None])
             for (name, fn), c in zip(tests, cost):
                 self.tasks.append([c, 'test', fr, (name, fn)])
             self.left[fr] = 1 + len(tests)
         # The kernels first: on a cold cache they are the longest path.
-        self.kernels = [fr.name.partition('-')[0] for fr in kernels]
+        self.kernels = [debug_kernel(fr.name) for fr in kernels]
         self.kernel_busy = False
         self.built = set()          # flavour runs whose build is done
         self.failed = set()         # ... whose build failed
@@ -1908,8 +1933,7 @@ class Scheduler:
     def _ready(self, task):
         _, kind, fr, _ = task
         if kind == 'build':
-            return fr.name.partition('-')[0] not in self.kernels or \
-                not fr.name.endswith('-debug')
+            return debug_kernel(fr.name) not in self.kernels
         # A test whose function says .exclusive = NAME (the packaging
         # tests: one lock for dpkg, DKMS and make install) waits while
         # another holds NAME, instead of blocking a thread on the lock.
@@ -1953,16 +1977,13 @@ class Scheduler:
                 return
             kind, fr, test = task
             if kind == 'kernel':
-                series = fr
+                kernel = fr
                 try:
-                    self.kdirs[series] = subprocess.run(
-                        [os.path.join(ROOT, 'tests', 'kernel', 'build.sh'),
-                         series], stdout=subprocess.PIPE, text=True,
-                        check=True).stdout.strip().splitlines()[-1]
+                    self.kdirs[kernel] = build_kernel(kernel)
                 except (subprocess.CalledProcessError, IndexError):
-                    self.kdirs[series] = None   # the build reports it
+                    self.kdirs[kernel] = None   # the build reports it
                 with self.cond:
-                    self.kernels.remove(series)
+                    self.kernels.remove(kernel)
                     self.kernel_busy = False
                     self.cond.notify_all()
                 continue
@@ -2002,9 +2023,10 @@ class Scheduler:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--debug-kdir', action='append', default=[],
-                    metavar='[SERIES=]DIR',
+                    metavar='[SERIES[-arm64]=]DIR',
                     help='build tree of a debug test kernel (default: '
-                    'tests/kernel/build.sh SERIES builds or reuses it)')
+                    'tests/kernel/build.sh SERIES [arm64] builds or '
+                    'reuses it)')
     ap.add_argument('--demo', action='store_true',
                     help='run the demo on the stock kernel instead')
     ap.add_argument('--flavor', action='append',
@@ -2046,7 +2068,7 @@ def main():
     names = pick_flavors(args.flavor)
     expected = load_expected()
     pins = load_skips()
-    progs = build_progs(sorted({'arm64' if n in OPT_IN else 'x86_64'
+    progs = build_progs(sorted({'arm64' if '-arm64' in n else 'x86_64'
                                 for n in names}))
     # Tasks run on --jobs threads, longest first (Scheduler); each
     # flavour's lines are printed as one block when its last test ends,
