@@ -633,10 +633,10 @@ static void ptdump_attr(const char *line, char *attr, size_t len)
 static void arm64_kernel_view(unsigned long long bar, size_t size,
 			      const char *want)
 {
-	char line[512], bad[512] = "", attr[64];
+	char line[512], bad[512] = "", attr[64], saved[16] = "";
 	unsigned long lo = 0, hi = 0;
-	int areas = 0, found = 0;
-	FILE *f;
+	int areas = 0, found = 0, restore = 0;
+	FILE *f, *kptr;
 
 	f = fopen("/sys/kernel/debug/kernel_page_tables", "r");
 	if (!f) {
@@ -644,6 +644,18 @@ static void arm64_kernel_view(unsigned long long bar, size_t size,
 		return;
 	}
 	fclose(f);
+	/*
+	 * vmallocinfo prints its addresses with %pK: hashed unless
+	 * kptr_restrict is 1 (and the reader has CAP_SYSLOG).
+	 */
+	kptr = fopen("/proc/sys/kernel/kptr_restrict", "r+");
+	if (kptr) {
+		if (fgets(saved, sizeof(saved), kptr))
+			restore = 1;
+		rewind(kptr);
+		fputs("1\n", kptr);
+		fflush(kptr);
+	}
 	f = fopen("/proc/vmallocinfo", "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned long a, b;
@@ -658,6 +670,13 @@ static void arm64_kernel_view(unsigned long long bar, size_t size,
 	}
 	if (f)
 		fclose(f);
+	if (kptr) {
+		if (restore) {
+			rewind(kptr);
+			fputs(saved, kptr);
+		}
+		fclose(kptr);
+	}
 	check(areas == 1 && hi - lo == size,
 	      "vmallocinfo: one ioremap area maps BAR2 at 0x%llx for the kernel (%d)",
 	      bar, areas);
