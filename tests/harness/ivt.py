@@ -1283,7 +1283,16 @@ done
     return g, g.wait()
 
 
-@test(flavors=ANY_ARCH, share=True)
+# The tests whose devices come and go through pciehp on arm64 (behind a
+# PCIe root port): not on the arm64 debug kernel, where lockdep reports
+# the kernel's own AB-BA of pciehp's reset_lock and pci_rescan_remove_lock
+# at the first hotplug event (at boot pciehp_probe() takes reset_lock with
+# pci_rescan_remove_lock held; pciehp_ist() takes them the other way),
+# with no frame of ivshmem in it.
+PCIEHP_ARCH = KINDS + ('arm64',)
+
+
+@test(flavors=PCIEHP_ARCH, share=True)
 def hot_unplug(ctx):
     """Hot-unplug (QMP device_del) while mapped and read: ACPI on x86's
     pc machine; on arm64's virt machine, whose root bus has no hotplug,

@@ -144,7 +144,7 @@ def joined(srv):
 # shared guest, the visitor in the second); the visitor's device is
 # hot-added (QMP chardev-add, device_add) once a third peer has joined
 # and left, so the visitor joins the server last, in a guest that runs.
-@ivt.test(flavors=ivt.ANY_ARCH, share=True, guests=2)
+@ivt.test(flavors=ivt.PCIEHP_ARCH, share=True, guests=2)
 def peer_churn(ctx):
     """A peer leaves and a new one joins (a device hot-added to another
     running guest) while two others keep working."""
