@@ -28,8 +28,17 @@
  * a reset included, gets that same memory, data intact. Mappings need no
  * reference of their own: a VMA holds its file, the file its peer, the
  * peer its region. The memory is charged to the memory cgroup of the
- * task whose attach allocated it, and counted in INFO's mem_bytes while
- * the region owns it.
+ * task that added the region (ivh_region.memcg, a reference held from
+ * the ADD until the region is freed), whoever attaches first, and counted
+ * in INFO's mem_bytes while the region owns it. One attach at a time
+ * allocates: ivh_region.alloc_lock serialises a region's attaches, so
+ * VMs attaching at once allocate the memory once, and an attach that
+ * would be refused (region removed, VM already attached) is refused
+ * before it allocates anything.
+ *
+ * Live regions are bounded: a removed region still held counts against
+ * IVH_MAX_REGIONS (ivh_host.nr_removed) until it is freed, so the module
+ * never owns more than IVH_MAX_REGIONS regions' memory at once.
  *
  * Pins. The region holds one reference on each folio (the allocation's).
  * HSM's SET_MEMSEG pins the folios (FOLL_LONGTERM) until its VM is
@@ -54,11 +63,15 @@
  *
  * Lock order
  * ----------
- *   mmap_lock (held by the mm around ->mmap and faults)
+ *   ivh_region.alloc_lock (attach and open; held while the region's
+ *                          memory is allocated; taken with no other
+ *                          lock of the module held)
  *     -> ivh_host.lock (registry)
  *       -> ivh_region.lock (peers, session memory, vectors, triggers)
  *         -> ivh_host.efd_lock (which eventfds are vectors or triggers)
  *         -> eventfd_ctx wait-queue lock (inside eventfd_signal())
+ *   mmap_lock (held by the mm around ->mmap and faults)
+ *     -> ivh_region.lock (ivh_peer_mmap(); faults take no lock of ours)
  * The filesystem adds, above these:
  *   sb->s_umount (remount) -> ivh_fs_info.lock (a leaf spinlock),
  *                          -> the root inode's i_rwsem
@@ -67,12 +80,14 @@
  *       -> ivh_region.lock
  *   a region file's i_rwsem (ftruncate, chmod: setattr): nothing of ours
  * ->open, ->release and evict run with no VFS lock the module cares
- * about and take ivh_host.lock then ivh_region.lock as ATTACH does.
+ * about; open takes ivh_region.alloc_lock, ivh_host.lock and
+ * ivh_region.lock as ATTACH does.
  * readdir and statfs copy the registry first (ivh_list()) and emit
  * names with no module lock held: dir_emit() writes user memory. At most one
  * ivh_region.lock is held at a time. No user memory is copied and no
  * region memory is allocated or freed while holding ivh_host.lock or
- * ivh_region.lock. Trigger work items take ivh_region.lock, so
+ * ivh_region.lock; ivh_region.alloc_lock is the only lock held while
+ * allocating. Trigger work items take ivh_region.lock, so
  * cancel_work_sync() on them is only called without it. The last
  * ivh_region_put() frees the region's memory, so it is called with none
  * of the module's locks held.
@@ -138,6 +153,7 @@ struct ivh_hsm_batch {
 #define IVH_FS_MAGIC		0x49564846
 
 struct eventfd_ctx;
+struct mem_cgroup;
 struct vm_area_struct;
 
 /**
@@ -172,9 +188,12 @@ struct ivh_config_error {
 
 /**
  * struct ivh_host - one registry of regions
- * @lock:	protects @regions, @nr_regions and ivh_region.removed.
+ * @lock:	protects @regions, @nr_regions, @nr_removed and
+ *		ivh_region.removed.
  * @regions:	the registry, in order of addition.
  * @nr_regions:	entries in @regions.
+ * @nr_removed:	regions removed from @regions and not freed yet (still
+ *		held); they count against IVH_MAX_REGIONS too.
  * @ids:	region IDs.
  * @acrn:	running in ACRN's Service VM (reported by INFO only).
  * @wq:		runs doorbell triggers.
@@ -187,6 +206,7 @@ struct ivh_host {
 	struct mutex lock;	/* the registry; before ivh_region.lock */
 	struct list_head regions;
 	unsigned int nr_regions;
+	unsigned int nr_removed;
 	struct ida ids;
 	bool acrn;
 	struct workqueue_struct *wq;
@@ -239,6 +259,9 @@ struct ivh_mem {
  * @spec:	name, size, members; immutable.
  * @id:		region ID, held from the ADD until the region is freed.
  * @removed:	no longer in the registry (ivh_host.lock); attach refuses it.
+ * @memcg:	memory cgroup of the task that added the region (reference
+ *		held), charged for @mem; NULL without memory cgroups.
+ * @alloc_lock:	serialises attaches, so that only one allocates @mem.
  * @lock:	protects @peers, @nr_attached, @mem and the peers' vectors.
  * @peers:	attached peers.
  * @nr_attached: entries in @peers.
@@ -252,6 +275,8 @@ struct ivh_region {
 	struct ivh_region_spec spec;
 	u32 id;
 	bool removed;
+	struct mem_cgroup *memcg;
+	struct mutex alloc_lock;	/* attaches; before ivh_host.lock */
 	struct mutex lock;	/* peers, session, vectors */
 	struct list_head peers;
 	unsigned int nr_attached;
@@ -341,7 +366,8 @@ int ivh_name_check(const char *name, size_t len, const char **why);
  */
 
 /* mem.c: dm-land memory, its folios and its mappings */
-struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size);
+struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size,
+			      struct mem_cgroup *memcg);
 unsigned long ivh_mem_free(struct ivh_mem *mem);
 bool ivh_hsm_fits(unsigned long nr_folios);
 int ivh_mmap_check(unsigned long pgoff, unsigned long pages,

@@ -2,7 +2,7 @@
 /*
  * dm-land memory: struct ivh_mem holds one reference on each folio of a
  * region's memory: their allocation (2 MiB folios first, zeroed, charged
- * to the caller's memory cgroup) and the drop of those references when
+ * to the region's memory cgroup) and the drop of those references when
  * the region is freed (ivh_mem_free(); a folio something else still
  * references, HSM's pins, is freed by the last of those), what HSM's
  * SET_MEMSEG can take (ivh_hsm_fits()), and the user mappings: the 2 MiB
@@ -18,6 +18,8 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/debugfs.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 
@@ -93,32 +95,61 @@ static unsigned long ivh_mem_free_pages(struct ivh_mem *mem)
 	return held;
 }
 
+/*
+ * Zero the pages the allocator left as they were. With init_on_alloc
+ * (CONFIG_INIT_ON_ALLOC_DEFAULT_ON, Debian's default) it zeroed them
+ * already.
+ */
+static int ivh_mem_zero(struct ivh_mem *mem, gfp_t gfp)
+{
+	unsigned long i;
+
+	if (want_init_on_alloc(gfp))
+		return 0;
+	for (i = 0; i < mem->nr_pages; i++) {
+		clear_highpage(mem->pages[i]);
+		if (!((i + 1) & ((1UL << IVH_FOLIO_ORDER) - 1))) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
 /**
  * ivh_mem_alloc() - allocate zeroed memory for a dm-land region
  * @host:	for the statistics (INFO counts @size from the start).
  * @size:	bytes, a multiple of 2 MiB.
+ * @memcg:	the memory cgroup to charge, or NULL for the caller's.
  *
  * Each 2 MiB chunk is one large folio where the allocator has one (asked
  * without retrying or warning), else 512 pages of 4 KiB; a failure costs
  * that chunk only, the next one asks for a large folio again. The memory
  * is not movable and never on an LRU list: it stays put while the module
- * holds it. The allocator zeroes it (__GFP_ZERO) and charges it to the
- * caller's memory cgroup (__GFP_ACCOUNT): a cgroup limit below @size
- * fails it with -ENOMEM, not an OOM kill. The memory holds one reference
- * on each folio until ivh_mem_free().
+ * holds it. It is charged to @memcg (__GFP_ACCOUNT under
+ * set_active_memcg()): a cgroup limit below @size fails it with -ENOMEM,
+ * not an OOM kill. Memory whose folios are more region ops than HSM's
+ * SET_MEMSEG can take (ivh_hsm_fits()) is refused with -E2BIG before it
+ * is zeroed, and as soon as it can no longer fit. The memory holds one
+ * reference on each folio until ivh_mem_free().
  *
  * Context: process context, no ivh_host.lock or ivh_region.lock held;
  * may sleep for long; stops early with -EINTR on a fatal signal.
- * Return: the memory, or an ERR_PTR(): -ENOMEM or -EINTR.
+ * Return: the memory, or an ERR_PTR(): -ENOMEM, -E2BIG or -EINTR.
  */
-struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
+struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size,
+			      struct mem_cgroup *memcg)
 {
-	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT;
+	const gfp_t gfp = GFP_HIGHUSER | __GFP_ACCOUNT;
+	const unsigned long chunk = 1UL << IVH_FOLIO_ORDER;
+	struct mem_cgroup *old_memcg;
 	struct ivh_mem *mem;
 	int ret;
 
 	/* Counted from the start: INFO shows an allocation under way. */
 	atomic64_add(size, &host->mem_bytes);
+	old_memcg = set_active_memcg(memcg);
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem) {
 		ret = -ENOMEM;
@@ -137,9 +168,16 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		struct folio *folio = NULL;
 		unsigned long i;
 
+		/* At best one folio per chunk left: can it still fit? */
+		if (!ivh_hsm_fits(mem->nr_folios +
+				  DIV_ROUND_UP(mem->nr_pages - mem->nr_filled,
+					       chunk))) {
+			ret = -E2BIG;
+			goto free_pages;
+		}
 		/* @size is a multiple of 2 MiB: each chunk starts aligned. */
-		if (IS_ALIGNED(mem->nr_filled, 1UL << IVH_FOLIO_ORDER) &&
-		    mem->nr_pages - mem->nr_filled >= 1UL << IVH_FOLIO_ORDER &&
+		if (IS_ALIGNED(mem->nr_filled, chunk) &&
+		    mem->nr_pages - mem->nr_filled >= chunk &&
 		    !ivh_folio_fault()) {
 			folio = folio_alloc(gfp | __GFP_NOWARN | __GFP_NORETRY,
 					    IVH_FOLIO_ORDER);
@@ -147,8 +185,8 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 				mem->nr_large++;
 		}
 		/*
-		 * May fail rather than OOM-kill: over the caller's memory
-		 * cgroup limit (or out of memory) ATTACH gets ENOMEM.
+		 * May fail rather than OOM-kill: over the memory cgroup's
+		 * limit (or out of memory) ATTACH gets ENOMEM.
 		 */
 		if (!folio)
 			folio = folio_alloc(gfp | __GFP_RETRY_MAYFAIL, 0);
@@ -167,7 +205,15 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size)
 		}
 		cond_resched();
 	}
+	if (!ivh_hsm_fits(mem->nr_folios)) {
+		ret = -E2BIG;
+		goto free_pages;
+	}
+	ret = ivh_mem_zero(mem, gfp);
+	if (ret)
+		goto free_pages;
 
+	set_active_memcg(old_memcg);
 	atomic_inc(&host->nr_mems);
 	return mem;
 
@@ -177,6 +223,7 @@ free_pages:
 free_mem:
 	kfree(mem);
 uncount:
+	set_active_memcg(old_memcg);
 	atomic64_sub(size, &host->mem_bytes);
 	return ERR_PTR(ret);
 }

@@ -21,6 +21,46 @@
 #include "../compat.h"
 #include "ivshmem_host_drv.h"
 
+/*
+ * Take ivh_host.lock and ivh_region.lock if @vmid may attach to @region
+ * now: it is still in the registry and @vmid not attached yet. Return: 0
+ * with both held, or an errno with neither.
+ */
+static int ivh_attach_lock(struct ivh_region *region, u32 vmid,
+			   const char **why)
+{
+	struct ivh_host *host = region->host;
+
+	mutex_lock(&host->lock);
+	if (region->removed) {
+		mutex_unlock(&host->lock);
+		*why = "the region was removed";
+		return -ENOENT;
+	}
+	mutex_lock(&region->lock);
+	if (ivh_peer_find(region, vmid)) {
+		mutex_unlock(&region->lock);
+		mutex_unlock(&host->lock);
+		*why = "VM is already attached";
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* Why ivh_mem_alloc() failed, as ATTACH reports it. Return: the errno. */
+static int ivh_alloc_refused(struct ivh_region *region, int err,
+			     const char **why)
+{
+	if (err != -E2BIG) {
+		*why = "cannot allocate the region's memory";
+		return err;
+	}
+	pr_warn("region \"%s\": too few 2 MiB folios, more region ops than HSM's SET_MEMSEG can allocate (%lu): refused\n",
+		region->spec.name, (unsigned long)IVH_HSM_MAX_OPS);
+	*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
+	return -ENOMEM;
+}
+
 /**
  * ivh_attach_region() - attach a VM to a dm-land region it holds
  * @region:	the region; the caller holds a reference (the peer takes
@@ -29,18 +69,24 @@
  * @why:	set to the reason on failure.
  *
  * The first attach of the region allocates its memory (zeroed, charged
- * to the caller's memory cgroup), which the region owns from then on:
- * every later attach gets the same memory, data intact, whether VMs
- * stayed attached meanwhile or not (a VM coming back after a reset). The
- * memory is allocated with no lock held and installed after checking
- * again that the region still has none; it is refused when its folios
- * are more region ops than HSM's SET_MEMSEG can allocate
- * (ivh_hsm_fits()). Used by ivh_attach() and by the filesystem's open,
- * which attaches to the region its inode was looked up as, never to
- * whatever has the name by the time of the open.
+ * to the memory cgroup of the task that added the region), which the
+ * region owns from then on: every later attach gets the same memory,
+ * data intact, whether VMs stayed attached meanwhile or not (a VM coming
+ * back after a reset). Attaches of a region take turns
+ * (ivh_region.alloc_lock): VMs attaching at once allocate the memory
+ * once, the others wait for it. An attach that is refused (region
+ * removed, VM already attached) is refused before anything is allocated;
+ * the memory is allocated with only ivh_region.alloc_lock held (LIST and
+ * LOOKUP never wait for it), and the region is checked again before it
+ * is installed. Memory whose folios are more region ops than HSM's
+ * SET_MEMSEG can allocate (ivh_hsm_fits()) is refused. Used by
+ * ivh_attach() and by the filesystem's open, which attaches to the
+ * region its inode was looked up as, never to whatever has the name by
+ * the time of the open.
  *
- * Context: process context; takes ivh_region.lock, later ivh_host.lock
- * then ivh_region.lock.
+ * Context: process context, no lock of the module held; takes
+ * ivh_region.alloc_lock (killable), under it ivh_host.lock then
+ * ivh_region.lock, twice when it allocates.
  * Return: the new peer with one reference, owned by the caller
  * (ivh_peer_release()), or ERR_PTR(): -ENOENT (the region was removed),
  * -EINVAL (hv-land region), -EACCES (not a member), -EBUSY (already
@@ -54,7 +100,6 @@ struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 	struct ivh_host *host = region->host;
 	struct ivh_mem *mem = NULL;
 	struct ivh_peer *peer;
-	bool need;
 	int ret;
 
 	if (region->spec.hv) {
@@ -78,42 +123,28 @@ struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 	INIT_LIST_HEAD(&peer->node);
 	INIT_LIST_HEAD(&peer->db.triggers);
 
-	/* The region's memory is allocated once, with no lock held. */
-	mutex_lock(&region->lock);
-	need = !region->mem;
-	mutex_unlock(&region->lock);
-	if (need) {
-		mem = ivh_mem_alloc(host, size);
-		if (IS_ERR(mem)) {
-			*why = "cannot allocate the region's memory";
-			ret = PTR_ERR(mem);
-			mem = NULL;
-			goto free_peer;
-		}
-		if (!ivh_hsm_fits(mem->nr_folios)) {
-			pr_warn("region \"%s\": %u folios (%u of 2 MiB) are more region ops than HSM's SET_MEMSEG can allocate (%lu): refused\n",
-				region->spec.name, mem->nr_folios,
-				mem->nr_large, (unsigned long)IVH_HSM_MAX_OPS);
-			*why = "too few 2 MiB folios: HSM's SET_MEMSEG could not map the memory";
-			ret = -ENOMEM;
-			goto free_peer;
-		}
+	if (mutex_lock_killable(&region->alloc_lock)) {
+		*why = "interrupted while another attach allocated";
+		ret = -EINTR;
+		goto free_peer;
 	}
-
-	mutex_lock(&host->lock);
-	if (region->removed) {
-		*why = "the region was removed";
-		ret = -ENOENT;
-		goto unlock_host;
-	}
-	mutex_lock(&region->lock);
-	if (ivh_peer_find(region, vmid)) {
-		*why = "VM is already attached";
-		ret = -EBUSY;
-		goto unlock_region;
-	}
-	/* Once set, region->mem stays: @need was true or @mem is unused. */
+	ret = ivh_attach_lock(region, vmid, why);
+	if (ret)
+		goto unlock_alloc;
 	if (!region->mem) {
+		/* Only this attach can install it: alloc_lock is ours. */
+		mutex_unlock(&region->lock);
+		mutex_unlock(&host->lock);
+		mem = ivh_mem_alloc(host, size, region->memcg);
+		if (IS_ERR(mem)) {
+			ret = ivh_alloc_refused(region, PTR_ERR(mem), why);
+			mem = NULL;
+			goto unlock_alloc;
+		}
+		/* Removed meanwhile? (No attach can have come between.) */
+		ret = ivh_attach_lock(region, vmid, why);
+		if (ret)
+			goto unlock_alloc;
 		region->mem = mem;
 		mem = NULL;
 	}
@@ -123,16 +154,13 @@ struct ivh_peer *ivh_attach_region(struct ivh_region *region, u32 vmid,
 	region->nr_attached++;
 	mutex_unlock(&region->lock);
 	mutex_unlock(&host->lock);
-	/* Allocated while another attach installed the region's memory. */
-	ivh_mem_free(mem);
+	mutex_unlock(&region->alloc_lock);
 	return peer;
 
-unlock_region:
-	mutex_unlock(&region->lock);
-unlock_host:
-	mutex_unlock(&host->lock);
-free_peer:
+unlock_alloc:
+	mutex_unlock(&region->alloc_lock);
 	ivh_mem_free(mem);
+free_peer:
 	kfree(peer);
 	ivh_region_put(region);
 	return ERR_PTR(ret);

@@ -12,6 +12,8 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/memcontrol.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -33,6 +35,7 @@ int ivh_host_init(struct ivh_host *host, bool acrn)
 	mutex_init(&host->lock);
 	INIT_LIST_HEAD(&host->regions);
 	host->nr_regions = 0;
+	host->nr_removed = 0;
 	ida_init(&host->ids);
 	host->acrn = acrn;
 	mutex_init(&host->efd_lock);
@@ -68,6 +71,7 @@ void ivh_host_destroy(struct ivh_host *host)
 		region->removed = true;
 		list_move(&region->node, &dead);
 	}
+	host->nr_removed += host->nr_regions;
 	host->nr_regions = 0;
 	mutex_unlock(&host->lock);
 
@@ -77,6 +81,7 @@ void ivh_host_destroy(struct ivh_host *host)
 	}
 	destroy_workqueue(host->wq);
 	ida_destroy(&host->ids);
+	WARN_ON(host->nr_removed);
 	WARN_ON(atomic_read(&host->nr_mems));
 	WARN_ON(!list_empty(&host->efds));
 	mutex_destroy(&host->efd_lock);
@@ -86,6 +91,7 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_host_destroy);
 static void ivh_region_release(struct kref *ref)
 {
 	struct ivh_region *region = container_of(ref, struct ivh_region, ref);
+	struct ivh_host *host = region->host;
 	unsigned long held;
 
 	WARN_ON(!list_empty(&region->peers));
@@ -93,8 +99,14 @@ static void ivh_region_release(struct kref *ref)
 	if (held)
 		pr_info("region \"%s\" freed: %lu MiB still pinned, left to the pins (the last unpin frees it)\n",
 			region->spec.name, held >> (20 - PAGE_SHIFT));
+	mem_cgroup_put(region->memcg);
 	/* The ID (and the inode number made of it) is free only now. */
-	ida_free(&region->host->ids, region->id);
+	ida_free(&host->ids, region->id);
+	/* A region in the registry holds its reference there: removed. */
+	mutex_lock(&host->lock);
+	host->nr_removed--;
+	mutex_unlock(&host->lock);
+	mutex_destroy(&region->alloc_lock);
 	mutex_destroy(&region->lock);
 	kfree(region);
 }
@@ -103,9 +115,11 @@ static void ivh_region_release(struct kref *ref)
  * ivh_region_put() - drop a reference on a region
  * @region:	the region, may be NULL.
  *
- * The last reference frees the region and its memory (ivh_mem_free()).
+ * The last reference frees the region and its memory (ivh_mem_free()),
+ * drops its memory cgroup and its place among the IVH_MAX_REGIONS.
  *
- * Context: process context, no lock of the module held; may sleep.
+ * Context: process context, no lock of the module held; may sleep; the
+ * last reference takes ivh_host.lock.
  */
 void ivh_region_put(struct ivh_region *region)
 {
@@ -153,13 +167,17 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_region_get);
  * @spec:	the region; checked here again.
  * @why:	set to the rule broken on failure.
  *
- * Context: takes ivh_host.lock.
  * The region gets the region ID of @spec if it has one, else the lowest
- * one free.
+ * one free, and the memory cgroup of the calling task, which its memory
+ * will be charged to (whoever attaches first) for as long as it lives.
+ * At most IVH_MAX_REGIONS regions live at once: the registry's and the
+ * removed ones still held.
  *
+ * Context: process context; takes ivh_host.lock.
  * Return: 0, an errno of ivh_spec_check(), -EEXIST (name in use, or
  * region ID held by a region in the registry or by a removed one still
- * alive), -ENOSPC (registry full) or -ENOMEM.
+ * alive), -ENOSPC (registry full, removed regions still held included)
+ * or -ENOMEM.
  */
 int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		   const char **why)
@@ -178,6 +196,7 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		goto free_region;
 	kref_init(&region->ref);
 	region->host = host;
+	mutex_init(&region->alloc_lock);
 	mutex_init(&region->lock);
 	INIT_LIST_HEAD(&region->peers);
 
@@ -187,8 +206,10 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		ret = -EEXIST;
 		goto unlock;
 	}
-	if (host->nr_regions >= IVH_MAX_REGIONS) {
-		*why = "the registry is full";
+	if (host->nr_regions + host->nr_removed >= IVH_MAX_REGIONS) {
+		*why = host->nr_removed ?
+		       "the registry is full (removed regions still held count)" :
+		       "the registry is full";
 		ret = -ENOSPC;
 		goto unlock;
 	}
@@ -208,6 +229,8 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 		goto unlock;
 	}
 	region->id = ret;
+	/* Charged for the region's memory from the first attach on. */
+	region->memcg = get_mem_cgroup_from_mm(current->mm);
 	list_add_tail(&region->node, &host->regions);
 	host->nr_regions++;
 	mutex_unlock(&host->lock);
@@ -216,6 +239,7 @@ int ivh_region_add(struct ivh_host *host, const struct ivh_region_spec *spec,
 unlock:
 	mutex_unlock(&host->lock);
 	mutex_destroy(&region->lock);
+	mutex_destroy(&region->alloc_lock);
 free_region:
 	kfree(region);
 	return ret;
@@ -248,6 +272,7 @@ int ivh_region_remove(struct ivh_host *host, const char *name)
 	}
 	list_del_init(&region->node);
 	host->nr_regions--;
+	host->nr_removed++;
 	region->removed = true;
 	mutex_unlock(&host->lock);
 

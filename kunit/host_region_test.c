@@ -124,6 +124,7 @@ static void registry_full_test(struct kunit *test)
 {
 	struct ivh_fixture *fx = test->priv;
 	struct ivh_region_spec spec = { .size_mb = 2, .members = 0x3 };
+	struct ivh_region *region;
 	const char *why;
 	int i;
 
@@ -135,6 +136,17 @@ static void registry_full_test(struct kunit *test)
 	memcpy(spec.name, "dm:/one_more", 12);
 	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, fx->host.nr_regions, IVH_MAX_REGIONS);
+
+	/* A removed region still held keeps its place until it is freed. */
+	region = ivh_region_get(&fx->host, "dm:/r0");
+	KUNIT_ASSERT_NOT_NULL(test, region);
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/r0"), 0);
+	KUNIT_EXPECT_EQ(test, fx->host.nr_removed, 1);
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), -ENOSPC);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(why, "removed"));
+	ivh_region_put(region);
+	KUNIT_EXPECT_EQ(test, fx->host.nr_removed, 0);
+	KUNIT_EXPECT_EQ(test, ivh_region_add(&fx->host, &spec, &why), 0);
 }
 
 static void membership_test(struct kunit *test)
@@ -334,7 +346,7 @@ static void mem_alloc_test(struct kunit *test)
 	unsigned long i, pages = 0;
 	struct ivh_mem *mem;
 
-	mem = ivh_mem_alloc(&fx->host, 8UL << 20);
+	mem = ivh_mem_alloc(&fx->host, 8UL << 20, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(mem));
 	KUNIT_EXPECT_EQ(test, mem->nr_filled, mem->nr_pages);
 	/* The pages are the folios' pages, in order, each folio once. */
@@ -377,6 +389,99 @@ static void attach_loop_test(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(p); i++)
 		ivh_peer_release(p[i]);
 	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+}
+
+/*
+ * Attaches take turns: while one holds the region's alloc_lock (as the
+ * first attach does while it allocates), the next waits, then finds the
+ * region's memory, or finds the region removed and allocates nothing.
+ */
+struct ivh_attach_turn {
+	struct ivh_region *region;
+	u32 vmid;
+	struct completion started;
+	struct completion done;
+	struct ivh_peer *peer;
+};
+
+static int ivh_attach_turn_fn(void *arg)
+{
+	struct ivh_attach_turn *t = arg;
+	const char *why;
+
+	complete(&t->started);
+	t->peer = ivh_attach_region(t->region, t->vmid, &why);
+	kthread_complete_and_exit(&t->done, 0);
+}
+
+/* Start an attach of @vmid while the test holds alloc_lock; false: none. */
+static bool ivh_attach_turn_start(struct kunit *test,
+				  struct ivh_attach_turn *t, u32 vmid)
+{
+	struct task_struct *task;
+
+	t->vmid = vmid;
+	t->peer = NULL;
+	init_completion(&t->started);
+	init_completion(&t->done);
+	task = kthread_run(ivh_attach_turn_fn, t, "ivh_attach_turn");
+	if (IS_ERR(task)) {
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return false;
+	}
+	wait_for_completion(&t->started);
+	/* It waits for the lock: no peer, nothing allocated. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&t->done, HZ / 10),
+			0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->region->host->mem_bytes), 0);
+	return true;
+}
+
+static void attach_turns_test(struct kunit *test)
+{
+	struct ivh_fixture *fx = test->priv;
+	struct ivh_attach_turn t;
+
+	ivh_fixture_add(test, "dm:/t,2,1:2");
+	t.region = ivh_region_get(&fx->host, "dm:/t");
+	KUNIT_ASSERT_NOT_NULL(test, t.region);
+
+	mutex_lock(&t.region->alloc_lock);
+	if (ivh_attach_turn_start(test, &t, 1)) {
+		mutex_unlock(&t.region->alloc_lock);
+		wait_for_completion(&t.done);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(t.peer));
+		KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 1);
+		if (!IS_ERR(t.peer)) {
+			KUNIT_EXPECT_PTR_EQ(test, t.peer->mem, t.region->mem);
+			ivh_peer_release(t.peer);
+		}
+	} else {
+		mutex_unlock(&t.region->alloc_lock);
+	}
+	/* The memory stays the region's; start again from none. */
+	KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/t"), 0);
+	ivh_region_put(t.region);
+	KUNIT_EXPECT_EQ(test, atomic_read(&fx->host.nr_mems), 0);
+
+	ivh_fixture_add(test, "dm:/t,2,1:2");
+	t.region = ivh_region_get(&fx->host, "dm:/t");
+	KUNIT_ASSERT_NOT_NULL(test, t.region);
+	mutex_lock(&t.region->alloc_lock);
+	if (ivh_attach_turn_start(test, &t, 2)) {
+		/* Removed while the attach waits: refused, nothing allocated. */
+		KUNIT_EXPECT_EQ(test, ivh_region_remove(&fx->host, "dm:/t"), 0);
+		mutex_unlock(&t.region->alloc_lock);
+		wait_for_completion(&t.done);
+		KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(t.peer), -ENOENT);
+		KUNIT_EXPECT_NULL(test, t.region->mem);
+		if (!IS_ERR_OR_NULL(t.peer))
+			ivh_peer_release(t.peer);
+	} else {
+		mutex_unlock(&t.region->alloc_lock);
+	}
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fx->host.mem_bytes), 0);
+	ivh_region_put(t.region);
 }
 
 /*
@@ -667,6 +772,7 @@ static struct kunit_case ivh_region_cases[] = {
 	KUNIT_CASE(remove_attached_test),
 	KUNIT_CASE(mem_alloc_test),
 	KUNIT_CASE(attach_loop_test),
+	KUNIT_CASE(attach_turns_test),
 	KUNIT_CASE(peer_ref_test),
 	KUNIT_CASE(mmap_check_test),
 	KUNIT_CASE(remove_pinned_test),

@@ -41,9 +41,11 @@
  *                               512 MiB region of 4 KiB pages only, more
  *                               region ops than HSM can allocate, is
  *                               refused (ENOMEM, logged)
- *   ivshmem-host-pins memcg     a memory cgroup limit below the region's
- *                               size: ATTACH fails with ENOMEM, nothing
- *                               changes (skipped without CONFIG_MEMCG)
+ *   ivshmem-host-pins memcg     the cgroup that added a region pays for
+ *                               it: a limit below its size there fails
+ *                               any ATTACH with ENOMEM, nothing changes;
+ *                               memory.current follows the region
+ *                               (skipped without CONFIG_MEMCG)
  *   ivshmem-host-pins hold      pin a region's memory, close the control
  *                               node, print "held", and on SIGUSR1 (after
  *                               the harness unloaded ivshmem_host) read it
@@ -1289,18 +1291,53 @@ static int cg_write(const char *path, const char *v)
 	return ok ? 0 : -1;
 }
 
+/* The cgroup file @path as a number (memory.current), or -1. */
+static long long cg_read(const char *path)
+{
+	char buf[32] = "";
+	int f = open(path, O_RDONLY);
+	ssize_t n = f < 0 ? -1 : read(f, buf, sizeof(buf) - 1);
+
+	if (f >= 0)
+		close(f);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+/* Run add_region() from within the cgroup @cg. */
+static int add_region_in(const char *cg, const char *name,
+			 unsigned int size_mb, __u64 members)
+{
+	char path[128], pid[16];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg_write(path, pid))
+		die("enter the memory cgroup");
+	ret = add_region(name, size_mb, members);
+	if (cg_write("/sys/fs/cgroup/cgroup.procs", pid))
+		die("leave the memory cgroup");
+	return ret;
+}
+
 /*
- * A memory cgroup whose limit is below the region's size: the memory is
- * charged to the attaching task's cgroup (__GFP_ACCOUNT), so the ATTACH
- * that would allocate it fails with ENOMEM, and nothing changes: no
- * memory, no attachment, nothing counted. Not an OOM kill of the caller.
+ * The memory is charged to the memory cgroup of the task that added the
+ * region, whoever attaches: with a limit below the region's size there,
+ * an ATTACH from elsewhere fails with ENOMEM (not an OOM kill) and
+ * nothing changes; a region added elsewhere can be attached from within
+ * the limited cgroup. memory.current of the adding cgroup grows by the
+ * region's size at the first attach, keeps it while no VM is attached,
+ * and gives it back at REMOVE; the cgroup can be removed meanwhile.
  */
 static void test_memcg(void)
 {
 	const char *cg = "/sys/fs/cgroup/ivh_memcg";
+	const char *cur = "/sys/fs/cgroup/ivh_memcg/memory.current";
+	const long long size = 8 << 20;
 	char buf[256] = "", pid[16];
 	struct ivshmem_host_region before, after;
 	unsigned int flags, attached, folios;
+	long long c0, c1, c2, c3;
 	ssize_t n;
 	int f, fd;
 
@@ -1314,21 +1351,16 @@ static void test_memcg(void)
 		skip("memcg: no memory cgroup controller in this kernel (CONFIG_MEMCG)");
 		return;
 	}
-	if (add_region("dm:/pins_memcg", 8, 0x6))
-		die("ADD dm:/pins_memcg");
 	if (cg_write("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
 	    (mkdir(cg, 0755) && errno != EEXIST) ||
 	    cg_write("/sys/fs/cgroup/ivh_memcg/memory.max", "4M"))
 		die("memory cgroup with memory.max=4M");
+	if (add_region_in(cg, "dm:/pins_memcg", 8, 0x6))
+		die("ADD dm:/pins_memcg in the memory cgroup");
 	lookup("dm:/pins_memcg", &before);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (cg_write("/sys/fs/cgroup/ivh_memcg/cgroup.procs", pid))
-		die("enter the memory cgroup");
 	fd = attach("dm:/pins_memcg", 1, NULL);
-	if (cg_write("/sys/fs/cgroup/cgroup.procs", pid))
-		die("leave the memory cgroup");
 	check(fd == -ENOMEM,
-	      "memcg: ATTACH of an 8 MiB region in a cgroup with memory.max=4M: ENOMEM (%s)",
+	      "memcg: ATTACH, from outside, of an 8 MiB region added in a cgroup with memory.max=4M: ENOMEM (%s)",
 	      fd >= 0 ? "attached" : strerror(-fd));
 	if (fd >= 0)
 		close(fd);
@@ -1338,13 +1370,47 @@ static void test_memcg(void)
 	      !memcmp(&before, &after, sizeof(before)) &&
 	      info().mem_bytes == 0 && info().nr_mems == 0,
 	      "memcg: ... and nothing changed: no memory, no attachment, nothing counted");
-	fd = attach("dm:/pins_memcg", 1, NULL);
-	check(fd >= 0, "memcg: outside the cgroup the same ATTACH succeeds");
+
+	/* The attacher's cgroup does not pay for a region added elsewhere. */
+	if (add_region("dm:/pins_memcg2", 8, 0x6))
+		die("ADD dm:/pins_memcg2");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg_write("/sys/fs/cgroup/ivh_memcg/cgroup.procs", pid))
+		die("enter the memory cgroup");
+	fd = attach("dm:/pins_memcg2", 1, NULL);
+	if (cg_write("/sys/fs/cgroup/cgroup.procs", pid))
+		die("leave the memory cgroup");
+	check(fd >= 0,
+	      "memcg: ATTACH, from within the cgroup with memory.max=4M, of an 8 MiB region added outside it succeeds (%s)",
+	      fd >= 0 ? "attached" : strerror(-fd));
 	if (fd >= 0)
 		close(fd);
-	rmdir(cg);
-	check(remove_region("dm:/pins_memcg") == 0 && info().mem_bytes == 0,
-	      "memcg: region removed, nothing left");
+	check(remove_region("dm:/pins_memcg2") == 0,
+	      "memcg: REMOVE dm:/pins_memcg2");
+
+	/* Room for it: the adding cgroup is charged, until REMOVE. */
+	if (cg_write("/sys/fs/cgroup/ivh_memcg/memory.max", "max"))
+		die("memory.max=max");
+	c0 = cg_read(cur);
+	fd = attach("dm:/pins_memcg", 1, NULL);
+	c1 = cg_read(cur);
+	check(fd >= 0 && c0 >= 0 && c1 - c0 >= size,
+	      "memcg: ATTACH from outside charges the adding cgroup the region's size (memory.current %lld -> %lld)",
+	      c0, c1);
+	if (fd >= 0)
+		close(fd);
+	c2 = cg_read(cur);
+	check(c2 - c0 >= size,
+	      "memcg: ... and it stays charged with no VM attached (memory.current %lld)",
+	      c2);
+	check(rmdir(cg) == 0,
+	      "memcg: the charged cgroup can be removed while the region lives (%s)",
+	      strerror(errno));
+	c3 = info().mem_bytes;
+	check(remove_region("dm:/pins_memcg") == 0 && c3 == size &&
+	      info().mem_bytes == 0,
+	      "memcg: region removed, nothing left (mem_bytes %lld before)",
+	      c3);
 }
 
 int main(int argc, char **argv)
