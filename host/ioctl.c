@@ -29,6 +29,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -439,13 +440,18 @@ static int ivh_peer_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * As the filesystem's files: mmap(NULL, ...) gets an address at the same
+ * 2 MiB phase as the offset, so 2 MiB folios are mapped with one PMD.
+ */
 static const struct file_operations ivh_peer_fops = {
-	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= ivh_peer_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.mmap		= ivh_peer_mmap_file,
-	.release	= ivh_peer_release_file,
-	.llseek		= noop_llseek,
+	.owner			= THIS_MODULE,
+	.unlocked_ioctl		= ivh_peer_ioctl,
+	.compat_ioctl		= compat_ptr_ioctl,
+	.mmap			= ivh_peer_mmap_file,
+	.get_unmapped_area	= thp_get_unmapped_area,
+	.release		= ivh_peer_release_file,
+	.llseek			= noop_llseek,
 };
 
 static const struct file_operations ivh_misc_fops = {

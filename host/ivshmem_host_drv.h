@@ -8,7 +8,9 @@
  * makes its own.
  *
  * struct ivh_region is a registry entry, reference counted. The registry
- * holds one reference until the region is removed; every peer holds one.
+ * holds one reference until the region is removed; every peer, inode and
+ * trigger holds one, and so does a look-up (ivh_region_get()) until its
+ * caller is done.
  *
  * struct ivh_peer is one VM attached to a dm-land region, reference
  * counted: its attachment fd holds one reference, and a DETACH by name
@@ -253,7 +255,9 @@ struct ivh_mem {
 
 /**
  * struct ivh_region - a registry entry
- * @ref:	registry reference plus one per peer.
+ * @ref:	the registry's (until REMOVE), one per peer, per inode of
+ *		the filesystem (fs.c) and per trigger, and one per look-up
+ *		in progress (ivh_region_get()).
  * @host:	the registry.
  * @node:	in ivh_host.regions (ivh_host.lock).
  * @spec:	name, size, members; immutable.

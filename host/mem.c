@@ -337,9 +337,11 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_mmap_check);
  *
  * The VMA's file keeps @mem alive for as long as the VMA exists (the
  * file holds a peer, the peer its region, the region its memory). Pages
- * are inserted on fault as ordinary (not PFN-mapped) pages, each with a
- * reference of the page table's, so HSM's ACRN_IOCTL_SET_MEMSEG can pin
- * them and sees the large folios.
+ * are inserted on fault as ordinary (not PFN-mapped) pages, so HSM's
+ * ACRN_IOCTL_SET_MEMSEG can pin them and sees the large folios. Each
+ * mapping of a folio holds a reference on it: one per 4 KiB page table
+ * entry, or one for a whole 2 MiB folio that a 2 MiB aligned mapping
+ * (thp_get_unmapped_area()) maps with one PMD.
  *
  * Context: mmap_lock held for writing; @vma->vm_file holds @mem.
  * Return: 0 or -EINVAL (private mapping, not 2 MiB aligned, or beyond

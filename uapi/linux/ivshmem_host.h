@@ -44,7 +44,8 @@
  * struct ivshmem_host_info - what IVSHMEM_HOST_IOCTL_INFO reports
  * @flags:		IVSHMEM_HOST_INFO_* bits.
  * @nr_regions:		regions in the registry.
- * @max_regions:	most regions the registry holds.
+ * @max_regions:	most regions alive at once: the registry's and
+ *			removed ones still held (ADD: ENOSPC).
  * @name_len:		IVSHMEM_HOST_NAME_LEN.
  * @max_vectors:	doorbell vectors per peer.
  * @nr_mems:		number of dm-land memory objects alive.
