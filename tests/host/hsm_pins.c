@@ -1326,8 +1326,9 @@ static int add_region_in(const char *cg, const char *name,
  * an ATTACH from elsewhere fails with ENOMEM (not an OOM kill) and
  * nothing changes; a region added elsewhere can be attached from within
  * the limited cgroup. memory.current of the adding cgroup grows by the
- * region's size at the first attach, keeps it while no VM is attached,
- * and gives it back at REMOVE; the cgroup can be removed meanwhile.
+ * region's size at the first attach, keeps it while no VM is attached
+ * and, after REMOVE, while HSM pins the memory; DESTROY_VM's unpin gives
+ * it back.
  */
 static void test_memcg(void)
 {
@@ -1337,9 +1338,9 @@ static void test_memcg(void)
 	char buf[256] = "", pid[16];
 	struct ivshmem_host_region before, after;
 	unsigned int flags, attached, folios;
-	long long c0, c1, c2, c3;
+	long long c0, c1, c2, c3, c4, c5;
+	int f, fd, hsm, ok;
 	ssize_t n;
-	int f, fd;
 
 	f = open("/sys/fs/cgroup/cgroup.controllers", O_RDONLY);
 	if (f < 0 && !mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
@@ -1403,15 +1404,26 @@ static void test_memcg(void)
 	check(c2 - c0 >= size,
 	      "memcg: ... and it stays charged with no VM attached (memory.current %lld)",
 	      c2);
-	n = rmdir(cg);
-	check(n == 0,
-	      "memcg: the charged cgroup can be removed while the region lives (%s)",
-	      n ? strerror(errno) : "removed");
+
+	/* Pinned by HSM past REMOVE: charged until DESTROY_VM's unpin. */
+	hsm = pin_and_leave("dm:/pins_memcg", size, "memcg");
 	c3 = info().mem_bytes;
-	check(remove_region("dm:/pins_memcg") == 0 && c3 == size &&
-	      info().mem_bytes == 0,
-	      "memcg: region removed, nothing left (mem_bytes %lld before)",
-	      c3);
+	ok = remove_region("dm:/pins_memcg") == 0 && info().mem_bytes == 0;
+	c4 = cg_read(cur);
+	check(ok && c3 == size && c4 - c0 >= size,
+	      "memcg: REMOVE while HSM pins the memory: the region is freed (mem_bytes %lld -> 0), the memory stays charged (memory.current %lld)",
+	      c3, c4);
+	if (xioctl(hsm, ACRN_IOCTL_DESTROY_VM, NULL))
+		die("DESTROY_VM");
+	c5 = cg_read(cur);
+	/* Uncharged pages may wait in a per-CPU stock (64 pages each). */
+	check(c4 - c5 >= size - (long long)MB,
+	      "memcg: DESTROY_VM's unpin frees it off the adding cgroup's charge (memory.current %lld -> %lld)",
+	      c4, c5);
+	close(hsm);
+	n = rmdir(cg);
+	check(n == 0, "memcg: the adding cgroup can be removed (%s)",
+	      n ? strerror(errno) : "removed");
 }
 
 int main(int argc, char **argv)
