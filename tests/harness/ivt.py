@@ -239,6 +239,7 @@ GUEST_PROGS = [
     ('tests/progs/ivshmem_doorbell.c', 'ivshmem_doorbell'),
     ('tests/progs/ivshmem_dmabuf.c', 'ivshmem_dmabuf'),
     ('tests/progs/ivshmem_netcat.c', 'ivshmem_netcat'),
+    ('tests/progs/ivshmem_nethostile.c', 'ivshmem_nethostile'),
     ('tests/host/e2e_host.c', 'ivshmem-host-e2e'),
     ('tests/host/bench_region.c', 'bench_region'),
     ('tests/host/hsm_pins.c', 'ivshmem-host-pins'),

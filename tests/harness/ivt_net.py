@@ -8,11 +8,16 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 * net_switch: one guest switches a device to "net" and back;
 * net_two_guests: two guests, ip addresses, ping and a TCP stream whose
   SHA-256 is checked at the far end (256 MiB; IVT_NET_BYTES), at MTU
-  1500 and 65535.
+  1500 and 65535;
+* net_hostile: a peer writes random indices, lengths and states into the
+  shared memory through /dev/ivshmem0: the other guest stays up, counts
+  errors, and the link works once the peer behaves;
+* net_peer_restart: a guest killed with the link up, a new one booted on
+  the same server: carrier drops and returns.
 
 The debug kernels have no auxiliary bus (CONFIG_AUXILIARY_BUS is
 selected by drivers tests/kernel/debug.config does not enable): there
-net_switch checks the refusal and net_two_guests does not run.
+net_switch checks the refusal and the others do not run.
 """
 
 import os
@@ -170,3 +175,117 @@ def net_two_guests(ctx):
                                           m.group(2)))
     results.append(srv.stop())
     return guests[0], results
+
+
+NET_UP = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
+F=/sys/bus/pci/devices/$(pci_of /dev/ivshmem0)/ivshmem_function
+t "switch to net" sh -c "echo net > $F"
+N=$(ls /sys/bus/auxiliary/devices/ivshmem.net.0/net 2>/dev/null)
+t "a network interface ($N)" test -n "$N"
+t "ip addr add 10.99.0.%(me)d/24" ip addr add 10.99.0.%(me)d/24 dev $N
+t "ip link set $N up" ip link set $N up
+'''
+
+# ping_until SECONDS ADDR: ping until ADDR answers, for about SECONDS
+# (a failed round takes 2 s at least).
+PING_UNTIL = '''
+ping_until() {
+	_i=0
+	while [ $_i -lt $1 ]; do
+		ping -c 1 -W 1 $2 > /dev/null 2>&1 && return 0
+		sleep 1
+		_i=$((_i + 2))
+	done
+	return 1
+}
+'''
+
+
+@ivt.test(flavors=('stock', 'rt'), guests=2)
+def net_hostile(ctx):
+    """A hostile peer (random indices, lengths, states in the shared
+    memory, through /dev/ivshmem0 in the other guest) for 20 s: the
+    victim stays up and counts errors; then the peer behaves (loads
+    ivshmem_net) and the link works."""
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
+    victim = NET_UP % {'me': 1} + PING_UNTIL + '''
+t "the peer answers once it behaves (within 600 s)" ping_until 600 10.99.0.2
+E=$(cat /sys/class/net/$N/statistics/rx_errors)
+echo "protocol errors counted: $E"
+t "protocol errors counted ($E)" test "$E" -gt 0
+t "ping 10.99.0.2" ping -c 3 -W 10 10.99.0.2
+eq "carrier" "$(cat /sys/class/net/$N/carrier)" 1
+# The peer pings back before the link goes.
+sleep 30
+t "switch back to cdev" sh -c "echo cdev > $F"
+t "rmmod ivshmem_net" rmmod ivshmem_net
+t "rmmod ivshmem" rmmod ivshmem
+'''
+    hostile = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+run ivshmem_nethostile /dev/ivshmem0 20 %d
+t "rmmod ivshmem" rmmod ivshmem
+''' % 28 + NET_UP % {'me': 2} + PING_UNTIL + '''
+t "ping 10.99.0.1 (within 300 s)" ping_until 300 10.99.0.1
+eq "no protocol errors from a peer that behaves" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
+# The victim pings back, then lets go.
+sleep 30
+t "switch back to cdev" sh -c "echo cdev > $F"
+t "rmmod ivshmem_net" rmmod ivshmem_net
+t "rmmod ivshmem" rmmod ivshmem
+'''
+    guests = [ctx.boot('net_hostile_victim', victim, srv.device('victim'),
+                       timeout=1200),
+              ctx.boot('net_hostile_peer', hostile, srv.device('peer'),
+                       timeout=1200)]
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    results.append(srv.stop())
+    return guests[0], results
+
+
+@ivt.test(flavors=('stock', 'rt'), guests=2)
+def net_peer_restart(ctx):
+    """One guest killed with the link up: the other's carrier drops; a
+    new guest on the same server (a new peer ID) takes the dead one's
+    slot and the carrier returns, ping works again."""
+    srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
+    survivor = NET_UP % {'me': 1} + PING_UNTIL + '''
+t "ping the first peer (within 300 s)" ping_until 300 10.99.0.2
+echo IVT-NET-LINK-UP
+i=0
+while [ "$(cat /sys/class/net/$N/carrier)" = 1 ] && [ $i -lt 600 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+eq "carrier drops once the peer is killed" "$(cat /sys/class/net/$N/carrier)" 0
+t "the new peer answers (within 600 s)" ping_until 600 10.99.0.2
+eq "carrier is back" "$(cat /sys/class/net/$N/carrier)" 1
+eq "no protocol errors" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
+# The new peer pings back before the link goes.
+sleep 30
+t "switch back to cdev" sh -c "echo cdev > $F"
+t "rmmod ivshmem_net" rmmod ivshmem_net
+t "rmmod ivshmem" rmmod ivshmem
+'''
+    peer = NET_UP % {'me': 2} + PING_UNTIL + '''
+t "ping the survivor (within 300 s)" ping_until 300 10.99.0.1
+sleep %d
+'''
+    first = ctx.boot('net_restart_first', peer % 900, srv.device('first'),
+                     timeout=1200)
+    surv = ctx.boot('net_restart_survivor', survivor,
+                    srv.device('survivor'), timeout=1200)
+    results = []
+    up = ivt.wait_console(surv, r'IVT-NET-LINK-UP', timeout=600)
+    results.append((up, 'the link came up before the kill'))
+    first.stop()
+    second = ctx.boot('net_restart_second', peer % 40,
+                      srv.device('second'), timeout=1200)
+    for g in (surv, second):
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    results.append(srv.stop())
+    return surv, results
