@@ -150,7 +150,12 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size,
 	/* Counted from the start: INFO shows an allocation under way. */
 	atomic64_add(size, &host->mem_bytes);
 	old_memcg = set_active_memcg(memcg);
-	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
+	/*
+	 * Charged to the creator's cgroup, which the caller may not be in:
+	 * a limit there fails the attach, never OOM-kills one of its tasks.
+	 */
+	mem = kzalloc(sizeof(*mem),
+		      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!mem) {
 		ret = -ENOMEM;
 		goto uncount;
@@ -158,7 +163,8 @@ struct ivh_mem *ivh_mem_alloc(struct ivh_host *host, unsigned long size,
 	mem->host = host;
 	mem->nr_pages = size >> PAGE_SHIFT;
 	mem->pages = kvcalloc(mem->nr_pages, sizeof(*mem->pages),
-			      GFP_KERNEL_ACCOUNT);
+			      GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL |
+			      __GFP_NOWARN);
 	if (!mem->pages) {
 		ret = -ENOMEM;
 		goto free_mem;
