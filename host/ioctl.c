@@ -442,7 +442,9 @@ static int ivh_peer_release_file(struct inode *inode, struct file *file)
 
 /*
  * As the filesystem's files: mmap(NULL, ...) gets an address at the same
- * 2 MiB phase as the offset, so 2 MiB folios are mapped with one PMD.
+ * 2 MiB phase as the offset, so 2 MiB folios can be mapped with one PMD
+ * (not on 6.12.118, whose finish_fault() maps with 4 KiB entries past
+ * i_size, which this anonymous inode does not have).
  */
 static const struct file_operations ivh_peer_fops = {
 	.owner			= THIS_MODULE,

@@ -347,7 +347,8 @@ EXPORT_SYMBOL_IF_KUNIT(ivh_mmap_check);
  * ACRN_IOCTL_SET_MEMSEG can pin them and sees the large folios. Each
  * mapping of a folio holds a reference on it: one per 4 KiB page table
  * entry, or one for a whole 2 MiB folio that a 2 MiB aligned mapping
- * (thp_get_unmapped_area()) maps with one PMD.
+ * (thp_get_unmapped_area()) maps with one PMD where finish_fault() does
+ * (6.12.118 does not past the file's i_size).
  *
  * Context: mmap_lock held for writing; @vma->vm_file holds @mem.
  * Return: 0 or -EINVAL (private mapping, not 2 MiB aligned, or beyond
