@@ -63,8 +63,7 @@ enum ivnet_state {
 	IVNET_RUN = 3,
 };
 
-/*
- * A peer's header (Documentation/ivshmem-net.rst): written by its owner
+/* A peer's header (Documentation/ivshmem-net.rst): written by its owner
  * only, but @owner, which a newcomer may take over with a compare and
  * exchange once the owner's heartbeat stopped.
  */
@@ -167,8 +166,7 @@ struct ivnet {
 	u64 stats[IVNET_ST_NR];
 };
 
-/*
- * Shared memory is read and written with the I/O accessors: BAR2 may be
+/* Shared memory is read and written with the I/O accessors: BAR2 may be
  * write-combining or uncached (guest/ivshmem_aux.h). readl() and writel()
  * are single accesses, little-endian, and order against each other.
  */
@@ -208,14 +206,12 @@ static void ivnet_ring_peer(struct ivnet *priv)
 		ivnet_count(priv, IVNET_ST_DOORBELLS, 1);
 }
 
-/*
- * A protocol error in the data path: stop using the rings and let the
+/* A protocol error in the data path: stop using the rings and let the
  * state machine start a new session.
  */
 static void ivnet_proto_error(struct ivnet *priv, const char *what, u32 val)
 {
-	/*
-	 * A peer that left the session resets its indices first: that ends
+	/* A peer that left the session resets its indices first: that ends
 	 * the session too, but is no error.
 	 */
 	if (ivnet_rd(&priv->peer->state) >= IVNET_READY &&
@@ -332,8 +328,7 @@ static void ivnet_tx_wake(struct ivnet *priv)
 	}
 }
 
-/*
- * Receive one frame from the peer's ring. Returns 1 if one was received
+/* Receive one frame from the peer's ring. Returns 1 if one was received
  * (or dropped for want of memory), 0 if the ring is empty, -1 after a
  * protocol error.
  */
@@ -455,8 +450,7 @@ static bool ivnet_alive(struct ivnet *priv, int slot)
 	return time_before(jiffies, priv->seen_at[slot] + IVNET_PEER_TIMEOUT);
 }
 
-/*
- * Claim a slot: the one this peer ID owns already, else a free one, else
+/* Claim a slot: the one this peer ID owns already, else a free one, else
  * one whose owner's heartbeat has stood still for IVNET_PEER_TIMEOUT.
  * The owner is written, then read back a tick later (BAR2 may not be
  * memory that atomic operations work on): of two peers that took one
@@ -528,8 +522,7 @@ static void ivnet_link_down(struct ivnet *priv)
 	}
 }
 
-/*
- * One step of the session (Documentation/ivshmem-net.rst): RESET starts
+/* One step of the session (Documentation/ivshmem-net.rst): RESET starts
  * a session with a new epoch and empty rings; INIT waits for the peer in
  * INIT or READY and takes its epoch; READY waits for the peer in READY or
  * RUN with that epoch; RUN lasts while the peer stays in READY or RUN
