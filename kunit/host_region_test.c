@@ -2,7 +2,10 @@
 /*
  * KUnit tests of the host module's registry, membership checks and the
  * lifetime of dm-land memory (the region's for as long as the region
- * lives, the pins' after): host/registry.c, host/peer.c and host/mem.c.
+ * lives, the pins' after), in
+ * host/registry.c,
+ * host/peer.c and
+ * host/mem.c.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
