@@ -518,7 +518,9 @@ static void ivnet_link_down(struct ivnet *priv)
 	napi_enable(&priv->napi);
 	if (was) {
 		ivnet_count(priv, IVNET_ST_RESETS, 1);
-		netdev_info(priv->ndev, "link down\n");
+		/* A peer can make the link flap: the log keeps up. */
+		if (net_ratelimit())
+			netdev_info(priv->ndev, "link down\n");
 	}
 }
 
@@ -580,7 +582,8 @@ static void ivnet_step(struct ivnet *priv)
 		WRITE_ONCE(priv->run, true);
 		netif_carrier_on(priv->ndev);
 		netif_wake_queue(priv->ndev);
-		netdev_info(priv->ndev, "link up\n");
+		if (net_ratelimit())
+			netdev_info(priv->ndev, "link up\n");
 		ivnet_ring_peer(priv);
 		napi_schedule(&priv->napi);
 		break;
