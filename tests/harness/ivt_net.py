@@ -104,16 +104,7 @@ t "rmmod ivshmem" rmmod ivshmem
 
 def net_guest_script(role, me, other, mtus, size):
     """The script of one of net_two_guests' guests: @role recv or send."""
-    script = '''
-t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
-t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
-F=/sys/bus/pci/devices/$(pci_of /dev/ivshmem0)/ivshmem_function
-t "switch to net" sh -c "echo net > $F"
-N=$(ls /sys/bus/auxiliary/devices/ivshmem.net.0/net 2>/dev/null)
-t "a network interface ($N)" test -n "$N"
-t "ip addr add 10.99.0.%(me)d/24" ip addr add 10.99.0.%(me)d/24 dev $N
-t "ip link set $N up" ip link set $N up
-i=0
+    script = NET_UP % {'me': me} + '''i=0
 while [ "$(cat /sys/class/net/$N/carrier 2>/dev/null)" != 1 ] && [ $i -lt 600 ]; do
 	sleep 0.2
 	i=$((i + 1))
