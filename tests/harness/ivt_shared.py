@@ -375,7 +375,7 @@ class Hub:
                     if re.search(r'IVT-SEG-BEGIN %d at ' % s.index, body) and
                     not re.search(r'IVT-SEG-END %d at ' % s.index, body)]
             lost = 'the shared guest %s %s %s' % (
-                g.name, 'timed out' if g.timed_out else 'died',
+                g.name, g.end_reason(),
                 'in the segment of ' + hung[0] if hung else
                 'before the first segment began' if not
                 re.search(r'IVT-SEG-BEGIN ', body) else
@@ -454,7 +454,7 @@ class SharedContext(ivt.Context):
 
 def run_group(fr, members, task='[shared 0]'):
     """Run @members ((name, fn) of FlavorRun @fr) in one guest; report
-    each as FlavorRun.run_test would."""
+    each as FlavorRun.run_test would, and return what it returns."""
     fl = fr.fl
     chain = int(re.sub(r'\D', '', task) or 0)
     workdir = tempfile.mkdtemp(prefix='ivt-%s-shared%d-' % (fl.name, chain))
@@ -515,5 +515,9 @@ def run_group(fr, members, task='[shared 0]'):
         if not failed and not fr.args.keep:
             shutil.rmtree(ctxs[name].workdir, ignore_errors=True)
         bad |= failed
-    if not bad and not fr.args.keep:
+    lost = ivt.lost_timers(hub.guests + [g for ctx in ctxs.values()
+                                         for g in ctx.guests
+                                         if not isinstance(g, Segment)])
+    if not bad and not fr.args.keep and not lost:
         shutil.rmtree(workdir, ignore_errors=True)
+    return lost
