@@ -25,8 +25,9 @@
  * (ivnet_work) under @lock; it stops the data path (netif_tx_disable(),
  * napi_disable()) before it resets the rings. Transmission is serialised
  * by the stack's queue lock, reception by NAPI; they share no field but
- * the read-only geometry and @run.
+ * the read-only geometry, @run and the atomic statistics.
  */
+#include <linux/atomic.h>
 #include <linux/auxiliary_bus.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
@@ -139,7 +140,9 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @seen_hb:	per slot, the last heartbeat read, and @seen_at when it
  *		changed: who is alive.
  * @seen_at:	see @seen_hb.
- * @stats:	ethtool statistics; each written in one context only.
+ * @stats:	ethtool statistics. Atomic: most are counted from more than
+ *		one context (xmit, NAPI, the work, the interrupt handler),
+ *		which may run on different CPUs at once.
  */
 struct ivnet {
 	struct net_device *ndev;
@@ -163,7 +166,7 @@ struct ivnet {
 	u32 hb;
 	u32 seen_hb[2];
 	unsigned long seen_at[2];
-	u64 stats[IVNET_ST_NR];
+	atomic64_t stats[IVNET_ST_NR];
 };
 
 /* Shared memory is read and written with the I/O accessors: BAR2 may be
@@ -187,7 +190,12 @@ static struct ivnet_hdr __iomem *ivnet_hdr(struct ivnet *priv, int slot)
 
 static void ivnet_count(struct ivnet *priv, int stat, u64 n)
 {
-	WRITE_ONCE(priv->stats[stat], priv->stats[stat] + n);
+	atomic64_add(n, &priv->stats[stat]);
+}
+
+static u64 ivnet_stat(struct ivnet *priv, int stat)
+{
+	return atomic64_read(&priv->stats[stat]);
 }
 
 /* The record size of a frame of @len bytes. */
@@ -653,13 +661,13 @@ static void ivnet_get_stats64(struct net_device *ndev,
 {
 	struct ivnet *priv = netdev_priv(ndev);
 
-	s->rx_packets = READ_ONCE(priv->stats[IVNET_ST_RX_PACKETS]);
-	s->rx_bytes = READ_ONCE(priv->stats[IVNET_ST_RX_BYTES]);
-	s->tx_packets = READ_ONCE(priv->stats[IVNET_ST_TX_PACKETS]);
-	s->tx_bytes = READ_ONCE(priv->stats[IVNET_ST_TX_BYTES]);
-	s->tx_dropped = READ_ONCE(priv->stats[IVNET_ST_TX_DROPPED]);
-	s->rx_dropped = READ_ONCE(priv->stats[IVNET_ST_RX_DROPPED]);
-	s->rx_errors = READ_ONCE(priv->stats[IVNET_ST_PROTO_ERRORS]);
+	s->rx_packets = ivnet_stat(priv, IVNET_ST_RX_PACKETS);
+	s->rx_bytes = ivnet_stat(priv, IVNET_ST_RX_BYTES);
+	s->tx_packets = ivnet_stat(priv, IVNET_ST_TX_PACKETS);
+	s->tx_bytes = ivnet_stat(priv, IVNET_ST_TX_BYTES);
+	s->tx_dropped = ivnet_stat(priv, IVNET_ST_TX_DROPPED);
+	s->rx_dropped = ivnet_stat(priv, IVNET_ST_RX_DROPPED);
+	s->rx_errors = ivnet_stat(priv, IVNET_ST_PROTO_ERRORS);
 }
 
 static const struct net_device_ops ivnet_ops = {
@@ -699,7 +707,7 @@ static void ivnet_get_ethtool_stats(struct net_device *ndev,
 	int i;
 
 	for (i = 0; i < IVNET_ST_NR; i++)
-		data[i] = READ_ONCE(priv->stats[i]);
+		data[i] = ivnet_stat(priv, i);
 }
 
 static const struct ethtool_ops ivnet_ethtool_ops = {
