@@ -105,13 +105,14 @@ enum {
 	IVNET_ST_DOORBELLS,
 	IVNET_ST_IRQS,
 	IVNET_ST_TX_STOPS,
+	IVNET_ST_RX_LENGTH_ERRORS,
 	IVNET_ST_NR,
 };
 
 static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
 	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped",
 	"rx_dropped", "proto_errors", "resets", "doorbells", "irqs",
-	"tx_stops",
+	"tx_stops", "rx_length_errors",
 };
 
 /**
@@ -271,7 +272,8 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 		goto drop;
 	space = ivnet_tx_space(priv);
 	if (space < 0) {
-		ivnet_proto_error(priv, "consumer index", space);
+		ivnet_proto_error(priv, "consumer index",
+				  ivnet_rd(&priv->peer->rx_cons));
 		goto drop;
 	}
 	if (space < rec) {
@@ -336,15 +338,67 @@ static void ivnet_tx_wake(struct ivnet *priv)
 	}
 }
 
-/* Receive one frame from the peer's ring. Returns 1 if one was received
- * (or dropped for want of memory), 0 if the ring is empty, -1 after a
- * protocol error.
+/* Copy @len bytes at @pos of the peer's ring into @dst, wrapping. */
+static void ivnet_copy_from_ring(struct ivnet *priv, void *dst, u32 pos,
+				 u32 len)
+{
+	u32 off = pos & (priv->ring_size - 1);
+	u32 first = min(len, priv->ring_size - off);
+
+	memcpy_fromio(dst, priv->rx_ring + off, first);
+	if (first < len)
+		memcpy_fromio(dst + first, priv->rx_ring, len - first);
+}
+
+/* Frames up to IVNET_RX_LINEAR bytes are received into one linear buffer
+ * (a fragment of a page); of a longer one the first IVNET_RX_HEAD bytes
+ * (the headers) go there and the rest into order-0 pages, one fragment
+ * each, so that a 64 KiB frame costs 16 single-page GFP_ATOMIC
+ * allocations rather than one of order 5, which fragmented memory often
+ * cannot give. Each page counts PAGE_SIZE to the socket's truesize.
+ */
+#define IVNET_RX_LINEAR		2048
+#define IVNET_RX_HEAD		256
+static_assert(DIV_ROUND_UP(IVNET_MAX_FRAME - IVNET_RX_HEAD, PAGE_SIZE) <=
+	      MAX_SKB_FRAGS);
+
+/* An skb with the @len bytes of the frame at @pos of the peer's ring, or
+ * NULL when memory is short.
+ */
+static struct sk_buff *ivnet_rx_skb(struct ivnet *priv, u32 pos, u32 len)
+{
+	u32 head = len <= IVNET_RX_LINEAR ? len : IVNET_RX_HEAD, n;
+	struct sk_buff *skb;
+	struct page *page;
+	int i;
+
+	skb = napi_alloc_skb(&priv->napi, head);
+	if (!skb)
+		return NULL;
+	ivnet_copy_from_ring(priv, skb_put(skb, head), pos, head);
+	for (i = 0; head < len; i++, head += n) {
+		page = dev_alloc_page();
+		if (!page) {
+			kfree_skb(skb);
+			return NULL;
+		}
+		n = min_t(u32, len - head, PAGE_SIZE);
+		ivnet_copy_from_ring(priv, page_address(page), pos + head, n);
+		skb_add_rx_frag(skb, i, page, 0, n, PAGE_SIZE);
+	}
+	return skb;
+}
+
+/* Receive one frame from the peer's ring. Returns 1 if one was consumed
+ * (received, or dropped for want of memory or for its length), 0 if the
+ * ring is empty, -1 after a protocol error.
  */
 static int ivnet_rx_one(struct ivnet *priv)
 {
-	u32 prod, used, len, flags, rec, off, first;
+	u32 prod, used, len, flags, rec, off;
 	struct ivnet_rec __iomem *r;
-	struct sk_buff *skb;
+	struct sk_buff *skb = NULL;
+	bool too_long;
 
 	prod = ivnet_rd(&priv->peer->tx_prod);
 	used = prod - priv->rx_cons;
@@ -371,20 +425,24 @@ static int ivnet_rx_one(struct ivnet *priv)
 		return -1;
 	}
 
-	skb = napi_alloc_skb(&priv->napi, len);
-	if (skb) {
-		off = (off + IVNET_REC_HDR) & (priv->ring_size - 1);
-		first = min(len, priv->ring_size - off);
-		memcpy_fromio(skb_put(skb, first), priv->rx_ring + off, first);
-		if (first < len)
-			memcpy_fromio(skb_put(skb, len - first), priv->rx_ring,
-				      len - first);
-	}
+	/* A frame longer than the local MTU allows (the peer's MTU is
+	 * larger) is well formed: it is dropped and counted, the session
+	 * goes on.
+	 */
+	too_long = len > READ_ONCE(priv->ndev->mtu) + VLAN_ETH_HLEN;
+	if (!too_long)
+		skb = ivnet_rx_skb(priv, priv->rx_cons + IVNET_REC_HDR, len);
 	priv->rx_cons += rec;
 	/* The frame is read before its space is given back. */
 	mb();
 	ivnet_wr(&priv->me->rx_cons, priv->rx_cons);
 
+	if (too_long) {
+		ivnet_count(priv, IVNET_ST_RX_LENGTH_ERRORS, 1);
+		net_dbg_ratelimited("%s: dropped a frame of %u bytes: longer than the MTU allows\n",
+				    priv->ndev->name, len);
+		return 1;
+	}
 	if (!skb) {
 		ivnet_count(priv, IVNET_ST_RX_DROPPED, 1);
 		return 1;
@@ -413,8 +471,9 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 		done++;
 	}
 	if (ret < 0) {
-		napi_complete(napi);
-		return 0;
+		/* The frames before the error were delivered. */
+		napi_complete_done(napi, done);
+		return done;
 	}
 	/* The consumer index before the peer's request for a doorbell. */
 	mb();
@@ -667,7 +726,9 @@ static void ivnet_get_stats64(struct net_device *ndev,
 	s->tx_bytes = ivnet_stat(priv, IVNET_ST_TX_BYTES);
 	s->tx_dropped = ivnet_stat(priv, IVNET_ST_TX_DROPPED);
 	s->rx_dropped = ivnet_stat(priv, IVNET_ST_RX_DROPPED);
-	s->rx_errors = ivnet_stat(priv, IVNET_ST_PROTO_ERRORS);
+	s->rx_length_errors = ivnet_stat(priv, IVNET_ST_RX_LENGTH_ERRORS);
+	s->rx_errors = ivnet_stat(priv, IVNET_ST_PROTO_ERRORS) +
+		       s->rx_length_errors;
 }
 
 static const struct net_device_ops ivnet_ops = {
