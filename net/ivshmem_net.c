@@ -136,6 +136,7 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @tx_prod:	bytes produced into @tx_ring (xmit only, reset under @lock
  *		with the data path stopped).
  * @rx_cons:	bytes consumed from @rx_ring (NAPI only, likewise).
+ * @epoch:	this side's epoch, new at each RESET.
  * @peer_epoch: the other side's epoch this session was made with.
  * @hb:		the own heartbeat.
  * @seen_hb:	per slot, the last heartbeat read, and @seen_at when it
@@ -163,6 +164,7 @@ struct ivnet {
 	bool up;
 	u32 tx_prod;
 	u32 rx_cons;
+	u32 epoch;
 	u32 peer_epoch;
 	u32 hb;
 	u32 seen_hb[2];
@@ -594,13 +596,14 @@ static void ivnet_link_down(struct ivnet *priv)
 /* One step of the session (Documentation/ivshmem-net.rst): RESET starts
  * a session with a new epoch and empty rings; INIT waits for the peer in
  * INIT or READY and takes its epoch; READY waits for the peer in READY or
- * RUN with that epoch; RUN lasts while the peer stays in READY or RUN
- * with it, alive, and no protocol error happened. Under @lock.
+ * RUN with that epoch and echoing this side's epoch in its peer_epoch;
+ * RUN lasts while the peer stays so, alive, and no protocol error
+ * happened. Under @lock.
  */
 static void ivnet_step(struct ivnet *priv)
 {
 	struct ivnet_hdr __iomem *p = priv->peer;
-	u32 pstate, pepoch;
+	u32 pstate, pepoch, echo;
 	bool valid;
 
 	valid = ivnet_rd(&p->magic) == IVNET_MAGIC &&
@@ -608,6 +611,7 @@ static void ivnet_step(struct ivnet *priv)
 		ivnet_rd(&p->owner) != 0 && ivnet_alive(priv, !priv->slot);
 	pstate = valid ? ivnet_rd(&p->state) : IVNET_RESET;
 	pepoch = ivnet_rd(&p->epoch);
+	echo = ivnet_rd(&p->peer_epoch);
 	if (pstate > IVNET_RUN) {
 		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
 		pstate = IVNET_RESET;
@@ -616,7 +620,7 @@ static void ivnet_step(struct ivnet *priv)
 	switch (priv->state) {
 	case IVNET_RUN:
 		if (READ_ONCE(priv->run) && pstate >= IVNET_READY &&
-		    pepoch == priv->peer_epoch)
+		    pepoch == priv->peer_epoch && echo == priv->epoch)
 			return;
 		ivnet_link_down(priv);
 		fallthrough;
@@ -627,7 +631,8 @@ static void ivnet_step(struct ivnet *priv)
 		ivnet_wr(&priv->me->rx_cons, 0);
 		ivnet_wr(&priv->me->rx_kick, 1);
 		ivnet_wr(&priv->me->tx_kick, 0);
-		ivnet_wr(&priv->me->epoch, get_random_u32());
+		priv->epoch = get_random_u32();
+		ivnet_wr(&priv->me->epoch, priv->epoch);
 		ivnet_set_state(priv, IVNET_INIT);
 		break;
 	case IVNET_INIT:
@@ -642,7 +647,10 @@ static void ivnet_step(struct ivnet *priv)
 			ivnet_set_state(priv, IVNET_RESET);
 			break;
 		}
-		if (pstate < IVNET_READY)
+		/* A peer in READY or RUN that does not echo this epoch is
+		 * in an older session and will leave it.
+		 */
+		if (pstate < IVNET_READY || echo != priv->epoch)
 			break;
 		priv->state = IVNET_RUN;
 		ivnet_wr(&priv->me->state, IVNET_RUN);
