@@ -53,6 +53,7 @@
 #define IVNET_MAX_FRAME		(65535 + VLAN_ETH_HLEN)
 #define IVNET_MIN_RING		(64 * 1024)
 #define IVNET_VECTOR		0
+#define IVNET_MAX_PEER_ID	0xffff
 #define IVNET_TICK		(HZ / 10)
 /* A peer whose heartbeat stands still this long is gone. */
 #define IVNET_PEER_TIMEOUT	(5 * HZ)
@@ -136,6 +137,10 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @tx_prod:	bytes produced into @tx_ring (xmit only, reset under @lock
  *		with the data path stopped).
  * @rx_cons:	bytes consumed from @rx_ring (NAPI only, likewise).
+ * @ring_to:	the peer ID whose doorbell this side rings: the other
+ *		slot's owner, latched when the session is made (INIT to
+ *		READY); -1 when none is latched. Written under @lock, read by
+ *		xmit and NAPI too.
  * @epoch:	this side's epoch, new at each RESET.
  * @peer_epoch: the other side's epoch this session was made with.
  * @hb:		the own heartbeat.
@@ -164,6 +169,7 @@ struct ivnet {
 	bool up;
 	u32 tx_prod;
 	u32 rx_cons;
+	int ring_to;
 	u32 epoch;
 	u32 peer_epoch;
 	u32 hb;
@@ -207,13 +213,15 @@ static u32 ivnet_rec_size(u32 len)
 	return ALIGN(IVNET_REC_HDR + len, IVNET_REC_ALIGN);
 }
 
+/* Ring the latched peer, if any. The target is never read from the shared
+ * memory here: the peer could point it at a bystander VM at every frame.
+ */
 static void ivnet_ring_peer(struct ivnet *priv)
 {
-	u32 owner = ivnet_rd(&priv->peer->owner);
+	int peer = READ_ONCE(priv->ring_to);
 
-	/* Any peer ID is harmless to ring; ring() refuses out of range. */
-	if (owner && !priv->iadev->ops->ring(priv->iadev, owner - 1,
-					     IVNET_VECTOR))
+	if (peer >= 0 && !priv->iadev->ops->ring(priv->iadev, peer,
+						 IVNET_VECTOR))
 		ivnet_count(priv, IVNET_ST_DOORBELLS, 1);
 }
 
@@ -603,17 +611,28 @@ static void ivnet_link_down(struct ivnet *priv)
 static void ivnet_step(struct ivnet *priv)
 {
 	struct ivnet_hdr __iomem *p = priv->peer;
-	u32 pstate, pepoch, echo;
+	u32 pstate, pepoch, echo, owner;
 	bool valid;
 
+	owner = ivnet_rd(&p->owner);
 	valid = ivnet_rd(&p->magic) == IVNET_MAGIC &&
 		ivnet_rd(&p->version) == IVNET_VERSION &&
-		ivnet_rd(&p->owner) != 0 && ivnet_alive(priv, !priv->slot);
+		owner != 0 && owner - 1 <= IVNET_MAX_PEER_ID &&
+		ivnet_alive(priv, !priv->slot);
 	pstate = valid ? ivnet_rd(&p->state) : IVNET_RESET;
 	pepoch = ivnet_rd(&p->epoch);
 	echo = ivnet_rd(&p->peer_epoch);
 	if (pstate > IVNET_RUN) {
 		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
+		pstate = IVNET_RESET;
+	}
+	/* The session was made with the slot's owner then: another owner
+	 * (a new peer, or a peer pointing the doorbell elsewhere) ends it,
+	 * and is not rung until it made a session.
+	 */
+	if (priv->state >= IVNET_READY && valid &&
+	    (int)(owner - 1) != priv->ring_to) {
+		WRITE_ONCE(priv->ring_to, -1);
 		pstate = IVNET_RESET;
 	}
 
@@ -640,6 +659,7 @@ static void ivnet_step(struct ivnet *priv)
 			break;
 		priv->peer_epoch = pepoch;
 		ivnet_wr(&priv->me->peer_epoch, pepoch);
+		WRITE_ONCE(priv->ring_to, owner - 1);
 		ivnet_set_state(priv, IVNET_READY);
 		break;
 	case IVNET_READY:
@@ -819,6 +839,7 @@ static int ivnet_probe(struct auxiliary_device *adev,
 	priv->ring_size = ring;
 	priv->slot = -1;
 	priv->claiming = -1;
+	priv->ring_to = -1;
 	mutex_init(&priv->lock);
 	INIT_DELAYED_WORK(&priv->work, ivnet_work);
 	/* A slot's owner is gone after IVNET_PEER_TIMEOUT from now at least. */
