@@ -57,6 +57,8 @@
 #define IVNET_TICK		(HZ / 10)
 /* A peer whose heartbeat stands still this long is gone. */
 #define IVNET_PEER_TIMEOUT	(5 * HZ)
+/* A stopped queue the peer freed no space in for this long is stalled. */
+#define IVNET_TX_TIMEOUT	(5 * HZ)
 
 enum ivnet_state {
 	IVNET_RESET = 0,
@@ -107,13 +109,14 @@ enum {
 	IVNET_ST_IRQS,
 	IVNET_ST_TX_STOPS,
 	IVNET_ST_RX_LENGTH_ERRORS,
+	IVNET_ST_TX_TIMEOUTS,
 	IVNET_ST_NR,
 };
 
 static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
 	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped",
 	"rx_dropped", "proto_errors", "resets", "doorbells", "irqs",
-	"tx_stops", "rx_length_errors",
+	"tx_stops", "rx_length_errors", "tx_timeouts",
 };
 
 /**
@@ -270,6 +273,15 @@ static u32 ivnet_max_rec(struct ivnet *priv)
 	return ivnet_rec_size(priv->ndev->mtu + VLAN_ETH_HLEN);
 }
 
+/* Ring the peer if it asked for a doorbell when frames come. */
+static void ivnet_tx_kick(struct ivnet *priv)
+{
+	/* The producer index before the peer's request is read. */
+	mb();
+	if (ivnet_rd(&priv->peer->rx_kick))
+		ivnet_ring_peer(priv);
+}
+
 static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct ivnet *priv = netdev_priv(ndev);
@@ -293,8 +305,11 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
-		if (space < rec)
+		if (space < rec) {
+			/* Frames published as a batch get their doorbell. */
+			ivnet_tx_kick(priv);
 			return NETDEV_TX_BUSY;
+		}
 		ivnet_wr(&priv->me->tx_kick, 0);
 		netif_start_queue(ndev);
 	}
@@ -312,11 +327,6 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	ivnet_count(priv, IVNET_ST_TX_BYTES, len);
 	dev_consume_skb_any(skb);
 
-	/* The index before the peer's request for a doorbell is read. */
-	mb();
-	if (ivnet_rd(&priv->peer->rx_kick))
-		ivnet_ring_peer(priv);
-
 	if (space - rec < ivnet_max_rec(priv)) {
 		netif_stop_queue(ndev);
 		ivnet_count(priv, IVNET_ST_TX_STOPS, 1);
@@ -329,12 +339,35 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 			netif_start_queue(ndev);
 		}
 	}
+	/* One doorbell per batch (one VM exit): the stack says whether
+	 * more frames follow at once; a stopped queue ends the batch.
+	 */
+	if (!netdev_xmit_more() || netif_queue_stopped(ndev))
+		ivnet_tx_kick(priv);
 	return NETDEV_TX_OK;
 
 drop:
 	ivnet_count(priv, IVNET_ST_TX_DROPPED, 1);
 	dev_kfree_skb_any(skb);
+	/* The end of a batch whose earlier frames went out. */
+	if (!netdev_xmit_more() && READ_ONCE(priv->run))
+		ivnet_tx_kick(priv);
 	return NETDEV_TX_OK;
+}
+
+/* Stalled transmission: the peer consumed nothing for watchdog_timeo
+ * with the queue stopped (a lost doorbell would have been caught by the
+ * state machine's tick first). Reset the link. Softirq context.
+ */
+static void ivnet_tx_timeout(struct net_device *ndev, unsigned int txqueue)
+{
+	struct ivnet *priv = netdev_priv(ndev);
+
+	ivnet_count(priv, IVNET_ST_TX_TIMEOUTS, 1);
+	net_warn_ratelimited("%s: the peer consumed nothing for %u ms; resetting the link\n",
+			     ndev->name, jiffies_to_msecs(ndev->watchdog_timeo));
+	WRITE_ONCE(priv->run, false);
+	mod_delayed_work(system_wq, &priv->work, 0);
 }
 
 /* Wake the queue when the peer freed enough space. NAPI context. */
@@ -464,9 +497,24 @@ static int ivnet_rx_one(struct ivnet *priv)
 	return 1;
 }
 
+/* Whether consuming from @start to @rx_cons took the peer's ring from more
+ * than half full to half full or less. A producer stops only with its
+ * ring more than half full (its largest record is half a ring at most):
+ * this is when one that asked for a doorbell (tx_kick) gets it, once,
+ * rather than after every poll while it has not yet cleared the request.
+ * NAPI context.
+ */
+static bool ivnet_freed_half(struct ivnet *priv, u32 start)
+{
+	u32 prod = ivnet_rd(&priv->peer->tx_prod), half = priv->ring_size / 2;
+
+	return prod - start > half && prod - priv->rx_cons <= half;
+}
+
 static int ivnet_poll(struct napi_struct *napi, int budget)
 {
 	struct ivnet *priv = container_of(napi, struct ivnet, napi);
+	u32 start = priv->rx_cons;
 	int done = 0, ret = 0;
 
 	if (!READ_ONCE(priv->run)) {
@@ -485,10 +533,13 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 		napi_complete_done(napi, done);
 		return done;
 	}
-	/* The consumer index before the peer's request for a doorbell. */
-	mb();
-	if (done && ivnet_rd(&priv->peer->tx_kick))
-		ivnet_ring_peer(priv);
+	if (done) {
+		/* The consumer index before the peer's request is read. */
+		mb();
+		if (ivnet_rd(&priv->peer->tx_kick) &&
+		    ivnet_freed_half(priv, start))
+			ivnet_ring_peer(priv);
+	}
 	ivnet_tx_wake(priv);
 
 	if (done < budget && napi_complete_done(napi, done)) {
@@ -639,8 +690,18 @@ static void ivnet_step(struct ivnet *priv)
 	switch (priv->state) {
 	case IVNET_RUN:
 		if (READ_ONCE(priv->run) && pstate >= IVNET_READY &&
-		    pepoch == priv->peer_epoch && echo == priv->epoch)
+		    pepoch == priv->peer_epoch && echo == priv->epoch) {
+			/* A stopped queue whose doorbell was lost (the peer
+			 * freed space without crossing half the ring after
+			 * the stop) is looked at again every tick.
+			 */
+			if (netif_queue_stopped(priv->ndev)) {
+				local_bh_disable();
+				napi_schedule(&priv->napi);
+				local_bh_enable();
+			}
 			return;
+		}
 		ivnet_link_down(priv);
 		fallthrough;
 	case IVNET_RESET:
@@ -754,6 +815,7 @@ static void ivnet_get_stats64(struct net_device *ndev,
 	s->tx_bytes = ivnet_stat(priv, IVNET_ST_TX_BYTES);
 	s->tx_dropped = ivnet_stat(priv, IVNET_ST_TX_DROPPED);
 	s->rx_dropped = ivnet_stat(priv, IVNET_ST_RX_DROPPED);
+	s->tx_errors = ivnet_stat(priv, IVNET_ST_TX_TIMEOUTS);
 	s->rx_length_errors = ivnet_stat(priv, IVNET_ST_RX_LENGTH_ERRORS);
 	s->rx_errors = ivnet_stat(priv, IVNET_ST_PROTO_ERRORS) +
 		       s->rx_length_errors;
@@ -763,6 +825,7 @@ static const struct net_device_ops ivnet_ops = {
 	.ndo_open = ivnet_open,
 	.ndo_stop = ivnet_stop,
 	.ndo_start_xmit = ivnet_xmit,
+	.ndo_tx_timeout = ivnet_tx_timeout,
 	.ndo_get_stats64 = ivnet_get_stats64,
 	.ndo_set_mac_address = eth_mac_addr,
 	.ndo_validate_addr = eth_validate_addr,
@@ -851,6 +914,7 @@ static int ivnet_probe(struct auxiliary_device *adev,
 
 	ndev->netdev_ops = &ivnet_ops;
 	ndev->ethtool_ops = &ivnet_ethtool_ops;
+	ndev->watchdog_timeo = IVNET_TX_TIMEOUT;
 	/* Linear frames: memcpy_toio() copies them in one piece. */
 	ndev->min_mtu = ETH_MIN_MTU;
 	/* Two records of the largest frame fit a ring. */
