@@ -70,8 +70,8 @@ int ivshmem_aux_add(struct ivshmem_dev *idev, const char *name)
 	if (!iadev)
 		return -ENOMEM;
 	iadev->ops = &ivshmem_aux_ops;
-	/* A write-back view is memory: the I/O accessors work on it too. */
-	iadev->shm = idev->shm_io ?: (void __iomem __force *)idev->shm;
+	iadev->shm = idev->shm;
+	iadev->shm_io = idev->shm_io;
 	iadev->shm_size = idev->shm_size;
 	iadev->peer_id = ivshmem_peer_id(idev);
 	iadev->rx_mask = idev->rx_mask;

@@ -49,14 +49,19 @@ struct ivshmem_aux_ops {
  * struct ivshmem_aux_dev - an auxiliary device of an ivshmem PCI device
  * @adev:	the auxiliary device; its parent is the PCI device.
  * @ops:	the PCI driver's operations.
- * @shm:	BAR2's kernel view, of the device's memory type (sysfs
- *		memtype): write-back, write-combining or uncached. Read and
+ * @shm:	BAR2's kernel view when the device's memory type (sysfs
+ *		memtype) is write-back: memory (memremap()), read and
+ *		written with plain accesses (READ_ONCE(), WRITE_ONCE(),
+ *		memcpy()). NULL otherwise.
+ * @shm_io:	BAR2's kernel view when the memory type is write-combining
+ *		or uncached: I/O memory (ioremap_wc(), ioremap()), read and
  *		written with the I/O accessors only (readl(), writel(),
- *		memcpy_fromio(), memcpy_toio()), which are right for all
- *		three on every architecture, ordered by the mandatory
- *		barriers (wmb(), rmb(), mb()): the SMP ones do not order
- *		write-combining accesses. Shared with the other VMs, which
- *		are not trusted.
+ *		memcpy_fromio(), memcpy_toio()). NULL otherwise.
+ *		Exactly one of @shm and @shm_io is set. Either view is
+ *		shared with the other VMs, which are not trusted; accesses
+ *		they must see in order are ordered by the mandatory barriers
+ *		(wmb(), rmb(), mb()): the SMP ones do not order
+ *		write-combining accesses.
  * @shm_size:	BAR2's size in bytes.
  * @peer_id:	this VM's peer ID (IVPosition), what the other peers ring.
  * @rx_mask:	the vectors that receive, bit n for vector n; 0 when no
@@ -67,7 +72,8 @@ struct ivshmem_aux_ops {
 struct ivshmem_aux_dev {
 	struct auxiliary_device adev;
 	const struct ivshmem_aux_ops *ops;
-	void __iomem *shm;
+	void *shm;
+	void __iomem *shm_io;
 	u64 shm_size;
 	u32 peer_id;
 	u32 rx_mask;

@@ -129,7 +129,8 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @ring_size:	bytes in each ring, a power of two.
  * @slot:	this side's header and ring, 0 or 1; -1 before one is claimed.
  * @claiming:	the slot whose owner this side wrote a tick ago, or -1.
- * @me:		this side's header; NULL before a slot is claimed.
+ * @me:		this side's header, its offset in BAR2; valid once a slot
+ *		is claimed.
  * @peer:	the other side's header; like @me.
  * @tx_ring:	this side's ring; like @me.
  * @rx_ring:	the other side's ring; like @me.
@@ -163,10 +164,10 @@ struct ivnet {
 	u32 ring_size;
 	int slot;
 	int claiming;
-	struct ivnet_hdr __iomem *me;
-	struct ivnet_hdr __iomem *peer;
-	u8 __iomem *tx_ring;
-	u8 __iomem *rx_ring;
+	u32 me;
+	u32 peer;
+	u32 tx_ring;
+	u32 rx_ring;
 	enum ivnet_state state;
 	bool run;
 	bool up;
@@ -181,23 +182,60 @@ struct ivnet {
 	atomic64_t stats[IVNET_ST_NR];
 };
 
-/* Shared memory is read and written with the I/O accessors: BAR2 may be
- * write-combining or uncached (guest/ivshmem_aux.h). readl() and writel()
- * are single accesses, little-endian, and order against each other.
+/* BAR2 is reached through one of two kernel views (guest/ivshmem_aux.h):
+ * write-back memory with plain accesses, or a write-combining or uncached
+ * mapping with the I/O accessors. These helpers take a byte offset into
+ * BAR2 and use the one the device has. Fields are little-endian; a field
+ * is one 32-bit access either way. Ordering between accesses the peer
+ * must see in order is the mandatory barriers' (see above), for both.
  */
-static u32 ivnet_rd(u32 __iomem *p)
+#define IVNET_H(field)		offsetof(struct ivnet_hdr, field)
+#define IVNET_R(field)		offsetof(struct ivnet_rec, field)
+
+static u32 ivnet_rd(struct ivnet *priv, u32 off)
 {
-	return readl(p);
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+
+	if (iadev->shm)
+		return le32_to_cpu(READ_ONCE(*(__le32 *)(iadev->shm + off)));
+	return readl(iadev->shm_io + off);
 }
 
-static void ivnet_wr(u32 __iomem *p, u32 v)
+static void ivnet_wr(struct ivnet *priv, u32 off, u32 v)
 {
-	writel(v, p);
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+
+	if (iadev->shm)
+		WRITE_ONCE(*(__le32 *)(iadev->shm + off), cpu_to_le32(v));
+	else
+		writel(v, iadev->shm_io + off);
 }
 
-static struct ivnet_hdr __iomem *ivnet_hdr(struct ivnet *priv, int slot)
+static void ivnet_write_shm(struct ivnet *priv, u32 off, const void *src,
+			    u32 len)
 {
-	return priv->iadev->shm + slot * IVNET_HDR_STRIDE;
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+
+	if (iadev->shm)
+		memcpy(iadev->shm + off, src, len);
+	else
+		memcpy_toio(iadev->shm_io + off, src, len);
+}
+
+static void ivnet_read_shm(struct ivnet *priv, void *dst, u32 off, u32 len)
+{
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+
+	if (iadev->shm)
+		memcpy(dst, iadev->shm + off, len);
+	else
+		memcpy_fromio(dst, iadev->shm_io + off, len);
+}
+
+/* The offset of @slot's header in BAR2. */
+static u32 ivnet_hdr(int slot)
+{
+	return slot * IVNET_HDR_STRIDE;
 }
 
 static void ivnet_count(struct ivnet *priv, int stat, u64 n)
@@ -236,8 +274,8 @@ static void ivnet_proto_error(struct ivnet *priv, const char *what, u32 val)
 	/* A peer that left the session resets its indices first: that ends
 	 * the session too, but is no error.
 	 */
-	if (ivnet_rd(&priv->peer->state) >= IVNET_READY &&
-	    ivnet_rd(&priv->peer->epoch) == priv->peer_epoch) {
+	if (ivnet_rd(priv, priv->peer + IVNET_H(state)) >= IVNET_READY &&
+	    ivnet_rd(priv, priv->peer + IVNET_H(epoch)) == priv->peer_epoch) {
 		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
 		net_warn_ratelimited("%s: peer protocol error: %s (%u); resetting the link\n",
 				     priv->ndev->name, what, val);
@@ -253,15 +291,16 @@ static void ivnet_copy_to_ring(struct ivnet *priv, u32 pos,
 	u32 off = pos & (priv->ring_size - 1);
 	u32 first = min(len, priv->ring_size - off);
 
-	memcpy_toio(priv->tx_ring + off, skb->data, first);
+	ivnet_write_shm(priv, priv->tx_ring + off, skb->data, first);
 	if (first < len)
-		memcpy_toio(priv->tx_ring, skb->data + first, len - first);
+		ivnet_write_shm(priv, priv->tx_ring, skb->data + first,
+				len - first);
 }
 
 /* Bytes free in the own ring; -1 when the peer's consumer is impossible. */
 static s64 ivnet_tx_space(struct ivnet *priv)
 {
-	u32 used = priv->tx_prod - ivnet_rd(&priv->peer->rx_cons);
+	u32 used = priv->tx_prod - ivnet_rd(priv, priv->peer + IVNET_H(rx_cons));
 
 	if (used > priv->ring_size)
 		return -1;
@@ -278,7 +317,7 @@ static void ivnet_tx_kick(struct ivnet *priv)
 {
 	/* The producer index before the peer's request is read. */
 	mb();
-	if (ivnet_rd(&priv->peer->rx_kick))
+	if (ivnet_rd(priv, priv->peer + IVNET_H(rx_kick)))
 		ivnet_ring_peer(priv);
 }
 
@@ -286,7 +325,7 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct ivnet *priv = netdev_priv(ndev);
 	u32 len = skb->len, rec = ivnet_rec_size(len);
-	struct ivnet_rec __iomem *r;
+	u32 r;
 	s64 space;
 
 	if (!READ_ONCE(priv->run) || len < ETH_HLEN || len > IVNET_MAX_FRAME ||
@@ -295,13 +334,13 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	space = ivnet_tx_space(priv);
 	if (space < 0) {
 		ivnet_proto_error(priv, "consumer index",
-				  ivnet_rd(&priv->peer->rx_cons));
+				  ivnet_rd(priv, priv->peer + IVNET_H(rx_cons)));
 		goto drop;
 	}
 	if (space < rec) {
 		/* After an MTU change: the queue stops below otherwise. */
 		netif_stop_queue(ndev);
-		ivnet_wr(&priv->me->tx_kick, 1);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 1);
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
@@ -310,19 +349,18 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 			ivnet_tx_kick(priv);
 			return NETDEV_TX_BUSY;
 		}
-		ivnet_wr(&priv->me->tx_kick, 0);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 		netif_start_queue(ndev);
 	}
 
-	r = (struct ivnet_rec __iomem *)(priv->tx_ring +
-				 (priv->tx_prod & (priv->ring_size - 1)));
-	ivnet_wr(&r->len, len);
-	ivnet_wr(&r->flags, 0);
+	r = priv->tx_ring + (priv->tx_prod & (priv->ring_size - 1));
+	ivnet_wr(priv, r + IVNET_R(len), len);
+	ivnet_wr(priv, r + IVNET_R(flags), 0);
 	ivnet_copy_to_ring(priv, priv->tx_prod + IVNET_REC_HDR, skb, len);
 	priv->tx_prod += rec;
 	/* The frame before the index that publishes it. */
 	wmb();
-	ivnet_wr(&priv->me->tx_prod, priv->tx_prod);
+	ivnet_wr(priv, priv->me + IVNET_H(tx_prod), priv->tx_prod);
 	ivnet_count(priv, IVNET_ST_TX_PACKETS, 1);
 	ivnet_count(priv, IVNET_ST_TX_BYTES, len);
 	dev_consume_skb_any(skb);
@@ -330,12 +368,12 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	if (space - rec < ivnet_max_rec(priv)) {
 		netif_stop_queue(ndev);
 		ivnet_count(priv, IVNET_ST_TX_STOPS, 1);
-		ivnet_wr(&priv->me->tx_kick, 1);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 1);
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
 		if (space >= ivnet_max_rec(priv)) {
-			ivnet_wr(&priv->me->tx_kick, 0);
+			ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 			netif_start_queue(ndev);
 		}
 	}
@@ -376,7 +414,7 @@ static void ivnet_tx_wake(struct ivnet *priv)
 	if (!netif_queue_stopped(priv->ndev))
 		return;
 	if (ivnet_tx_space(priv) >= ivnet_max_rec(priv)) {
-		ivnet_wr(&priv->me->tx_kick, 0);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 		netif_wake_queue(priv->ndev);
 	}
 }
@@ -388,9 +426,9 @@ static void ivnet_copy_from_ring(struct ivnet *priv, void *dst, u32 pos,
 	u32 off = pos & (priv->ring_size - 1);
 	u32 first = min(len, priv->ring_size - off);
 
-	memcpy_fromio(dst, priv->rx_ring + off, first);
+	ivnet_read_shm(priv, dst, priv->rx_ring + off, first);
 	if (first < len)
-		memcpy_fromio(dst + first, priv->rx_ring, len - first);
+		ivnet_read_shm(priv, dst + first, priv->rx_ring, len - first);
 }
 
 /* Frames up to IVNET_RX_LINEAR bytes are received into one linear buffer
@@ -439,11 +477,10 @@ static struct sk_buff *ivnet_rx_skb(struct ivnet *priv, u32 pos, u32 len)
 static int ivnet_rx_one(struct ivnet *priv)
 {
 	u32 prod, used, len, flags, rec, off;
-	struct ivnet_rec __iomem *r;
 	struct sk_buff *skb = NULL;
 	bool too_long;
 
-	prod = ivnet_rd(&priv->peer->tx_prod);
+	prod = ivnet_rd(priv, priv->peer + IVNET_H(tx_prod));
 	used = prod - priv->rx_cons;
 	if (!used)
 		return 0;
@@ -454,9 +491,8 @@ static int ivnet_rx_one(struct ivnet *priv)
 	/* The index before the record it published. */
 	rmb();
 	off = priv->rx_cons & (priv->ring_size - 1);
-	r = (struct ivnet_rec __iomem *)(priv->rx_ring + off);
-	len = ivnet_rd(&r->len);
-	flags = ivnet_rd(&r->flags);
+	len = ivnet_rd(priv, priv->rx_ring + off + IVNET_R(len));
+	flags = ivnet_rd(priv, priv->rx_ring + off + IVNET_R(flags));
 	if (len < ETH_HLEN || len > IVNET_MAX_FRAME) {
 		ivnet_proto_error(priv, "frame length", len);
 		return -1;
@@ -478,7 +514,7 @@ static int ivnet_rx_one(struct ivnet *priv)
 	priv->rx_cons += rec;
 	/* The frame is read before its space is given back. */
 	mb();
-	ivnet_wr(&priv->me->rx_cons, priv->rx_cons);
+	ivnet_wr(priv, priv->me + IVNET_H(rx_cons), priv->rx_cons);
 
 	if (too_long) {
 		ivnet_count(priv, IVNET_ST_RX_LENGTH_ERRORS, 1);
@@ -506,7 +542,7 @@ static int ivnet_rx_one(struct ivnet *priv)
  */
 static bool ivnet_freed_half(struct ivnet *priv, u32 start)
 {
-	u32 prod = ivnet_rd(&priv->peer->tx_prod), half = priv->ring_size / 2;
+	u32 prod = ivnet_rd(priv, priv->peer + IVNET_H(tx_prod)), half = priv->ring_size / 2;
 
 	return prod - start > half && prod - priv->rx_cons <= half;
 }
@@ -521,7 +557,7 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 		napi_complete(napi);
 		return 0;
 	}
-	ivnet_wr(&priv->me->rx_kick, 0);
+	ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 0);
 	while (done < budget) {
 		ret = ivnet_rx_one(priv);
 		if (ret <= 0)
@@ -536,17 +572,17 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 	if (done) {
 		/* The consumer index before the peer's request is read. */
 		mb();
-		if (ivnet_rd(&priv->peer->tx_kick) &&
+		if (ivnet_rd(priv, priv->peer + IVNET_H(tx_kick)) &&
 		    ivnet_freed_half(priv, start))
 			ivnet_ring_peer(priv);
 	}
 	ivnet_tx_wake(priv);
 
 	if (done < budget && napi_complete_done(napi, done)) {
-		ivnet_wr(&priv->me->rx_kick, 1);
+		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 1);
 		/* The request before the producer index is read again. */
 		mb();
-		if (ivnet_rd(&priv->peer->tx_prod) != priv->rx_cons ||
+		if (ivnet_rd(priv, priv->peer + IVNET_H(tx_prod)) != priv->rx_cons ||
 		    (netif_queue_stopped(priv->ndev) &&
 		     ivnet_tx_space(priv) >= ivnet_max_rec(priv)))
 			napi_schedule(napi);
@@ -569,7 +605,7 @@ static void ivnet_irq(void *data, unsigned int vector)
 /* Record @slot's heartbeat; true if it moved within IVNET_PEER_TIMEOUT. */
 static bool ivnet_alive(struct ivnet *priv, int slot)
 {
-	u32 hb = ivnet_rd(&ivnet_hdr(priv, slot)->heartbeat);
+	u32 hb = ivnet_rd(priv, ivnet_hdr(slot) + IVNET_H(heartbeat));
 
 	if (hb != priv->seen_hb[slot]) {
 		priv->seen_hb[slot] = hb;
@@ -596,16 +632,16 @@ static bool ivnet_claim(struct ivnet *priv)
 	if (priv->claiming >= 0) {
 		s = priv->claiming;
 		priv->claiming = -1;
-		if (ivnet_rd(&ivnet_hdr(priv, s)->owner) == mine)
+		if (ivnet_rd(priv, ivnet_hdr(s) + IVNET_H(owner)) == mine)
 			goto claimed;
 	}
 	for (s = 0; s < 2; s++)
-		if (ivnet_rd(&ivnet_hdr(priv, s)->owner) == mine)
+		if (ivnet_rd(priv, ivnet_hdr(s) + IVNET_H(owner)) == mine)
 			goto claimed;
 	for (s = 0; s < 2; s++) {
-		owner = ivnet_rd(&ivnet_hdr(priv, s)->owner);
+		owner = ivnet_rd(priv, ivnet_hdr(s) + IVNET_H(owner));
 		if (!owner || !alive[s]) {
-			ivnet_wr(&ivnet_hdr(priv, s)->owner, mine);
+			ivnet_wr(priv, ivnet_hdr(s) + IVNET_H(owner), mine);
 			priv->claiming = s;
 			return false;
 		}
@@ -614,13 +650,13 @@ static bool ivnet_claim(struct ivnet *priv)
 
 claimed:
 	priv->slot = s;
-	priv->me = ivnet_hdr(priv, s);
-	priv->peer = ivnet_hdr(priv, !s);
-	priv->tx_ring = priv->iadev->shm + IVNET_HDR_AREA + s * priv->ring_size;
-	priv->rx_ring = priv->iadev->shm + IVNET_HDR_AREA + !s * priv->ring_size;
-	ivnet_wr(&priv->me->state, IVNET_RESET);
-	ivnet_wr(&priv->me->magic, IVNET_MAGIC);
-	ivnet_wr(&priv->me->version, IVNET_VERSION);
+	priv->me = ivnet_hdr(s);
+	priv->peer = ivnet_hdr(!s);
+	priv->tx_ring = IVNET_HDR_AREA + s * priv->ring_size;
+	priv->rx_ring = IVNET_HDR_AREA + !s * priv->ring_size;
+	ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
+	ivnet_wr(priv, priv->me + IVNET_H(magic), IVNET_MAGIC);
+	ivnet_wr(priv, priv->me + IVNET_H(version), IVNET_VERSION);
 	priv->state = IVNET_RESET;
 	netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB\n", s,
 		    mine - 1, priv->ring_size >> 10);
@@ -630,7 +666,11 @@ claimed:
 static void ivnet_set_state(struct ivnet *priv, enum ivnet_state state)
 {
 	priv->state = state;
-	ivnet_wr(&priv->me->state, state);
+	/* The header's other fields before the state that makes them
+	 * valid (a write-back view does not order them otherwise).
+	 */
+	wmb();
+	ivnet_wr(priv, priv->me + IVNET_H(state), state);
 	ivnet_ring_peer(priv);
 }
 
@@ -661,18 +701,20 @@ static void ivnet_link_down(struct ivnet *priv)
  */
 static void ivnet_step(struct ivnet *priv)
 {
-	struct ivnet_hdr __iomem *p = priv->peer;
+	u32 p = priv->peer;
 	u32 pstate, pepoch, echo, owner;
 	bool valid;
 
-	owner = ivnet_rd(&p->owner);
-	valid = ivnet_rd(&p->magic) == IVNET_MAGIC &&
-		ivnet_rd(&p->version) == IVNET_VERSION &&
+	owner = ivnet_rd(priv, p + IVNET_H(owner));
+	valid = ivnet_rd(priv, p + IVNET_H(magic)) == IVNET_MAGIC &&
+		ivnet_rd(priv, p + IVNET_H(version)) == IVNET_VERSION &&
 		owner != 0 && owner - 1 <= IVNET_MAX_PEER_ID &&
 		ivnet_alive(priv, !priv->slot);
-	pstate = valid ? ivnet_rd(&p->state) : IVNET_RESET;
-	pepoch = ivnet_rd(&p->epoch);
-	echo = ivnet_rd(&p->peer_epoch);
+	pstate = valid ? ivnet_rd(priv, p + IVNET_H(state)) : IVNET_RESET;
+	/* The state before the fields it makes valid. */
+	rmb();
+	pepoch = ivnet_rd(priv, p + IVNET_H(epoch));
+	echo = ivnet_rd(priv, p + IVNET_H(peer_epoch));
 	if (pstate > IVNET_RUN) {
 		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
 		pstate = IVNET_RESET;
@@ -707,19 +749,19 @@ static void ivnet_step(struct ivnet *priv)
 	case IVNET_RESET:
 		priv->tx_prod = 0;
 		priv->rx_cons = 0;
-		ivnet_wr(&priv->me->tx_prod, 0);
-		ivnet_wr(&priv->me->rx_cons, 0);
-		ivnet_wr(&priv->me->rx_kick, 1);
-		ivnet_wr(&priv->me->tx_kick, 0);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_prod), 0);
+		ivnet_wr(priv, priv->me + IVNET_H(rx_cons), 0);
+		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 1);
+		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 		priv->epoch = get_random_u32();
-		ivnet_wr(&priv->me->epoch, priv->epoch);
+		ivnet_wr(priv, priv->me + IVNET_H(epoch), priv->epoch);
 		ivnet_set_state(priv, IVNET_INIT);
 		break;
 	case IVNET_INIT:
 		if (pstate != IVNET_INIT && pstate != IVNET_READY)
 			break;
 		priv->peer_epoch = pepoch;
-		ivnet_wr(&priv->me->peer_epoch, pepoch);
+		ivnet_wr(priv, priv->me + IVNET_H(peer_epoch), pepoch);
 		WRITE_ONCE(priv->ring_to, owner - 1);
 		ivnet_set_state(priv, IVNET_READY);
 		break;
@@ -734,7 +776,9 @@ static void ivnet_step(struct ivnet *priv)
 		if (pstate < IVNET_READY || echo != priv->epoch)
 			break;
 		priv->state = IVNET_RUN;
-		ivnet_wr(&priv->me->state, IVNET_RUN);
+		/* The header before the state, as in ivnet_set_state(). */
+		wmb();
+		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RUN);
 		WRITE_ONCE(priv->run, true);
 		netif_carrier_on(priv->ndev);
 		netif_wake_queue(priv->ndev);
@@ -756,7 +800,7 @@ static void ivnet_work(struct work_struct *work)
 		goto unlock;
 	if (priv->slot < 0 && !ivnet_claim(priv))
 		goto again;
-	if (ivnet_rd(&priv->me->owner) != priv->iadev->peer_id + 1) {
+	if (ivnet_rd(priv, priv->me + IVNET_H(owner)) != priv->iadev->peer_id + 1) {
 		netdev_warn(priv->ndev, "slot %d taken over by another peer\n",
 			    priv->slot);
 		if (priv->state == IVNET_RUN)
@@ -764,7 +808,7 @@ static void ivnet_work(struct work_struct *work)
 		priv->slot = -1;
 		goto again;
 	}
-	ivnet_wr(&priv->me->heartbeat, ++priv->hb);
+	ivnet_wr(priv, priv->me + IVNET_H(heartbeat), ++priv->hb);
 	ivnet_step(priv);
 again:
 	schedule_delayed_work(&priv->work, IVNET_TICK);
@@ -795,7 +839,7 @@ static int ivnet_stop(struct net_device *ndev)
 		ivnet_link_down(priv);
 	if (priv->slot >= 0) {
 		priv->state = IVNET_RESET;
-		ivnet_wr(&priv->me->state, IVNET_RESET);
+		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
 		ivnet_ring_peer(priv);
 	}
 	mutex_unlock(&priv->lock);
@@ -908,14 +952,14 @@ static int ivnet_probe(struct auxiliary_device *adev,
 	/* A slot's owner is gone after IVNET_PEER_TIMEOUT from now at least. */
 	priv->seen_at[0] = jiffies;
 	priv->seen_at[1] = jiffies;
-	priv->seen_hb[0] = ivnet_rd(&ivnet_hdr(priv, 0)->heartbeat);
-	priv->seen_hb[1] = ivnet_rd(&ivnet_hdr(priv, 1)->heartbeat);
+	priv->seen_hb[0] = ivnet_rd(priv, ivnet_hdr(0) + IVNET_H(heartbeat));
+	priv->seen_hb[1] = ivnet_rd(priv, ivnet_hdr(1) + IVNET_H(heartbeat));
 	netif_napi_add(ndev, &priv->napi, ivnet_poll);
 
 	ndev->netdev_ops = &ivnet_ops;
 	ndev->ethtool_ops = &ivnet_ethtool_ops;
 	ndev->watchdog_timeo = IVNET_TX_TIMEOUT;
-	/* Linear frames: memcpy_toio() copies them in one piece. */
+	/* Linear frames: ivnet_write_shm() copies them in one piece. */
 	ndev->min_mtu = ETH_MIN_MTU;
 	/* Two records of the largest frame fit a ring. */
 	ndev->max_mtu = min_t(u32, IVNET_MAX_FRAME,
@@ -950,8 +994,8 @@ static void ivnet_remove(struct auxiliary_device *adev)
 	cancel_delayed_work_sync(&priv->work);
 	/* Leave the slot to the next interface on this peer or another. */
 	if (priv->slot >= 0) {
-		ivnet_wr(&priv->me->state, IVNET_RESET);
-		ivnet_wr(&priv->me->owner, 0);
+		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
+		ivnet_wr(priv, priv->me + IVNET_H(owner), 0);
 		ivnet_ring_peer(priv);
 	}
 	netif_napi_del(&priv->napi);
