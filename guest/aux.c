@@ -13,6 +13,7 @@
 #include <linux/auxiliary_bus.h>
 #include <linux/device.h>
 #include <linux/pci.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
@@ -129,7 +130,11 @@ void ivshmem_aux_del(struct ivshmem_dev *idev)
 /*
  * The device's function: "cdev" (/dev/ivshmemN) or "net" (the auxiliary
  * device ivshmem.net.N). Writing one switches to it: EBUSY while the
- * character device is open or a dma-buf of it exists.
+ * character device is open or a dma-buf of it exists. The switch runs
+ * under the PCI device's lock, as a reset, an error recovery or a
+ * suspend do. An unbind holds that lock while it removes this attribute,
+ * which waits for a running store: the store only tries the lock and
+ * restarts the write while it is taken, as PCI's own sysfs stores do.
  */
 static ssize_t ivshmem_function_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
@@ -141,8 +146,12 @@ static ssize_t ivshmem_function_store(struct device *dev,
 				      struct device_attribute *attr,
 				      const char *buf, size_t count)
 {
-	int ret = ivshmem_set_function(to_pci_dev(dev), buf);
+	int ret;
 
+	if (!device_trylock(dev))
+		return restart_syscall();
+	ret = ivshmem_set_function(to_pci_dev(dev), buf);
+	device_unlock(dev);
 	return ret ? ret : count;
 }
 static DEVICE_ATTR_RW(ivshmem_function);

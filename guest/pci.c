@@ -428,6 +428,16 @@ static int ivshmem_start(struct pci_dev *pdev, const char *aux_name,
 
 	ivshmem_irq_setup(idev);
 
+	/* The vectors are set up again: the network function needs the
+	 * doorbell and vector 0 (ivshmem_net's), which another device may
+	 * have taken since.
+	 */
+	ret = -ENOSPC;
+	if (aux_name && !(idev->can_ring && (idev->rx_mask & BIT(0)))) {
+		dev_err(&pdev->dev, "function %s: vector 0 not granted\n",
+			aux_name);
+		goto teardown_irq;
+	}
 	if (aux_name)
 		ret = ivshmem_aux_add(idev, aux_name);
 	else
@@ -509,13 +519,15 @@ const char *ivshmem_function(struct pci_dev *pdev)
  * type and max_vectors the device had. If the new function cannot start,
  * the character device comes back.
  *
- * Context: process context, may sleep; takes ivshmem_function_lock, then
- * vec_lock and dmabuf_lock.
+ * Context: process context, may sleep; the caller holds the PCI device's
+ * lock; takes ivshmem_function_lock, then vec_lock and dmabuf_lock.
  * Return: 0 (also when @name is the current function); -EINVAL for an
  * unknown name; -EBUSY while a file is open or a dma-buf exists;
  * -EOPNOTSUPP when the function needs what the device or kernel lacks
- * (the auxiliary bus; a doorbell and a receiving vector for "net"); or
- * the error of the new function's start.
+ * (the auxiliary bus; a doorbell and vector 0 receiving for "net");
+ * -ENOSPC when vector 0 is not granted again as the vectors are set up
+ * for the new function (the character device comes back); or the error
+ * of the new function's start.
  */
 int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 {
@@ -541,7 +553,7 @@ int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 		goto unlock;
 	ret = -EOPNOTSUPP;
 	if (aux_name && (!IS_ENABLED(CONFIG_AUXILIARY_BUS) ||
-			 !idev->can_ring || !idev->rx_mask))
+			 !idev->can_ring || !(idev->rx_mask & BIT(0))))
 		goto unlock;
 	if (!idev->aux) {
 		mutex_lock(&idev->vec_lock);
