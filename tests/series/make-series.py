@@ -691,7 +691,9 @@ def series(helpers):
         files[header] = add_kept(files[header], kept, helpers)
     guest_doc = {DOC_DIR + '/guest.rst': doc('Documentation/guest.rst'),
                  'Documentation/ABI/testing/sysfs-class-ivshmem':
-                 read('Documentation/ABI/testing/sysfs-class-ivshmem')}
+                 read('Documentation/ABI/testing/sysfs-class-ivshmem'),
+                 'Documentation/ABI/testing/sysfs-bus-pci-drivers-ivshmem':
+                 read('Documentation/ABI/testing/sysfs-bus-pci-drivers-ivshmem')}
     host_doc = {DOC_DIR + '/host.rst': doc('Documentation/host.rst'),
                 'Documentation/ABI/testing/sysfs-module-ivshmem_host':
                 read('Documentation/ABI/testing/sysfs-module-ivshmem_host')}
@@ -735,6 +737,7 @@ and ACRN; the sysfs attributes in Documentation/ABI.''',
                     edit_virt_index('ivshmem/index'),
                     'MAINTAINERS': edit_maintainers_add([
                         'F:\tDocumentation/ABI/testing/sysfs-class-ivshmem',
+                        'F:\tDocumentation/ABI/testing/sysfs-bus-pci-drivers-ivshmem',
                         'F:\t' + DOC_DIR + '/'])}),
         dict(subject='virt: ivshmem: add a module for ACRN\'s Service VM',
              body='''\
