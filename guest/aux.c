@@ -75,6 +75,7 @@ int ivshmem_aux_add(struct ivshmem_dev *idev, const char *name)
 	iadev->shm_io = idev->shm_io;
 	iadev->shm_size = idev->shm_size;
 	iadev->peer_id = ivshmem_peer_id(idev);
+	iadev->region_id = idev->region_id;
 	iadev->rx_mask = idev->rx_mask;
 	iadev->can_ring = idev->can_ring;
 	iadev->priv = idev;

@@ -64,6 +64,8 @@ struct ivshmem_aux_ops {
  *		write-combining accesses.
  * @shm_size:	BAR2's size in bytes.
  * @peer_id:	this VM's peer ID (IVPosition), what the other peers ring.
+ * @region_id:	the ACRN region ID (the PCI subsystem ID), or -ENOENT for
+ *		a device that ACRN does not provide.
  * @rx_mask:	the vectors that receive, bit n for vector n; 0 when no
  *		interrupt reaches this VM (poll then).
  * @can_ring:	the device has a doorbell.
@@ -76,6 +78,7 @@ struct ivshmem_aux_dev {
 	void __iomem *shm_io;
 	u64 shm_size;
 	u32 peer_id;
+	int region_id;
 	u32 rx_mask;
 	bool can_ring;
 	void *priv;

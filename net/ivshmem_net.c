@@ -29,9 +29,11 @@
  */
 #include <linux/atomic.h>
 #include <linux/auxiliary_bus.h>
+#include <linux/dmi.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/if_vlan.h>
+#include <linux/jhash.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -914,6 +916,37 @@ static const struct ethtool_ops ivnet_ethtool_ops = {
 	.get_ethtool_stats = ivnet_get_ethtool_stats,
 };
 
+/* A locally administered unicast address that the device gets at every
+ * probe, also after a reboot: a hash of the PCI device's name (its bus
+ * address), the ACRN region ID, and the VM's SMBIOS UUID if the platform
+ * gives one (libvirt does), else this VM's peer ID. ACRN's hv-land peer
+ * IDs are fixed by the scenario; QEMU's ivshmem-server gives them in the
+ * order guests connect, so a guest without a UUID may get another
+ * address after a restart. The UUID or peer ID tells apart the two ends
+ * of a link, which often have the device at the same bus address.
+ */
+static void ivnet_set_mac(struct ivnet *priv)
+{
+	struct ivshmem_aux_dev *iadev = priv->iadev;
+	const char *uuid = dmi_get_system_info(DMI_PRODUCT_UUID);
+	const char *bdf = dev_name(iadev->adev.dev.parent);
+	u8 addr[2 * sizeof(u32)];
+	u32 h;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		h = jhash(bdf, strlen(bdf), IVNET_MAGIC + i);
+		h = jhash_2words(iadev->region_id, uuid ? 0 : iadev->peer_id,
+				 h);
+		if (uuid)
+			h = jhash(uuid, strlen(uuid), h);
+		memcpy(addr + i * sizeof(h), &h, sizeof(h));
+	}
+	/* Unicast, locally administered. */
+	addr[0] = (addr[0] & ~0x01) | 0x02;
+	eth_hw_addr_set(priv->ndev, addr);
+}
+
 static int ivnet_probe(struct auxiliary_device *adev,
 		       const struct auxiliary_device_id *id)
 {
@@ -964,7 +997,7 @@ static int ivnet_probe(struct auxiliary_device *adev,
 	/* Two records of the largest frame fit a ring. */
 	ndev->max_mtu = min_t(u32, IVNET_MAX_FRAME,
 			      ring / 2 - IVNET_REC_ALIGN) - VLAN_ETH_HLEN;
-	eth_hw_addr_random(ndev);
+	ivnet_set_mac(priv);
 	netif_carrier_off(ndev);
 
 	auxiliary_set_drvdata(adev, priv);
