@@ -57,6 +57,7 @@
 #define IVNET_VECTOR		0
 #define IVNET_MAX_PEER_ID	0xffff
 #define IVNET_TICK		(HZ / 10)
+#define IVNET_POLL_BYTES	SZ_256K
 /* A peer whose heartbeat stands still this long is gone. */
 #define IVNET_PEER_TIMEOUT	(5 * HZ)
 /* A stopped queue the peer freed no space in for this long is stalled. */
@@ -565,6 +566,15 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 		if (ret <= 0)
 			break;
 		done++;
+		/* The budget counts frames; a poll also ends after
+		 * IVNET_POLL_BYTES copied (64 frames of 64 KiB would be 4 MiB,
+		 * read from uncached memory in one softirq), and is not
+		 * complete then.
+		 */
+		if (priv->rx_cons - start >= IVNET_POLL_BYTES) {
+			done = budget;
+			break;
+		}
 	}
 	if (ret < 0) {
 		/* The frames before the error were delivered. */
@@ -597,6 +607,9 @@ static void ivnet_irq(void *data, unsigned int vector)
 {
 	struct ivnet *priv = data;
 
+	/* The handler runs for every receiving vector; the protocol's is 0. */
+	if (vector != IVNET_VECTOR)
+		return;
 	ivnet_count(priv, IVNET_ST_IRQS, 1);
 	if (READ_ONCE(priv->run))
 		napi_schedule(&priv->napi);
