@@ -71,8 +71,8 @@ enum ivnet_state {
 };
 
 /* A peer's header (Documentation/ivshmem-net.rst): written by its owner
- * only, but @owner, which a newcomer may take over with a compare and
- * exchange once the owner's heartbeat stopped.
+ * only, but @owner, which a newcomer may write over once the owner's
+ * heartbeat stopped (ivnet_claim()).
  */
 struct ivnet_hdr {
 	u32 magic;
