@@ -71,6 +71,9 @@ if [ -d /sys/bus/auxiliary ]; then
 	t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
 	N=$(ls $A/net 2>/dev/null)
 	t "a network interface on ivshmem.net.0 ($N)" test -n "$N"
+	M=$(cat /sys/class/net/$N/address)
+	t "a locally administered unicast address ($M)" sh -c "echo $M | grep -q '^.[26ae]:'"
+	eq "a permanent address (addr_assign_type)" "$(cat /sys/class/net/$N/addr_assign_type)" 0
 	t "ip link set $N up" ip link set $N up
 	sleep 1
 	eq "no carrier without a peer" "$(cat /sys/class/net/$N/carrier)" 0
@@ -81,7 +84,9 @@ if [ -d /sys/bus/auxiliary ]; then
 	eq "data at 3 MiB intact" "$(dd if=$D bs=1M skip=3 count=1 2>/dev/null | head -c 15)" net-switch-data
 	eq "function cdev" "$(cat $F)" cdev
 	t "switch to net again" sh -c "echo net > $F"
-	t "the interface is back" test -n "$(ls $A/net 2>/dev/null)"
+	N=$(ls $A/net 2>/dev/null)
+	t "the interface is back" test -n "$N"
+	eq "the same address as before ($M)" "$(cat /sys/class/net/$N/address 2>/dev/null)" "$M"
 	t "rmmod ivshmem with the interface bound" rmmod ivshmem
 	t "no auxiliary device after rmmod" test ! -e $A
 	t "rmmod ivshmem_net" rmmod ivshmem_net
@@ -110,6 +115,7 @@ while [ "$(cat /sys/class/net/$N/carrier 2>/dev/null)" != 1 ] && [ $i -lt 600 ];
 	i=$((i + 1))
 done
 eq "carrier within 120 s" "$(cat /sys/class/net/$N/carrier)" 1
+echo "IVT-MAC %(me)d $(cat /sys/class/net/$N/address)"
 t "ping 10.99.0.%(other)d" ping -c 3 -W 10 10.99.0.%(other)d
 ''' % {'me': me, 'other': other}
     for k, mtu in enumerate(mtus):
@@ -129,8 +135,18 @@ echo "IVT-HASH want%(k)d $(ivshmem_netcat gen %(k)d %(size)d | sha)"
 sleep 3
 run sh -c "ivshmem_netcat gen %(k)d %(size)d | ivshmem_netcat send 10.99.0.%(other)d %(port)d"
 ''' % {'k': k, 'size': size, 'other': other, 'port': port}
-    script += '''
-eq "no receive errors" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
+    script += SNMP + '''
+S=/sys/class/net/$N/statistics
+eq "no receive errors (protocol or length)" "$(cat $S/rx_errors)" 0
+eq "no frames over the MTU" "$(cat $S/rx_length_errors)" 0
+eq "no receive drops" "$(cat $S/rx_dropped)" 0
+eq "no transmit drops" "$(cat $S/tx_dropped)" 0
+eq "no transmit timeouts" "$(cat $S/tx_errors)" 0
+eq "one session: the carrier came up once" "$(cat /sys/class/net/$N/carrier_up_count)" 1
+eq "no TCP checksum errors (InCsumErrors)" "$(snmp Tcp InCsumErrors)" 0
+echo "note: TCP segments retransmitted: $(snmp Tcp RetransSegs) (TCG timing)"
+# The other guest reads its counters before the link goes.
+sleep 10
 t "switch back to cdev" sh -c "echo cdev > $F"
 t "rmmod ivshmem_net" rmmod ivshmem_net
 t "rmmod ivshmem" rmmod ivshmem
@@ -141,7 +157,8 @@ t "rmmod ivshmem" rmmod ivshmem
 @ivt.test(flavors=('stock', 'rt'), guests=2)
 def net_two_guests(ctx):
     """Two guests on one server: ping and a 256 MiB TCP stream per MTU
-    (1500, 65535), its SHA-256 checked at the far end."""
+    (1500, 65535), its SHA-256 checked at the far end; no protocol,
+    length or checksum error, drop, timeout or link reset on the way."""
     size = int(os.environ.get('IVT_NET_BYTES', 256 << 20))
     mtus = (1500, 65535)
     srv = ivt.Server(ctx.workdir, size='8M', vectors=1)
@@ -160,6 +177,11 @@ def net_two_guests(ctx):
                         got.get('recv%d' % k) == got.get('want%d' % k),
                         'MTU %d: the %d MiB stream arrives with the '
                         'SHA-256 it was sent with' % (mtu, size >> 20)))
+    macs = dict(re.findall(r'IVT-MAC (\d) ([0-9a-f:]{17})',
+                           guests[0].text() + guests[1].text()))
+    results.append((len(macs) == 2 and macs['1'] != macs['2'],
+                    'the two ends have different addresses (%s)' %
+                    ', '.join(sorted(macs.values()))))
     for m in re.finditer(r'IVT-NET received (\d+) bytes in ([\d.]+) s',
                          guests[0].text()):
         ivt.log('%s: %s bytes in %s s' % (ctx.flavor.name, m.group(1),
@@ -167,6 +189,15 @@ def net_two_guests(ctx):
     results.append(srv.stop())
     return guests[0], results
 
+
+# snmp PROTO FIELD: a counter of /proc/net/snmp
+SNMP = '''
+snmp() {
+	awk -v p="$1:" -v f="$2" '$1 == p {
+		if (!c) { for (i = 2; i <= NF; i++) if ($i == f) c = i; next }
+		print $c }' /proc/net/snmp
+}
+'''
 
 NET_UP = '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
@@ -206,6 +237,8 @@ t "the peer answers once it behaves (within 600 s)" ping_until 600 10.99.0.2
 E=$(cat /sys/class/net/$N/statistics/rx_errors)
 echo "protocol errors counted: $E"
 t "protocol errors counted ($E)" test "$E" -gt 0
+L=$(cat /sys/class/net/$N/statistics/rx_length_errors)
+t "the frame over the MTU was dropped and counted ($L)" test "$L" -gt 0
 t "ping 10.99.0.2" ping -c 3 -W 10 10.99.0.2
 eq "carrier" "$(cat /sys/class/net/$N/carrier)" 1
 # The peer pings back before the link goes.

@@ -5,12 +5,24 @@
  *
  *   ivshmem_nethostile DEV SECONDS SEED
  *
- * It waits for the other side to claim a slot, takes the other one, plays the handshake far enough that the
- * other side reaches RUN, then writes random producer indices, record
- * headers and ring bytes, and now and then an unknown state, ringing
- * the other side's doorbell each time. At the end it behaves: its header
- * is cleared (slot free) and it exits. Prints how many rounds it wrote
- * and how often it saw the other side in RUN.
+ * It waits for the other side to claim a slot and takes the other one.
+ * Then, each a check of its own ("ok -" or "not ok -" lines):
+ *
+ * - it answers the handshake in READY without echoing the other side's
+ *   epoch: the other side must wait in READY, never RUN, for 3 s;
+ * - it echoes the epoch: the other side must reach RUN;
+ * - it sends one well-formed frame of 4000 bytes, over the other side's
+ *   MTU of 1500: it must be consumed (and counted there, which the
+ *   other guest checks) with the link staying in RUN;
+ * - it writes another peer ID as its slot's owner: the other side must
+ *   leave RUN (its doorbell target was latched with the session).
+ *
+ * Then for SECONDS it plays the handshake far enough that the other side
+ * reaches RUN and writes random producer indices, record headers and
+ * ring bytes, and now and then an unknown state, ringing the other
+ * side's doorbell each time. At the end it behaves: its header is
+ * cleared (slot free) and it exits. Prints how many rounds it wrote and
+ * how often it saw the other side in RUN.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -49,15 +61,58 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static volatile uint32_t *me, *other;
+static struct ivshmem_ring ring;
+static int fd, failed;
+
+/* One round of a well-behaved peer: heartbeat, the handshake with
+ * @echo as its peer_epoch, everything the other side sent consumed.
+ */
+static void behave(uint32_t echo)
+{
+	uint32_t ostate = other[H_STATE];
+
+	me[H_HEARTBEAT] = me[H_HEARTBEAT] + 1;
+	me[H_PEER_EPOCH] = echo;
+	if (ostate == 1 || ostate == 2)
+		me[H_STATE] = 2;
+	else if (ostate == 3)
+		me[H_STATE] = 3;
+	me[H_RX_CONS] = other[H_TX_PROD];
+	ioctl(fd, IVSHMEM_IOCTL_RING, &ring);
+	usleep(2000);
+}
+
+static void check(int ok, const char *what)
+{
+	printf("%s - %s\n", ok ? "ok" : "not ok", what);
+	failed |= !ok;
+}
+
+/* Behave for up to @secs until the other side is in @state (or, with
+ * @leave, in another state); whether it got there.
+ */
+static int behave_until(double secs, uint32_t state, int leave)
+{
+	double end = now() + secs;
+
+	while (now() < end) {
+		if ((other[H_STATE] == state) != leave)
+			return 1;
+		behave(other[H_EPOCH]);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	volatile uint32_t *h[2], *me, *other;
 	unsigned long rounds = 0, runs = 0;
-	struct ivshmem_ring ring = { 0 };
 	uint64_t size, rsize = 1;
-	double end;
+	volatile uint32_t *h[2];
+	uint32_t prod, len;
+	int s, ready, run;
 	uint8_t *shm, *myring;
-	int fd, s;
+	double end;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: ivshmem_nethostile DEV SECONDS SEED\n");
@@ -95,6 +150,42 @@ int main(int argc, char **argv)
 	me[H_MAGIC] = MAGIC;
 	me[H_VERSION] = 1;
 	me[H_EPOCH] = 0x1234;
+	me[H_TX_PROD] = 0;
+
+	/* READY without the echo: the other side waits in READY. */
+	ready = 0;
+	run = 0;
+	end = now() + 60;
+	while (now() < end && !ready) {
+		ready = other[H_STATE] == 2;
+		behave(other[H_EPOCH] ^ 0x5a5a5a5a);
+	}
+	for (end = now() + 3; ready && now() < end; ) {
+		run |= other[H_STATE] == 3;
+		behave(other[H_EPOCH] ^ 0x5a5a5a5a);
+	}
+	check(ready && !run, "without the echo of its epoch the other side waits in READY, not RUN, for 3 s");
+
+	check(behave_until(10, 3, 0), "with the echo the other side reaches RUN within 10 s");
+
+	/* One well-formed frame longer than the other side's MTU allows. */
+	len = 4000;
+	prod = me[H_TX_PROD];
+	((volatile uint32_t *)(myring + prod % rsize))[0] = len;
+	((volatile uint32_t *)(myring + prod % rsize))[1] = 0;
+	prod += (8 + len + 63) / 64 * 64;
+	__sync_synchronize();
+	me[H_TX_PROD] = prod;
+	end = now() + 10;
+	while (now() < end && other[H_RX_CONS] != prod && other[H_STATE] == 3)
+		behave(other[H_EPOCH]);
+	check(other[H_RX_CONS] == prod && other[H_STATE] == 3,
+	      "a frame of 4000 bytes (MTU 1500) is consumed, the link stays in RUN");
+
+	/* Another owner: the session ends. */
+	me[H_OWNER] = 0xfffd;
+	check(behave_until(10, 3, 1), "another owner of the slot ends the session within 10 s");
+
 	end = now() + atof(argv[2]);
 	while (now() < end) {
 		uint32_t ostate = other[H_STATE], i;
@@ -125,5 +216,5 @@ int main(int argc, char **argv)
 	memset((void *)me, 0, STRIDE);
 	printf("hostile: %lu rounds, the other side in RUN in %lu of them\n",
 	       rounds, runs);
-	return runs ? 0 : 1;
+	return runs && !failed ? 0 : 1;
 }
