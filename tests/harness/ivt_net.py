@@ -7,17 +7,18 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 
 * net_switch: one guest switches a device to "net" and back;
 * net_two_guests: two guests, ip addresses, ping and a TCP stream whose
-  SHA-256 is checked at the far end (256 MiB; IVT_NET_BYTES), at MTU
-  1500 and 65535;
+  SHA-256 is checked at the far end (256 MiB, 32 MiB on the debug
+  kernels; IVT_NET_BYTES), at MTU 1500 and 65535;
 * net_hostile: a peer writes random indices, lengths and states into the
   shared memory through /dev/ivshmem0: the other guest stays up, counts
   errors, and the link works once the peer behaves;
 * net_peer_restart: a guest killed with the link up, a new one booted on
   the same server: carrier drops and returns.
 
-The debug kernels have no auxiliary bus (CONFIG_AUXILIARY_BUS is
-selected by drivers tests/kernel/debug.config does not enable): there
-net_switch checks the refusal and the others do not run.
+All run on every kind of kernel, the debug kernels (KASAN, lockdep,
+kmemleak) included; on those the stream is 32 MiB. On a kernel without
+the auxiliary bus (CONFIG_AUXILIARY_BUS), net_switch checks that "net"
+is refused.
 """
 
 import os
@@ -154,12 +155,14 @@ t "rmmod ivshmem" rmmod ivshmem
     return script
 
 
-@ivt.test(flavors=('stock', 'rt'), guests=2)
+@ivt.test(flavors=ivt.KINDS, guests=2)
 def net_two_guests(ctx):
     """Two guests on one server: ping and a 256 MiB TCP stream per MTU
-    (1500, 65535), its SHA-256 checked at the far end; no protocol,
-    length or checksum error, drop, timeout or link reset on the way."""
-    size = int(os.environ.get('IVT_NET_BYTES', 256 << 20))
+    (1500, 65535), its SHA-256 checked at the far end (32 MiB under
+    KASAN and kmemleak); no protocol, length or checksum error, drop,
+    timeout or link reset on the way."""
+    size = int(os.environ.get('IVT_NET_BYTES') or
+               (32 << 20 if ctx.flavor.debug else 256 << 20))
     mtus = (1500, 65535)
     srv = ivt.Server(ctx.workdir, size='8M', vectors=1)
     guests = []
@@ -225,7 +228,7 @@ ping_until() {
 '''
 
 
-@ivt.test(flavors=('stock', 'rt'), guests=2)
+@ivt.test(flavors=ivt.KINDS, guests=2)
 def net_hostile(ctx):
     """A hostile peer (random indices, lengths, states in the shared
     memory, through /dev/ivshmem0 in the other guest) for 20 s: the
@@ -271,7 +274,7 @@ t "rmmod ivshmem" rmmod ivshmem
     return guests[0], results
 
 
-@ivt.test(flavors=('stock', 'rt'), guests=2)
+@ivt.test(flavors=ivt.KINDS, guests=2)
 def net_peer_restart(ctx):
     """One guest killed with the link up: the other's carrier drops; a
     new guest on the same server (a new peer ID) takes the dead one's
