@@ -7,7 +7,7 @@
 # libxml2 for ivshmem-admin's scenario reader; unifdef for make
 # kernel-series, python3-ply and python3-git for the kernel checkpatch's SPDX
 # check; gcc-aarch64-linux-gnu for make lint's arm64 build of the guest
-# driver); for the opt-in 6.12-arm64 and 6.12-arm64-debug flavours of
+# driver); for the 6.12-arm64 and (opt-in) 6.12-arm64-debug flavours of
 # make check, QEMU's arm64 machine, the arm64 C library for static test
 # programs, and Debian's arm64 6.12 image, headers and busybox-static,
 # downloaded and unpacked into $IVSHMEM_CACHE (not installed: they are
@@ -113,8 +113,8 @@ fetch_arm64() {
 	mv "$arm64.tmp" "$arm64"
 	mv "$cache/busybox-arm64.tmp" "$cache/busybox-arm64"
 }
-# Only the opt-in flavour needs them: a failure here is a warning, and
-# that flavour's build says what is missing.
+# Only the 6.12-arm64 flavour needs them: a failure here is a warning;
+# that flavour's build then fails and says what is missing.
 if [ ! -f "$arm64/.done" ] || [ ! -x "$cache/busybox-arm64/bin/busybox" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "[deps] not root: Debian's arm64 packages not fetched (6.12-arm64 flavour)" >&2
