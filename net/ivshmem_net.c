@@ -795,12 +795,18 @@ static void ivnet_step(struct ivnet *priv)
 		wmb();
 		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RUN);
 		WRITE_ONCE(priv->run, true);
+		/* Process context: the softirqs that waking the queue and
+		 * scheduling NAPI raise run at local_bh_enable(), not at
+		 * the next interrupt.
+		 */
+		local_bh_disable();
 		netif_carrier_on(priv->ndev);
 		netif_wake_queue(priv->ndev);
+		napi_schedule(&priv->napi);
+		local_bh_enable();
 		if (net_ratelimit())
 			netdev_info(priv->ndev, "link up\n");
 		ivnet_ring_peer(priv);
-		napi_schedule(&priv->napi);
 		break;
 	}
 }
