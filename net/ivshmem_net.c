@@ -274,9 +274,12 @@ static void ivnet_ring_peer(struct ivnet *priv)
  */
 static void ivnet_proto_error(struct ivnet *priv, const char *what, u32 val)
 {
-	/* A peer that left the session resets its indices first: that ends
-	 * the session too, but is no error.
+	/* A peer that left the session wrote its state and a new epoch
+	 * before it reset its indices: that ends the session too, but is
+	 * no error. The index this side found wrong before the state and
+	 * epoch are read.
 	 */
+	rmb();
 	if (ivnet_rd(priv, priv->peer + IVNET_H(state)) >= IVNET_READY &&
 	    ivnet_rd(priv, priv->peer + IVNET_H(epoch)) == priv->peer_epoch) {
 		ivnet_count(priv, IVNET_ST_PROTO_ERRORS, 1);
@@ -762,14 +765,23 @@ static void ivnet_step(struct ivnet *priv)
 		ivnet_link_down(priv);
 		fallthrough;
 	case IVNET_RESET:
+		/* The state and the new epoch first: a peer still in the
+		 * old session that sees the zeroed indices below sees these
+		 * too, and takes them for the end of the session, not for a
+		 * protocol error (ivnet_proto_error()).
+		 */
+		priv->state = IVNET_RESET;
+		priv->epoch = get_random_u32();
+		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
+		ivnet_wr(priv, priv->me + IVNET_H(epoch), priv->epoch);
+		/* The state and epoch before the indices. */
+		wmb();
 		priv->tx_prod = 0;
 		priv->rx_cons = 0;
 		ivnet_wr(priv, priv->me + IVNET_H(tx_prod), 0);
 		ivnet_wr(priv, priv->me + IVNET_H(rx_cons), 0);
 		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 1);
 		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
-		priv->epoch = get_random_u32();
-		ivnet_wr(priv, priv->me + IVNET_H(epoch), priv->epoch);
 		ivnet_set_state(priv, IVNET_INIT);
 		break;
 	case IVNET_INIT:
