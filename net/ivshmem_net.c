@@ -681,6 +681,17 @@ claimed:
 	return true;
 }
 
+/* Whether this side has a slot and still owns it. The heartbeat stops
+ * while the interface is down, and a peer may then have taken the slot
+ * over. Under @lock, or with the work cancelled.
+ */
+static bool ivnet_owns_slot(struct ivnet *priv)
+{
+	return priv->slot >= 0 &&
+	       ivnet_rd(priv, priv->me + IVNET_H(owner)) ==
+	       priv->iadev->peer_id + 1;
+}
+
 static void ivnet_set_state(struct ivnet *priv, enum ivnet_state state)
 {
 	priv->state = state;
@@ -833,7 +844,7 @@ static void ivnet_work(struct work_struct *work)
 		goto unlock;
 	if (priv->slot < 0 && !ivnet_claim(priv))
 		goto again;
-	if (ivnet_rd(priv, priv->me + IVNET_H(owner)) != priv->iadev->peer_id + 1) {
+	if (!ivnet_owns_slot(priv)) {
 		netdev_warn(priv->ndev, "slot %d taken over by another peer\n",
 			    priv->slot);
 		if (priv->state == IVNET_RUN)
@@ -870,8 +881,12 @@ static int ivnet_stop(struct net_device *ndev)
 	priv->up = false;
 	if (priv->state == IVNET_RUN)
 		ivnet_link_down(priv);
-	if (priv->slot >= 0) {
-		priv->state = IVNET_RESET;
+	priv->state = IVNET_RESET;
+	/* Not in a slot a peer took over meanwhile. The owner is read and
+	 * the state written in two accesses: a peer that takes the slot in
+	 * between finds its state RESET once and starts a new session.
+	 */
+	if (ivnet_owns_slot(priv)) {
 		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
 		ivnet_ring_peer(priv);
 	}
@@ -1056,8 +1071,12 @@ static void ivnet_remove(struct auxiliary_device *adev)
 	unregister_netdev(ndev);
 	iadev->ops->set_handler(iadev, NULL, NULL);
 	cancel_delayed_work_sync(&priv->work);
-	/* Leave the slot to the next interface on this peer or another. */
-	if (priv->slot >= 0) {
+	/* Leave the slot to the next interface on this peer or another,
+	 * unless a peer took it over while the interface was down. As in
+	 * ivnet_stop(), a peer that takes it between the read and the
+	 * writes finds it free once and claims it again.
+	 */
+	if (ivnet_owns_slot(priv)) {
 		ivnet_wr(priv, priv->me + IVNET_H(state), IVNET_RESET);
 		ivnet_wr(priv, priv->me + IVNET_H(owner), 0);
 		ivnet_ring_peer(priv);
