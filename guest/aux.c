@@ -48,6 +48,26 @@ static const struct ivshmem_aux_ops ivshmem_aux_ops = {
 	.set_handler = ivshmem_aux_set_handler,
 };
 
+/**
+ * ivshmem_aux_abi() - the interface version this driver was built with
+ * @iadev: an auxiliary device of this driver
+ *
+ * An auxiliary driver calls this in probe, before it reads anything else
+ * of @iadev, and refuses the device when it was built with another
+ * IVSHMEM_AUX_ABI. Its module then depends on this one (depmod, unload
+ * order), and with CONFIG_MODVERSIONS the symbol's CRC covers the layout
+ * of struct ivshmem_aux_dev too: a module built against another one is
+ * refused at load.
+ *
+ * Context: any.
+ * Return: IVSHMEM_AUX_ABI as this module was built with it.
+ */
+u32 ivshmem_aux_abi(const struct ivshmem_aux_dev *iadev)
+{
+	return IVSHMEM_AUX_ABI;
+}
+EXPORT_SYMBOL_NS_GPL(ivshmem_aux_abi, IVSHMEM);
+
 static void ivshmem_aux_release(struct device *dev)
 {
 	kfree(to_ivshmem_aux_dev(to_auxiliary_dev(dev)));

@@ -11,7 +11,10 @@
  * calls back only through the handler the auxiliary driver registered.
  * Everything here is valid from the auxiliary driver's probe() until its
  * remove() returns: the PCI driver deletes the auxiliary device (which
- * runs remove()) before it releases BAR2 or the vectors.
+ * runs remove()) before it releases BAR2 or the vectors. The one exported
+ * function, ivshmem_aux_abi(), which an auxiliary driver calls in probe,
+ * makes its module depend on the PCI driver's (load and unload order)
+ * and checks that both were built with one version of this interface.
  */
 #ifndef IVSHMEM_AUX_H
 #define IVSHMEM_AUX_H
@@ -21,6 +24,14 @@
 
 /* The auxiliary device names: KBUILD_MODNAME of the PCI driver, a dot, this. */
 #define IVSHMEM_AUX_NET		"net"
+
+/*
+ * The version of this interface: the layout and meaning of struct
+ * ivshmem_aux_dev and struct ivshmem_aux_ops. Raised at every change of
+ * either, so that an auxiliary driver built against another version
+ * refuses the device (ivshmem_aux_abi()) rather than misread it.
+ */
+#define IVSHMEM_AUX_ABI		1
 
 struct ivshmem_aux_dev;
 
@@ -89,5 +100,7 @@ to_ivshmem_aux_dev(struct auxiliary_device *adev)
 {
 	return container_of(adev, struct ivshmem_aux_dev, adev);
 }
+
+u32 ivshmem_aux_abi(const struct ivshmem_aux_dev *iadev);
 
 #endif /* IVSHMEM_AUX_H */

@@ -997,11 +997,17 @@ static int ivnet_probe(struct auxiliary_device *adev,
 		       const struct auxiliary_device_id *id)
 {
 	struct ivshmem_aux_dev *iadev = to_ivshmem_aux_dev(adev);
+	u32 abi = ivshmem_aux_abi(iadev);
 	struct net_device *ndev;
 	struct ivnet *priv;
 	u64 ring;
 	int ret;
 
+	if (abi != IVSHMEM_AUX_ABI) {
+		dev_err(&adev->dev, "built for version %u of ivshmem's auxiliary interface, ivshmem.ko has %u: rebuild both\n",
+			IVSHMEM_AUX_ABI, abi);
+		return -EINVAL;
+	}
 	if (!(iadev->rx_mask & BIT(IVNET_VECTOR)) || !iadev->can_ring) {
 		dev_err(&adev->dev, "needs a doorbell and vector %d\n",
 			IVNET_VECTOR);
@@ -1101,3 +1107,4 @@ module_auxiliary_driver(ivnet_driver);
 MODULE_DESCRIPTION("Ethernet over ivshmem shared memory between two VMs");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(IVSHMEM_VERSION);
+MODULE_IMPORT_NS(IVSHMEM);

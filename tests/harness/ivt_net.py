@@ -38,7 +38,8 @@ NO_AUX = ('skip "the auxiliary device ivshmem.net.0" "no auxiliary bus in '
 @ivt.test(flavors=ivt.KINDS)
 def net_switch(ctx):
     """cdev -> net -> cdev on one doorbell device: /dev/ivshmem0 goes and
-    comes back with its data, EBUSY while open or mapped, rmmod order."""
+    comes back with its data, EBUSY while open or mapped, ivshmem_net
+    depends on ivshmem: rmmod order."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
     script = '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
@@ -88,9 +89,13 @@ if [ -d /sys/bus/auxiliary ]; then
 	N=$(ls $A/net 2>/dev/null)
 	t "the interface is back" test -n "$N"
 	eq "the same address as before ($M)" "$(cat /sys/class/net/$N/address 2>/dev/null)" "$M"
-	t "rmmod ivshmem with the interface bound" rmmod ivshmem
+	t "ivshmem_net uses ivshmem (holders)" test -e /sys/module/ivshmem/holders/ivshmem_net
+	fails_with "rmmod ivshmem is refused while ivshmem_net is loaded" "Resource temporarily unavailable" rmmod ivshmem
+	t "rmmod ivshmem_net with the interface bound" rmmod ivshmem_net
+	t "the interface is gone after rmmod ivshmem_net" test ! -e /sys/class/net/$N
+	t "the auxiliary device stays without its driver" test -e $A
+	t "rmmod ivshmem" rmmod ivshmem
 	t "no auxiliary device after rmmod" test ! -e $A
-	t "rmmod ivshmem_net" rmmod ivshmem_net
 else
 	fails_with "net is refused without the auxiliary bus" "Operation not supported" sh -c "echo net > $F"
 	eq "still the character device" "$(cat $F)" cdev
