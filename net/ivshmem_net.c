@@ -338,25 +338,25 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	    skb_linearize(skb))
 		goto drop;
 	space = ivnet_tx_space(priv);
-	if (space < 0) {
-		ivnet_proto_error(priv, "consumer index",
-				  ivnet_rd(priv, priv->peer + IVNET_H(rx_cons)));
-		goto drop;
-	}
-	if (space < rec) {
+	if (space >= 0 && space < rec) {
 		/* After an MTU change: the queue stops below otherwise. */
 		netif_stop_queue(ndev);
 		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 1);
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
-		if (space < rec) {
+		if (space >= 0 && space < rec) {
 			/* Frames published as a batch get their doorbell. */
 			ivnet_tx_kick(priv);
 			return NETDEV_TX_BUSY;
 		}
 		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 		netif_start_queue(ndev);
+	}
+	if (space < 0) {
+		ivnet_proto_error(priv, "consumer index",
+				  ivnet_rd(priv, priv->peer + IVNET_H(rx_cons)));
+		goto drop;
 	}
 
 	r = priv->tx_ring + (priv->tx_prod & (priv->ring_size - 1));
