@@ -113,13 +113,14 @@ enum {
 	IVNET_ST_TX_STOPS,
 	IVNET_ST_RX_LENGTH_ERRORS,
 	IVNET_ST_TX_TIMEOUTS,
+	IVNET_ST_TAKEOVERS,
 	IVNET_ST_NR,
 };
 
 static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
 	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped",
 	"rx_dropped", "proto_errors", "resets", "doorbells", "irqs",
-	"tx_stops", "rx_length_errors", "tx_timeouts",
+	"tx_stops", "rx_length_errors", "tx_timeouts", "takeovers",
 };
 
 /**
@@ -399,17 +400,17 @@ drop:
 	return NETDEV_TX_OK;
 }
 
-/* Stalled transmission: the peer consumed nothing for watchdog_timeo
- * with the queue stopped (a lost doorbell would have been caught by the
- * state machine's tick first). Reset the link. Softirq context.
+/* Stalled transmission: the queue is still stopped watchdog_timeo after
+ * the last frame went out (the peer freed less than a record's space, or
+ * nothing; a lost doorbell would have been caught by the state machine's
+ * tick first). The core logs it ("NETDEV WATCHDOG"). Reset the link.
+ * Softirq context.
  */
 static void ivnet_tx_timeout(struct net_device *ndev, unsigned int txqueue)
 {
 	struct ivnet *priv = netdev_priv(ndev);
 
 	ivnet_count(priv, IVNET_ST_TX_TIMEOUTS, 1);
-	net_warn_ratelimited("%s: the peer consumed nothing for %u ms; resetting the link\n",
-			     ndev->name, jiffies_to_msecs(ndev->watchdog_timeo));
 	WRITE_ONCE(priv->run, false);
 	mod_delayed_work(system_wq, &priv->work, 0);
 }
@@ -676,8 +677,12 @@ claimed:
 	ivnet_wr(priv, priv->me + IVNET_H(magic), IVNET_MAGIC);
 	ivnet_wr(priv, priv->me + IVNET_H(version), IVNET_VERSION);
 	priv->state = IVNET_RESET;
-	netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB\n", s,
-		    mine - 1, priv->ring_size >> 10);
+	/* A peer that takes the slot over and over makes this side claim
+	 * as often: the log keeps up.
+	 */
+	if (net_ratelimit())
+		netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB\n",
+			    s, mine - 1, priv->ring_size >> 10);
 	return true;
 }
 
@@ -845,8 +850,11 @@ static void ivnet_work(struct work_struct *work)
 	if (priv->slot < 0 && !ivnet_claim(priv))
 		goto again;
 	if (!ivnet_owns_slot(priv)) {
-		netdev_warn(priv->ndev, "slot %d taken over by another peer\n",
-			    priv->slot);
+		ivnet_count(priv, IVNET_ST_TAKEOVERS, 1);
+		/* A peer can write the owner every tick: the log keeps up. */
+		if (net_ratelimit())
+			netdev_warn(priv->ndev, "slot %d taken over by another peer\n",
+				    priv->slot);
 		if (priv->state == IVNET_RUN)
 			ivnet_link_down(priv);
 		priv->slot = -1;
