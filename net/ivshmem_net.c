@@ -25,7 +25,8 @@
  * (ivnet_work) under @lock; it stops the data path (netif_tx_disable(),
  * napi_disable()) before it resets the rings. Transmission is serialised
  * by the stack's queue lock, reception by NAPI; they share no field but
- * the read-only geometry, @run and the atomic statistics.
+ * the read-only geometry, @run, @tx_prod (which NAPI reads to wake the
+ * queue) and the atomic statistics.
  */
 #include <linux/atomic.h>
 #include <linux/auxiliary_bus.h>
@@ -142,8 +143,9 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @run:	the data path may use the rings: @state is IVNET_RUN and no
  *		protocol error was seen since. Read by xmit and NAPI.
  * @up:		the interface is open.
- * @tx_prod:	bytes produced into @tx_ring (xmit only, reset under @lock
- *		with the data path stopped).
+ * @tx_prod:	bytes produced into @tx_ring: written by xmit, read by NAPI
+ *		too (ivnet_tx_space()); reset under @lock with the data path
+ *		stopped.
  * @rx_cons:	bytes consumed from @rx_ring (NAPI only, likewise).
  * @ring_to:	the peer ID whose doorbell this side rings: the other
  *		slot's owner, latched when the session is made (INIT to
@@ -307,7 +309,8 @@ static void ivnet_copy_to_ring(struct ivnet *priv, u32 pos,
 /* Bytes free in the own ring; -1 when the peer's consumer is impossible. */
 static s64 ivnet_tx_space(struct ivnet *priv)
 {
-	u32 used = priv->tx_prod - ivnet_rd(priv, priv->peer + IVNET_H(rx_cons));
+	u32 used = READ_ONCE(priv->tx_prod) -
+		   ivnet_rd(priv, priv->peer + IVNET_H(rx_cons));
 
 	if (used > priv->ring_size)
 		return -1;
@@ -364,7 +367,7 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	ivnet_wr(priv, r + IVNET_R(len), len);
 	ivnet_wr(priv, r + IVNET_R(flags), 0);
 	ivnet_copy_to_ring(priv, priv->tx_prod + IVNET_REC_HDR, skb, len);
-	priv->tx_prod += rec;
+	WRITE_ONCE(priv->tx_prod, priv->tx_prod + rec);
 	/* The frame before the index that publishes it. */
 	wmb();
 	ivnet_wr(priv, priv->me + IVNET_H(tx_prod), priv->tx_prod);
@@ -715,8 +718,9 @@ static void ivnet_link_down(struct ivnet *priv)
 
 	WRITE_ONCE(priv->run, false);
 	netif_carrier_off(priv->ndev);
-	netif_tx_disable(priv->ndev);
+	/* NAPI first: a poll in flight may still wake the queue. */
 	napi_disable(&priv->napi);
+	netif_tx_disable(priv->ndev);
 	napi_enable(&priv->napi);
 	if (was) {
 		ivnet_count(priv, IVNET_ST_RESETS, 1);
