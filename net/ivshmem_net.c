@@ -744,9 +744,13 @@ static void ivnet_step(struct ivnet *priv)
 	bool valid;
 
 	owner = ivnet_rd(priv, p + IVNET_H(owner));
+	/* An owner with this side's own peer ID is no peer: ringing it
+	 * would ring this side.
+	 */
 	valid = ivnet_rd(priv, p + IVNET_H(magic)) == IVNET_MAGIC &&
 		ivnet_rd(priv, p + IVNET_H(version)) == IVNET_VERSION &&
 		owner != 0 && owner - 1 <= IVNET_MAX_PEER_ID &&
+		owner != priv->iadev->peer_id + 1 &&
 		ivnet_alive(priv, !priv->slot);
 	pstate = valid ? ivnet_rd(priv, p + IVNET_H(state)) : IVNET_RESET;
 	/* The state before the fields it makes valid. */
@@ -759,10 +763,11 @@ static void ivnet_step(struct ivnet *priv)
 	}
 	/* The session was made with the slot's owner then: another owner
 	 * (a new peer, or a peer pointing the doorbell elsewhere) ends it,
-	 * and is not rung until it made a session.
+	 * and is not rung until it made a session; so does an owner that
+	 * stopped (its peer ID may be another VM's by now).
 	 */
-	if (priv->state >= IVNET_READY && valid &&
-	    (int)(owner - 1) != priv->ring_to) {
+	if (priv->state >= IVNET_READY &&
+	    (!valid || (int)(owner - 1) != priv->ring_to)) {
 		WRITE_ONCE(priv->ring_to, -1);
 		pstate = IVNET_RESET;
 	}
@@ -1018,6 +1023,11 @@ static int ivnet_probe(struct auxiliary_device *adev,
 	if (abi != IVSHMEM_AUX_ABI) {
 		dev_err(&adev->dev, "built for version %u of ivshmem's auxiliary interface, ivshmem.ko has %u: rebuild both\n",
 			IVSHMEM_AUX_ABI, abi);
+		return -EINVAL;
+	}
+	if (iadev->peer_id > IVNET_MAX_PEER_ID) {
+		dev_err(&adev->dev, "peer ID %u: above %u, which the doorbell cannot ring\n",
+			iadev->peer_id, IVNET_MAX_PEER_ID);
 		return -EINVAL;
 	}
 	if (!(iadev->rx_mask & BIT(IVNET_VECTOR)) || !iadev->can_ring) {
