@@ -155,7 +155,8 @@ void ivshmem_aux_del(struct ivshmem_dev *idev)
  * under the PCI device's lock, as a reset, an error recovery or a
  * suspend do. An unbind holds that lock while it removes this attribute,
  * which waits for a running store: the store only tries the lock and
- * restarts the write while it is taken, as PCI's own sysfs stores do.
+ * restarts the write while it is taken, as net-sysfs's stores do with
+ * rtnl_trylock().
  */
 static ssize_t ivshmem_function_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
