@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""make bench: boot one guest on Debian's stock 6.1 kernel and measure.
+"""make bench: boot guests on Debian's stock 6.1 kernel (and its arm64
+6.12 image) and measure.
 
 Prints one table and writes build/bench/bench.json, build/bench/copy.svg
 and build/bench/latency.svg (gnuplot):
@@ -20,7 +21,11 @@ and build/bench/latency.svg (gnuplot):
   anonymous MADV_HUGEPAGE mapping, and the host module's 512 MiB region
   creation (ADD + ATTACH) against mmap + memset, both in the same guest;
 * rows other benchmarks leave in build/bench/extra/*.json
-  ({"rows": [[name, value, unit, note], ...]}).
+  ({"rows": [[name, value, unit, note], ...]});
+* on Debian's arm64 6.12 image (QEMU virt, TCG; BENCH_ARM64=0 skips it):
+  the copy rows (guest RAM, mmap, pread()/pwrite()) against that guest's
+  own RAM, and the doorbell round trip against its own eventfd round
+  trip; what it leaves out is printed with the reason (ARM64_NOT_RUN).
 
 Under TCG (the default) memory types do not change speed: the copy ratios
 measure software overhead only. QEMU_ACCEL=kvm make bench on a KVM host
@@ -215,6 +220,39 @@ rebind vfio-pci $AP $BP
 irqtrace idle ivshmem_vfio_bench doorbell $AP $BP 1000 trace
 '''
 
+# The arm64 guest (QEMU's virt machine, GICv3 ITS, TCG, one vCPU): the
+# copy rows against its own RAM and the doorbell round trip against its
+# own eventfd round trip, %(rounds)d idle rounds. Its devices: two
+# doorbell devices on the server and one 64 MiB plain device.
+ARM64_SCRIPT = '''
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+A=$(dev_by_size 4194304 | head -1)
+B=$(for d in /dev/ivshmem*; do [ $d != $A ] && [ "$(cat /sys/class/ivshmem/${d##*/}/size)" = 4194304 ] && echo $d; done)
+C=$(dev_by_size 67108864 | head -1)
+t "two doorbell devices and a 64 MiB one ($A $B $C)" test -n "$A" -a -n "$B" -a -n "$C"
+run ivshmem_bench copy mmap=$C read-write=$C:rw
+for r in $(seq %(rounds)d); do
+	run ivshmem_doorbell bench $A $B %(trips)d "idle r$r"
+	run ivshmem_vfio_bench ringcost $A %(trips)d "idle r$r"
+done
+'''
+
+# What the arm64 pass leaves out, and why (printed with its rows).
+ARM64_NOT_RUN = [
+    ('vfio-pci', 'needs an IOMMU in the guest (Debian\'s kernels have no '
+     'CONFIG_VFIO_NOIOMMU); the arm64 guest has none (QEMU virt\'s SMMUv3, '
+     'iommu=smmuv3, is not set up here)'),
+    ('uio resource2', 'arm64 maps sysfs resource2 as Device-nGnRE '
+     '(pgprot_device), which glibc\'s memcpy and memset are not written '
+     'for (unaligned accesses and DC ZVA take alignment faults there)'),
+    ('uio resource2_wc', 'not measured on arm64, to keep the pass short '
+     '(a Normal non-cacheable mapping there)'),
+    ('host module', 'ivshmem_host.ko is x86-only (ACRN\'s Service VM): '
+     'Kbuild builds host/ for CONFIG_X86'),
+    ('two guests, ivshmem-chan, hogs-fifo, MSI-X handler time',
+     'x86 only, to keep the arm64 pass short'),
+]
+
 RT_SCRIPT = '''
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 %(bind)s
@@ -228,8 +266,9 @@ BP=$(pci_of $(ls /dev/ivshmem* | sed -n 2p))
 def kmods(fl):
     """uio and vfio-pci's modules of @fl's kernel (6.1 has vfio_virqfd
     apart, 6.12 in vfio.ko)."""
-    have = lambda m: any(os.path.exists('/lib/modules/%s/kernel/%s.ko%s' % (
-        fl.release, m, x)) for x in ('', '.xz', '.zst'))
+    have = lambda m: any(os.path.exists(os.path.join(
+        fl.modroot, 'lib/modules/%s/kernel/%s.ko%s' % (fl.release, m, x)))
+        for x in ('', '.xz', '.zst'))
     return [m for m in KMODS[:4] + ['drivers/vfio/vfio_virqfd'] + KMODS[4:]
             if have(m)]
 
@@ -450,39 +489,63 @@ def table(res):
         out.append('TCG: memory types do not change speed; the copy ratios '
                    'measure software overhead only (QEMU_ACCEL=kvm on a KVM '
                    'host for the real thing)')
+    arm = res.get('arm64')
+    if arm:
+        out.append('arm64 (TCG): %s, guest kernel %s; its rows are ratios '
+                   'to its own guest RAM and eventfd baselines' % (
+                       arm['guest'], arm['kernel']))
     copy = res['copy']
     methods = [k for k in COPY_METHODS if k in copy]
+    acopy = arm['copy'] if arm else {}
+    amethods = [k for k in COPY_METHODS if k in acopy]
     out.append('')
     out.append('copy bandwidth: guest RAM MB/s, others as ratio to it '
-               '(write / read)')
+               '(write / read)' + ('; after "|" the arm64 (TCG) guest, '
+                                   'as ratios to its own RAM' if arm else
+                                   ''))
     head = '%-8s %17s' % ('size', 'ram MB/s') + ''.join(
         ' %15s' % k for k in methods)
+    if acopy:
+        head += ' | %17s' % 'arm64 ram MB/s' + ''.join(
+            ' %15s' % k for k in amethods)
     out.append(head)
-    ram = copy.get('ram', {})
-    for s in sorted(ram.get('write', {})):
-        w, r = ram['write'][s], ram['read'].get(s, 0)
-        row = '%-8s %8.0f/%-8.0f' % (size_name(s), w, r)
+
+    def cols(copy, methods, s):
+        ram = copy['ram']
+        w, r = ram['write'].get(s, 0), ram['read'].get(s, 0)
+        row = ' %8.0f/%-8.0f' % (w, r)
         for k in methods:
             kw = copy[k]['write'].get(s, 0) / w if w else 0
             kr = copy[k]['read'].get(s, 0) / r if r else 0
             row += ' %7.2f/%-7.2f' % (kw, kr)
+        return row
+    ram = copy.get('ram', {})
+    for s in sorted(ram.get('write', {})):
+        row = '%-8s' % size_name(s) + cols(copy, methods, s)
+        if acopy and 'ram' in acopy:
+            row += ' |' + cols(acopy, amethods, s)
         out.append(row)
-    if 'mmap' in copy and 'read-write' in copy:
-        out.append('read()/write() as a ratio to the mmap copy (write / '
-                   'read): ' + ', '.join('%s %.2f/%.2f' % (
-                       size_name(sz),
-                       copy['read-write']['write'].get(sz, 0) /
-                       copy['mmap']['write'][sz],
-                       copy['read-write']['read'].get(sz, 0) /
-                       copy['mmap']['read'][sz])
-                       for sz in sorted(copy['mmap']['write'])))
+    for what, c in (('', copy), ('arm64 (TCG): ', acopy)):
+        if 'mmap' in c and 'read-write' in c:
+            out.append(what + 'read()/write() as a ratio to the mmap copy '
+                       '(write / read): ' + ', '.join('%s %.2f/%.2f' % (
+                           size_name(sz),
+                           c['read-write']['write'].get(sz, 0) /
+                           c['mmap']['write'][sz],
+                           c['read-write']['read'].get(sz, 0) /
+                           c['mmap']['read'][sz])
+                           for sz in sorted(c['mmap']['write'])
+                           if c['mmap']['write'][sz] and
+                           c['mmap']['read'][sz]))
     out.append('')
     out.append('doorbell round trip, median of %d rounds in which the '
                'driver and vfio-pci take turns on the same two devices '
                '(us):' % res['rounds'])
     out.append('%-44s %9s %9s %9s' % ('', 'p50', 'p99', 'max'))
     for cond, o in sorted(res['latency'].items()):
-        out.append('[%s]' % cond)
+        out.append('[%s]' % cond + (' arm64 (TCG), %d rounds' % arm['rounds']
+                                    if arm and cond.startswith(
+                                        arm['kernel'] + ' ') else ''))
         for k in KINDS + RING_KINDS:
             if k in o:
                 out.append('  %-42s %9.1f %9.1f %9.1f' % (
@@ -522,6 +585,11 @@ def table(res):
                        v['p99_us'] / db['p99_us'])
                        for k, v in sorted(res['chan'].items())
                        if k.endswith('window 1')))
+    if arm:
+        out.append('')
+        out.append('not run on the arm64 (TCG) guest:')
+        for r in arm['not_run']:
+            out.append('  %-16s %s' % tuple(r))
     out.append('')
     out.append('what each way needs from the user:')
     for r in NEEDS:
@@ -544,23 +612,30 @@ def plots(res):
     copy = res['copy']
     ram = copy.get('ram', {})
     methods = [k for k in COPY_METHODS if k in copy]
+    # The arm64 guest's columns, as ratios to its own RAM.
+    acopy = res['arm64']['copy'] if res.get('arm64') else {}
+    cols = [(k, copy) for k in methods]
+    if 'ram' in acopy:
+        cols += [('arm64 ' + k, acopy) for k in COPY_METHODS if k in acopy]
     dat = os.path.join(OUT, 'copy.dat')
     with open(dat, 'w') as f:
-        f.write('# size ' + ' '.join('%s_w %s_r' % (k, k) for k in methods)
+        f.write('# size ' + ' '.join('%s_w %s_r' % (k, k) for k, _ in cols)
                 + '\n')
         for s in sorted(ram.get('write', {})):
             f.write('%d' % s)
-            for k in methods:
+            for k, c in cols:
+                k = k.replace('arm64 ', '')
+                w, r = c['ram']['write'].get(s), c['ram']['read'].get(s)
                 f.write(' %.4f %.4f' % (
-                    copy[k]['write'].get(s, 0) / ram['write'][s],
-                    copy[k]['read'].get(s, 0) / ram['read'][s]))
+                    c[k]['write'].get(s, 0) / w if w else 0,
+                    c[k]['read'].get(s, 0) / r if r else 0))
             f.write('\n')
     note = ('TCG: memory types do not change speed; ratios = software '
             'overhead' if res['machine']['accel'] == 'tcg' else
             'accel ' + res['machine']['accel'])
     cols = ', '.join("'%s' u 1:%d w lp t '%s write', '' u 1:%d w lp dt 2 "
                      "t '%s read'" % (dat, 2 + 2 * i, k, 3 + 2 * i, k)
-                     for i, k in enumerate(methods))
+                     for i, (k, _) in enumerate(cols))
     lat = os.path.join(OUT, 'latency.dat')
     with open(lat, 'w') as f:
         for cond, o in sorted(res['latency'].items()):
@@ -575,7 +650,7 @@ def plots(res):
     script = '''
 set terminal svg size 1100,600 dynamic noenhanced
 set output '%(out)s/copy.svg'
-set title "copy bandwidth as a ratio to guest RAM memcpy\\n%(note)s"
+set title "copy bandwidth as a ratio to guest RAM memcpy (arm64: its own guest RAM)\\n%(note)s"
 set logscale x 2
 set format x '%%.0b %%BB'
 set xlabel 'bytes per copy'
@@ -694,11 +769,51 @@ def bench_guests(fl, rt=None):
     return results, lines, g.console
 
 
+def arm64_guest(fl):
+    """Boot @fl's (6.12-arm64) bench guest: two doorbell devices on a
+    server, one 64 MiB plain device, one vCPU; return (results, bench
+    lines)."""
+    workdir = tempfile.mkdtemp(prefix='ivt-bench-arm64-')
+    srv = ivt.Server(workdir, size='4M', vectors=1)
+    _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
+    g = ivt.Guest(fl, 'bench_arm64', fill(ARM64_SCRIPT),
+                  srv.device('a', addr=4) + srv.device('b', addr=5) + c,
+                  timeout=1800, workdir=workdir, smp=1)
+    g.start()
+    results = g.wait()
+    results.append(srv.stop())
+    return results, list(g.bench)
+
+
+def arm64_flavor(progs_arches):
+    """The 6.12-arm64 flavour for the arm64 pass, or None (said why):
+    BENCH_ARM64=0, an accelerator other than TCG (an arm64 guest on this
+    x86 host is TCG only), or no arm64 image or tree (tests/deps.sh)."""
+    if os.environ.get('BENCH_ARM64', '1') == '0':
+        return None
+    accel = os.environ.get('QEMU_ACCEL', 'tcg')
+    if accel != 'tcg' and platform.machine() != 'aarch64':
+        print('note: no arm64 rows: QEMU_ACCEL=%s cannot run an arm64 guest '
+              'on this %s host' % (accel, platform.machine()))
+        return None
+    try:
+        arm = ivt.make_flavor('6.12-arm64', {})
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+        print('note: no arm64 rows: %s' % e)
+        return None
+    progs_arches.append('arm64')
+    return arm
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    progs = ivt.build_progs()
+    arches = ['x86_64']
+    arm = arm64_flavor(arches)
+    progs = ivt.build_progs(arches)
     fl = ivt.stock_flavor()
     fl.build(progs)
+    if arm:
+        arm.build(progs)
     rt = None
     if os.environ.get('BENCH_RT', '1') != '0':
         try:
@@ -708,6 +823,9 @@ def main():
             print('note: no PREEMPT_RT rows: %s' % e)
             rt = None
     results, bylines, console = bench_guests(fl, rt)
+    if arm:
+        r, bylines[arm.release] = arm64_guest(arm)
+        results += r
     lines = [ln for v in bylines.values() for ln in v]
     failed = [d for ok, d in results if ok is False]
     for d in failed:
@@ -732,18 +850,28 @@ def main():
                     for k, v in hist.items()},
            'chan': chan,
            'extra': measured_rows(lines) + extra_rows()}
+    if arm:
+        acopy = parse(bylines[arm.release])[0]
+        res['arm64'] = {
+            'kernel': arm.release, 'rounds': ROUNDS, 'trips': TRIPS,
+            'guest': 'QEMU virt (GICv3 ITS), -cpu max, TCG, 1 vCPU',
+            'copy': {k: {d: {str(s): v for s, v in dv.items()}
+                         for d, dv in kv.items()} for k, kv in acopy.items()},
+            'not_run': [list(r) for r in ARM64_NOT_RUN]}
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
         json.dump(res, f, indent=1, sort_keys=True)
         f.write('\n')
     res['copy'] = copy
     res['hist'] = hist
+    if arm:
+        res['arm64']['copy'] = acopy
     text = table(res)
     with open(os.path.join(OUT, 'table.txt'), 'w') as f:
         f.write(text + '\n')
     print(text)
     print(plots(res))
     print('json: %s/bench.json; console: %s' % (OUT, console))
-    return 1 if failed or not copy else 0
+    return 1 if failed or not copy or (arm and not acopy) else 0
 
 
 if __name__ == '__main__':
