@@ -31,11 +31,15 @@ if 'ivt' not in sys.modules and \
     sys.modules['ivt'] = _main
 import ivt  # noqa: E402
 
+# Every x86 kind and Debian's arm64 image (its CONFIG_AUXILIARY_BUS=y);
+# not the arm64 debug kernel, whose fragment has neither the auxiliary
+# bus nor IPv4 (tests/kernel/debug-arm64.config).
+NET_KINDS = ivt.KINDS + ('arm64',)
 NO_AUX = ('skip "the auxiliary device ivshmem.net.0" "no auxiliary bus in '
           'this kernel (CONFIG_AUXILIARY_BUS)"\n')
 
 
-@ivt.test(flavors=ivt.KINDS)
+@ivt.test(flavors=NET_KINDS)
 def net_switch(ctx):
     """cdev -> net -> cdev on one doorbell device: /dev/ivshmem0 goes and
     comes back with its data, EBUSY while open or mapped, ivshmem_net
@@ -160,7 +164,7 @@ t "rmmod ivshmem" rmmod ivshmem
     return script
 
 
-@ivt.test(flavors=ivt.KINDS, guests=2)
+@ivt.test(flavors=NET_KINDS, guests=2)
 def net_two_guests(ctx):
     """Two guests on one server: ping and a 256 MiB TCP stream per MTU
     (1500, 65535), its SHA-256 checked at the far end (32 MiB under
@@ -233,7 +237,7 @@ ping_until() {
 '''
 
 
-@ivt.test(flavors=ivt.KINDS, guests=2)
+@ivt.test(flavors=NET_KINDS, guests=2)
 def net_hostile(ctx):
     """A hostile peer (random indices, lengths, states in the shared
     memory, through /dev/ivshmem0 in the other guest) for 20 s: the
@@ -279,7 +283,7 @@ t "rmmod ivshmem" rmmod ivshmem
     return guests[0], results
 
 
-@ivt.test(flavors=ivt.KINDS, guests=2)
+@ivt.test(flavors=NET_KINDS, guests=2)
 def net_peer_restart(ctx):
     """One guest killed with the link up: the other's carrier drops; a
     new guest on the same server (a new peer ID) takes the dead one's
