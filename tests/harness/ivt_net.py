@@ -6,9 +6,11 @@ between two guests on the project's ivshmem server.
 Imported by ivt.py after its own tests; registers with ivt's @test():
 
 * net_switch: one guest switches a device to "net" and back;
-* net_two_guests: two guests, ip addresses, ping and a TCP stream whose
+* net_two_guests: two guests, ip addresses, ping, a TCP stream whose
   SHA-256 is checked at the far end (256 MiB, 32 MiB on the debug
-  kernels; IVT_NET_BYTES), at MTU 1500 and 65535;
+  kernels; IVT_NET_BYTES) and UDP datagrams with every loss counted by
+  a kernel (32 MiB, 8 MiB on the debug kernels; IVT_NET_UDP_BYTES), at
+  MTU 1500 and 65535;
 * net_hostile: a peer writes random indices, lengths and states into the
   shared memory through /dev/ivshmem0: the other guest stays up, counts
   errors, and the link works once the peer behaves;
@@ -16,7 +18,7 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
   the same server: carrier drops and returns.
 
 All run on every kind of kernel, the debug kernels (KASAN, lockdep,
-kmemleak) included; on those the stream is 32 MiB. On a kernel without
+kmemleak) included; on those the streams are shorter. On a kernel without
 the auxiliary bus (CONFIG_AUXILIARY_BUS), net_switch checks that "net"
 is refused.
 """
@@ -117,9 +119,9 @@ t "rmmod ivshmem" rmmod ivshmem
     return g, results
 
 
-def net_guest_script(role, me, other, mtus, size):
+def net_guest_script(role, me, other, mtus, size, udp_bytes):
     """The script of one of net_two_guests' guests: @role recv or send."""
-    script = NET_UP % {'me': me} + '''i=0
+    script = SNMP + NET_UP % {'me': me} + '''i=0
 while [ "$(cat /sys/class/net/$N/carrier 2>/dev/null)" != 1 ] && [ $i -lt 600 ]; do
 	sleep 0.2
 	i=$((i + 1))
@@ -129,23 +131,37 @@ echo "IVT-MAC %(me)d $(cat /sys/class/net/$N/address)"
 t "ping 10.99.0.%(other)d" ping -c 3 -W 10 10.99.0.%(other)d
 ''' % {'me': me, 'other': other}
     for k, mtu in enumerate(mtus):
-        port = 5000 + k
+        dsize = udp_size(mtu)
+        p = {'k': k, 'mtu': mtu, 'big': mtu - 28, 'other': other,
+             'port': 5000 + k, 'size': size, 'uport': 5100 + k,
+             'count': udp_bytes // dsize, 'dsize': dsize}
         script += '''
 t "MTU %(mtu)d" ip link set $N mtu %(mtu)d
 sleep 2
 t "ping -s %(big)d at MTU %(mtu)d" ping -c 2 -W 10 -s %(big)d 10.99.0.%(other)d
-''' % {'mtu': mtu, 'big': mtu - 28, 'other': other}
+''' % p
+        # UDP first: the TCP stream that follows ends at both ends at
+        # once, before either changes the MTU (the sender retries its
+        # connection while the receiver still counts datagrams).
         if role == 'recv':
             script += '''
+U=$(snmp Udp InErrors)
+R=$(run ivshmem_netcat udprecv %(uport)d %(count)d %(dsize)d)
+echo "IVT-UDP recv%(k)d $R inerrors $(($(snmp Udp InErrors) - U))"
 echo "IVT-HASH recv%(k)d $(run ivshmem_netcat recv %(port)d | sha)"
-''' % {'k': k, 'port': port}
+''' % p
         else:
             script += '''
+U=$(snmp Udp SndbufErrors)
+# The receiver binds its UDP port after its own ping.
+sleep 5
+R=$(run ivshmem_netcat udpsend 10.99.0.%(other)d %(uport)d %(count)d %(dsize)d)
+echo "IVT-UDP send%(k)d $R sndbuf $(($(snmp Udp SndbufErrors) - U))"
 echo "IVT-HASH want%(k)d $(ivshmem_netcat gen %(k)d %(size)d | sha)"
 sleep 3
 run sh -c "ivshmem_netcat gen %(k)d %(size)d | ivshmem_netcat send 10.99.0.%(other)d %(port)d"
-''' % {'k': k, 'size': size, 'other': other, 'port': port}
-    script += SNMP + '''
+''' % p
+    script += '''
 S=/sys/class/net/$N/statistics
 eq "no receive errors (protocol or length)" "$(cat $S/rx_errors)" 0
 eq "no frames over the MTU" "$(cat $S/rx_length_errors)" 0
@@ -154,6 +170,7 @@ eq "no transmit drops" "$(cat $S/tx_dropped)" 0
 eq "no transmit timeouts" "$(cat $S/tx_errors)" 0
 eq "one session: the carrier came up once" "$(cat /sys/class/net/$N/carrier_up_count)" 1
 eq "no TCP checksum errors (InCsumErrors)" "$(snmp Tcp InCsumErrors)" 0
+eq "no UDP checksum errors (InCsumErrors)" "$(snmp Udp InCsumErrors)" 0
 echo "note: TCP segments retransmitted: $(snmp Tcp RetransSegs) (TCG timing)"
 # The other guest reads its counters before the link goes.
 sleep 10
@@ -164,33 +181,81 @@ t "rmmod ivshmem" rmmod ivshmem
     return script
 
 
+def udp_size(mtu):
+    """The datagram size of net_two_guests' UDP run at @mtu: the largest
+    an IPv4 packet of that MTU holds (no fragments)."""
+    return min(mtu - 28, 65507)
+
+
+UDP_RECV_RE = (r'IVT-UDP recv%d received (\d+) lost (\d+) dup (\d+) '
+               r'reordered (\d+) corrupt (\d+) inerrors (-?\d+)')
+UDP_SEND_RE = r'IVT-UDP send%d sent (\d+) errors (\d+) sndbuf (-?\d+)'
+
+
+def udp_results(flavor, text, k, mtu, count):
+    """net_two_guests' four checks of UDP run @k at @mtu (@count
+    datagrams), from both guests' consoles (@text); the loss as a note."""
+    rm = re.search(UDP_RECV_RE % k, text)
+    sm = re.search(UDP_SEND_RE % k, text)
+    what = 'MTU %d UDP (%d datagrams of %d bytes)' % (mtu, count,
+                                                     udp_size(mtu))
+    if not rm or not sm:
+        # As many results as below: the check count stays.
+        return [(False, '%s: both ends report (receiver %s, sender %s)' %
+                 (what, bool(rm), bool(sm)))] * 4
+    got, lost, dup, reord, bad, inerr = map(int, rm.groups())
+    sent, errs, sndbuf = map(int, sm.groups())
+    ivt.log('%s: %s: %d lost (%.1f%%; %d in the receiver\'s socket '
+            'buffer, %d at the sender), %d reordered' %
+            (flavor.name, what, lost, 100.0 * lost / max(count, 1),
+             inerr, sndbuf, reord))
+    return [
+        (sent + errs == count,
+         '%s: the sender sends all (%d taken, %d refused)' % (what, sent,
+                                                              errs)),
+        (got > 0 and bad == 0,
+         '%s: datagrams arrive (%d), none corrupt (%d)' % (what, got, bad)),
+        (dup == 0, '%s: no datagram arrives twice (%d)' % (what, dup)),
+        (lost == inerr + sndbuf + errs,
+         '%s: every lost datagram is counted by a kernel: %d lost = '
+         '%d receiver InErrors + %d sender SndbufErrors + %d refused '
+         '(the link loses none)' % (what, lost, inerr, sndbuf, errs)),
+    ]
+
+
 @ivt.test(flavors=NET_KINDS, guests=2)
 def net_two_guests(ctx):
-    """Two guests on one server: ping and a 256 MiB TCP stream per MTU
+    """Two guests on one server: ping, a 256 MiB TCP stream per MTU
     (1500, 65535), its SHA-256 checked at the far end (32 MiB under
-    KASAN and kmemleak); no protocol, length or checksum error, drop,
-    timeout or link reset on the way."""
+    KASAN and kmemleak), and 32 MiB of UDP datagrams of the MTU's size
+    (8 MiB there): no protocol, length or checksum error, drop, timeout
+    or link reset on the way; no corrupt or duplicated datagram, every
+    lost one counted by a kernel (the link loses none)."""
     size = int(os.environ.get('IVT_NET_BYTES') or
                (32 << 20 if ctx.flavor.debug else 256 << 20))
+    udp_bytes = int(os.environ.get('IVT_NET_UDP_BYTES') or
+                    (8 << 20 if ctx.flavor.debug else 32 << 20))
     mtus = (1500, 65535)
     srv = ivt.Server(ctx.workdir, size='8M', vectors=1)
     guests = []
     for role, me, other in (('recv', 1, 2), ('send', 2, 1)):
         guests.append(ctx.boot('net_two_guests_' + role,
-                               net_guest_script(role, me, other, mtus, size),
+                               net_guest_script(role, me, other, mtus, size,
+                                                udp_bytes),
                                srv.device(role), timeout=1500))
     results = []
     for g in guests:
         results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
-    got = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})',
-                          guests[0].text() + guests[1].text()))
+    text = guests[0].text() + guests[1].text()
+    got = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})', text))
     for k, mtu in enumerate(mtus):
         results.append((got.get('recv%d' % k) is not None and
                         got.get('recv%d' % k) == got.get('want%d' % k),
                         'MTU %d: the %d MiB stream arrives with the '
                         'SHA-256 it was sent with' % (mtu, size >> 20)))
-    macs = dict(re.findall(r'IVT-MAC (\d) ([0-9a-f:]{17})',
-                           guests[0].text() + guests[1].text()))
+        results += udp_results(ctx.flavor, text, k, mtu,
+                               udp_bytes // udp_size(mtu))
+    macs = dict(re.findall(r'IVT-MAC (\d) ([0-9a-f:]{17})', text))
     results.append((len(macs) == 2 and macs['1'] != macs['2'],
                     'the two ends have different addresses (%s)' %
                     ', '.join(sorted(macs.values()))))

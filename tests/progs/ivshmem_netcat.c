@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A TCP stream for the network tests (busybox nc drops the end of a
- * stream: it closes at the end of its input with data still unsent).
+ * A TCP stream and UDP datagrams for the network tests (busybox nc drops
+ * the end of a stream: it closes at the end of its input with data still
+ * unsent).
  *
  *   ivshmem_netcat gen SEED BYTES        pseudo-random bytes to stdout
  *   ivshmem_netcat send ADDR PORT        stdin to ADDR:PORT, then wait for
  *                                        the receiver to close
  *   ivshmem_netcat recv PORT             one connection's bytes to stdout
+ *   ivshmem_netcat udpsend ADDR PORT COUNT SIZE
+ *                                        COUNT datagrams of SIZE bytes,
+ *                                        as fast as the socket takes them
+ *   ivshmem_netcat udprecv PORT COUNT SIZE
+ *                                        count what arrives of them
  *
  * and for make bench (tests/bench.py), lines "bench net ..." on stdout:
  *
@@ -23,11 +29,22 @@
  *
  * send, stream and rr retry the connection for 60 s; all exit non-zero on
  * any error.
+ *
+ * A datagram carries a header (magic, sequence number, length, FNV-1a of
+ * the payload) and a payload that is a function of its sequence number.
+ * udpsend prints "sent N errors E": N datagrams the kernel took (sendto()
+ * succeeded), E refused. udprecv waits up to 120 s for the first
+ * datagram and stops after 5 s without one (or 1 s after it has all
+ * COUNT), then prints "received R lost L dup D reordered O corrupt C":
+ * R datagrams read, L sequence numbers never seen, D seen again, O
+ * arriving after a higher one, C with a wrong magic, length, number,
+ * checksum or payload (not counted otherwise).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +362,175 @@ static int do_rr_echo(int port)
 	return 0;
 }
 
+#define UDP_MAGIC	0x50445649u	/* "IVDP" */
+#define UDP_HDR		16
+#define UDP_MAX		65507
+
+struct udp_hdr {
+	uint32_t magic, seq, len, sum;
+};
+
+static unsigned char dgram[UDP_MAX], want[UDP_MAX];
+
+/* The payload of datagram @seq: @n bytes. */
+static void udp_payload(unsigned char *p, size_t n, uint32_t seq)
+{
+	uint64_t x = (seq + 1) * 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!(i & 7)) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+		}
+		p[i] = x >> (8 * (i & 7));
+	}
+}
+
+static uint32_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int parse_size(const char *arg, size_t *size)
+{
+	*size = strtoul(arg, NULL, 0);
+	if (*size < UDP_HDR || *size > UDP_MAX) {
+		fprintf(stderr, "ivshmem_netcat: size %s: not %d to %d\n", arg,
+			UDP_HDR, UDP_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int udp_send(const char *addr, int port, const char *count_s,
+		    const char *size_s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	unsigned long count = strtoul(count_s, NULL, 0), seq, sent = 0;
+	unsigned long errs = 0;
+	struct udp_hdr h;
+	size_t size;
+	int fd;
+
+	if (parse_size(size_s, &size))
+		return 2;
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "ivshmem_netcat: bad address %s\n", addr);
+		return 1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket");
+	for (seq = 0; seq < count; seq++) {
+		udp_payload(dgram + UDP_HDR, size - UDP_HDR, seq);
+		h.magic = UDP_MAGIC;
+		h.seq = seq;
+		h.len = size;
+		h.sum = fnv1a(dgram + UDP_HDR, size - UDP_HDR);
+		memcpy(dgram, &h, UDP_HDR);
+		/* Unconnected: an ICMP error reaches no later sendto(). */
+		if (sendto(fd, dgram, size, 0, (struct sockaddr *)&sa,
+			   sizeof(sa)) == (ssize_t)size)
+			sent++;
+		else
+			errs++;
+	}
+	close(fd);
+	printf("sent %lu errors %lu\n", sent, errs);
+	return 0;
+}
+
+static int udp_recv(int port, const char *count_s, const char *size_s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_ANY) };
+	unsigned long count = strtoul(count_s, NULL, 0);
+	unsigned long got = 0, uniq = 0, dup = 0, reord = 0, bad = 0;
+	unsigned char *seen;
+	long high = -1;
+	int fd, rcvbuf = 8 << 20;
+	struct pollfd pfd;
+	struct udp_hdr h;
+	size_t size;
+
+	if (parse_size(size_s, &size))
+		return 2;
+	seen = calloc(count ? count : 1, 1);
+	if (!seen)
+		die("calloc");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		die("socket");
+	/* Past rmem_max (root): fewer drops at a slow reader. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		die("SO_RCVBUFFORCE");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die("bind");
+	fprintf(stderr, "ivshmem_netcat: udp on %d\n", port);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		int timeout = !got ? 120000 : uniq == count ? 1000 : 5000;
+		ssize_t n;
+		int r = poll(&pfd, 1, timeout);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (!r)
+			break;
+		n = recv(fd, dgram, sizeof(dgram), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recv");
+		}
+		got++;
+		if ((size_t)n != size) {
+			bad++;
+			continue;
+		}
+		memcpy(&h, dgram, UDP_HDR);
+		if (h.magic != UDP_MAGIC || h.len != size || h.seq >= count ||
+		    h.sum != fnv1a(dgram + UDP_HDR, size - UDP_HDR)) {
+			bad++;
+			continue;
+		}
+		udp_payload(want, size - UDP_HDR, h.seq);
+		if (memcmp(want, dgram + UDP_HDR, size - UDP_HDR)) {
+			bad++;
+			continue;
+		}
+		if (seen[h.seq]) {
+			dup++;
+			continue;
+		}
+		seen[h.seq] = 1;
+		uniq++;
+		if ((long)h.seq < high)
+			reord++;
+		else
+			high = h.seq;
+	}
+	close(fd);
+	printf("received %lu lost %lu dup %lu reordered %lu corrupt %lu\n",
+	       got, count - uniq, dup, reord, bad);
+	free(seen);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "gen"))
@@ -362,7 +548,12 @@ int main(int argc, char **argv)
 		return do_rr(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
 	if (argc == 3 && !strcmp(argv[1], "rr-echo"))
 		return do_rr_echo(atoi(argv[2]));
+	if (argc == 6 && !strcmp(argv[1], "udpsend"))
+		return udp_send(argv[2], atoi(argv[3]), argv[4], argv[5]);
+	if (argc == 5 && !strcmp(argv[1], "udprecv"))
+		return udp_recv(atoi(argv[2]), argv[3], argv[4]);
 	fprintf(stderr, "usage: ivshmem_netcat gen SEED BYTES | send ADDR PORT | recv PORT\n"
+		"       | udpsend ADDR PORT COUNT SIZE | udprecv PORT COUNT SIZE\n"
 		"       | stream ADDR PORT BYTES | sink PORT LABEL\n"
 		"       | rr ADDR PORT TRIPS LABEL | rr-echo PORT\n");
 	return 2;
