@@ -14,8 +14,9 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 * net_hostile: a peer writes random indices, lengths and states into the
   shared memory through /dev/ivshmem0: the other guest stays up, counts
   errors, and the link works once the peer behaves;
-* net_peer_restart: a guest killed with the link up, a new one booted on
-  the same server: carrier drops and returns.
+* net_peer_restart: a guest killed in the middle of a TCP stream, a new
+  one booted on the same server: carrier drops and returns, a fresh
+  stream arrives whole.
 
 All run on every kind of kernel, the debug kernels (KASAN, lockdep,
 kmemleak) included; on those the streams are shorter. On a kernel without
@@ -350,43 +351,76 @@ t "rmmod ivshmem" rmmod ivshmem
 
 @ivt.test(flavors=NET_KINDS, guests=2)
 def net_peer_restart(ctx):
-    """One guest killed with the link up: the other's carrier drops; a
-    new guest on the same server (a new peer ID) takes the dead one's
-    slot and the carrier returns, ping works again."""
+    """One guest killed in the middle of a TCP stream to the other: the
+    other's carrier drops with its end of the stream still open; a new
+    guest on the same server (a new peer ID) takes the dead one's slot,
+    the carrier returns, and a fresh stream (32 MiB, 8 MiB under KASAN)
+    arrives with the SHA-256 it was sent with."""
+    size = 8 << 20 if ctx.flavor.debug else 32 << 20
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
     survivor = NET_UP % {'me': 1} + PING_UNTIL + '''
+S=/sys/class/net/$N/statistics
+ivshmem_netcat recv 5000 > /dev/null &
+P=$!
 t "ping the first peer (within 300 s)" ping_until 300 10.99.0.2
-echo IVT-NET-LINK-UP
+# The kill comes once the first peer's stream has brought 4 MiB.
+B=$(($(cat $S/rx_bytes) + 4194304))
+i=0
+while [ "$(cat $S/rx_bytes)" -lt $B ] && [ $i -lt 600 ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
+t "the first peer's stream flows (4 MiB within 300 s)" test "$(cat $S/rx_bytes)" -ge $B
+echo IVT-NET-STREAMING
 i=0
 while [ "$(cat /sys/class/net/$N/carrier)" = 1 ] && [ $i -lt 600 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
 eq "carrier drops once the peer is killed" "$(cat /sys/class/net/$N/carrier)" 0
+t "the stream was cut off: its receiver still waits" kill -0 $P
+kill $P
+wait $P
 t "the new peer answers (within 600 s)" ping_until 600 10.99.0.2
 eq "carrier is back" "$(cat /sys/class/net/$N/carrier)" 1
-eq "no protocol errors" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
-# The new peer pings back before the link goes.
-sleep 30
+echo "IVT-HASH recv $(run ivshmem_netcat recv 5001 | sha)"
+eq "no protocol errors" "$(cat $S/rx_errors)" 0
+# The new peer reads its counters before the link goes.
+sleep 10
 t "switch back to cdev" sh -c "echo cdev > $F"
 t "rmmod ivshmem_net" rmmod ivshmem_net
 t "rmmod ivshmem" rmmod ivshmem
 '''
-    peer = NET_UP % {'me': 2} + PING_UNTIL + '''
+    first = NET_UP % {'me': 2} + PING_UNTIL + '''
 t "ping the survivor (within 300 s)" ping_until 300 10.99.0.1
-sleep %d
+# Longer than it can run: it ends with the guest.
+ivshmem_netcat gen 1 1099511627776 | ivshmem_netcat send 10.99.0.1 5000
 '''
-    first = ctx.boot('net_restart_first', peer % 900, srv.device('first'),
+    second = NET_UP % {'me': 2} + PING_UNTIL + '''
+t "ping the survivor (within 300 s)" ping_until 300 10.99.0.1
+echo "IVT-HASH want $(ivshmem_netcat gen 2 %(size)d | sha)"
+run sh -c "ivshmem_netcat gen 2 %(size)d | ivshmem_netcat send 10.99.0.1 5001"
+eq "no protocol errors" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
+sleep 5
+''' % {'size': size}
+    first = ctx.boot('net_restart_first', first, srv.device('first'),
                      timeout=1200)
     surv = ctx.boot('net_restart_survivor', survivor,
                     srv.device('survivor'), timeout=1200)
     results = []
-    up = ivt.wait_console(surv, r'IVT-NET-LINK-UP', timeout=600)
-    results.append((up, 'the link came up before the kill'))
+    up = ivt.wait_console(surv, r'IVT-NET-STREAMING', timeout=900)
+    results.append((up, 'the stream flowed before the kill'))
     first.stop()
-    second = ctx.boot('net_restart_second', peer % 40,
-                      srv.device('second'), timeout=1200)
+    second = ctx.boot('net_restart_second', second, srv.device('second'),
+                      timeout=1200)
     for g in (surv, second):
         results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    got = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})',
+                          surv.text() + second.text()))
+    results.append((got.get('recv') is not None and
+                    got.get('recv') == got.get('want'),
+                    'the new stream (%d MiB) arrives with the SHA-256 it '
+                    'was sent with' % (size >> 20)))
     results.append(srv.stop())
     return surv, results
+
