@@ -348,7 +348,7 @@ class Guest:
 
     def __init__(self, flavor, name, script, devices=(), mem=None, smp=2,
                  timeout=300, workdir=None, append='', kmods=(),
-                 viommu=False):
+                 viommu=False, pass_fds=()):
         self.flavor = flavor
         self.name = name
         self.script = script
@@ -370,6 +370,10 @@ class Guest:
         # remapping, intel_iommu=on): what vfio-pci's type1 backend needs
         # on kernels without CONFIG_VFIO_NOIOMMU (Debian's). make bench.
         self.viommu = viommu
+        # File descriptors QEMU inherits at the same numbers, for devices
+        # that name one (make bench: "-netdev socket,fd=N", one end of a
+        # socketpair joining two guests' NICs).
+        self.pass_fds = tuple(pass_fds)
         self.workdir = workdir or tempfile.mkdtemp(prefix='ivt-')
         self.console = os.path.join(self.workdir, name + '.console')
         self.retried = False
@@ -515,7 +519,8 @@ class Guest:
         self._out = open(self.console, 'wb')
         self.proc = subprocess.Popen(self.cmdline(), stdin=subprocess.DEVNULL,
                                      stdout=self._out,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     pass_fds=self.pass_fds)
 
     def _watch(self):
         try:
