@@ -20,6 +20,10 @@ and build/bench/latency.svg (gnuplot):
 * page faults per 2 MiB touched of a fresh 64 MiB mapping against an
   anonymous MADV_HUGEPAGE mapping, and the host module's 512 MiB region
   creation (ADD + ATTACH) against mmap + memset, both in the same guest;
+* TCP between two guests over ivshmem_net against virtio-net (QEMU's
+  socket netdev on a socketpair): stream MB/s at MTU 1500 and at each
+  interface's largest, 1-byte request/response round trips (p50, p99)
+  and ping's round trip, ivshmem_net as a ratio to virtio-net;
 * rows other benchmarks leave in build/bench/extra/*.json
   ({"rows": [[name, value, unit, note], ...]});
 * on Debian's arm64 6.12 image (QEMU virt, TCG; BENCH_ARM64=0 skips it):
@@ -37,6 +41,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, 'harness'))
 import ivt  # noqa: E402
+import ivt_net  # noqa: E402
 
 OUT = os.path.join(ivt.ROOT, 'build', 'bench')
 TRIPS = int(os.environ.get('BENCH_TRIPS', '2000'))
@@ -263,14 +269,259 @@ BP=$(pci_of $(ls /dev/ivshmem* | sed -n 2p))
 '''
 
 
+# TCP over ivshmem_net against virtio-net between the same two guests:
+# guest a (10.99.0.1 on ivshmem_net, 10.98.0.1 on virtio-net) serves,
+# guest b (.2) sends. Both take the steps of net_steps() in one order;
+# each step has its own port, so that a client never meets the server of
+# an earlier step.
+NET_BYTES = int(os.environ.get('BENCH_NET_BYTES', str(64 << 20)))
+NET_ROUNDS = int(os.environ.get('BENCH_NET_ROUNDS', '5'))
+NET_TRIPS = int(os.environ.get('BENCH_NET_TRIPS', '2000'))
+NET_PINGS = int(os.environ.get('BENCH_NET_PINGS', '200'))
+NET_IFACES = ('ivshmem', 'virtio')
+NET_SUBNET = {'ivshmem': '10.99.0', 'virtio': '10.98.0'}
+# virtio-net and what it needs, in load order (Debian's 6.1 builds the
+# virtio core and virtio_pci as modules; a kernel that has them built in
+# has no file for them).
+NET_KMODS = ['drivers/virtio/virtio_ring', 'drivers/virtio/virtio',
+             'drivers/virtio/virtio_pci_legacy_dev',
+             'drivers/virtio/virtio_pci_modern_dev',
+             'drivers/virtio/virtio_pci', 'net/core/failover',
+             'drivers/net/net_failover', 'drivers/net/virtio_net']
+
+# Both guests: ivshmem_net up as in the net tests ($N), then virtio-net
+# ($V); each side pings the other on both until it answers.
+# net_max IFACE PEER NAME: the largest MTU of a list that the driver takes
+# and that a frame of crosses to PEER (ping -s, unfragmented: a reply
+# larger than the peer's MTU comes back in fragments); prints it.
+NET_PRELUDE = ivt_net.NET_UP + ivt_net.PING_UNTIL + r'''
+for m in %(kmods)s; do
+	[ -e /lib/kmods/$m.ko ] && t "insmod $m.ko" insmod /lib/kmods/$m.ko
+done
+V=
+for d in /sys/class/net/*; do
+	l=$(readlink $d/device/driver)
+	[ "${l##*/}" = virtio_net ] && V=${d##*/}
+done
+t "a virtio-net interface ($V)" test -n "$V"
+t "ip addr add 10.98.0.%(me)d/24" ip addr add 10.98.0.%(me)d/24 dev $V
+t "ip link set $V up" ip link set $V up
+t "ivshmem_net: the peer answers (within 600 s)" ping_until 600 10.99.0.%(other)d
+t "virtio-net: the peer answers (within 600 s)" ping_until 600 10.98.0.%(other)d
+net_max() {
+	for _m in 65535 32768 16384 9000 4096; do
+		ip link set $1 mtu $_m 2>/dev/null || continue
+		sleep 3
+		ping -c 2 -W 5 -s $((_m - 28)) $2 > /dev/null 2>&1 && break
+	done
+	echo "bench net mtu $3 $(cat /sys/class/net/$1/mtu)"
+}
+'''
+
+
+def net_steps():
+    """The steps both guests take, in order: (kind, iface, mtu, round);
+    kind stream, rr or ping; mtu '1500' or 'max'. Each round alternates
+    which interface goes first."""
+    steps = []
+    for phase in ('1500', 'max'):
+        for r in range(1, NET_ROUNDS + 1):
+            order = NET_IFACES if r % 2 else NET_IFACES[::-1]
+            kinds = ('stream', 'rr', 'ping') if phase == '1500' else \
+                ('stream',)
+            for kind in kinds:
+                steps += [(kind, i, phase, r) for i in order]
+    return steps
+
+
+def net_script(role):
+    """Guest a's (role 'a', the servers) or b's (the clients) script."""
+    me, other = (1, 2) if role == 'a' else (2, 1)
+    out = [NET_PRELUDE % {'me': me, 'other': other, 'kmods': ' '.join(
+        os.path.basename(m) for m in NET_KMODS)}]
+    phase = '1500'
+    for port, (kind, ifc, mtu, r) in enumerate(net_steps(), 6000):
+        if mtu != phase:
+            phase = mtu
+            out.append('t "ivshmem_net at MTU 65535" ip link set $N mtu '
+                       '65535\nnet_max $V 10.98.0.%d virtio\n'
+                       'echo "bench net mtu ivshmem $(cat /sys/class/net/'
+                       '$N/mtu)"\nsleep 3' % other)
+        label = '%s %s r%d' % (ifc, mtu, r)
+        peer = '%s.%d' % (NET_SUBNET[ifc], other)
+        if role == 'a':
+            if kind == 'stream':
+                out.append('run ivshmem_netcat sink %d "%s"' % (port, label))
+            elif kind == 'rr':
+                out.append('run ivshmem_netcat rr-echo %d' % port)
+        elif kind == 'stream':
+            out.append('run ivshmem_netcat stream %s %d %d' % (
+                peer, port, NET_BYTES))
+        elif kind == 'rr':
+            out.append('run ivshmem_netcat rr %s %d %d "%s"' % (
+                peer, port, NET_TRIPS, label))
+        else:
+            out.append('ping -A -c %d %s > /tmp/ping.txt\n'
+                       'echo "bench net ping %s:$(grep -o \'time=[0-9.]*\' '
+                       '/tmp/ping.txt | cut -d= -f2 | tr \'\\n\' \' \')"' % (
+                           NET_PINGS, peer, label))
+    out.append('''S=/sys/class/net/$N/statistics
+eq "ivshmem_net: no receive errors" "$(cat $S/rx_errors)" 0
+eq "ivshmem_net: no transmit drops" "$(cat $S/tx_dropped)" 0
+''')
+    return '\n'.join(out) + '\n'
+
+
+def net_guests(fl):
+    """Boot the two guests of the network comparison on @fl; return
+    (results, bench lines)."""
+    wd = tempfile.mkdtemp(prefix='ivt-bench-net-')
+    srv = ivt.Server(wd, size='8M', vectors=1)
+    # The virtio-net NICs' wire: QEMU's socket netdev on the two ends of
+    # a socketpair (no port, no tap, no root).
+    ends = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    guests = []
+    try:
+        for role, sk in zip(('a', 'b'), ends):
+            nic = ['-netdev', 'socket,id=vnet,fd=%d' % sk.fileno(),
+                   '-device', 'virtio-net-pci,netdev=vnet,'
+                   'mac=52:54:00:99:00:0%d' % (1 if role == 'a' else 2)]
+            guests.append(ivt.Guest(fl, 'bench_net_' + role,
+                                    net_script(role), srv.device(role) + nic,
+                                    timeout=1800, workdir=wd,
+                                    kmods=[m for m in NET_KMODS
+                                           if have_kmod(fl, m)], smp=1,
+                                    pass_fds=(sk.fileno(),)).start())
+        results, lines = [], []
+        for g in guests:
+            results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+            lines += g.bench
+    finally:
+        for g in guests:
+            g.stop()
+        for sk in ends:
+            sk.close()
+    results.append(srv.stop())
+    return results, lines
+
+
+def parse_net(lines):
+    """The network comparison's figures: {'stream': {iface: {mtu: [MB/s
+    per round]}}, 'rr'/'ping': {iface: [{p50_us, p99_us, max_us} per
+    round]}, 'mtu': {iface: largest MTU}, 'bytes': [bytes per stream]}."""
+    net = {'stream': {}, 'rr': {}, 'ping': {}, 'mtu': {}, 'bytes': []}
+    for ln in lines:
+        m = re.match(r'bench net stream (\S+) (\S+) r\d+: bytes=(\d+) '
+                     r'seconds=[\d.]+ MBps=([\d.]+)', ln)
+        if m:
+            net['stream'].setdefault(m.group(1), {}).setdefault(
+                m.group(2), []).append(float(m.group(4)))
+            net['bytes'].append(int(m.group(3)))
+            continue
+        m = re.match(r'bench net rr (\S+) \S+ r\d+: n=\d+ p50=([\d.]+) us '
+                     r'p99=([\d.]+) us max=([\d.]+) us', ln)
+        if m:
+            net['rr'].setdefault(m.group(1), []).append(
+                {'p50_us': float(m.group(2)), 'p99_us': float(m.group(3)),
+                 'max_us': float(m.group(4))})
+            continue
+        m = re.match(r'bench net ping (\S+) \S+ r\d+:([\d. ]*)$', ln)
+        if m:
+            v = sorted(float(x) * 1000 for x in m.group(2).split())
+            if v:
+                net['ping'].setdefault(m.group(1), []).append(
+                    {'n': len(v), 'p50_us': v[len(v) // 2],
+                     'p99_us': v[len(v) * 99 // 100], 'max_us': v[-1]})
+            continue
+        m = re.match(r'bench net mtu (\S+) (\d+)', ln)
+        if m:
+            net['mtu'][m.group(1)] = int(m.group(2))
+    return net
+
+
+def net_summary(net):
+    """Medians over the rounds, and ivshmem/virtio ratios, each the
+    median of the ratios of one round (the two interfaces' figures of a
+    round are minutes apart at most); the goal of issue 28 (2x the
+    throughput, half the latency) checked against them."""
+    out = {'stream': {}, 'rr': {}, 'ping': {}}
+    iv, vi = NET_IFACES
+    for mtu in ('1500', 'max'):
+        a = net['stream'].get(iv, {}).get(mtu)
+        b = net['stream'].get(vi, {}).get(mtu)
+        if not a or not b:
+            continue
+        n = min(len(a), len(b))
+        out['stream'][mtu] = {iv: median(a), vi: median(b),
+                              'ratio': median([a[i] / b[i]
+                                               for i in range(n)])}
+    for kind in ('rr', 'ping'):
+        a, b = net[kind].get(iv), net[kind].get(vi)
+        if not a or not b:
+            continue
+        n = min(len(a), len(b))
+        for k in ('p50_us', 'p99_us'):
+            out[kind][k] = {iv: median([x[k] for x in a]),
+                            vi: median([x[k] for x in b]),
+                            'ratio': median([a[i][k] / b[i][k]
+                                             for i in range(n)])}
+    goal = {}
+    for mtu, o in out['stream'].items():
+        goal['throughput MTU %s >= 2x' % mtu] = o['ratio'] >= 2
+    for kind in ('rr', 'ping'):
+        for k, o in out[kind].items():
+            goal['%s %s <= 0.5x' % (kind, k[:3])] = o['ratio'] <= 0.5
+    out['goal'] = goal
+    return out
+
+
+def net_table(res):
+    """The network comparison's lines of the table."""
+    net = res.get('net')
+    if not net or not net['summary']['stream']:
+        return ['TCP over ivshmem_net against virtio-net: no figures']
+    s, mtu = net['summary'], net['mtu']
+    out = ['TCP between two guests (%s, 1 vCPU each, QEMU accel %s): '
+           'ivshmem_net against virtio-net (QEMU socket netdev), median of '
+           '%d rounds; %d MiB per stream, %d request/response trips of 1 '
+           'byte (TCP_NODELAY, one in flight), %d pings (ping -A)' % (
+               res['kernel'], res['machine']['accel'], net['rounds'],
+               net['stream_bytes'] >> 20, net['trips'], net['pings']),
+           '%-38s %10s %10s %16s' % ('', 'ivshmem', 'virtio',
+                                     'ivshmem/virtio')]
+    for m, o in sorted(s['stream'].items()):
+        name = 'stream MB/s, MTU 1500' if m == '1500' else \
+            'stream MB/s, largest MTU (%s/%s)' % (
+                mtu.get('ivshmem', '?'), mtu.get('virtio', '?'))
+        out.append('%-38s %10.1f %10.1f %15.2fx' % (
+            name, o['ivshmem'], o['virtio'], o['ratio']))
+    for kind, what in (('rr', 'TCP request/response'),
+                       ('ping', 'ping')):
+        for k, o in sorted(s[kind].items()):
+            out.append('%-38s %10.1f %10.1f %15.2fx' % (
+                '%s %s us' % (what, k[:3]), o['ivshmem'], o['virtio'],
+                o['ratio']))
+    out.append('goal of issue 28 (at least 2x the throughput, at most half '
+               'the latency of virtio-net), under %s: %s' % (
+                   res['machine']['accel'].upper(), '; '.join(
+                       '%s %s' % (k, 'met' if v else 'NOT met')
+                       for k, v in sorted(s['goal'].items()))))
+    return out
+
+
+def have_kmod(fl, m):
+    """True if @fl's kernel has module @m (e.g. 'drivers/net/virtio_net')
+    as a file."""
+    return any(os.path.exists(os.path.join(
+        fl.modroot, 'lib/modules/%s/kernel/%s.ko%s' % (fl.release, m, x)))
+        for x in ('', '.xz', '.zst'))
+
+
 def kmods(fl):
     """uio and vfio-pci's modules of @fl's kernel (6.1 has vfio_virqfd
     apart, 6.12 in vfio.ko)."""
-    have = lambda m: any(os.path.exists(os.path.join(
-        fl.modroot, 'lib/modules/%s/kernel/%s.ko%s' % (fl.release, m, x)))
-        for x in ('', '.xz', '.zst'))
     return [m for m in KMODS[:4] + ['drivers/vfio/vfio_virqfd'] + KMODS[4:]
-            if have(m)]
+            if have_kmod(fl, m)]
 
 
 def fill(script, **kw):
@@ -591,6 +842,8 @@ def table(res):
         for r in arm['not_run']:
             out.append('  %-16s %s' % tuple(r))
     out.append('')
+    out += net_table(res)
+    out.append('')
     out.append('what each way needs from the user:')
     for r in NEEDS:
         out.append('  %-16s %s' % r)
@@ -716,10 +969,13 @@ plot %s
 
 
 def bench_guests(fl, rt=None):
-    """Boot @fl's bench guest and its two-guest pair, and @rt's guest (a
-    PREEMPT_RT flavour) if given; return (results, bench lines by
-    kernel release, console)."""
+    """Boot the network pair (net_guests()), @fl's bench guest and its
+    two-guest pair, and @rt's guest (a PREEMPT_RT flavour) if given;
+    return (results, bench lines by kernel release and 'net',
+    console)."""
     results, lines = [], {}
+    # The network comparison first: its failure shows within minutes.
+    results, lines['net'] = net_guests(fl)
     workdir = tempfile.mkdtemp(prefix='ivt-bench-')
     srv = ivt.Server(workdir, size='4M', vectors=1)
     _, c = ivt.plain_device(workdir, 'copy', 64 << 20, addr=6)
@@ -826,6 +1082,7 @@ def main():
     if arm:
         r, bylines[arm.release] = arm64_guest(arm)
         results += r
+    netlines = bylines.pop('net')
     lines = [ln for v in bylines.values() for ln in v]
     failed = [d for ok, d in results if ok is False]
     for d in failed:
@@ -858,6 +1115,20 @@ def main():
             'copy': {k: {d: {str(s): v for s, v in dv.items()}
                          for d, dv in kv.items()} for k, kv in acopy.items()},
             'not_run': [list(r) for r in ARM64_NOT_RUN]}
+    net = parse_net(netlines)
+    res['net'] = {'rounds': NET_ROUNDS, 'stream_bytes': NET_BYTES,
+                  'trips': NET_TRIPS, 'pings': NET_PINGS,
+                  'backend': 'virtio-net-pci on -netdev socket,fd= (a '
+                             'socketpair between the two QEMUs)',
+                  'mtu': net['mtu'], 'rounds_raw': net,
+                  'summary': net_summary(net)}
+    want = len([x for x in net_steps() if x[0] == 'stream'])
+    for bad in ['a stream delivered %d of %d bytes' % (n, NET_BYTES)
+                for n in net['bytes'] if n != NET_BYTES] + \
+            (['%d of %d streams measured' % (len(net['bytes']), want)]
+             if len(net['bytes']) != want else []):
+        failed.append(bad)
+        print('not ok - bench: ' + bad)
     with open(os.path.join(OUT, 'bench.json'), 'w') as f:
         json.dump(res, f, indent=1, sort_keys=True)
         f.write('\n')
