@@ -426,18 +426,10 @@ static int ivshmem_start(struct pci_dev *pdev, const char *aux_name,
 					    pdev->subsystem_device);
 	pci_set_drvdata(pdev, idev);
 
-	ivshmem_irq_setup(idev);
-
-	/* The vectors are set up again: the network function needs the
-	 * doorbell and vector 0 (ivshmem_net's), which another device may
-	 * have taken since.
+	/* An auxiliary driver polls where no doorbell or vector 0 is
+	 * (ivshmem_net): a device without them serves any function.
 	 */
-	ret = -ENOSPC;
-	if (aux_name && !(idev->can_ring && (idev->rx_mask & BIT(0)))) {
-		dev_err(&pdev->dev, "function %s: vector 0 not granted\n",
-			aux_name);
-		goto teardown_irq;
-	}
+	ivshmem_irq_setup(idev);
 	if (aux_name)
 		ret = ivshmem_aux_add(idev, aux_name);
 	else
@@ -524,10 +516,9 @@ const char *ivshmem_function(struct pci_dev *pdev)
  * Return: 0 (also when @name is the current function); -EINVAL for an
  * unknown name; -EBUSY while a file is open or a dma-buf exists;
  * -EOPNOTSUPP when the function needs what the device or kernel lacks
- * (the auxiliary bus; a doorbell and vector 0 receiving for "net");
- * -ENOSPC when vector 0 is not granted again as the vectors are set up
- * for the new function (the character device comes back); or the error
- * of the new function's start.
+ * (the auxiliary bus); or the error of the new function's start. A
+ * device without doorbell or vector 0 (ivshmem-plain, pci=nomsi, vectors
+ * taken) takes "net" too: ivshmem_net polls there.
  */
 int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 {
@@ -552,8 +543,7 @@ int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 	if (!idev->aux == !aux_name)
 		goto unlock;
 	ret = -EOPNOTSUPP;
-	if (aux_name && (!IS_ENABLED(CONFIG_AUXILIARY_BUS) ||
-			 !idev->can_ring || !(idev->rx_mask & BIT(0))))
+	if (aux_name && !IS_ENABLED(CONFIG_AUXILIARY_BUS))
 		goto unlock;
 	if (!idev->aux) {
 		mutex_lock(&idev->vec_lock);

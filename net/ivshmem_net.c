@@ -9,6 +9,10 @@
  * written by one side only. Frames are copied into the sender's ring and
  * out of the receiver's (NAPI); the doorbell on vector 0 signals new
  * frames or freed space, and only when the other side asked for it.
+ * A side without a doorbell or without vector 0 (QEMU's ivshmem-plain,
+ * a device whose vector 0 is not granted) polls instead: a timer
+ * schedules NAPI every IVNET_POLL_NS while the link is up; so does a
+ * side whose peer has no doorbell.
  *
  * The other VM is not trusted: every field of its header and every
  * length in its ring is read once (READ_ONCE into a local) and checked
@@ -33,6 +37,7 @@
 #include <linux/dmi.h>
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
+#include <linux/hrtimer.h>
 #include <linux/if_vlan.h>
 #include <linux/jhash.h>
 #include <linux/jiffies.h>
@@ -57,6 +62,12 @@
 #define IVNET_MIN_RING		(64 * 1024)
 #define IVNET_VECTOR		0
 #define IVNET_MAX_PEER_ID	0xffff
+/* An owner with this bit is a side without a doorbell: not a peer ID but
+ * a random value; it is never rung and never rings.
+ */
+#define IVNET_OWNER_NODB	0x80000000u
+/* A polling side looks at the rings this often while the link is up. */
+#define IVNET_POLL_NS		(1 * NSEC_PER_MSEC)
 #define IVNET_TICK		(HZ / 10)
 #define IVNET_POLL_BYTES	SZ_256K
 /* A peer whose heartbeat stands still this long is gone. */
@@ -131,6 +142,7 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  * @napi:	reception.
  * @work:	the session state machine, every IVNET_TICK and on demand.
  * @lock:	serialises the state machine with open and stop.
+ * @poll_timer: schedules NAPI every IVNET_POLL_NS while @run and @poll.
  * @ring_size:	bytes in each ring, a power of two.
  * @slot:	this side's header and ring, 0 or 1; -1 before one is claimed.
  * @claiming:	the slot whose owner this side wrote a tick ago, or -1.
@@ -147,10 +159,20 @@ static const char ivnet_stat_names[IVNET_ST_NR][ETH_GSTRING_LEN] = {
  *		too (ivnet_tx_space()); reset under @lock with the data path
  *		stopped.
  * @rx_cons:	bytes consumed from @rx_ring (NAPI only, likewise).
- * @ring_to:	the peer ID whose doorbell this side rings: the other
- *		slot's owner, latched when the session is made (INIT to
- *		READY); -1 when none is latched. Written under @lock, read by
- *		xmit and NAPI too.
+ * @mine:	the value of this side's slot's owner: its peer ID + 1, or
+ *		on a device without doorbell IVNET_OWNER_NODB and random bits,
+ *		new at each probe (such devices give every VM one peer ID).
+ * @no_irq:	this side receives no doorbell (no doorbell, or no vector
+ *		0): it never asks for one (rx_kick, tx_kick) and polls.
+ * @peer_owner:	the other slot's owner, latched when the session is made
+ *		(INIT to READY); 0 when none is latched. Under @lock.
+ * @ring_to:	the peer ID whose doorbell this side rings: @peer_owner - 1
+ *		when both sides have a doorbell; -1 when none is latched or
+ *		either has none. Written under @lock, read by xmit and NAPI
+ *		too.
+ * @poll:	the data path is polled (@poll_timer): @no_irq, or the peer
+ *		has no doorbell. Set under @lock before @run, read by the
+ *		timer.
  * @epoch:	this side's epoch, new at each RESET.
  * @peer_epoch: the other side's epoch this session was made with.
  * @hb:		the own heartbeat.
@@ -167,6 +189,7 @@ struct ivnet {
 	struct napi_struct napi;
 	struct delayed_work work;
 	struct mutex lock;		/* state machine; see above */
+	struct hrtimer poll_timer;
 	u32 ring_size;
 	int slot;
 	int claiming;
@@ -179,7 +202,11 @@ struct ivnet {
 	bool up;
 	u32 tx_prod;
 	u32 rx_cons;
+	u32 mine;
+	bool no_irq;
+	u32 peer_owner;
 	int ring_to;
+	bool poll;
 	u32 epoch;
 	u32 peer_epoch;
 	u32 hb;
@@ -322,6 +349,15 @@ static u32 ivnet_max_rec(struct ivnet *priv)
 	return ivnet_rec_size(priv->ndev->mtu + VLAN_ETH_HLEN);
 }
 
+/* Ask the peer for a doorbell (@field: rx_kick or tx_kick). A side that
+ * receives none never asks: it polls, and the peer never rings it.
+ */
+static void ivnet_ask_kick(struct ivnet *priv, u32 field)
+{
+	if (!priv->no_irq)
+		ivnet_wr(priv, priv->me + field, 1);
+}
+
 /* Ring the peer if it asked for a doorbell when frames come. */
 static void ivnet_tx_kick(struct ivnet *priv)
 {
@@ -345,7 +381,7 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	if (space >= 0 && space < rec) {
 		/* After an MTU change: the queue stops below otherwise. */
 		netif_stop_queue(ndev);
-		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 1);
+		ivnet_ask_kick(priv, IVNET_H(tx_kick));
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
@@ -378,7 +414,7 @@ static netdev_tx_t ivnet_xmit(struct sk_buff *skb, struct net_device *ndev)
 	if (space - rec < ivnet_max_rec(priv)) {
 		netif_stop_queue(ndev);
 		ivnet_count(priv, IVNET_ST_TX_STOPS, 1);
-		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 1);
+		ivnet_ask_kick(priv, IVNET_H(tx_kick));
 		/* The request before the consumer index is read again. */
 		mb();
 		space = ivnet_tx_space(priv);
@@ -598,7 +634,7 @@ static int ivnet_poll(struct napi_struct *napi, int budget)
 	ivnet_tx_wake(priv);
 
 	if (done < budget && napi_complete_done(napi, done)) {
-		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 1);
+		ivnet_ask_kick(priv, IVNET_H(rx_kick));
 		/* The request before the producer index is read again. */
 		mb();
 		if (ivnet_rd(priv, priv->peer + IVNET_H(tx_prod)) != priv->rx_cons ||
@@ -624,6 +660,23 @@ static void ivnet_irq(void *data, unsigned int vector)
 		mod_delayed_work(system_wq, &priv->work, 0);
 }
 
+/* A polling side's NAPI, every IVNET_POLL_NS while the data path runs:
+ * new frames, and space the peer freed for a stopped queue. Started when
+ * the link comes up, cancelled when it goes down; stops itself once @run
+ * is cleared (a protocol error, the transmit watchdog). Hard-IRQ context
+ * (softirq on PREEMPT_RT).
+ */
+static enum hrtimer_restart ivnet_poll_timer(struct hrtimer *timer)
+{
+	struct ivnet *priv = container_of(timer, struct ivnet, poll_timer);
+
+	if (!READ_ONCE(priv->run))
+		return HRTIMER_NORESTART;
+	napi_schedule(&priv->napi);
+	hrtimer_forward_now(timer, ns_to_ktime(IVNET_POLL_NS));
+	return HRTIMER_RESTART;
+}
+
 /* Record @slot's heartbeat; true if it moved within IVNET_PEER_TIMEOUT. */
 static bool ivnet_alive(struct ivnet *priv, int slot)
 {
@@ -645,7 +698,7 @@ static bool ivnet_alive(struct ivnet *priv, int slot)
  */
 static bool ivnet_claim(struct ivnet *priv)
 {
-	u32 mine = priv->iadev->peer_id + 1, owner;
+	u32 mine = priv->mine, owner;
 	bool alive[2];
 	int s;
 
@@ -683,9 +736,15 @@ claimed:
 	/* A peer that takes the slot over and over makes this side claim
 	 * as often: the log keeps up.
 	 */
-	if (net_ratelimit())
-		netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB\n",
-			    s, mine - 1, priv->ring_size >> 10);
+	if (!net_ratelimit())
+		return true;
+	if (priv->iadev->can_ring)
+		netdev_info(priv->ndev, "slot %d, peer ID %u, rings of %u KiB%s\n",
+			    s, mine - 1, priv->ring_size >> 10,
+			    priv->no_irq ? ", polling (no vector 0)" : "");
+	else
+		netdev_info(priv->ndev, "slot %d, rings of %u KiB, polling (no doorbell)\n",
+			    s, priv->ring_size >> 10);
 	return true;
 }
 
@@ -696,8 +755,7 @@ claimed:
 static bool ivnet_owns_slot(struct ivnet *priv)
 {
 	return priv->slot >= 0 &&
-	       ivnet_rd(priv, priv->me + IVNET_H(owner)) ==
-	       priv->iadev->peer_id + 1;
+	       ivnet_rd(priv, priv->me + IVNET_H(owner)) == priv->mine;
 }
 
 static void ivnet_set_state(struct ivnet *priv, enum ivnet_state state)
@@ -718,6 +776,7 @@ static void ivnet_link_down(struct ivnet *priv)
 
 	WRITE_ONCE(priv->run, false);
 	netif_carrier_off(priv->ndev);
+	hrtimer_cancel(&priv->poll_timer);
 	/* NAPI first: a poll in flight may still wake the queue. */
 	napi_disable(&priv->napi);
 	netif_tx_disable(priv->ndev);
@@ -744,13 +803,14 @@ static void ivnet_step(struct ivnet *priv)
 	bool valid;
 
 	owner = ivnet_rd(priv, p + IVNET_H(owner));
-	/* An owner with this side's own peer ID is no peer: ringing it
-	 * would ring this side.
+	/* An owner with this side's own value is no peer: ringing it would
+	 * ring this side. An owner is a peer ID + 1 or, without doorbell,
+	 * IVNET_OWNER_NODB and random bits.
 	 */
 	valid = ivnet_rd(priv, p + IVNET_H(magic)) == IVNET_MAGIC &&
 		ivnet_rd(priv, p + IVNET_H(version)) == IVNET_VERSION &&
-		owner != 0 && owner - 1 <= IVNET_MAX_PEER_ID &&
-		owner != priv->iadev->peer_id + 1 &&
+		owner != 0 && owner != priv->mine &&
+		(owner - 1 <= IVNET_MAX_PEER_ID || owner & IVNET_OWNER_NODB) &&
 		ivnet_alive(priv, !priv->slot);
 	pstate = valid ? ivnet_rd(priv, p + IVNET_H(state)) : IVNET_RESET;
 	/* The state before the fields it makes valid. */
@@ -767,7 +827,7 @@ static void ivnet_step(struct ivnet *priv)
 	 * stopped (its peer ID may be another VM's by now).
 	 */
 	if (priv->state >= IVNET_READY &&
-	    (!valid || (int)(owner - 1) != priv->ring_to)) {
+	    (!valid || owner != priv->peer_owner)) {
 		WRITE_ONCE(priv->ring_to, -1);
 		pstate = IVNET_RESET;
 	}
@@ -805,7 +865,7 @@ static void ivnet_step(struct ivnet *priv)
 		priv->rx_cons = 0;
 		ivnet_wr(priv, priv->me + IVNET_H(tx_prod), 0);
 		ivnet_wr(priv, priv->me + IVNET_H(rx_cons), 0);
-		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), 1);
+		ivnet_wr(priv, priv->me + IVNET_H(rx_kick), !priv->no_irq);
 		ivnet_wr(priv, priv->me + IVNET_H(tx_kick), 0);
 		ivnet_set_state(priv, IVNET_INIT);
 		break;
@@ -814,7 +874,13 @@ static void ivnet_step(struct ivnet *priv)
 			break;
 		priv->peer_epoch = pepoch;
 		ivnet_wr(priv, priv->me + IVNET_H(peer_epoch), pepoch);
-		WRITE_ONCE(priv->ring_to, owner - 1);
+		/* A peer without doorbell is never rung, and never rings:
+		 * this side polls then.
+		 */
+		priv->peer_owner = owner;
+		priv->poll = priv->no_irq || (owner & IVNET_OWNER_NODB);
+		WRITE_ONCE(priv->ring_to, priv->iadev->can_ring &&
+			   !(owner & IVNET_OWNER_NODB) ? owner - 1 : -1);
 		ivnet_set_state(priv, IVNET_READY);
 		break;
 	case IVNET_READY:
@@ -841,8 +907,13 @@ static void ivnet_step(struct ivnet *priv)
 		netif_wake_queue(priv->ndev);
 		napi_schedule(&priv->napi);
 		local_bh_enable();
+		if (priv->poll)
+			hrtimer_start(&priv->poll_timer,
+				      ns_to_ktime(IVNET_POLL_NS),
+				      HRTIMER_MODE_REL);
 		if (net_ratelimit())
-			netdev_info(priv->ndev, "link up\n");
+			netdev_info(priv->ndev, "link up%s\n",
+				    priv->poll ? ", polling" : "");
 		ivnet_ring_peer(priv);
 		break;
 	}
@@ -909,6 +980,8 @@ static int ivnet_stop(struct net_device *ndev)
 	}
 	mutex_unlock(&priv->lock);
 	cancel_delayed_work_sync(&priv->work);
+	/* Stopped with the link already; a timer never outlives the open. */
+	hrtimer_cancel(&priv->poll_timer);
 	napi_disable(&priv->napi);
 	return 0;
 }
@@ -987,6 +1060,9 @@ static const struct ethtool_ops ivnet_ethtool_ops = {
  * order guests connect, so a guest without a UUID may get another
  * address after a restart. The UUID or peer ID tells apart the two ends
  * of a link, which often have the device at the same bus address.
+ * Without a UUID and without a doorbell nothing tells them apart (every
+ * VM has the same IVPosition): the address is random then, new at each
+ * probe.
  */
 static void ivnet_set_mac(struct ivnet *priv)
 {
@@ -996,6 +1072,11 @@ static void ivnet_set_mac(struct ivnet *priv)
 	u8 addr[2 * sizeof(u32)];
 	u32 h;
 	int i;
+
+	if (!uuid && !iadev->can_ring) {
+		eth_hw_addr_random(priv->ndev);
+		return;
+	}
 
 	for (i = 0; i < 2; i++) {
 		h = jhash(bdf, strlen(bdf), IVNET_MAGIC + i);
@@ -1025,15 +1106,10 @@ static int ivnet_probe(struct auxiliary_device *adev,
 			IVSHMEM_AUX_ABI, abi);
 		return -EINVAL;
 	}
-	if (iadev->peer_id > IVNET_MAX_PEER_ID) {
+	if (iadev->can_ring && iadev->peer_id > IVNET_MAX_PEER_ID) {
 		dev_err(&adev->dev, "peer ID %u: above %u, which the doorbell cannot ring\n",
 			iadev->peer_id, IVNET_MAX_PEER_ID);
 		return -EINVAL;
-	}
-	if (!(iadev->rx_mask & BIT(IVNET_VECTOR)) || !iadev->can_ring) {
-		dev_err(&adev->dev, "needs a doorbell and vector %d\n",
-			IVNET_VECTOR);
-		return -EOPNOTSUPP;
 	}
 	if (iadev->shm_size < IVNET_HDR_AREA + 2 * IVNET_MIN_RING) {
 		dev_err(&adev->dev, "BAR2 of %llu bytes: too small for two rings\n",
@@ -1054,8 +1130,17 @@ static int ivnet_probe(struct auxiliary_device *adev,
 	priv->slot = -1;
 	priv->claiming = -1;
 	priv->ring_to = -1;
+	/* Without a doorbell IVPosition tells no VM apart (QEMU's
+	 * ivshmem-plain gives every VM the same one).
+	 */
+	priv->mine = iadev->can_ring ? iadev->peer_id + 1 :
+		     IVNET_OWNER_NODB | get_random_u32();
+	priv->no_irq = !iadev->can_ring ||
+		       !(iadev->rx_mask & BIT(IVNET_VECTOR));
 	mutex_init(&priv->lock);
 	INIT_DELAYED_WORK(&priv->work, ivnet_work);
+	hrtimer_init(&priv->poll_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	priv->poll_timer.function = ivnet_poll_timer;
 	/* A slot's owner is gone after IVNET_PEER_TIMEOUT from now at least. */
 	priv->seen_at[0] = jiffies;
 	priv->seen_at[1] = jiffies;
