@@ -151,17 +151,30 @@ void ivshmem_aux_del(struct ivshmem_dev *idev)
 /*
  * The device's function: "cdev" (/dev/ivshmemN) or "net" (the auxiliary
  * device ivshmem.net.N). Writing one switches to it: EBUSY while the
- * character device is open or a dma-buf of it exists. The switch runs
- * under the PCI device's lock, as a reset, an error recovery or a
- * suspend do. An unbind holds that lock while it removes this attribute,
- * which waits for a running store: the store only tries the lock and
- * restarts the write while it is taken, as net-sysfs's stores do with
- * rtnl_trylock().
+ * character device is open or a dma-buf of it exists.
+ *
+ * Locking: the function is read and changed under the PCI device's lock
+ * only, as a probe, a remove, a reset or an error recovery of that
+ * device run; no global lock serialises devices, so a switch whose
+ * auxiliary driver's remove() waits (unregister_netdev(): rtnl, the
+ * interface's last reference) delays no other device's show, store or
+ * unbind. An unbind holds that lock while it removes this attribute,
+ * which waits for a running show or store: both only try the lock and
+ * restart the system call while it is taken, as net-sysfs's show and
+ * store do with rtnl_trylock(). Under the lock, the switch takes
+ * vec_lock, then dmabuf_lock (guest/pci.c), and deletes the auxiliary
+ * device, whose remove() takes the auxiliary device's lock, then rtnl.
  */
 static ssize_t ivshmem_function_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%s\n", ivshmem_function(to_pci_dev(dev)));
+	const char *name;
+
+	if (!device_trylock(dev))
+		return restart_syscall();
+	name = ivshmem_function(to_pci_dev(dev));
+	device_unlock(dev);
+	return sysfs_emit(buf, "%s\n", name);
 }
 
 static ssize_t ivshmem_function_store(struct device *dev,

@@ -29,7 +29,9 @@
  * each dma-buf's reservation lock and the i_mmap_rwsem of the dma-bufs'
  * address spaces; ivshmem_dev.dmabuf_map_lock (a mutex) nests inside the
  * reservation lock and 6.1's dma_buf.lock, the core's locks around map,
- * unmap, vmap and vunmap. No other driver lock exists. irq_lock is held
+ * unmap, vmap and vunmap. A change of the device's function (sysfs
+ * ivshmem_function, guest/aux.c) runs under the PCI device's lock, which
+ * nests outside vec_lock. No other driver lock exists. irq_lock is held
  * only for O(1) work from process context: a file finds its bindings in
  * ivshmem_file.bind under bind_lock, never by walking the lists.
  */

@@ -472,28 +472,23 @@ static void ivshmem_stop(struct ivshmem_dev *idev, bool unmap)
 	put_device(&idev->dev);
 }
 
-/* Serialises function changes (sysfs ivshmem_function) of all devices. */
-static DEFINE_MUTEX(ivshmem_function_lock);
-
 /**
  * ivshmem_function() - the name of a device's function
  * @pdev: the PCI device, bound to this driver
  *
- * Context: process context, may sleep; takes ivshmem_function_lock.
+ * Context: the caller holds the PCI device's lock, under which the
+ * function changes (ivshmem_set_function()).
  * Return: "cdev", the auxiliary device's name ("net"), or "none" after a
  * change of function failed both ways.
  */
 const char *ivshmem_function(struct pci_dev *pdev)
 {
-	struct ivshmem_dev *idev;
-	const char *name = "none";
+	struct ivshmem_dev *idev = pci_get_drvdata(pdev);
 
-	mutex_lock(&ivshmem_function_lock);
-	idev = pci_get_drvdata(pdev);
-	if (idev)
-		name = idev->aux ? idev->aux->adev.name : "cdev";
-	mutex_unlock(&ivshmem_function_lock);
-	return name;
+	device_lock_assert(&pdev->dev);
+	if (!idev)
+		return "none";
+	return idev->aux ? idev->aux->adev.name : "cdev";
 }
 
 /**
@@ -511,8 +506,15 @@ const char *ivshmem_function(struct pci_dev *pdev)
  * type and max_vectors the device had. If the new function cannot start,
  * the character device comes back.
  *
+ * Only the PCI device's lock serialises the change, with the device's
+ * probe, remove, reset and the other changes of its function; devices
+ * change function independently. No lock of this driver is held across
+ * the auxiliary device's deletion, whose driver's remove() may wait long
+ * (ivshmem_net: unregister_netdev() takes rtnl and waits until every
+ * reference to the interface is dropped).
+ *
  * Context: process context, may sleep; the caller holds the PCI device's
- * lock; takes ivshmem_function_lock, then vec_lock and dmabuf_lock.
+ * lock; takes vec_lock, then dmabuf_lock.
  * Return: 0 (also when @name is the current function); -EINVAL for an
  * unknown name; -EBUSY while a file is open or a dma-buf exists;
  * -EOPNOTSUPP when the function needs what the device or kernel lacks
@@ -534,7 +536,7 @@ int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 	else if (!sysfs_streq(name, "cdev"))
 		return -EINVAL;
 
-	mutex_lock(&ivshmem_function_lock);
+	device_lock_assert(&pdev->dev);
 	idev = pci_get_drvdata(pdev);
 	ret = -ENODEV;
 	if (!idev)
@@ -564,7 +566,6 @@ int ivshmem_set_function(struct pci_dev *pdev, const char *name)
 	if (ret && aux_name && ivshmem_start(pdev, NULL, req, max_vectors))
 		dev_err(&pdev->dev, "no function left: unbind and bind the driver\n");
 unlock:
-	mutex_unlock(&ivshmem_function_lock);
 	return ret;
 }
 
