@@ -20,7 +20,11 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 * net_remove_traffic: under a TCP stream, the sender unbinds the PCI
   driver, reloads ivshmem_net, switches the function to cdev and back,
   and loses its device to a hot unplug: each time the other's carrier
-  drops and, except after the unplug, returns with a working link.
+  drops and, except after the unplug, returns with a working link;
+* net_plain: two guests, three links: ivshmem-plain on both sides (both
+  poll), a doorbell device facing a plain one (one file), doorbell
+  devices on both sides: ping and a TCP stream over the polled links,
+  the ping RTT of each (the x86 kinds only).
 
 All run on every kind of kernel, the debug kernels (KASAN, lockdep,
 kmemleak) included; on those the streams are shorter. On a kernel without
@@ -612,5 +616,161 @@ t "rmmod ivshmem" rmmod ivshmem
                         got.get('recv%d' % s) == got.get('want%d' % s),
                         '%s: then a %d MiB stream arrives with the SHA-256 '
                         'it was sent with' % (name, size >> 20)))
+    results.append(srv.stop())
+    return guests[0], results
+
+
+# net_plain's links: (variable, subnet, BAR2 size). Both sides plain on
+# one file; the receiver's doorbell device (a server backed by a file)
+# facing the sender's plain device on that file; doorbell devices on
+# both sides (another server).
+PLAIN_LINKS = (('NP', 99, 4 << 20), ('NM', 97, 2 << 20), ('ND', 98, 8 << 20))
+
+# net_plain's common start: every device to net, addresses, up, carrier.
+PLAIN_UP = PING_UNTIL + SNMP + r"""
+t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
+t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
+# carrier_wait IFACE VALUE SECONDS
+carrier_wait() {
+	_i=0
+	while [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" != $2 ] && [ $_i -lt $(($3 * 5)) ]; do
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	[ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = $2 ]
+}
+# net_on SIZE: switch the device of BAR2 size SIZE to net; print its
+# PCI address
+net_on() {
+	_b=$(pci_of $(dev_by_size $1))
+	echo net > /sys/bus/pci/devices/$_b/ivshmem_function && echo $_b
+}
+# iface BDF: the interface of the device at BDF
+iface() {
+	ls /sys/bus/pci/devices/$1/ivshmem.net.*/net 2>/dev/null
+}
+eq "the 4 MiB device is plain: no doorbell" "$(cat /sys/class/ivshmem/$(basename $(dev_by_size 4194304))/can_ring)" 0
+"""
+for var, net, size in PLAIN_LINKS:
+    PLAIN_UP += r"""
+B@V@=$(net_on @SIZE@)
+t "switch the @MIB@ MiB device to net ($B@V@)" test -n "$B@V@"
+@V@=$(iface $B@V@)
+t "an interface on it ($@V@)" test -n "$@V@"
+ip addr add 10.@NET@.0.@ME@/24 dev $@V@
+t "ip link set $@V@ up" ip link set $@V@ up
+""".replace('@V@', var).replace('@NET@', str(net)).replace(
+        '@SIZE@', str(size)).replace('@MIB@', str(size >> 20))
+for var, net, size in PLAIN_LINKS:
+    PLAIN_UP += r"""
+t "carrier on the @MIB@ MiB link within 120 s" carrier_wait $@V@ 1 120
+t "ping 10.@NET@.0.@OTHER@ (@MIB@ MiB link)" ping -c 3 -W 10 10.@NET@.0.@OTHER@
+""".replace('@V@', var).replace('@NET@', str(net)).replace(
+        '@MIB@', str(size >> 20))
+PLAIN_UP += r"""
+t "the plain link polls (kernel log)" sh -c "dmesg | grep -q '$NP: link up, polling'"
+t "the link facing a plain device polls (kernel log)" sh -c "dmesg | grep -q '$NM: link up, polling'"
+t "the doorbell link does not poll (kernel log)" sh -c "dmesg | grep -q '$ND: link up$'"
+"""
+
+# The end: every device back to cdev, modules out.
+PLAIN_DOWN = r"""
+for b in $BNP $BNM $BND; do
+	t "switch $b back to cdev" sh -c "echo cdev > /sys/bus/pci/devices/$b/ivshmem_function"
+done
+t "rmmod ivshmem_net" rmmod ivshmem_net
+t "rmmod ivshmem" rmmod ivshmem
+"""
+
+
+@ivt.test(flavors=ivt.KINDS, guests=2)
+def net_plain(ctx):
+    """ivshmem_net without doorbell (polling) between two guests, on three
+    links: ivshmem-plain on both sides, a doorbell device facing a plain
+    device, doorbell devices on both sides. Ping on each, the ping RTT of
+    each against the doorbell link's (TCG), a TCP stream over each
+    polled link with its SHA-256 checked, no error, drop or reset."""
+    size = 4 << 20 if ctx.flavor.debug else 16 << 20
+    sizes = dict((v, n) for v, _, n in PLAIN_LINKS)
+    # Both sides plain on one file.
+    ppath, recv_dev = ivt.plain_device(ctx.workdir, 'netshm', sizes['NP'],
+                                       addr=4)
+    send_dev = ['-object', 'memory-backend-file,id=netshm,size=%d,'
+                'mem-path=%s,share=on' % (sizes['NP'], ppath),
+                '-device', 'ivshmem-plain,memdev=netshm,addr=0x4']
+    # A server on a file; the sender's plain device on that file.
+    mdir = os.path.join(ctx.workdir, 'mixed')
+    os.makedirs(mdir, exist_ok=True)
+    mpath = os.path.join(mdir, 'shm')
+    msrv = ivt.Server(mdir, size='2M', vectors=1, backing=mpath)
+    send_dev += ['-object', 'memory-backend-file,id=mixshm,size=%d,'
+                 'mem-path=%s,share=on' % (sizes['NM'], mpath),
+                 '-device', 'ivshmem-plain,memdev=mixshm,addr=0x5']
+    recv_dev += msrv.device('mixed', addr=5)
+    # Doorbell devices on both sides.
+    srv = ivt.Server(ctx.workdir, size='8M', vectors=1)
+    recv_dev += srv.device('recv', addr=6)
+    send_dev += srv.device('send', addr=6)
+    recv = PLAIN_UP + r"""
+for l in "$NP 5000" "$NM 5001"; do
+	set -- $l
+	echo "IVT-HASH recv$2 $(run ivshmem_netcat recv $2 | sha)"
+	S=/sys/class/net/$1/statistics
+	eq "$1: no receive errors (protocol or length)" "$(cat $S/rx_errors)" 0
+	eq "$1: no receive drops" "$(cat $S/rx_dropped)" 0
+	eq "$1: no transmit drops" "$(cat $S/tx_dropped)" 0
+	eq "$1: no transmit timeouts" "$(cat $S/tx_errors)" 0
+	eq "$1: one session: the carrier came up once" "$(cat /sys/class/net/$1/carrier_up_count)" 1
+done
+eq "no TCP checksum errors (InCsumErrors)" "$(snmp Tcp InCsumErrors)" 0
+# The other side reads its counters before the links go.
+sleep 20
+""" + PLAIN_DOWN
+    send = PLAIN_UP + r"""
+rtt() {
+	ping -q -c 20 -i 0.2 -W 10 $1 | sed -n 's#.*= [0-9.]*/\([0-9.]*\)/.*#\1#p'
+}
+RP=$(rtt 10.99.0.1)
+RM=$(rtt 10.97.0.1)
+RD=$(rtt 10.98.0.1)
+echo "IVT-RTT plain $RP mixed $RM doorbell $RD"
+t "the mean ping RTT of each link ($RP, $RM, $RD ms)" test -n "$RP" -a -n "$RM" -a -n "$RD"
+for l in "$NP 5000 99" "$NM 5001 97"; do
+	set -- $l
+	echo "IVT-HASH want$2 $(ivshmem_netcat gen 0 @SIZE@ | sha)"
+	sleep 2
+	run sh -c "ivshmem_netcat gen 0 @SIZE@ | ivshmem_netcat send 10.$3.0.1 $2"
+	S=/sys/class/net/$1/statistics
+	eq "$1: no receive errors (protocol or length)" "$(cat $S/rx_errors)" 0
+	eq "$1: no transmit timeouts" "$(cat $S/tx_errors)" 0
+done
+# The receiver reads its counters before the links go.
+sleep 20
+""".replace('@SIZE@', str(size)) + PLAIN_DOWN
+    guests = []
+    for name, script, me, other, devs in (('recv', recv, 1, 2, recv_dev),
+                                          ('send', send, 2, 1, send_dev)):
+        script = script.replace('@ME@', str(me)).replace(
+            '@OTHER@', str(other))
+        guests.append(ctx.boot('net_plain_' + name, script, devs,
+                               timeout=1500))
+    results = []
+    for g in guests:
+        results += [(ok, '%s: %s' % (g.name, d)) for ok, d in g.wait()]
+    text = guests[0].text() + guests[1].text()
+    got = dict(re.findall(r'IVT-HASH (\w+) ([0-9a-f]{64})', text))
+    for port, what in (('5000', 'plain'), ('5001', 'doorbell-to-plain')):
+        results.append((got.get('recv' + port) is not None and
+                        got.get('recv' + port) == got.get('want' + port),
+                        'the %d MiB stream over the %s link arrives with '
+                        'the SHA-256 it was sent with' % (size >> 20, what)))
+    m = re.search(r'IVT-RTT plain ([\d.]+) mixed ([\d.]+) doorbell ([\d.]+)',
+                  text)
+    if m and float(m.group(3)) > 0:
+        rp, rm, rd = (float(x) for x in m.groups())
+        ivt.log('%s: mean ping RTT (TCG): both polling %.3f ms (%.2fx), '
+                'doorbell to plain %.3f ms (%.2fx), doorbell %.3f ms (1x)' %
+                (ctx.flavor.name, rp, rp / rd, rm, rm / rd, rd))
+    results.append(msrv.stop())
     results.append(srv.stop())
     return guests[0], results
