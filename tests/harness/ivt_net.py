@@ -162,8 +162,8 @@ echo "IVT-HASH recv%(k)d $(run ivshmem_netcat recv %(port)d | sha)"
         else:
             script += '''
 U=$(snmp Udp SndbufErrors)
-# The receiver binds its UDP port after its own ping.
-sleep 5
+# udpsend waits for udprecv to answer its hello: the receiver binds its
+# UDP port after its own ping.
 R=$(run ivshmem_netcat udpsend 10.99.0.%(other)d %(uport)d %(count)d %(dsize)d)
 echo "IVT-UDP send%(k)d $R sndbuf $(($(snmp Udp SndbufErrors) - U))"
 echo "IVT-HASH want%(k)d $(ivshmem_netcat gen %(k)d %(size)d | sha)"

@@ -32,13 +32,16 @@
  *
  * A datagram carries a header (magic, sequence number, length, FNV-1a of
  * the payload) and a payload that is a function of its sequence number.
- * udpsend prints "sent N errors E": N datagrams the kernel took (sendto()
- * succeeded), E refused. udprecv waits up to 120 s for the first
- * datagram and stops after 5 s without one (or 1 s after it has all
- * COUNT), then prints "received R lost L dup D reordered O corrupt C":
- * R datagrams read, L sequence numbers never seen, D seen again, O
- * arriving after a higher one, C with a wrong magic, length, number,
- * checksum or payload (not counted otherwise).
+ * udpsend first sends a hello each second until udprecv answers it (120 s
+ * at most), so that no datagram reaches the port before the receiver
+ * holds it, then prints "sent N errors E": N datagrams the kernel took
+ * (sendto() succeeded), E refused. udprecv answers hellos, waits up to
+ * 120 s for the first datagram and stops after 15 s without one (or 1 s
+ * after it has all COUNT), then prints "received R lost L dup D
+ * reordered O corrupt C": R datagrams read, L sequence numbers never
+ * seen, D seen again, O arriving after a higher one, C with a wrong
+ * magic, length, number, checksum or payload (not counted otherwise);
+ * and on stderr the first and last sequence number lost.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -363,6 +366,7 @@ static int do_rr_echo(int port)
 }
 
 #define UDP_MAGIC	0x50445649u	/* "IVDP" */
+#define UDP_HELLO	0x48445649u	/* "IVDH": a header only, answered */
 #define UDP_HDR		16
 #define UDP_MAX		65507
 
@@ -410,6 +414,33 @@ static int parse_size(const char *arg, size_t *size)
 	return 0;
 }
 
+/*
+ * Until the receiver answers (120 s at most): a hello each second. The
+ * receiver binds its port when it is ready, so no datagram of the run
+ * reaches a port that nobody holds yet (the kernel would count it only
+ * as the receiver's NoPorts, before the receiver's count begins).
+ */
+static int udp_hello(int fd, const struct sockaddr_in *sa)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct udp_hdr h = { .magic = UDP_HELLO };
+	int i;
+
+	for (i = 0; i < 120; i++) {
+		/* Unconnected: a port unreachable only fails no send. */
+		if (sendto(fd, &h, sizeof(h), 0, (const struct sockaddr *)sa,
+			   sizeof(*sa)) != sizeof(h) && errno != ECONNREFUSED)
+			die("sendto hello");
+		if (poll(&pfd, 1, 1000) > 0 &&
+		    recv(fd, &h, sizeof(h), 0) == sizeof(h) &&
+		    h.magic == UDP_HELLO)
+			return 0;
+		h.magic = UDP_HELLO;
+	}
+	fprintf(stderr, "ivshmem_netcat: no answer to hello in 120 s\n");
+	return -1;
+}
+
 static int udp_send(const char *addr, int port, const char *count_s,
 		    const char *size_s)
 {
@@ -430,6 +461,8 @@ static int udp_send(const char *addr, int port, const char *count_s,
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		die("socket");
+	if (udp_hello(fd, &sa))
+		return 1;
 	for (seq = 0; seq < count; seq++) {
 		udp_payload(dgram + UDP_HDR, size - UDP_HDR, seq);
 		h.magic = UDP_MAGIC;
@@ -459,6 +492,8 @@ static int udp_recv(int port, const char *count_s, const char *size_s)
 	unsigned char *seen;
 	long high = -1;
 	int fd, rcvbuf = 8 << 20;
+	struct sockaddr_in from;
+	socklen_t from_len;
 	struct pollfd pfd;
 	struct udp_hdr h;
 	size_t size;
@@ -480,7 +515,7 @@ static int udp_recv(int port, const char *count_s, const char *size_s)
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	for (;;) {
-		int timeout = !got ? 120000 : uniq == count ? 1000 : 5000;
+		int timeout = !got ? 120000 : uniq == count ? 1000 : 15000;
 		ssize_t n;
 		int r = poll(&pfd, 1, timeout);
 
@@ -491,11 +526,20 @@ static int udp_recv(int port, const char *count_s, const char *size_s)
 		}
 		if (!r)
 			break;
-		n = recv(fd, dgram, sizeof(dgram), 0);
+		from_len = sizeof(from);
+		n = recvfrom(fd, dgram, sizeof(dgram), 0,
+			     (struct sockaddr *)&from, &from_len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			die("recv");
+		}
+		memcpy(&h, dgram, UDP_HDR < n ? UDP_HDR : n);
+		if (n == UDP_HDR && h.magic == UDP_HELLO) {
+			if (sendto(fd, dgram, n, 0, (struct sockaddr *)&from,
+				   from_len) != n)
+				die("sendto hello");
+			continue;
 		}
 		got++;
 		if ((size_t)n != size) {
@@ -525,6 +569,18 @@ static int udp_recv(int port, const char *count_s, const char *size_s)
 			high = h.seq;
 	}
 	close(fd);
+	if (uniq < count) {
+		unsigned long i, first = count, last = 0;
+
+		for (i = 0; i < count; i++)
+			if (!seen[i]) {
+				if (first == count)
+					first = i;
+				last = i;
+			}
+		fprintf(stderr, "ivshmem_netcat: lost %lu to %lu of 0 to %lu\n",
+			first, last, count - 1);
+	}
 	printf("received %lu lost %lu dup %lu reordered %lu corrupt %lu\n",
 	       got, count - uniq, dup, reord, bad);
 	free(seen);
