@@ -120,69 +120,6 @@ static int gen(unsigned long long seed, unsigned long long bytes)
 	return 0;
 }
 
-static int do_send(const char *addr, int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
-	unsigned long long n;
-	int fd = -1, i;
-
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		fprintf(stderr, "ivshmem_netcat: bad address %s\n", addr);
-		return 1;
-	}
-	for (i = 0; i < 60; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0)
-			die("socket");
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			break;
-		close(fd);
-		fd = -1;
-		sleep(1);
-	}
-	if (fd < 0)
-		die("connect");
-	n = copy(0, fd);
-	if (shutdown(fd, SHUT_WR))
-		die("shutdown");
-	/* The receiver closes once it has read everything. */
-	while (read(fd, buf, BUF) > 0)
-		;
-	close(fd);
-	fprintf(stderr, "ivshmem_netcat: sent %llu bytes\n", n);
-	return 0;
-}
-
-static int do_recv(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_ANY) };
-	unsigned long long n;
-	struct timespec t0, t1;
-	int one = 1, ls, fd;
-
-	ls = socket(AF_INET, SOCK_STREAM, 0);
-	if (ls < 0)
-		die("socket");
-	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
-		die("bind/listen");
-	fprintf(stderr, "ivshmem_netcat: listening on %d\n", port);
-	fd = accept(ls, NULL, NULL);
-	if (fd < 0)
-		die("accept");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	n = copy(fd, 1);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	close(fd);
-	close(ls);
-	fprintf(stderr, "IVT-NET received %llu bytes in %.1f s\n", n,
-		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return 0;
-}
-
 /* A TCP connection to @addr:@port, tried once a second for 60 s. */
 static int connect_retry(const char *addr, int port)
 {
@@ -221,11 +158,43 @@ static int accept_one(int port)
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1))
 		die("bind/listen");
+	fprintf(stderr, "ivshmem_netcat: listening on %d\n", port);
 	fd = accept(ls, NULL, NULL);
 	if (fd < 0)
 		die("accept");
 	close(ls);
 	return fd;
+}
+
+static int do_send(const char *addr, int port)
+{
+	unsigned long long n;
+	int fd = connect_retry(addr, port);
+
+	n = copy(0, fd);
+	if (shutdown(fd, SHUT_WR))
+		die("shutdown");
+	/* The receiver closes once it has read everything. */
+	while (read(fd, buf, BUF) > 0)
+		;
+	close(fd);
+	fprintf(stderr, "ivshmem_netcat: sent %llu bytes\n", n);
+	return 0;
+}
+
+static int do_recv(int port)
+{
+	struct timespec t0, t1;
+	unsigned long long n;
+	int fd = accept_one(port);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = copy(fd, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	close(fd);
+	fprintf(stderr, "IVT-NET received %llu bytes in %.1f s\n", n,
+		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
 }
 
 static double now_s(void)
