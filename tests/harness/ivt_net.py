@@ -314,11 +314,28 @@ ping_until() {
 @ivt.test(flavors=NET_KINDS, guests=2)
 def net_hostile(ctx):
     """A hostile peer (random indices, lengths, states in the shared
-    memory, through /dev/ivshmem0 in the other guest) for 20 s: the
-    victim stays up and counts errors; then the peer behaves (loads
-    ivshmem_net) and the link works."""
+    memory, through /dev/ivshmem0 in the other guest) for 20 s, after a
+    stall (it stops consuming while the victim sends: the victim's
+    transmit watchdog resets the link): the victim stays up and counts
+    errors; then the peer behaves (loads ivshmem_net) and the link
+    works."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
     victim = NET_UP % {'me': 1} + PING_UNTIL + '''
+# Traffic for the peer that stops consuming (to the subnet's broadcast
+# address: no neighbour to resolve); it ends once the transmit watchdog
+# has fired.
+ivshmem_netcat udpflood 10.99.0.255 9 600 &
+FP=$!
+i=0
+while [ "$(cat /sys/class/net/$N/statistics/tx_errors)" = 0 ] && [ $i -lt 300 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+T=$(cat /sys/class/net/$N/statistics/tx_errors)
+t "the transmit watchdog fired on the peer that stopped consuming ($T)" test "$T" -gt 0
+t "the watchdog's report is in the kernel log" sh -c "dmesg | grep -q 'NETDEV WATCHDOG: .*transmit queue 0 timed out'"
+kill $FP
+wait $FP
 t "the peer answers once it behaves (within 600 s)" ping_until 600 10.99.0.2
 E=$(cat /sys/class/net/$N/statistics/rx_errors)
 echo "protocol errors counted: $E"

@@ -13,6 +13,12 @@
  *                                        as fast as the socket takes them
  *   ivshmem_netcat udprecv PORT COUNT SIZE
  *                                        count what arrives of them
+ *   ivshmem_netcat udpflood ADDR PORT SECONDS
+ *                                        datagrams of 1400 bytes to ADDR
+ *                                        (a broadcast address needs no
+ *                                        neighbour) for SECONDS, never
+ *                                        blocking; print how many the
+ *                                        kernel took and refused
  *
  * and for make bench (tests/bench.py), lines "bench net ..." on stdout:
  *
@@ -410,6 +416,41 @@ static int udp_hello(int fd, const struct sockaddr_in *sa)
 	return -1;
 }
 
+/* Datagrams to @addr:@port for @secs, whether or not anyone receives
+ * them: the transmit path's load without a receiver's handshake.
+ */
+static int udp_flood(const char *addr, int port, const char *secs_s)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	unsigned long sent = 0, errs = 0;
+	time_t end = time(NULL) + strtol(secs_s, NULL, 0);
+	int fd, one = 1;
+
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		fprintf(stderr, "ivshmem_netcat: bad address %s\n", addr);
+		return 1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)))
+		die("socket");
+	memset(dgram, 0x5a, 1400);
+	while (time(NULL) < end) {
+		if (sendto(fd, dgram, 1400, MSG_DONTWAIT,
+			   (struct sockaddr *)&sa, sizeof(sa)) == 1400) {
+			sent++;
+		} else {
+			errs++;
+			/* A full queue or no carrier: wait, do not spin. */
+			usleep(1000);
+		}
+	}
+	close(fd);
+	printf("flood sent %lu errors %lu\n", sent, errs);
+	return 0;
+}
+
 static int udp_send(const char *addr, int port, const char *count_s,
 		    const char *size_s)
 {
@@ -577,8 +618,11 @@ int main(int argc, char **argv)
 		return udp_send(argv[2], atoi(argv[3]), argv[4], argv[5]);
 	if (argc == 5 && !strcmp(argv[1], "udprecv"))
 		return udp_recv(atoi(argv[2]), argv[3], argv[4]);
+	if (argc == 5 && !strcmp(argv[1], "udpflood"))
+		return udp_flood(argv[2], atoi(argv[3]), argv[4]);
 	fprintf(stderr, "usage: ivshmem_netcat gen SEED BYTES | send ADDR PORT | recv PORT\n"
 		"       | udpsend ADDR PORT COUNT SIZE | udprecv PORT COUNT SIZE\n"
+		"       | udpflood ADDR PORT SECONDS\n"
 		"       | stream ADDR PORT BYTES | sink PORT LABEL\n"
 		"       | rr ADDR PORT TRIPS LABEL | rr-echo PORT\n");
 	return 2;

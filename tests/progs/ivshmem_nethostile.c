@@ -15,7 +15,12 @@
  *   MTU of 1500: it must be consumed (and counted there, which the
  *   other guest checks) with the link staying in RUN;
  * - it writes another peer ID as its slot's owner: the other side must
- *   leave RUN (its doorbell target was latched with the session).
+ *   leave RUN (its doorbell target was latched with the session);
+ * - it stops consuming once the other side is in RUN again (heartbeat,
+ *   state and epochs stay right): the other side, which the other guest
+ *   keeps sending, must fill its ring, ask for a doorbell (tx_kick), and
+ *   leave RUN within 60 s (its transmit watchdog; the other guest checks
+ *   the count).
  *
  * Then for SECONDS it plays the handshake far enough that the other side
  * reaches RUN and writes random producer indices, record headers and
@@ -104,6 +109,36 @@ static int behave_until(double secs, uint32_t state, int leave)
 	return 0;
 }
 
+/* Stop consuming, behaving otherwise, until the other side leaves RUN
+ * (@secs at most): its ring fills, and its transmit watchdog must end
+ * the session.
+ */
+static void stall(double secs, uint64_t rsize)
+{
+	double end = now() + secs;
+	uint32_t cons = me[H_RX_CONS], used, most = 0;
+	int kick = 0, left = 0;
+	char what[200];
+
+	while (now() < end) {
+		if (other[H_STATE] != 3) {
+			left = 1;
+			break;
+		}
+		used = other[H_TX_PROD] - cons;
+		if (used <= rsize && used > most)
+			most = used;
+		kick |= other[H_TX_KICK] != 0;
+		me[H_HEARTBEAT] = me[H_HEARTBEAT] + 1;
+		usleep(2000);
+	}
+	snprintf(what, sizeof(what),
+		 "a peer that stops consuming: the other side fills its ring (%u of %llu KiB) and asks for a doorbell",
+		 most >> 10, (unsigned long long)rsize >> 10);
+	check(most + 2 * 1600 > rsize && kick, what);
+	check(left, "... and its transmit watchdog ends the session within 60 s");
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long rounds = 0, runs = 0;
@@ -185,6 +220,9 @@ int main(int argc, char **argv)
 	/* Another owner: the session ends. */
 	me[H_OWNER] = 0xfffd;
 	check(behave_until(10, 3, 1), "another owner of the slot ends the session within 10 s");
+
+	check(behave_until(10, 3, 0), "the other side reaches RUN again within 10 s");
+	stall(60, rsize);
 
 	end = now() + atof(argv[2]);
 	while (now() < end) {
