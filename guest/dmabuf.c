@@ -92,8 +92,15 @@ static_assert(sizeof(struct ivshmem_dmabuf) == 40);
 
 /*
  * vmap returns a memremap() as system memory: on x86 that is ordinary
- * memory for the CPU whatever its memory type. Elsewhere the dma-bufs
- * have no vmap operation: dma_buf_vmap() fails with EINVAL, quietly.
+ * memory for the CPU whatever its memory type, and after a hot-unplug
+ * a vmap an importer kept reaches an unassigned window, whose accesses
+ * a hypervisor emulates (writes dropped, reads all ones). Elsewhere the
+ * dma-bufs have no vmap operation: dma_buf_vmap() fails with EINVAL,
+ * quietly. On arm64 the memory type would match (write-back and
+ * write-combining remaps are Normal memory, as the user mappings), but
+ * KVM cannot emulate the load and store pairs of memcpy() into a window
+ * without memory behind it, and a kept vmap there would take the guest
+ * down with an external abort.
  */
 #define IVSHMEM_DMABUF_VMAP	IS_ENABLED(CONFIG_X86)
 

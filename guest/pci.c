@@ -216,9 +216,10 @@ static enum ivshmem_memtype ivshmem_kernel_memtype(unsigned long addr,
  * write-back (ioremap_cache() for memory that is not RAM), a plain kernel
  * pointer in @idev->shm; ioremap_wc() or ioremap() for write-combining
  * and uncached, an __iomem pointer in @idev->shm_io, which only the I/O
- * accessors touch (on arm64 that memory is Normal-NC or Device, where
- * memcpy()'s unaligned accesses may fault). Returns the address mapped,
- * as a number for the page-table lookup, or 0 on failure.
+ * accessors touch (on arm64 uncached memory is Device memory, where
+ * memcpy()'s unaligned accesses fault; write-combining is Normal-NC).
+ * Returns the address mapped, as a number for the page-table lookup, or
+ * 0 on failure.
  */
 static unsigned long ivshmem_map_shm_type(struct ivshmem_dev *idev,
 					  enum ivshmem_memtype req)
