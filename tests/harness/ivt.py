@@ -500,6 +500,21 @@ class Guest:
                         break
             return reply
 
+    def qmp_session(self):
+        """A QMP connection that stays open (QmpSession)."""
+        return QmpSession(self.qmp_path)
+
+    def fds(self):
+        """QEMU's open file descriptors: {number: what /proc says}."""
+        d = '/proc/%d/fd' % self.proc.pid
+        out = {}
+        for n in os.listdir(d):
+            try:
+                out[int(n)] = os.readlink(os.path.join(d, n))
+            except OSError:             # closed meanwhile
+                pass
+        return out
+
     def start(self):
         """Boot; a thread of its own waits for the guest from now on
         (_wait), so that a boot that crashes before the test is booted
@@ -769,6 +784,78 @@ def plain_device(workdir, name, size, data=None, addr=None, bus=None):
     return path, ['-object', 'memory-backend-file,id=%s,size=%d,'
                   'mem-path=%s,share=on' % (name, size, path),
                   '-device', dev]
+
+
+class QmpSession:
+    """One QMP connection kept open across commands: it collects the
+    events that arrive meanwhile (wait_event) and can pass file
+    descriptors with a command (SCM_RIGHTS, for getfd). Guest.qmp()
+    opens a connection per command instead, and that connection's
+    socket takes the lowest free descriptor number in QEMU."""
+
+    def __init__(self, path, timeout=30):
+        import socket
+        self.timeout = timeout
+        self.sk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sk.settimeout(timeout)
+        self.sk.connect(path)
+        self.buf = b''
+        self.events = []
+        self._read()                                    # greeting
+        self.cmd('qmp_capabilities')
+
+    def _read(self):
+        while b'\n' not in self.buf:
+            data = self.sk.recv(65536)
+            if not data:
+                raise EOFError('QEMU closed the QMP connection')
+            self.buf += data
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def cmd(self, command, fds=(), **arguments):
+        """Send one command, with @fds attached; return its reply."""
+        import array
+        import socket
+        msg = json.dumps({'execute': command,
+                          'arguments': arguments}).encode()
+        if fds:
+            self.sk.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                     array.array('i', fds))])
+        else:
+            self.sk.sendall(msg)
+        while True:
+            reply = self._read()
+            if 'event' not in reply:
+                return reply
+            self.events.append(reply)
+
+    def wait_event(self, name, timeout, **data):
+        """The first event @name whose data has the items @data, waiting
+        up to @timeout s for it; None if none came."""
+        import socket
+        deadline = time.time() + timeout
+        seen = 0
+        while True:
+            for e in self.events[seen:]:
+                if e.get('event') == name and all(
+                        e.get('data', {}).get(k) == v
+                        for k, v in data.items()):
+                    return e
+            seen = len(self.events)
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.sk.settimeout(left)
+            try:
+                self.events.append(self._read())
+            except socket.timeout:
+                return None
+            finally:
+                self.sk.settimeout(self.timeout)
+
+    def close(self):
+        self.sk.close()
 
 
 class Server:
