@@ -118,15 +118,6 @@ t "a network interface ($N)" test -n "$N"
 t "ip addr add 10.95.0.@ME@/24" ip addr add 10.95.0.@ME@/24 dev $N
 t "ip link set $N up" ip link set $N up
 S=/sys/class/net/$N/statistics
-ping_until() {
-	_i=0
-	while [ $_i -lt $1 ]; do
-		ping -c 1 -W 3 $2 > /dev/null 2>&1 && return 0
-		sleep 1
-		_i=$((_i + 4))
-	done
-	return 1
-}
 '''
 NOMSI_NET_DOWN = '''
 eq "no receive errors" "$(cat $S/rx_errors)" 0

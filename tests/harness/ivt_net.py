@@ -297,23 +297,6 @@ t "ip addr add 10.99.0.%(me)d/24" ip addr add 10.99.0.%(me)d/24 dev $N
 t "ip link set $N up" ip link set $N up
 '''
 
-# ping_until SECONDS ADDR: ping until ADDR answers, for about SECONDS
-# (a failed round takes 4 s at least). Busybox's ping sets its minimum
-# round trip before it counts the reply; a reply that comes as its -W
-# timer fires makes the statistics divide by zero (SIGFPE). -W stays well
-# above the round trips of a loaded debug guest (about 1 s).
-PING_UNTIL = '''
-ping_until() {
-	_i=0
-	while [ $_i -lt $1 ]; do
-		ping -c 1 -W 3 $2 > /dev/null 2>&1 && return 0
-		sleep 1
-		_i=$((_i + 4))
-	done
-	return 1
-}
-'''
-
 
 @ivt.test(flavors=NET_KINDS, guests=2)
 def net_hostile(ctx):
@@ -324,7 +307,7 @@ def net_hostile(ctx):
     errors; then the peer behaves (loads ivshmem_net) and the link
     works."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
-    victim = NET_UP % {'me': 1} + PING_UNTIL + '''
+    victim = NET_UP % {'me': 1} + '''
 # Traffic for the peer that stops consuming (to the subnet's broadcast
 # address: no neighbour to resolve); it ends once the transmit watchdog
 # has fired.
@@ -358,7 +341,7 @@ t "rmmod ivshmem" rmmod ivshmem
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 run ivshmem_nethostile /dev/ivshmem0 20 %d
 t "rmmod ivshmem" rmmod ivshmem
-''' % 28 + NET_UP % {'me': 2} + PING_UNTIL + '''
+''' % 28 + NET_UP % {'me': 2} + '''
 t "ping 10.99.0.1 (within 300 s)" ping_until 300 10.99.0.1
 eq "no protocol errors from a peer that behaves" "$(cat /sys/class/net/$N/statistics/rx_errors)" 0
 # The victim pings back, then lets go.
@@ -387,7 +370,7 @@ def net_peer_restart(ctx):
     arrives with the SHA-256 it was sent with."""
     size = 8 << 20 if ctx.flavor.debug else 32 << 20
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
-    survivor = NET_UP % {'me': 1} + PING_UNTIL + '''
+    survivor = NET_UP % {'me': 1} + '''
 S=/sys/class/net/$N/statistics
 ivshmem_netcat recv 5000 > /dev/null &
 P=$!
@@ -420,12 +403,12 @@ t "switch back to cdev" sh -c "echo cdev > $F"
 t "rmmod ivshmem_net" rmmod ivshmem_net
 t "rmmod ivshmem" rmmod ivshmem
 '''
-    first = NET_UP % {'me': 2} + PING_UNTIL + '''
+    first = NET_UP % {'me': 2} + '''
 t "ping the survivor (within 300 s)" ping_until 300 10.99.0.1
 # Longer than it can run: it ends with the guest.
 ivshmem_netcat gen 1 1099511627776 | ivshmem_netcat send 10.99.0.1 5000
 '''
-    second = NET_UP % {'me': 2} + PING_UNTIL + '''
+    second = NET_UP % {'me': 2} + '''
 t "ping the survivor (within 300 s)" ping_until 300 10.99.0.1
 echo "IVT-HASH want $(ivshmem_netcat gen 2 %(size)d | sha)"
 run sh -c "ivshmem_netcat gen 2 %(size)d | ivshmem_netcat send 10.99.0.1 5001"
@@ -672,10 +655,10 @@ def net_remove_traffic(ctx):
     srv = ivt.Server(ctx.workdir, size='4M', vectors=1)
     dev = srv.device('actor')
     dev[-1] += ',id=net-actor'
-    peer = CARRIER_WAIT + NET_UP % {'me': 1} + PING_UNTIL + '''
+    peer = CARRIER_WAIT + NET_UP % {'me': 1} + '''
 t "ping the sender (within 300 s)" ping_until 300 10.99.0.2
 '''
-    actor = NET_UP % {'me': 2} + PING_UNTIL + REMOVE_ACTOR + '''
+    actor = NET_UP % {'me': 2} + REMOVE_ACTOR + '''
 BDF=$(basename "$(dirname "$F")")
 t "ping the receiver (within 300 s)" ping_until 300 10.99.0.1
 '''
@@ -748,7 +731,7 @@ t "rmmod ivshmem" rmmod ivshmem
 PLAIN_LINKS = (('NP', 99, 4 << 20), ('NM', 97, 2 << 20), ('ND', 98, 8 << 20))
 
 # net_plain's common start: every device to net, addresses, up, carrier.
-PLAIN_UP = PING_UNTIL + SNMP + r"""
+PLAIN_UP = SNMP + r"""
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
 t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
 # carrier_wait IFACE VALUE SECONDS

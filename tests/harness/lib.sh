@@ -120,6 +120,21 @@ ivt_done() {
 	exit "$_n"
 }
 
+# ping_until SECONDS ADDR: ping until ADDR answers, for about SECONDS
+# (a failed round takes 4 s at least). Busybox's ping sets its minimum
+# round trip before it counts the reply; a reply that comes as its -W
+# timer fires makes the statistics divide by zero (SIGFPE). -W stays well
+# above the round trips of a loaded debug guest (about 1 s).
+ping_until() {
+	_i=0
+	while [ $_i -lt $1 ]; do
+		ping -c 1 -W 3 $2 > /dev/null 2>&1 && return 0
+		sleep 1
+		_i=$((_i + 4))
+	done
+	return 1
+}
+
 # sha FILE-OR-STDIN: print only the hash
 sha() {
 	sha256sum "$@" | cut -d' ' -f1
