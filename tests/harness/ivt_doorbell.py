@@ -152,8 +152,9 @@ eq "the 8 MiB stream arrives with the SHA-256 it was sent with" "$(ivshmem_netca
 def doorbell_partial(ctx):
     """pci=nomsi still rings; a device limited to 2 of 8 vectors receives.
     Then both switch to ivshmem_net: the pci=nomsi side has a doorbell
-    but no vector 0, so it polls and rings; an 8 MiB TCP stream from the
-    other side fills its ring and comes back to it by those doorbells."""
+    but no vector 0, so it polls and rings; during an 8 MiB TCP stream
+    from the other side, that side counts vector-0 interrupts (the
+    polling side's doorbells)."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=8)
     # Kernels with the auxiliary bus (not the arm64 debug kernel).
     net = ctx.flavor.kind in ivt.KINDS + ('arm64',)
