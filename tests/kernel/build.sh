@@ -55,14 +55,10 @@ out=$cache/kernel-$key
 mkdir -p "$cache"
 # One lock per series, source version and architecture: the 6.1, 6.12
 # and arm64 kernels build side by side, two runs of one take turns. The
-# extraction happens under the series' x86 lock (taken here for x86, in
-# a subshell for arm64).
+# extraction happens under the series' own lock, held only while
+# extracting (tests/kernel/arm64-prep.sh takes it too).
 serieslock=$cache/.lock-$series-$ver
-if [ "$arch" = x86_64 ]; then
-	exec 9>"$serieslock"
-else
-	exec 9>"$serieslock-$arch"
-fi
+exec 9>"$serieslock-$arch"
 flock 9
 
 if [ -f "$out/.done" ]; then
@@ -80,11 +76,7 @@ extract() {
 		touch "$src/.extracted"
 	fi
 }
-if [ "$arch" = x86_64 ]; then
-	extract
-else
-	( flock 8; extract ) 8>"$serieslock"
-fi
+( flock 8; extract ) 8>"$serieslock"
 
 log "configuring debug kernel $key (allnoconfig + $(basename "$frag"))"
 rm -rf "$out"
