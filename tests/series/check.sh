@@ -59,7 +59,7 @@ mkdir -p "$top"
 
 if [ ! -f "$src/.extracted" ]; then
 	# tests/kernel/build.sh extracts it too, under the same lock.
-	exec 9>"$cache/.lock"
+	exec 9>"$cache/.lock-$kseries-$ver"
 	flock 9
 	if [ ! -f "$src/.extracted" ]; then
 		log "extracting linux-source $ver ..."
