@@ -15,7 +15,9 @@
 #   be replaced).
 #
 # INSTALL_DEBUG_KDIR=none and INSTALL_LIVE=none leave out the debug and
-# the live install: ivt_packaging.py runs both with 6.1 only. The live
+# the live install: ivt_packaging.py runs the debug install with 6.12
+# (the debug kernel of make check's default matrix) and the live one
+# with 6.1 only. The live
 # install differs from the staged one by its destination and its
 # depmod -a, which the kernel's tools do alike for 6.1 and 6.12 (the
 # staged install already runs depmod and modprobe on 6.12's xz-compressed
@@ -57,7 +59,7 @@ if [ -z "${INSTALL_KERNEL:-}" ]; then
 	INSTALL_KERNEL=${pkg#linux-image-}
 fi
 # INSTALL_DEBUG_KDIR=none: the staged debug install ran elsewhere.
-debug_kdir=${INSTALL_DEBUG_KDIR:-$(./tests/kernel/build.sh 2>/dev/null)}
+debug_kdir=${INSTALL_DEBUG_KDIR:-$(./tests/kernel/build.sh 6.12 2>/dev/null)}
 
 # fresh_copy: the tree's build files and sources in $src, no objects
 fresh_copy() {
@@ -164,7 +166,7 @@ fi
 
 # The debug kernel, last (its build replaces the stock objects in $src).
 if [ "$debug_kdir" = none ]; then
-	skip "debug: staged make install" "runs with the 6.1 flavour only"
+	skip "debug: staged make install" "runs with the 6.12 flavour only"
 elif [ -n "$debug_kdir" ]; then
 	debug_rel=$(make -s -C "$debug_kdir" kernelrelease | tail -1)
 	if [ -n "${INSTALL_SRC:-}" ]; then

@@ -11,8 +11,9 @@ Imported by ivt.py after its own tests; registers with ivt's @test():
 * udev_rules, install, dkms: the host-side shell tests tests/udev.sh,
   tests/install.sh and tests/dkms.sh, each "ok"/"not ok" line one result.
   install runs with each stock flavour, for its kernel, in the tree the
-  flavour's build made (no second build): staged; with 6.1 also live and
-  a staged install for the debug kernel, built from scratch. dkms (make
+  flavour's build made (no second build): staged; with 6.1 also live,
+  with 6.12 a staged install for the 6.12 debug kernel, built from
+  scratch. dkms (make
   dkms-install / dkms-remove) runs with 6.1.
 * deb: tests/deb.sh (make deb, lintian, dpkg -i, DKMS, dpkg --purge) on
   6.1: the package's postinst builds for 6.1, DKMS's header_postinst.d
@@ -154,12 +155,14 @@ def _kernel_env(ctx):
     """The packaging scripts' kernel: the flavour's own release, and for
     install.sh the flavour's build tree (built W=1 against that kernel's
     headers: make install reuses its objects). The staged install for the
-    debug kernel and the live install run once, with 6.1."""
+    debug kernel runs once, with 6.12, whose debug kernel make check's
+    default matrix builds; the live install once, with 6.1."""
     rel = ctx.flavor.release
     env = {'INSTALL_KERNEL': rel, 'DKMS_KERNEL': rel, 'DEB_KERNEL': rel,
            'INSTALL_SRC': os.path.join(ctx.flavor.out, 'src')}
-    if ctx.flavor.series != '6.1':
+    if ctx.flavor.series != '6.12':
         env['INSTALL_DEBUG_KDIR'] = 'none'
+    if ctx.flavor.series != '6.1':
         env['INSTALL_LIVE'] = 'none'
     return env
 
