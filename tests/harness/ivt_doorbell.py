@@ -111,12 +111,7 @@ run ivshmem_doorbell wait-threads %s /dev/ivshmem0 %d
 # NOMSI_NET_UP ME: load the driver, switch, address 10.95.0.ME.
 NOMSI_NET_UP = '''
 t "insmod ivshmem_net.ko" insmod /lib/ivshmem/ivshmem_net.ko
-F=/sys/bus/pci/devices/$(pci_of /dev/ivshmem0)/ivshmem_function
-t "switch to net" sh -c "echo net > $F"
-N=$(ls /sys/bus/auxiliary/devices/ivshmem.net.0/net 2>/dev/null)
-t "a network interface ($N)" test -n "$N"
-t "ip addr add 10.95.0.@ME@/24" ip addr add 10.95.0.@ME@/24 dev $N
-t "ip link set $N up" ip link set $N up
+net_up /dev/ivshmem0 10.95.0.@ME@/24
 S=/sys/class/net/$N/statistics
 '''
 NOMSI_NET_DOWN = '''
@@ -156,8 +151,6 @@ def doorbell_partial(ctx):
     from the other side, that side counts vector-0 interrupts (the
     polling side's doorbells)."""
     srv = ivt.Server(ctx.workdir, size='4M', vectors=8)
-    # Kernels with the auxiliary bus (not the arm64 debug kernel).
-    net = ctx.flavor.kind in ivt.KINDS + ('arm64',)
     rx = ctx.boot('partial_rx', '''
 mark partial-rx
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
@@ -167,7 +160,7 @@ run ivshmem_doorbell max-vectors /dev/ivshmem0 2
 eq "2 of 8 vectors: sysfs vectors, can_ring, can_receive, rx_mask" "$(cat $S/vectors $S/can_ring $S/can_receive $S/rx_mask | tr '\\n' ' ')" "2 1 1 0x3 "
 t "the log says 2 of 8 vectors are used" log_has partial-rx "using 2 of the device.s 8 MSI-X vectors"
 run ivshmem_doorbell partial-rx /dev/ivshmem0
-''' + (NOMSI_NET_RX if net else ''), srv.device('rx'))
+''' + NOMSI_NET_RX, srv.device('rx'))
     nomsi = ctx.boot('partial_nomsi', '''
 mark partial-nomsi
 t "insmod ivshmem.ko" insmod /lib/ivshmem/ivshmem.ko
@@ -176,7 +169,7 @@ eq "pci=nomsi: sysfs vectors, can_ring, can_receive, rx_mask" "$(cat $S/vectors 
 t "the log says it rings without vectors" log_has partial-nomsi "can ring peers, cannot receive"
 run ivshmem_doorbell max-vectors-nospc /dev/ivshmem0
 run ivshmem_doorbell nomsi /dev/ivshmem0
-''' + (NOMSI_NET_POLL if net else ''), srv.device('nomsi'),
+''' + NOMSI_NET_POLL, srv.device('nomsi'),
                      append='pci=nomsi')
     results = []
     for g in (rx, nomsi):

@@ -156,6 +156,19 @@ pci_of() {
 	basename "$(readlink "/sys/class/ivshmem/${1##*/}/device")"
 }
 
+# net_up DEV ADDR: switch the device of /dev/DEV to the network
+# function (ivshmem_net loaded), give the interface ADDR (a.b.c.d/len),
+# bring it up. Sets F (the device's ivshmem_function file) and N (the
+# interface).
+net_up() {
+	F=/sys/bus/pci/devices/$(pci_of $1)/ivshmem_function
+	t "switch to net" sh -c "echo net > $F"
+	N=$(ls ${F%/*}/ivshmem.net.*/net 2>/dev/null)
+	t "a network interface ($N)" test -n "$N"
+	t "ip addr add $2" ip addr add $2 dev $N
+	t "ip link set $N up" ip link set $N up
+}
+
 # map_wb_flag MEMTYPE: the IVSHMEM_INFO_MAP_WB bit, as the info ioctl
 # prints flags, that a device whose sysfs memtype is MEMTYPE must report
 # (plain device: no other flag).
