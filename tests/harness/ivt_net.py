@@ -43,14 +43,11 @@ if 'ivt' not in sys.modules and \
     sys.modules['ivt'] = _main
 import ivt  # noqa: E402
 
-# Every kind: each kernel has the auxiliary bus and IPv4 (Debian's as
-# built, the debug kernels through their fragments).
-NET_KINDS = ivt.ANY_ARCH
 NO_AUX = ('skip "the auxiliary device ivshmem.net.0" "no auxiliary bus in '
           'this kernel (CONFIG_AUXILIARY_BUS)"\n')
 
 
-@ivt.test(flavors=NET_KINDS)
+@ivt.test(flavors=ivt.ANY_ARCH)
 def net_switch(ctx):
     """cdev -> net -> cdev on one doorbell device: /dev/ivshmem0 goes and
     comes back with its data, EBUSY while open or mapped, ivshmem_net
@@ -232,7 +229,7 @@ def udp_results(flavor, text, k, mtu, count):
     ]
 
 
-@ivt.test(flavors=NET_KINDS, guests=2)
+@ivt.test(flavors=ivt.ANY_ARCH, guests=2)
 def net_two_guests(ctx):
     """Two guests on one server: ping, a 256 MiB TCP stream per MTU
     (1500, 65535), its SHA-256 checked at the far end (32 MiB under
@@ -292,7 +289,7 @@ net_up /dev/ivshmem0 10.99.0.%(me)d/24
 '''
 
 
-@ivt.test(flavors=NET_KINDS, guests=2)
+@ivt.test(flavors=ivt.ANY_ARCH, guests=2)
 def net_hostile(ctx):
     """A hostile peer (random indices, lengths, states in the shared
     memory, through /dev/ivshmem0 in the other guest) for 20 s, after a
@@ -355,7 +352,7 @@ t "rmmod ivshmem" rmmod ivshmem
     return guests[0], results
 
 
-@ivt.test(flavors=NET_KINDS, guests=2)
+@ivt.test(flavors=ivt.ANY_ARCH, guests=2)
 def net_peer_restart(ctx):
     """One guest killed in the middle of a TCP stream to the other: the
     other's carrier drops with its end of the stream still open; a new
