@@ -112,6 +112,26 @@ class Helper:
         self.target = None
 
 
+def split_params(text):
+    """A parameter list split at its commas outside parentheses."""
+    params, depth, cur = [], 0, ''
+    for c in text:
+        if c == ',' and not depth:
+            params.append(cur)
+            cur = ''
+            continue
+        depth += (c == '(') - (c == ')')
+        cur += c
+    return params + [cur]
+
+
+def param_name(param):
+    """The name a parameter declares, a function pointer's included."""
+    m = re.search(r'\(\s*\*\s*(\w+)\s*\)\s*\(', param) or \
+        re.search(r'(\w+)\s*$', param)
+    return m.group(1)
+
+
 def parse_compat(evaluated):
     """The helpers of the evaluated compat.h and what becomes of each."""
     lines = evaluated.split('\n')
@@ -167,9 +187,10 @@ def parse_compat(evaluated):
                 j += 1
             body = [l.strip() for l in lines[i + 1:j] if l.strip()]
             name = re.search(r'(\w+)\(', proto).group(1)
-            params = [re.search(r'(\w+)\s*$', p).group(1)
-                      for p in proto[proto.index('(', proto.index(name)) + 1:
-                                     proto.rindex(')')].split(',')]
+            params = [param_name(p)
+                      for p in split_params(
+                          proto[proto.index('(', proto.index(name)) + 1:
+                                proto.rindex(')')])]
             text = '\n'.join(comment + lines[start:j + 1])
             # A kept helper needs every header compat.h included before it.
             h = Helper(name, 'keep', text, includes,
@@ -298,7 +319,9 @@ def add_kept(header_text, kept, helpers):
     incs = []
     blocks = []
     for h in kept:
-        incs += [i for i in h.all_includes if i not in incs]
+        for i in h.all_includes:
+            if i not in incs:
+                incs.append(i)
         block = h.text
         if h.guard:
             block = '%s\n%s\n#endif' % (h.guard, block)
