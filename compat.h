@@ -2,9 +2,11 @@
 /*
  * The one place for kernel-version differences.
  *
- * Both modules include this header instead of testing LINUX_VERSION_CODE
- * themselves, so supporting a new kernel costs one edit here: compare with
- * IVSHMEM_KERNEL_GE() and wrap the changed API in an ivshmem_ helper.
+ * The modules (and the test modules) include this header instead of
+ * testing LINUX_VERSION_CODE themselves, so supporting a new kernel costs
+ * one edit here: compare with IVSHMEM_KERNEL_GE() and wrap the changed API
+ * in an ivshmem_ helper. Only 6.1 and 6.12 are built here; the branches for
+ * later kernels follow mainline's headers (Documentation/packaging.rst).
  *
  * make kernel-series (tests/series/make-series.py) evaluates this header
  * for 6.12 and inlines it: a helper that passes its arguments on becomes
@@ -39,6 +41,22 @@ static inline void ivshmem_vm_flags_set(struct vm_area_struct *vma,
 #define ivshmem_class_create(name) class_create(name)
 #else
 #define ivshmem_class_create(name) class_create(THIS_MODULE, name)
+#endif
+
+/*
+ * A symbol namespace is a string literal from 6.13 on
+ * (MODULE_IMPORT_NS("DMA_BUF")); before, MODULE_IMPORT_NS() and
+ * EXPORT_SYMBOL_NS_GPL() stringified a bare name. The modules name each
+ * namespace they use through these.
+ */
+#if IVSHMEM_KERNEL_GE(6, 13, 0)
+#define IVSHMEM_NS_DMA_BUF "DMA_BUF"
+#define IVSHMEM_NS_IVSHMEM "IVSHMEM"
+#define IVSHMEM_NS_KUNIT "EXPORTED_FOR_KUNIT_TESTING"
+#else
+#define IVSHMEM_NS_DMA_BUF DMA_BUF
+#define IVSHMEM_NS_IVSHMEM IVSHMEM
+#define IVSHMEM_NS_KUNIT EXPORTED_FOR_KUNIT_TESTING
 #endif
 
 /* eventfd_signal() lost its count argument in 6.8. */
@@ -128,6 +146,16 @@ static inline void ivshmem_dma_buf_vunmap_unlocked(struct dma_buf *dmabuf,
 	dma_buf_vunmap(dmabuf, map);
 #endif
 }
+
+/*
+ * 7.1 renamed dma_buf_move_notify() to dma_buf_invalidate_mappings() and
+ * the importer's callback, dma_buf_attach_ops.move_notify, to
+ * invalidate_mappings.
+ */
+#if !IVSHMEM_KERNEL_GE(7, 1, 0)
+#define dma_buf_invalidate_mappings(dmabuf) dma_buf_move_notify(dmabuf)
+#define invalidate_mappings move_notify
+#endif
 #endif
 
 /*
@@ -217,6 +245,87 @@ static inline void ivshmem_inode_init_ts(struct inode *inode)
 #else
 	inode->i_ctime = now;
 #endif
+#endif
+}
+
+/*
+ * 6.14 gave ->d_revalidate() the parent directory and the name looked up,
+ * before the dentry. host/fs.c declares its d_revalidate with these
+ * parameters and uses @dentry and @flags only.
+ */
+#include <linux/dcache.h>
+#if IVSHMEM_KERNEL_GE(6, 14, 0)
+#define IVSHMEM_D_REVALIDATE_PARAMS \
+	struct inode *dir, const struct qstr *name, struct dentry *dentry, \
+	unsigned int flags
+#else
+#define IVSHMEM_D_REVALIDATE_PARAMS struct dentry *dentry, unsigned int flags
+#endif
+
+/*
+ * 6.17 made the default dentry operations of a superblock private
+ * (->__s_d_op) behind set_default_d_op(). The kernel series keeps the
+ * helper below with the second body.
+ */
+
+/* Give each dentry of @sb, its root included, the operations @ops. */
+static inline void ivshmem_set_default_d_op(struct super_block *sb,
+					    const struct dentry_operations *ops)
+{
+#if IVSHMEM_KERNEL_GE(6, 17, 0)
+	set_default_d_op(sb, ops);
+#else
+	sb->s_d_op = ops;
+#endif
+}
+
+/* 6.18 renamed generic_delete_inode() to inode_just_drop(). */
+#if !IVSHMEM_KERNEL_GE(6, 18, 0)
+#define inode_just_drop generic_delete_inode
+#endif
+
+/*
+ * 6.19 hid inode->i_state behind accessors: inode_state_read_once() reads
+ * it without inode->i_lock, as the plain read did before. The kernel
+ * series keeps the helper below with the second body.
+ */
+
+/* The I_* state of @inode, read without inode->i_lock. */
+static inline u32 ivshmem_inode_state(struct inode *inode)
+{
+#if IVSHMEM_KERNEL_GE(6, 19, 0)
+	return inode_state_read_once(inode);
+#else
+	return inode->i_state;
+#endif
+}
+
+/*
+ * The network function (net/ivshmem_net.c): hrtimer_setup() (6.13) sets
+ * the callback with the rest; before, hrtimer_init() and a store to
+ * ->function did (6.15 removed hrtimer_init()).
+ */
+#include <linux/hrtimer.h>
+#if !IVSHMEM_KERNEL_GE(6, 13, 0)
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
+#endif
+
+/*
+ * The page-table walker (tests/ptwalk): 6.17 removed the page tables'
+ * devmap bit (pte_devmap(), x86's _PAGE_DEVMAP); no entry has it since.
+ */
+static inline bool ivshmem_pte_devmap(pte_t pte)
+{
+#if IVSHMEM_KERNEL_GE(6, 17, 0)
+	return false;
+#else
+	return pte_devmap(pte);
 #endif
 }
 

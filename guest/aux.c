@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
 
+#include "compat.h"
 #include "ivshmem_drv.h"
 
 #if IS_ENABLED(CONFIG_AUXILIARY_BUS)
@@ -66,7 +67,7 @@ u32 ivshmem_aux_abi(const struct ivshmem_aux_dev *iadev)
 {
 	return IVSHMEM_AUX_ABI;
 }
-EXPORT_SYMBOL_NS_GPL(ivshmem_aux_abi, IVSHMEM);
+EXPORT_SYMBOL_NS_GPL(ivshmem_aux_abi, IVSHMEM_NS_IVSHMEM);
 
 static void ivshmem_aux_release(struct device *dev)
 {

@@ -83,7 +83,7 @@
 #include "ivshmem_drv.h"
 #include "util.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(IVSHMEM_NS_DMA_BUF);
 
 static_assert(sizeof(struct ivshmem_dmabuf) == 40);
 
@@ -240,7 +240,7 @@ void ivshmem_dmabuf_revoke(struct ivshmem_dev *idev)
 		mutex_unlock(&idev->dmabuf_map_lock);
 		dma_resv_lock(exp->dmabuf->resv, NULL);
 		/* Importers may unmap from here: unmap takes dmabuf_map_lock. */
-		dma_buf_move_notify(exp->dmabuf);
+		dma_buf_invalidate_mappings(exp->dmabuf);
 		dma_resv_unlock(exp->dmabuf->resv);
 	}
 	list_for_each_entry(exp, &idev->dmabufs, node) {

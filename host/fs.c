@@ -177,7 +177,7 @@ static struct inode *ivh_fs_region_inode(struct super_block *sb,
 	inode = iget_locked(sb, IVH_FS_INO(region->id));
 	if (!inode)
 		return NULL;
-	if (!(inode->i_state & I_NEW)) {
+	if (!(ivshmem_inode_state(inode) & I_NEW)) {
 		/* Never another region's inode, even if the IDs were wrong. */
 		if (WARN_ON(inode->i_private != region)) {
 			iput(inode);
@@ -237,7 +237,7 @@ static struct dentry *ivh_fs_lookup(struct inode *dir, struct dentry *dentry,
  * region. Mode and owner need no revalidation: they are the mount's,
  * read at every check (ivh_fs_permission()).
  */
-static int ivh_fs_d_revalidate(struct dentry *dentry, unsigned int flags)
+static int ivh_fs_d_revalidate(IVSHMEM_D_REVALIDATE_PARAMS)
 {
 	struct ivh_region *region;
 	struct ivh_fs_info *fsi;
@@ -598,7 +598,7 @@ static int ivh_fs_show_options(struct seq_file *m, struct dentry *root)
 
 static const struct super_operations ivh_fs_sops = {
 	.statfs		= ivh_fs_statfs,
-	.drop_inode	= generic_delete_inode,
+	.drop_inode	= inode_just_drop,
 	.evict_inode	= ivh_fs_evict_inode,
 	.show_options	= ivh_fs_show_options,
 };
@@ -620,7 +620,7 @@ static int ivh_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_fs_info = fsi;
 	sb->s_magic = IVH_FS_MAGIC;
 	sb->s_op = &ivh_fs_sops;
-	sb->s_d_op = &ivh_fs_dops;
+	ivshmem_set_default_d_op(sb, &ivh_fs_dops);
 	sb->s_maxbytes = MAX_LFS_FILESIZE;
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;

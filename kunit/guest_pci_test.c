@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 
+#include "compat.h"
 #include "ivshmem_drv.h"
 
 struct ivshmem_pci_match_case {
@@ -74,4 +75,4 @@ static struct kunit_suite ivshmem_guest_pci_suite = {
 
 kunit_test_suite(ivshmem_guest_pci_suite);
 
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(IVSHMEM_NS_KUNIT);

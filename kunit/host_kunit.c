@@ -4,6 +4,8 @@
  */
 #include <linux/module.h>
 
+#include "compat.h"
+
 MODULE_DESCRIPTION("KUnit tests of ivshmem_host");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(IVSHMEM_NS_KUNIT);

@@ -50,6 +50,7 @@
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "ivshmem_aux.h"
 
 #define IVNET_MAGIC		0x544e5649	/* "IVNT" little-endian */
@@ -1139,8 +1140,8 @@ static int ivnet_probe(struct auxiliary_device *adev,
 		       !(iadev->rx_mask & BIT(IVNET_VECTOR));
 	mutex_init(&priv->lock);
 	INIT_DELAYED_WORK(&priv->work, ivnet_work);
-	hrtimer_init(&priv->poll_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	priv->poll_timer.function = ivnet_poll_timer;
+	hrtimer_setup(&priv->poll_timer, ivnet_poll_timer, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
 	/* A slot's owner is gone after IVNET_PEER_TIMEOUT from now at least. */
 	priv->seen_at[0] = jiffies;
 	priv->seen_at[1] = jiffies;
@@ -1214,4 +1215,4 @@ module_auxiliary_driver(ivnet_driver);
 MODULE_DESCRIPTION("Ethernet over ivshmem shared memory between two VMs");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(IVSHMEM_VERSION);
-MODULE_IMPORT_NS(IVSHMEM);
+MODULE_IMPORT_NS(IVSHMEM_NS_IVSHMEM);

@@ -48,7 +48,7 @@
 
 #include "compat.h"
 
-MODULE_IMPORT_NS(DMA_BUF);
+MODULE_IMPORT_NS(IVSHMEM_NS_DMA_BUF);
 
 #define IMPORTER_NAME "ivshmem_dmabuf_importer"
 /* The importer device's DMA limits at load: 64 KiB entries, 256 KiB boundary. */
@@ -88,7 +88,7 @@ static void importer_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops importer_attach_ops = {
 	.allow_peer2peer = true,
-	.move_notify = importer_move_notify,
+	.invalidate_mappings = importer_move_notify,
 };
 
 static struct dma_buf_attachment *importer_attach(struct dma_buf *buf)

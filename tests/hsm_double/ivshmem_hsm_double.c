@@ -692,7 +692,7 @@ static int hd_walk(struct page **pages, unsigned long nr_pages,
 			 order, i, nr_pages))
 			return -EINVAL;
 		for (j = 1; j < (1UL << order); j++)
-			if (WARN(pages[i + j] != nth_page(page, j),
+			if (WARN(pages[i + j] != folio_page(page_folio(page), j),
 				 "acrn_hsm_double: page %lu is not page %lu of the folio at page %lu (HSM would map that folio instead)\n",
 				 i + j, j, i))
 				return -EINVAL;

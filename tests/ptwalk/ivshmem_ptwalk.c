@@ -5,7 +5,8 @@
  * Owns /dev/ivshmem_ptwalk, whose one ioctl (IVSHMEM_PTWALK_IOCTL) walks
  * the CALLING process's page tables for one user address and reports the
  * entry that maps it: its level (4 KiB PTE, 2 MiB PMD, 1 GiB PUD),
- * whether it is present, writable, user, special or devmap, and the
+ * whether it is present, writable, user, special or devmap (a bit that
+ * kernels from 6.17 on no longer have: never set there), and the
  * memory type it has: on x86 the one its cache bits (PWT, PCD, PAT)
  * encode in Linux's PAT table, on arm64 the MAIR_EL1 attribute its
  * AttrIndx selects (Normal write-back, Normal non-cacheable, Device).
@@ -28,6 +29,7 @@
 #include <asm/memtype.h>
 #endif
 
+#include "compat.h"
 #include "ivshmem_ptwalk.h"
 
 #ifdef CONFIG_X86
@@ -64,7 +66,8 @@ static void ptwalk_fill(struct ivshmem_ptwalk *w, u32 level,
 		   (flags & _PAGE_RW ? IVSHMEM_PTWALK_WRITE : 0) |
 		   (flags & _PAGE_USER ? IVSHMEM_PTWALK_USER : 0) |
 		   (flags & _PAGE_SPECIAL ? IVSHMEM_PTWALK_SPECIAL : 0) |
-		   (flags & _PAGE_DEVMAP ? IVSHMEM_PTWALK_DEVMAP : 0);
+		   (ivshmem_pte_devmap(__pte(flags)) ?
+		    IVSHMEM_PTWALK_DEVMAP : 0);
 	w->cache_bits = (flags & _PAGE_PWT ? 1 : 0) |
 			(flags & _PAGE_PCD ? 2 : 0) |
 			(flags & _PAGE_PAT ? 4 : 0);
@@ -126,7 +129,7 @@ static void ptwalk_fill(struct ivshmem_ptwalk *w, u32 level, u64 val)
 		   (pte_write(pte) ? IVSHMEM_PTWALK_WRITE : 0) |
 		   (val & PTE_USER ? IVSHMEM_PTWALK_USER : 0) |
 		   (pte_special(pte) ? IVSHMEM_PTWALK_SPECIAL : 0) |
-		   (pte_devmap(pte) ? IVSHMEM_PTWALK_DEVMAP : 0);
+		   (ivshmem_pte_devmap(pte) ? IVSHMEM_PTWALK_DEVMAP : 0);
 	w->cache_bits = idx;
 	w->type = IVSHMEM_PTWALK_UNKNOWN;
 	for (i = 0; i < ARRAY_SIZE(ptwalk_attrs); i++) {
