@@ -680,6 +680,7 @@ static int hd_walk(struct page **pages, unsigned long nr_pages,
 	*nr_large = 0;
 	for (i = 0; i < nr_pages; i += 1UL << order) {
 		struct page *page = pages[i];
+		struct folio *folio = page_folio(page);
 
 		/* HSM: VM_BUG_ON_PAGE(PageTail(page), page) */
 		if (WARN(PageTail(page),
@@ -692,7 +693,7 @@ static int hd_walk(struct page **pages, unsigned long nr_pages,
 			 order, i, nr_pages))
 			return -EINVAL;
 		for (j = 1; j < (1UL << order); j++)
-			if (WARN(pages[i + j] != folio_page(page_folio(page), j),
+			if (WARN(pages[i + j] != folio_page(folio, j),
 				 "acrn_hsm_double: page %lu is not page %lu of the folio at page %lu (HSM would map that folio instead)\n",
 				 i + j, j, i))
 				return -EINVAL;
