@@ -756,6 +756,20 @@ class Guest:
                 '\n'.join(first[max(0, idx - 5):idx + 60])
         return out
 
+    def first_report(self):
+        """The first kernel report's opening REPORT_LINES (from the kernel
+        log the script saved, else from the console of a guest that died
+        before it could), or None without one."""
+        if not self.splats:
+            return None
+        lines = (self.section('DMESG') or self.text()).splitlines()
+        idx = next((i for i, ln in enumerate(lines)
+                    if SPLAT_RE.search(ln) and
+                    not RESULT_RE.match(ln.strip())), None)
+        if idx is None:
+            return None
+        return '\n'.join(lines[max(0, idx - 3):idx + REPORT_LINES])
+
 
 def lost_timers(guests):
     """For each of @guests killed for a lost timer: which, and where its
@@ -2050,6 +2064,9 @@ class FlavorRun:
                               else ''))
                 lines.append(each.tail())
                 lines.append('--- end of console tail ---')
+                rep = getattr(each, 'first_report', lambda: None)()
+                if rep:
+                    REPORTS.append(('%s/%s' % (fl.name, each.name), rep))
         return bad
 
     def finish(self):
@@ -2084,6 +2101,13 @@ LOST_TIMER_SCAN_S = 5
 
 # How many failures the end of the run repeats (the rest are above).
 FAILURES_SHOWN = 16
+# The end of the run repeats the opening lines of this many kernel
+# reports too (the register dump and the call trace): a CI log cut to its
+# head and tail keeps what a crash was, not only that there was one.
+REPORTS_SHOWN = 2
+REPORT_LINES = 45
+# (flavour/guest, report) of each failed test's guests, in finishing order.
+REPORTS = []
 
 
 # Each test's thread-seconds in the last --update-expected run, for the
@@ -2366,6 +2390,12 @@ def main():
             print('# failed: ' + d)
         if len(bad) > FAILURES_SHOWN:
             print('# ... and %d more above' % (len(bad) - FAILURES_SHOWN))
+        for who, rep in REPORTS[:REPORTS_SHOWN]:
+            print('# --- the first kernel report of %s ---' % who)
+            print('\n'.join('# ' + ln for ln in rep.splitlines()))
+        if len(REPORTS) > REPORTS_SHOWN:
+            print('# ... and %d more kernel reports above'
+                  % (len(REPORTS) - REPORTS_SHOWN))
     # Where the time went: thread-seconds per flavour (its build and its
     # tests), and how busy the CPUs were (all of QEMU, make and gcc).
     per = {fr.name: sum(v for k, v in fr.seconds.items()) for fr in runs}
