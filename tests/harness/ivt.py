@@ -2158,13 +2158,13 @@ LOST_TIMER_SCAN_S = 5
 # 6.12-rt: the victim of net_hostile died with "Oops: int3" in its
 # teardown (the log kept only that line; some 50 runs here did not
 # repeat it). Reproduced without any module of ours by toggling a static
-# key (sched_schedstats) for 240 s with the other vCPU busy: 5 of 5 boots
-# of 6.12-rt died within 100 s, each at one of the key's jump labels:
-# __schedule+0x98 three times ("0f <1f> 44 00 00": the 5-byte NOP that
-# replaced the int3), try_to_wake_up+0xdf, update_curr_se+0x32 ("66
-# <90>"). A guest whose console shows it after boot is killed and its
-# task runs once more, as for a lost timer; a second one fails the test.
-# Before boot, the boot is retried instead (Guest._wait()).
+# key (sched_schedstats) for 240 s with the other vCPU busy: 8 of 8 boots
+# of 6.12-rt and 2 of 2 of 6.12 died within 105 s, each at one of the
+# key's jump labels, e.g. __schedule+0x98 ("0f <1f> 44 00 00": the 5-byte
+# NOP that replaced the int3), update_curr_se+0x32 ("66 <90>", or "eb"
+# with the key on). A guest whose console shows it after boot is killed
+# and its task runs once more, as for a lost timer; a second one fails
+# the test. Before boot, the boot is retried instead (Guest._wait()).
 CODE_RE = re.compile(r'Code: (?:[0-9a-f]{2} )*([0-9a-f]{2}) <[0-9a-f]{2}>')
 
 # How many failures the end of the run repeats (the rest are above).
