@@ -606,7 +606,7 @@ class Guest:
         """Set self.stale_int3 when the console shows, after the guest
         booted, a stale int3 trap (stale_int3())."""
         raw = self.text(raw=True)
-        if b'Oops: int3' in raw and b'IVT-BOOTED' in raw:
+        if b'int3: ' in raw and b'IVT-BOOTED' in raw:
             self.stale_int3 = stale_int3(self.text())
 
     def end_reason(self):
@@ -804,13 +804,13 @@ def lost_timers(guests):
 
 
 def stale_int3(text):
-    """The first "Oops: int3" of @text if the byte before its RIP, as the
-    report's "Code:" line shows it, is not int3 (0xcc): what the report
-    says of it; else None. An int3 trap leaves RIP just after the int3,
-    and the Code line shows the kernel text as it is when the report is
-    printed (STALE_INT3 below)."""
+    """The first int3 trap report of @text (INT3_RE) if the byte before
+    its RIP, as the report's "Code:" line shows it, is not int3 (0xcc):
+    what the report says of it; else None. An int3 trap leaves RIP just
+    after the int3, and the Code line shows the kernel text as it is when
+    the report is printed (STALE_INT3 below)."""
     lines = text.splitlines()
-    start = next((i for i, ln in enumerate(lines) if 'Oops: int3' in ln),
+    start = next((i for i, ln in enumerate(lines) if INT3_RE.search(ln)),
                  None)
     if start is None:
         return None
@@ -2165,6 +2165,9 @@ LOST_TIMER_SCAN_S = 5
 # with the key on). A guest whose console shows it after boot is killed
 # and its task runs once more, as for a lost timer; a second one fails
 # the test. Before boot, the boot is retried instead (Guest._wait()).
+# The report's first line ("Oops: " before it from 6.12 on) and its Code
+# line (the byte before the one in <>: the one before RIP).
+INT3_RE = re.compile(r'\bint3: [0-9a-f]{4} \[#\d+\]')
 CODE_RE = re.compile(r'Code: (?:[0-9a-f]{2} )*([0-9a-f]{2}) <[0-9a-f]{2}>')
 
 # How many failures the end of the run repeats (the rest are above).

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-"""A test of the harness's own report patterns (ivt.SPLAT_RE, CRASH_RE).
+"""A test of the harness's own report patterns (ivt.SPLAT_RE, CRASH_RE,
+and the stale int3 rule, ivt.stale_int3()).
 
 A pattern that matches no real report lets every boot pass. For each
 kind of report the harness must catch, this finds the format string in
@@ -121,6 +122,38 @@ def check_patterns(srcdir):
     return results
 
 
+def check_int3_rule(srcdir):
+    """ivt.stale_int3() against the x86 trap report of the tree at
+    @srcdir: its first line for an int3 trap, then a RIP line and a Code
+    line as arch/x86/kernel/dumpstack.c prints them."""
+    try:
+        with open(os.path.join(srcdir, 'arch/x86/kernel/dumpstack.c'),
+                  errors='replace') as f:
+            text = f.read()
+    except OSError as e:
+        return [(False, 'x86 trap report texts: %s' % e)]
+    m = re.search(r'"((?:Oops: )?%s: %04lx \[#%d\])', text)
+    code = re.search(r'"%sCode: %" __stringify\(PROLOGUE_SIZE\) "ph '
+                     r'<%02x> %"', text)
+    head = '[   12.345678] ' + (m.group(1) if m else '?').replace(
+        '%s', 'int3').replace('%04lx', '0000').replace('%d', '1') + \
+        ' PREEMPT SMP NOPTI'
+
+    def report(before):
+        return '\n'.join([head, '[   12.345679] RIP: 0010:__schedule+0x98/'
+                          '0xbf0', '[   12.345680] Code: 84 85 09 00 00 %s '
+                          '<1f> 44 00 00' % before])
+    ok = bool(m and code and ivt.INT3_RE.search(head))
+    return [(ok, 'the int3 trap report of arch/x86/kernel/dumpstack.c is '
+             'recognised: %s' % head[15:]),
+            (ok and ivt.stale_int3(report('0f')) is not None,
+             'an int3 trap where the text holds another byte ("0f <1f>") '
+             'is QEMU\'s stale int3'),
+            (ok and ivt.stale_int3(report('cc')) is None,
+             'an int3 trap on an int3 still in the text ("cc <1f>") is '
+             'a report')]
+
+
 class _Host:
     """Shaped like a Guest for ivt's report (no console of its own)."""
     name = 'splat_patterns'
@@ -134,4 +167,5 @@ class _Host:
 @ivt.test(flavors=('debug',))
 def splat_patterns(ctx):
     """The harness's report patterns against the kernel's report texts."""
-    return _Host(), check_patterns(os.path.join(ctx.flavor.kdir, 'source'))
+    src = os.path.join(ctx.flavor.kdir, 'source')
+    return _Host(), check_patterns(src) + check_int3_rule(src)
