@@ -2149,22 +2149,23 @@ LOST_TIMER_SCAN_S = 5
 
 # STALE_INT3: a kernel that traps on an int3 (0xcc) which its text does
 # not hold: the report's "Code:" line (the text when it is printed) has
-# another byte just before RIP. Under TCG (QEMU 7.2, one thread per
-# vCPU) a vCPU can, as far as we can tell, run a translation of kernel
-# text made while the kernel patched it (jump labels and static calls:
-# text_poke_bp() writes an int3 first, makes every CPU serialise, and
-# removes it last): the kernel's int3 handler no longer knows the
-# address, and the kernel dies. Most likely what ended a CI run on
-# 6.12-rt: the victim of net_hostile died with "Oops: int3" in its
-# teardown (the log kept only that line; some 50 runs here did not
-# repeat it). Reproduced without any module of ours by toggling a static
-# key (sched_schedstats) for 240 s with the other vCPU busy: 8 of 8 boots
-# of 6.12-rt and 2 of 2 of 6.12 died within 105 s, each at one of the
-# key's jump labels, e.g. __schedule+0x98 ("0f <1f> 44 00 00": the 5-byte
-# NOP that replaced the int3), update_curr_se+0x32 ("66 <90>", or "eb"
-# with the key on). A guest whose console shows it after boot is killed
-# and its task runs once more, as for a lost timer; a second one fails
-# the test. Before boot, the boot is retried instead (Guest._wait()).
+# another byte just before RIP. Under TCG with one thread per vCPU (QEMU
+# 7.2, and 10.0.2 from bookworm-backports alike) a vCPU can, as far as we
+# can tell, run a translation of kernel text made while the kernel patched
+# it (jump labels and static calls: text_poke_bp() writes an int3 first,
+# makes every CPU serialise, and removes it last): the kernel's int3
+# handler no longer knows the address, and the kernel dies. Most likely
+# what ended a CI run on 6.12-rt: the victim of net_hostile died with
+# "Oops: int3" in its teardown (the log kept only that line; some 50 runs
+# here did not repeat it). Reproduced without any module of ours by
+# toggling a static key (sched_schedstats) for 240 s with the other vCPU
+# busy: 8 of 8 boots of 6.12-rt and 2 of 2 of 6.12 died within 105 s (QEMU
+# 10.0.2: 4 of 4 within 155 s), each at one of the key's jump labels, e.g.
+# __schedule+0x98 ("0f <1f> 44 00 00": the 5-byte NOP that replaced the
+# int3), update_curr_se+0x32 ("66 <90>", or "eb" with the key on). A guest
+# whose console shows it after boot is killed and its task runs once more,
+# as for a lost timer; a second one fails the test. Before boot, the boot
+# is retried instead (Guest._wait()).
 # The report's first line ("Oops: " before it from 6.12 on) and its Code
 # line (the byte before the one in <>: the one before RIP).
 INT3_RE = re.compile(r'\bint3: [0-9a-f]{4} \[#\d+\]')
