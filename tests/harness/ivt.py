@@ -769,15 +769,12 @@ class Guest:
         return results
 
     def tail(self, n=60):
-        lines = self.text().splitlines()
-        dmesg = self.section('DMESG')
-        out = '\n'.join(lines[-n:])
-        if self.splats and dmesg:
-            first = dmesg.splitlines()
-            idx = next((i for i, ln in enumerate(first)
-                        if SPLAT_RE.search(ln)), 0)
-            out += '\n--- kernel log around the first report ---\n' + \
-                '\n'.join(first[max(0, idx - 5):idx + 60])
+        out = '\n'.join(self.text().splitlines()[-n:])
+        # The console's tail shows a report that killed the guest; one
+        # in the kernel log the script saved is shown too.
+        rep = self.first_report() if self.section('DMESG') else None
+        if rep:
+            out += '\n--- kernel log around the first report ---\n' + rep
         return out
 
     def first_report(self):
